@@ -1,0 +1,2 @@
+// The benchmark lands in a following commit.
+export {};

@@ -1,0 +1,6 @@
+/**
+ * @module @herald/protocol
+ * Wire types and code tables shared by the Herald server, SDKs, tests and benchmark.
+ */
+export * from './messages.js';
+export * from './codes.js';

@@ -1,0 +1,132 @@
+/**
+ * @module messages
+ * Frames exchanged over a Herald WebSocket (JSON text frames). docs/protocol.md is the prose
+ * version of this file; keep the two together.
+ */
+
+/** Position in a channel's stream: offsets grow by one per publication within an epoch. */
+export interface StreamPosition {
+  offset: number;
+  epoch: string;
+}
+
+// ---- client → server -------------------------------------------------------------------------
+
+export interface SubscribeCommand {
+  id?: number;
+  type: 'subscribe';
+  channel: string;
+  /** Resume after this position: the reply says whether everything missed was delivered. */
+  since?: StreamPosition;
+}
+
+export interface UnsubscribeCommand {
+  id?: number;
+  type: 'unsubscribe';
+  channel: string;
+}
+
+export interface PublishCommand {
+  id?: number;
+  type: 'publish';
+  channel: string;
+  event?: string;
+  data: unknown;
+}
+
+export interface PingCommand {
+  id?: number;
+  type: 'ping';
+}
+
+export type ClientCommand = SubscribeCommand | UnsubscribeCommand | PublishCommand | PingCommand;
+export type ClientCommandType = ClientCommand['type'];
+
+// ---- server → client -------------------------------------------------------------------------
+
+export interface ConnectedFrame {
+  type: 'connected';
+  client: string;
+  node: string;
+  /** Server heartbeat interval in seconds: a peer silent for two intervals is closed. */
+  ping: number;
+}
+
+export interface ErrorBody {
+  code: string;
+  message: string;
+}
+
+/** Why a subscribe with `since` could not deliver everything that was missed. */
+export type RecoveryFailure = 'epoch_changed' | 'history_truncated' | 'offset_ahead';
+
+export interface SubscribeResult extends StreamPosition {
+  /** Present when the subscribe carried `since`. */
+  recovered?: boolean;
+  reason?: RecoveryFailure;
+}
+
+export interface OkReply {
+  type: 'reply';
+  id: number;
+  ok: true;
+  /** Subscribe: the stream position the live stream continues from; publish: the assigned one. */
+  result?: SubscribeResult | StreamPosition;
+}
+
+export interface ErrorReply {
+  type: 'reply';
+  id: number;
+  error: ErrorBody;
+}
+
+/** An error for a frame that carried no usable `id` (e.g. malformed JSON). */
+export interface ErrorFrame {
+  type: 'error';
+  error: ErrorBody;
+}
+
+export interface MessageFrame extends StreamPosition {
+  type: 'message';
+  channel: string;
+  event?: string;
+  data: unknown;
+}
+
+export interface PongFrame {
+  type: 'pong';
+  id?: number;
+}
+
+export type ServerFrame = ConnectedFrame | OkReply | ErrorReply | ErrorFrame | MessageFrame | PongFrame;
+
+// ---- HTTP API --------------------------------------------------------------------------------
+
+export interface PublishRequest {
+  channel: string;
+  event?: string;
+  data: unknown;
+}
+
+export interface PublishResponse extends StreamPosition {
+  channel: string;
+}
+
+export interface BroadcastRequest {
+  channels: string[];
+  event?: string;
+  data: unknown;
+}
+
+export interface BroadcastResponse {
+  results: Array<PublishResponse | { channel: string; error: ErrorBody }>;
+}
+
+export interface HistoryResponse extends SubscribeResult {
+  channel: string;
+  publications: Array<{ offset: number; event?: string; data: unknown }>;
+}
+
+export interface ErrorResponse {
+  error: ErrorBody;
+}

@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { ErrorCode } from '@herald/protocol';
+import { api, API_KEY, publish, startServer, TestClient, type TestServer } from '../test/helpers.js';
+
+describe('HTTP publish API', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer({
+      limits: { max_body_bytes: 1024 },
+      namespaces: { default: {}, orders: {}, fixed: { allow_create_new_channels: false, channels: ['only'] } },
+    });
+  });
+  after(() => server.close());
+
+  it('POST /api/publish returns the assigned position, offsets grow by one', async () => {
+    const a = await publish(server, 'orders:7', { status: 'paid' });
+    const b = await publish(server, 'orders:7', { status: 'shipped' });
+    assert.equal(a.status, 200);
+    assert.equal(a.json.channel, 'orders:7');
+    assert.equal(b.json.offset, (a.json.offset as number) + 1);
+    assert.equal(b.json.epoch, a.json.epoch);
+  });
+
+  it('POST /api/broadcast publishes to each channel and reports per-channel errors', async () => {
+    const c = await TestClient.connect(server.wsUrl);
+    await c.subscribe('orders:b1');
+    await c.subscribe('orders:b2');
+    const res = await api(server, '/api/broadcast', { body: { channels: ['orders:b1', 'orders:b2', 'bad channel', 'fixed:nope'], event: 'ping', data: 42 } });
+    assert.equal(res.status, 200);
+    const results = res.json.results as Array<Record<string, unknown>>;
+    assert.equal(results.length, 4);
+    assert.equal(results[0]!.offset, 1);
+    assert.equal((results[2]!.error as { code: string }).code, ErrorCode.InvalidChannel);
+    assert.equal((results[3]!.error as { code: string }).code, ErrorCode.UnknownChannel);
+    const msgs = await c.waitForMessages(2);
+    assert.deepEqual(msgs.map((m) => [m.channel, m.event, m.data]).sort(), [['orders:b1', 'ping', 42], ['orders:b2', 'ping', 42]]);
+    c.close();
+  });
+
+  it("accepts seed 002's POST /api/event {channel, event, payload}", async () => {
+    const c = await TestClient.connect(server.wsUrl);
+    await c.subscribe('room1');
+    const res = await api(server, '/api/event', { body: { channel: 'room1', event: 'user-message', payload: { text: 'hello from http' } } });
+    assert.equal(res.status, 200);
+    const [m] = await c.waitForMessages(1);
+    assert.equal(m!.event, 'user-message');
+    assert.deepEqual(m!.data, { text: 'hello from http' });
+    c.close();
+  });
+
+  it('GET /api/channels lists channels with local subscriber counts', async () => {
+    const a = await TestClient.connect(server.wsUrl);
+    const b = await TestClient.connect(server.wsUrl);
+    await a.subscribe('orders:listed');
+    await b.subscribe('orders:listed');
+    const res = await api(server, '/api/channels');
+    const listed = (res.json.channels as Array<{ channel: string; subscribers: number }>).find((c) => c.channel === 'orders:listed');
+    assert.deepEqual(listed, { channel: 'orders:listed', subscribers: 2 });
+    a.close();
+    b.close();
+  });
+
+  it('health and readiness need no credentials', async () => {
+    assert.equal((await api(server, '/healthz', { headers: { authorization: '' } })).status, 200);
+    const ready = await api(server, '/readyz', { headers: { authorization: '' } });
+    assert.equal(ready.status, 200);
+    assert.equal(ready.json.status, 'ready');
+  });
+});
+
+describe('bad input over HTTP', () => {
+  let server: TestServer;
+  let bystander: TestClient;
+  before(async () => {
+    server = await startServer({
+      limits: { max_body_bytes: 1024 },
+      namespaces: { default: {}, fixed: { allow_create_new_channels: false, channels: ['only'] } },
+    });
+    bystander = await TestClient.connect(server.wsUrl);
+    await bystander.subscribe('bystander');
+  });
+  after(async () => {
+    bystander.close();
+    await server.close();
+  });
+
+  const json = { 'content-type': 'application/json' };
+  const rows: Array<{ name: string; path?: string; method?: string; rawBody?: string; headers?: Record<string, string>; status: number; code: string }> = [
+    { name: 'malformed JSON', rawBody: '{"channel": "a",', headers: json, status: 400, code: ErrorCode.BadJson },
+    { name: 'empty JSON body', rawBody: '', headers: json, status: 400, code: ErrorCode.BadJson },
+    { name: 'missing data', rawBody: '{"channel":"a"}', headers: json, status: 400, code: ErrorCode.BadRequest },
+    { name: 'missing channel', rawBody: '{"data":1}', headers: json, status: 400, code: ErrorCode.BadRequest },
+    { name: 'unknown field', rawBody: '{"channel":"a","data":1,"chanel":"b"}', headers: json, status: 400, code: ErrorCode.BadRequest },
+    { name: 'channel not a string', rawBody: '{"channel":5,"data":1}', headers: json, status: 400, code: ErrorCode.BadRequest },
+    { name: 'invalid channel name', rawBody: '{"channel":"a b","data":1}', headers: json, status: 400, code: ErrorCode.InvalidChannel },
+    { name: 'unknown namespace', rawBody: '{"channel":"zzz:a","data":1}', headers: json, status: 404, code: ErrorCode.UnknownChannel },
+    { name: 'undeclared channel', rawBody: '{"channel":"fixed:x","data":1}', headers: json, status: 404, code: ErrorCode.UnknownChannel },
+    { name: 'body over the limit', rawBody: JSON.stringify({ channel: 'a', data: 'x'.repeat(2000) }), headers: json, status: 413, code: ErrorCode.PayloadTooLarge },
+    { name: 'wrong content type', rawBody: 'channel=a', headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 415, code: ErrorCode.UnsupportedMediaType },
+    { name: 'text/plain', rawBody: '{"channel":"a","data":1}', headers: { 'content-type': 'text/plain' }, status: 415, code: ErrorCode.UnsupportedMediaType },
+    { name: 'no credentials', rawBody: '{"channel":"a","data":1}', headers: { ...json, authorization: '' }, status: 401, code: ErrorCode.Unauthorized },
+    { name: 'wrong API key', rawBody: '{"channel":"a","data":1}', headers: { ...json, authorization: 'Bearer wrong-key-wrong-key' }, status: 401, code: ErrorCode.Unauthorized },
+    { name: 'malformed Authorization', rawBody: '{"channel":"a","data":1}', headers: { ...json, authorization: `Basic ${API_KEY}` }, status: 401, code: ErrorCode.Unauthorized },
+    { name: 'unknown route', path: '/api/nothing', method: 'GET', status: 404, code: ErrorCode.NotFound },
+    { name: 'history: since without epoch', path: '/api/channels/a/history?since=1', method: 'GET', status: 400, code: ErrorCode.BadRequest },
+    { name: 'history: bad limit', path: '/api/channels/a/history?limit=0', method: 'GET', status: 400, code: ErrorCode.BadRequest },
+    { name: 'history: invalid channel', path: '/api/channels/a%20b/history', method: 'GET', status: 400, code: ErrorCode.InvalidChannel },
+    { name: 'broadcast: empty channel list', path: '/api/broadcast', rawBody: '{"channels":[],"data":1}', headers: json, status: 400, code: ErrorCode.BadRequest },
+  ];
+
+  let published = 0;
+  for (const row of rows) {
+    it(`${row.name} → ${row.status} ${row.code}, others unaffected`, async () => {
+      const res = await api(server, row.path ?? '/api/publish', { method: row.method ?? 'POST', rawBody: row.rawBody, headers: row.headers });
+      assert.equal(res.status, row.status, JSON.stringify(res.json));
+      assert.equal(res.json.error?.code, row.code);
+      assert.ok((res.json.error?.message.length ?? 0) > 0);
+      if (row.status === 401) assert.equal(res.headers.get('www-authenticate'), 'Bearer');
+      await publish(server, 'bystander', ++published);
+      assert.equal((await bystander.waitForMessages(published)).at(-1)!.data, published);
+    });
+  }
+
+  it('a body that lies about its length gets a clean 400, not a hang or a crash', async () => {
+    const port = new URL(server.url).port;
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path: '/api/publish', method: 'POST', headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json', 'content-length': '5' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end('{"channel":"a","data":1}');
+    });
+    assert.equal(status, 400);
+    await publish(server, 'bystander', ++published);
+    assert.equal((await bystander.waitForMessages(published)).at(-1)!.data, published);
+  });
+});

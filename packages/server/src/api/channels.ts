@@ -1,0 +1,36 @@
+/**
+ * @module api/channels
+ * Read side of the backend API: active channels on this node and channel history.
+ */
+import { ErrorCode, type HistoryResponse } from '@herald/protocol';
+import type { Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { HeraldError } from '../errors.js';
+import type { ApiContext } from './context.js';
+import { ChannelParams, HistoryQuery } from './schemas.js';
+
+export function registerChannelRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.get('/api/channels', async () => ({ channels: ctx.hub.channels() }));
+
+  app.get<{ Params: Static<typeof ChannelParams>; Querystring: Static<typeof HistoryQuery> }>(
+    '/api/channels/:channel/history',
+    { schema: { params: ChannelParams, querystring: HistoryQuery } },
+    async (req): Promise<HistoryResponse> => {
+      const channel = ctx.channels.resolve(req.params.channel);
+      const { since, epoch } = req.query;
+      if ((since === undefined) !== (epoch === undefined)) {
+        throw new HeraldError(ErrorCode.BadRequest, 'since and epoch go together: pass both (from a message or an earlier answer) or neither');
+      }
+      const max = ctx.config.limits.history_limit;
+      const limit = Math.min(req.query.limit ?? max, max);
+      const history = { size: channel.options.history_size, ttlMs: channel.options.history_ttl_seconds * 1000 };
+      const query = since === undefined ? { limit } : { limit, since: { offset: since, epoch: epoch! } };
+      const result = await ctx.broker.history(channel.name, query, history);
+      return {
+        channel: channel.name,
+        ...result,
+        publications: result.publications.map(({ offset, event, data }) => (event === undefined ? { offset, data } : { offset, event, data })),
+      };
+    },
+  );
+}

@@ -1,0 +1,19 @@
+/**
+ * @module api/context
+ * What the HTTP routes share with the rest of the node.
+ */
+import type { Broker } from '../broker/broker.js';
+import type { Channels } from '../channels/channels.js';
+import type { HeraldConfig } from '../config/schema.js';
+import type { Hub } from '../hub/hub.js';
+import type { PublisherAuthenticator } from '../auth/api-key.js';
+
+export interface ApiContext {
+  config: HeraldConfig;
+  hub: Hub;
+  broker: Broker;
+  channels: Channels;
+  authenticate: PublisherAuthenticator;
+  accepting(): boolean;
+  stats(): { connections: number };
+}

@@ -1,0 +1,44 @@
+/**
+ * @module api/error-handler
+ * Every HTTP error leaves as `{"error":{"code","message"}}` with the status of its code,
+ * including the ones Fastify raises itself (bad JSON, body too large, wrong content type).
+ */
+import { ErrorCode } from '@herald/protocol';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { HeraldError } from '../errors.js';
+
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: ErrorCode.PayloadTooLarge,
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: ErrorCode.UnsupportedMediaType,
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: ErrorCode.BadRequest,
+  FST_ERR_CTP_EMPTY_JSON_BODY: ErrorCode.BadJson,
+  FST_ERR_CTP_INVALID_JSON_BODY: ErrorCode.BadJson,
+};
+
+const FASTIFY_MESSAGES: Partial<Record<ErrorCode, string>> = {
+  [ErrorCode.BadJson]: 'request body is not valid JSON',
+  [ErrorCode.UnsupportedMediaType]: 'send the request body as Content-Type: application/json',
+};
+
+export function toHeraldError(err: FastifyError | Error): HeraldError {
+  if (err instanceof HeraldError) return err;
+  const e = err as FastifyError;
+  if (e.validation) return new HeraldError(ErrorCode.BadRequest, e.message);
+  const code = e.code ? FASTIFY_CODES[e.code] : undefined;
+  if (code) return new HeraldError(code, FASTIFY_MESSAGES[code] ?? e.message);
+  if (err instanceof SyntaxError && e.statusCode === 400) return new HeraldError(ErrorCode.BadJson, 'request body is not valid JSON');
+  if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return new HeraldError(ErrorCode.BadRequest, e.message);
+  return new HeraldError(ErrorCode.Internal, 'internal error');
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const error = toHeraldError(err);
+    if (error.status >= 500) req.log.error({ err }, 'request failed');
+    if (error.code === ErrorCode.Unauthorized) reply.header('www-authenticate', 'Bearer');
+    return reply.status(error.status).send({ error: error.toBody() });
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply.status(404).send({ error: { code: ErrorCode.NotFound, message: `no route for ${req.method} ${req.url.split('?')[0]}` } }),
+  );
+}

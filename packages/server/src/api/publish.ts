@@ -1,0 +1,41 @@
+/**
+ * @module api/publish
+ * The backend-facing publish routes: `/api/publish`, `/api/broadcast` and seed 002's
+ * `/api/event`. Each answers once the engine holds the publication, never after the fan-out.
+ */
+import { ErrorCode, type BroadcastResponse, type PublishResponse } from '@herald/protocol';
+import type { Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { HeraldError } from '../errors.js';
+import type { ApiContext } from './context.js';
+import { BroadcastBody, EventBody, PublishBody } from './schemas.js';
+
+export function registerPublishRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  async function publish(name: string, event: string | undefined, data: unknown): Promise<PublishResponse> {
+    if (!ctx.accepting()) throw new HeraldError(ErrorCode.ShuttingDown, 'node is shutting down; retry on another node');
+    const channel = ctx.channels.resolve(name);
+    const position = await ctx.hub.publish(channel, event === undefined ? { data } : { event, data });
+    return { channel: channel.name, ...position };
+  }
+
+  app.post<{ Body: Static<typeof PublishBody> }>('/api/publish', { schema: { body: PublishBody } }, (req) =>
+    publish(req.body.channel, req.body.event, req.body.data),
+  );
+
+  app.post<{ Body: Static<typeof EventBody> }>('/api/event', { schema: { body: EventBody } }, (req) =>
+    publish(req.body.channel, req.body.event, req.body.payload),
+  );
+
+  app.post<{ Body: Static<typeof BroadcastBody> }>('/api/broadcast', { schema: { body: BroadcastBody } }, async (req): Promise<BroadcastResponse> => {
+    const { channels, event, data } = req.body;
+    const results = await Promise.all(
+      channels.map((channel) =>
+        publish(channel, event, data).catch((err: unknown) => {
+          if (!(err instanceof HeraldError)) throw err;
+          return { channel, error: err.toBody() };
+        }),
+      ),
+    );
+    return { results };
+  });
+}

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { CloseCode } from '@herald/protocol';
+import { TestClient } from '../test/helpers.js';
+
+const BIN = fileURLToPath(new URL('./herald.js', import.meta.url));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function yaml(text: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'herald-cli-')), 'herald.yaml');
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('herald CLI', () => {
+  it('a config file with an unknown key exits 2 with one line naming it', async () => {
+    const r = await run(['serve', '--config', yaml('server:\n  prot: 80\n')]);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr, 'herald: config: unknown key "server.prot" (expected one of: host, port, node_name, shutdown_timeout_seconds)\n');
+  });
+
+  it('a bad value from the environment exits 2 naming the key', async () => {
+    const r = await run(['serve'], { HERALD_SERVER__PORT: 'http' });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^herald: config: server\.port must be integer \(got "http"\)\n$/);
+  });
+
+  it('unknown commands and flags print usage and exit 2', async () => {
+    for (const args of [['frobnicate'], ['serve', '--nope'], []]) {
+      const r = await run(args);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.match(r.stdout + r.stderr, /Usage: herald <command>/);
+    }
+    const help = await run(['serve', '--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /--config <file>/);
+  });
+
+  it('an address in use exits 1 with a clear line', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const r = await run(['serve', '--port', String(port), '--log-level', 'silent'], { HERALD_API_KEYS: 'k'.repeat(16) });
+      assert.equal(r.code, 1);
+      assert.equal(r.stderr, `herald: port ${port} on 127.0.0.1 is already in use\n`);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('serves with a printed dev key; SIGTERM closes clients with 1012 and exits 0', async () => {
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0'], { env: { PATH: process.env.PATH ?? '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const port = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no listening line; stdout: ${stdout}`)), 10_000);
+      child.stdout.on('data', (d) => {
+        stdout += d;
+        const m = /"port":(\d+).*"msg":"herald listening"/.exec(stdout);
+        if (m) {
+          clearTimeout(timer);
+          resolve(Number(m[1]));
+        }
+      });
+    });
+    try {
+      const key = /Dev API key[^\n]*\n\s+(\S+)/.exec(stderr)?.[1];
+      assert.ok(key?.startsWith('hrld_dev_'), stderr);
+      assert.equal(stderr.split(key!).length - 1, 2, 'printed once, plus once in the curl example');
+      const client = await TestClient.connect(`ws://127.0.0.1:${port}/ws`);
+      await client.subscribe('news');
+      const res = await fetch(`http://127.0.0.1:${port}/api/publish`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ channel: 'news', data: 'hi' }),
+      });
+      assert.equal(res.status, 200);
+      await client.waitForMessages(1);
+      child.kill('SIGTERM');
+      const { code } = await client.closed;
+      assert.equal(code, CloseCode.ServiceRestart);
+      assert.equal(await exited, 0);
+      assert.match(stdout, /"msg":"herald stopped"/);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});

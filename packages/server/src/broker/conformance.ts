@@ -1,0 +1,99 @@
+/**
+ * @module broker/conformance
+ * The contract of broker.ts as a test suite. Every engine's test file runs it with a factory,
+ * so memory, Redis and NATS are held to the same behaviour.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Broker, Publication } from './broker.js';
+
+const H = { size: 10, ttlMs: 60_000 };
+
+export function brokerConformance(name: string, factory: () => Broker | Promise<Broker>): void {
+  describe(`${name} broker conformance`, () => {
+    let broker: Broker;
+    const received: Publication[] = [];
+    let prefix = 0;
+    const channel = () => `conf${Date.now()}_${prefix++}`;
+    before(async () => {
+      broker = await factory();
+      await broker.start({ onPublication: (p) => received.push(p) });
+    });
+    after(() => broker.close());
+
+    it('assigns offsets 1, 2, 3… within one epoch and delivers in offset order', async () => {
+      const ch = channel();
+      await broker.subscribe(ch);
+      const positions = [];
+      for (let i = 0; i < 5; i++) positions.push(await broker.publish(ch, { data: i, event: 'e' }, H));
+      assert.deepEqual(positions.map((p) => p.offset), [1, 2, 3, 4, 5]);
+      assert.equal(new Set(positions.map((p) => p.epoch)).size, 1);
+      await waitFor(() => received.filter((p) => p.channel === ch).length === 5);
+      assert.deepEqual(received.filter((p) => p.channel === ch).map((p) => [p.offset, p.data, p.event]), [[1, 0, 'e'], [2, 1, 'e'], [3, 2, 'e'], [4, 3, 'e'], [5, 4, 'e']]);
+    });
+
+    it('concurrent publishes to one channel get distinct, gap-free offsets', async () => {
+      const ch = channel();
+      const positions = await Promise.all(Array.from({ length: 50 }, (_, i) => broker.publish(ch, { data: i }, H)));
+      assert.deepEqual(positions.map((p) => p.offset).sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i + 1));
+    });
+
+    it('keeps at most `size` publications and returns the latest ones', async () => {
+      const ch = channel();
+      for (let i = 1; i <= 15; i++) await broker.publish(ch, { data: i }, H);
+      const all = await broker.history(ch, { limit: 100 }, H);
+      assert.deepEqual(all.publications.map((p) => p.data), [6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
+      assert.equal(all.offset, 15);
+      const latest = await broker.history(ch, { limit: 3 }, H);
+      assert.deepEqual(latest.publications.map((p) => p.offset), [13, 14, 15]);
+    });
+
+    it('recovers from a position inside history, fails outside it or in another epoch', async () => {
+      const ch = channel();
+      let epoch = '';
+      for (let i = 1; i <= 15; i++) epoch = (await broker.publish(ch, { data: i }, H)).epoch;
+      const ok = await broker.history(ch, { since: { offset: 9, epoch }, limit: 100 }, H);
+      assert.equal(ok.recovered, true);
+      assert.deepEqual(ok.publications.map((p) => p.offset), [10, 11, 12, 13, 14, 15]);
+      const edge = await broker.history(ch, { since: { offset: 5, epoch }, limit: 100 }, H);
+      assert.equal(edge.recovered, true, 'offset 6 is the oldest kept, so since=5 is complete');
+      const truncated = await broker.history(ch, { since: { offset: 4, epoch }, limit: 100 }, H);
+      assert.deepEqual([truncated.recovered, truncated.reason, truncated.publications.length], [false, 'history_truncated', 0]);
+      const otherEpoch = await broker.history(ch, { since: { offset: 14, epoch: 'x' + epoch }, limit: 100 }, H);
+      assert.deepEqual([otherEpoch.recovered, otherEpoch.reason], [false, 'epoch_changed']);
+      const ahead = await broker.history(ch, { since: { offset: 99, epoch }, limit: 100 }, H);
+      assert.deepEqual([ahead.recovered, ahead.reason], [false, 'offset_ahead']);
+      const current = await broker.history(ch, { since: { offset: 15, epoch }, limit: 100 }, H);
+      assert.deepEqual([current.recovered, current.publications.length], [true, 0]);
+    });
+
+    it('expires publications after their TTL', async () => {
+      const ch = channel();
+      const short = { size: 10, ttlMs: 100 };
+      await broker.publish(ch, { data: 1 }, short);
+      await new Promise((r) => setTimeout(r, 150));
+      await broker.publish(ch, { data: 2 }, short);
+      const h = await broker.history(ch, { limit: 10 }, short);
+      assert.deepEqual(h.publications.map((p) => p.data), [2]);
+      assert.equal(h.offset, 2, 'the offset survives expiry within an epoch');
+    });
+
+    it('creates a stream on request so a first subscriber has a position', async () => {
+      const ch = channel();
+      const none = await broker.history(ch, { limit: 0 }, H);
+      assert.equal(none.offset, 0);
+      const created = await broker.history(ch, { limit: 0, create: true }, H);
+      assert.ok(created.epoch.length > 0);
+      const pub = await broker.publish(ch, { data: 1 }, H);
+      assert.deepEqual(pub, { offset: 1, epoch: created.epoch });
+    });
+  });
+}
+
+async function waitFor(check: () => boolean, timeoutMs = 2000): Promise<void> {
+  const start = Date.now();
+  while (!check()) {
+    if (Date.now() - start > timeoutMs) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * @module broker/memory
+ * Single-node engine: streams live in this process. Offsets are assigned synchronously, so the
+ * per-channel atomicity the contract asks for comes for free; history is bounded by size and TTL.
+ */
+import { randomBytes } from 'node:crypto';
+import type { StreamPosition } from '@herald/protocol';
+import { checkRecovery, type Broker, type BrokerHandler, type HistoryOptions, type HistoryQuery, type HistoryResult, type Publication } from './broker.js';
+
+interface Entry {
+  publication: Publication;
+  expiresAt: number;
+}
+
+class Stream {
+  readonly epoch = randomBytes(6).toString('base64url');
+  offset = 0;
+  /** Entries in offset order; `head` skips trimmed ones so trimming is O(1). */
+  entries: Entry[] = [];
+  head = 0;
+  touchedAt = Date.now();
+
+  append(publication: Publication, history: HistoryOptions, now: number): void {
+    this.touchedAt = now;
+    if (history.size === 0) return;
+    this.entries.push({ publication, expiresAt: now + history.ttlMs });
+    this.trim(history.size, now);
+  }
+
+  /** Live entries after trimming by size and expiry. */
+  live(size: number, now: number): Entry[] {
+    this.trim(size, now);
+    return this.entries.length === this.head ? [] : this.entries.slice(this.head);
+  }
+
+  trim(size: number, now: number): void {
+    const entries = this.entries;
+    while (entries.length - this.head > size) this.head++;
+    while (this.head < entries.length && entries[this.head]!.expiresAt <= now) this.head++;
+    if (this.head > 64 && this.head * 2 > entries.length) {
+      this.entries = entries.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  get empty(): boolean {
+    return this.head === this.entries.length;
+  }
+}
+
+export interface MemoryBrokerOptions {
+  /** How often idle, empty, unsubscribed streams are forgotten. */
+  sweepIntervalMs?: number;
+}
+
+export class MemoryBroker implements Broker {
+  readonly name = 'memory';
+  readonly #streams = new Map<string, Stream>();
+  /** Per channel, the longest TTL it was used with: a stream is forgotten only after that much idleness. */
+  readonly #ttl = new Map<string, number>();
+  readonly #subscribed = new Set<string>();
+  #handler: BrokerHandler | undefined;
+  #sweeper: NodeJS.Timeout | undefined;
+  readonly #sweepIntervalMs: number;
+
+  constructor(options: MemoryBrokerOptions = {}) {
+    this.#sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
+  }
+
+  async start(handler: BrokerHandler): Promise<void> {
+    this.#handler = handler;
+    this.#sweeper = setInterval(() => this.#sweep(), this.#sweepIntervalMs).unref();
+  }
+
+  async publish(channel: string, message: { event?: string; data: unknown }, history: HistoryOptions): Promise<StreamPosition> {
+    const now = Date.now();
+    const stream = this.#stream(channel, history);
+    const publication: Publication = { channel, offset: ++stream.offset, epoch: stream.epoch, data: message.data };
+    if (message.event !== undefined) publication.event = message.event;
+    stream.append(publication, history, now);
+    this.#handler?.onPublication(publication);
+    return { offset: publication.offset, epoch: publication.epoch };
+  }
+
+  async history(channel: string, query: HistoryQuery, history: HistoryOptions): Promise<HistoryResult> {
+    const existing = this.#streams.get(channel);
+    const stream = existing ?? (query.create ? this.#stream(channel, history) : undefined);
+    if (!stream) {
+      // Nothing was ever published here (or it was forgotten): any epoch the caller holds is stale.
+      const result: HistoryResult = { offset: 0, epoch: '', publications: [] };
+      if (query.since) Object.assign(result, query.since.offset === 0 && query.since.epoch === '' ? { recovered: true } : { recovered: false, reason: 'epoch_changed' });
+      return result;
+    }
+    const top = { offset: stream.offset, epoch: stream.epoch };
+    const live = stream.live(history.size, Date.now()).map((e) => e.publication);
+    if (!query.since) return { ...top, publications: query.limit === 0 ? [] : live.slice(-query.limit) };
+    const since = query.since;
+    const after = since.epoch === stream.epoch ? live.filter((p) => p.offset > since.offset) : [];
+    const check = checkRecovery(since, top, after);
+    return { ...top, ...check, publications: check.recovered ? after.slice(0, query.limit) : [] };
+  }
+
+  async subscribe(channel: string): Promise<void> {
+    this.#subscribed.add(channel);
+  }
+
+  async unsubscribe(channel: string): Promise<void> {
+    this.#subscribed.delete(channel);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#sweeper);
+    this.#streams.clear();
+  }
+
+  #stream(channel: string, history: HistoryOptions): Stream {
+    let stream = this.#streams.get(channel);
+    if (!stream) {
+      stream = new Stream();
+      this.#streams.set(channel, stream);
+    }
+    if ((this.#ttl.get(channel) ?? 0) < history.ttlMs) this.#ttl.set(channel, history.ttlMs);
+    return stream;
+  }
+
+  /** Forget streams whose history has expired and that nobody here listens to, so memory follows activity. */
+  #sweep(): void {
+    const now = Date.now();
+    for (const [channel, stream] of this.#streams) {
+      const ttl = this.#ttl.get(channel) ?? 0;
+      if (this.#subscribed.has(channel) || now - stream.touchedAt < ttl) continue;
+      stream.trim(Number.MAX_SAFE_INTEGER, now);
+      if (stream.empty) {
+        this.#streams.delete(channel);
+        this.#ttl.delete(channel);
+      }
+    }
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * @module channels/channels
+ * Channel-name rules and namespace lookup. A channel `ns:rest` belongs to namespace `ns`; one
+ * without a colon belongs to `default`. Every entry point (HTTP, WebSocket) resolves through here,
+ * so a name is checked the same way wherever it arrives.
+ */
+import { ErrorCode } from '@herald/protocol';
+import type { HeraldConfig, NamespaceConfig } from '../config/schema.js';
+import { HeraldError } from '../errors.js';
+
+export interface ResolvedChannel {
+  name: string;
+  namespace: string;
+  options: NamespaceConfig;
+}
+
+/** Printable ASCII that needs no escaping in URLs' path segments once encoded, nor in logs. */
+const CHANNEL_CHARS = /^[A-Za-z0-9_\-.:#@=,/]+$/;
+const NAMESPACE = /^[a-z0-9_-]{1,64}$/;
+
+export class Channels {
+  readonly #namespaces: Map<string, { options: NamespaceConfig; declared: Set<string> }>;
+  readonly #maxLength: number;
+
+  constructor(config: Pick<HeraldConfig, 'namespaces' | 'limits'>) {
+    this.#maxLength = config.limits.max_channel_length;
+    this.#namespaces = new Map(
+      Object.entries(config.namespaces).map(([name, options]) => [name, { options, declared: new Set(options.channels) }]),
+    );
+  }
+
+  /** Throws `invalid_channel` or `unknown_channel` with a message that says what is wrong. */
+  resolve(name: unknown): ResolvedChannel {
+    if (typeof name !== 'string' || name.length === 0) {
+      throw new HeraldError(ErrorCode.InvalidChannel, 'channel must be a non-empty string');
+    }
+    if (name.length > this.#maxLength) {
+      throw new HeraldError(ErrorCode.InvalidChannel, `channel is longer than ${this.#maxLength} characters`);
+    }
+    if (!CHANNEL_CHARS.test(name)) {
+      throw new HeraldError(ErrorCode.InvalidChannel, 'channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /');
+    }
+    const colon = name.indexOf(':');
+    const namespace = colon === -1 ? 'default' : name.slice(0, colon);
+    const rest = colon === -1 ? name : name.slice(colon + 1);
+    if (colon !== -1 && (!NAMESPACE.test(namespace) || rest.length === 0)) {
+      throw new HeraldError(ErrorCode.InvalidChannel, 'channel must be "namespace:name" with a lowercase namespace and a non-empty name');
+    }
+    const ns = this.#namespaces.get(namespace);
+    if (!ns) throw new HeraldError(ErrorCode.UnknownChannel, `namespace "${namespace}" is not configured`);
+    if (!ns.options.allow_create_new_channels && !ns.declared.has(rest)) {
+      throw new HeraldError(ErrorCode.UnknownChannel, `channel "${name}" is not declared in namespace "${namespace}"`);
+    }
+    return { name, namespace, options: ns.options };
+  }
+}

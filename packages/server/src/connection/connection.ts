@@ -1,0 +1,206 @@
+/**
+ * @module connection/connection
+ * One client, whatever its transport: its outbox, its subscriptions and its commands.
+ *
+ * The outbox holds references to frames shared with every other subscriber; it is bounded in
+ * bytes together with what the socket still buffers, so a client that stops reading is closed
+ * (4008) instead of growing memory or delaying anyone else.
+ */
+import { randomBytes } from 'node:crypto';
+import { CloseCode, ErrorCode, type ServerFrame, type StreamPosition, type SubscribeResult } from '@herald/protocol';
+import type { Logger } from 'pino';
+import type { Channels } from '../channels/channels.js';
+import type { HeraldConfig } from '../config/schema.js';
+import { HeraldError } from '../errors.js';
+import type { Hub, Subscription } from '../hub/hub.js';
+import type { Subscriber } from '../hub/subscriber.js';
+import { CommandError, parseCommand, type Command } from './parse.js';
+import { TokenBucket } from './rate-limit.js';
+import type { Transport } from './transport.js';
+
+/** Outbox size at which a connection is written at once instead of at the end of the turn. */
+const EARLY_FLUSH_BYTES = 64 * 1024;
+
+export interface ConnectionContext {
+  hub: Hub;
+  channels: Channels;
+  limits: HeraldConfig['limits'];
+  log: Logger;
+  /** False once the node is shutting down: commands that start work are refused. */
+  accepting(): boolean;
+}
+
+export class Connection implements Subscriber {
+  readonly id = `c_${randomBytes(9).toString('base64url')}`;
+  readonly #subscriptions = new Map<string, Subscription>();
+  readonly #limiter: TokenBucket;
+  #frames: Buffer[] = [];
+  #bytes = 0;
+  #closed = false;
+
+  constructor(
+    readonly ctx: ConnectionContext,
+    readonly transport: Transport,
+  ) {
+    this.#limiter = new TokenBucket(ctx.limits.client_messages_per_second);
+  }
+
+  get encoder() {
+    return this.transport.encoder;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  // ---- outbox -------------------------------------------------------------------------------
+
+  send(frame: Buffer): void {
+    if (this.#closed) return;
+    const limit = this.ctx.limits.send_buffer_bytes;
+    if (this.#bytes + frame.length + this.transport.bufferedBytes() > limit) {
+      this.close(CloseCode.SlowConsumer, 'slow consumer: send buffer overflow, reconnect and recover');
+      return;
+    }
+    this.#frames.push(frame);
+    this.#bytes += frame.length;
+    // A burst within one turn must not count against a client that reads fine: hand big
+    // batches to the socket now, so only what the peer has not taken stays counted.
+    if (this.#bytes >= Math.min(EARLY_FLUSH_BYTES, limit / 2)) this.flush();
+  }
+
+  flush(): void {
+    if (this.#closed || this.#frames.length === 0) return;
+    const frames = this.#frames;
+    const data = frames.length === 1 ? frames[0]! : Buffer.concat(frames, this.#bytes);
+    this.#frames = [];
+    this.#bytes = 0;
+    this.transport.write(data);
+  }
+
+  overflow(): void {
+    this.close(CloseCode.SlowConsumer, 'slow consumer: too many publications while subscribing');
+  }
+
+  sendFrame(frame: ServerFrame): void {
+    this.ctx.hub.queue(this, this.encoder.frame(frame));
+  }
+
+  // ---- lifecycle ----------------------------------------------------------------------------
+
+  /** Close from the server side: queued frames are dropped, subscriptions released. */
+  close(code: number, reason: string): void {
+    if (this.#closed) return;
+    // A graceful close still delivers what is queued; an error close (e.g. overflow) does not.
+    if (code === CloseCode.ServiceRestart || code === CloseCode.Normal) this.flush();
+    this.#release();
+    this.transport.close(code, reason);
+  }
+
+  /** The transport went away (peer closed, network died). */
+  transportClosed(): void {
+    if (this.#closed) return;
+    this.#release();
+  }
+
+  #release(): void {
+    this.#closed = true;
+    this.#frames = [];
+    this.#bytes = 0;
+    for (const sub of this.#subscriptions.values()) this.ctx.hub.unsubscribe(sub);
+    this.#subscriptions.clear();
+  }
+
+  // ---- commands -----------------------------------------------------------------------------
+
+  /** Handle one inbound text frame. Never throws: every failure becomes an error frame or a close. */
+  handleText(text: string): void {
+    if (this.#closed) return;
+    if (!this.#limiter.take()) {
+      this.close(CloseCode.RateLimited, `rate limit: more than ${this.#limiter.rate} frames per second`);
+      return;
+    }
+    let command: Command;
+    try {
+      command = parseCommand(text);
+    } catch (err) {
+      this.#fail(err instanceof CommandError ? err.id : undefined, err);
+      return;
+    }
+    this.#dispatch(command).catch((err: unknown) => this.#fail(command.id, err));
+  }
+
+  async #dispatch(command: Command): Promise<void> {
+    if (!this.ctx.accepting() && command.type !== 'ping' && command.type !== 'unsubscribe') {
+      throw new HeraldError(ErrorCode.ShuttingDown, 'node is shutting down; reconnect');
+    }
+    switch (command.type) {
+      case 'subscribe':
+        return this.#subscribe(command.id, command.channel, command.since);
+      case 'unsubscribe':
+        return this.#unsubscribe(command.id, command.channel);
+      case 'publish':
+        return this.#publish(command.id, command.channel, command.event, command.data);
+      case 'ping':
+        return this.sendFrame(command.id === undefined ? { type: 'pong' } : { type: 'pong', id: command.id });
+    }
+  }
+
+  #subscribe(id: number | undefined, name: unknown, since: StreamPosition | undefined): void {
+    const channel = this.ctx.channels.resolve(name);
+    if (!channel.options.transports.includes(this.transport.name)) {
+      throw new HeraldError(ErrorCode.TransportNotAllowed, `namespace "${channel.namespace}" does not allow ${this.transport.name}`);
+    }
+    if (this.#subscriptions.has(channel.name)) throw new HeraldError(ErrorCode.AlreadySubscribed, `already subscribed to "${channel.name}"`);
+    if (this.#subscriptions.size >= this.ctx.limits.max_subscriptions_per_connection) {
+      throw new HeraldError(ErrorCode.TooManySubscriptions, `at most ${this.ctx.limits.max_subscriptions_per_connection} subscriptions per connection`);
+    }
+    const max = channel.options.max_subscribers;
+    if (max > 0 && this.ctx.hub.subscriberCount(channel.name) >= max) {
+      throw new HeraldError(ErrorCode.ChannelFull, `channel "${channel.name}" has its maximum of ${max} subscribers`);
+    }
+    const sub = this.ctx.hub.subscribe(this, channel, {
+      since,
+      onResult: (result: SubscribeResult) => this.#reply(id, result),
+      onError: (err: unknown) => {
+        if (this.#subscriptions.get(channel.name) === sub) this.#subscriptions.delete(channel.name);
+        this.#fail(id, err);
+      },
+    });
+    this.#subscriptions.set(channel.name, sub);
+  }
+
+  #unsubscribe(id: number | undefined, name: unknown): void {
+    const channel = this.ctx.channels.resolve(name);
+    const sub = this.#subscriptions.get(channel.name);
+    if (!sub) throw new HeraldError(ErrorCode.NotSubscribed, `not subscribed to "${channel.name}"`);
+    this.#subscriptions.delete(channel.name);
+    this.ctx.hub.unsubscribe(sub);
+    this.#reply(id);
+  }
+
+  async #publish(id: number | undefined, name: unknown, event: string | undefined, data: unknown): Promise<void> {
+    const channel = this.ctx.channels.resolve(name);
+    if (!channel.options.allow_client_publish) {
+      throw new HeraldError(ErrorCode.Forbidden, `namespace "${channel.namespace}" does not allow client publishing`);
+    }
+    const position = await this.ctx.hub.publish(channel, event === undefined ? { data } : { event, data });
+    this.#reply(id, position);
+  }
+
+  #reply(id: number | undefined, result?: SubscribeResult | StreamPosition): void {
+    if (id === undefined) return;
+    this.sendFrame(result ? { type: 'reply', id, ok: true, result } : { type: 'reply', id, ok: true });
+  }
+
+  #fail(id: number | undefined, err: unknown): void {
+    if (this.#closed) return;
+    let error: HeraldError;
+    if (err instanceof HeraldError) error = err;
+    else {
+      this.ctx.log.error({ err, client: this.id }, 'command failed');
+      error = new HeraldError(ErrorCode.Internal, 'internal error');
+    }
+    this.sendFrame(id === undefined ? { type: 'error', error: error.toBody() } : { type: 'reply', id, error: error.toBody() });
+  }
+}

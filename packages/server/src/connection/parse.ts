@@ -1,0 +1,78 @@
+/**
+ * @module connection/parse
+ * Turns one inbound text frame into a command or a precise error. Everything a client sends is
+ * untrusted: shapes are checked here so handlers can rely on them.
+ */
+import { ErrorCode, type StreamPosition } from '@herald/protocol';
+import { HeraldError } from '../errors.js';
+
+export type Command =
+  | { id?: number; type: 'subscribe'; channel: unknown; since?: StreamPosition }
+  | { id?: number; type: 'unsubscribe'; channel: unknown }
+  | { id?: number; type: 'publish'; channel: unknown; event?: string; data: unknown }
+  | { id?: number; type: 'ping' };
+
+const TYPES = ['subscribe', 'unsubscribe', 'publish', 'ping'];
+export const MAX_EVENT_LENGTH = 128;
+
+/** A parse failure, carrying the id when the frame had a usable one so the error can be a reply. */
+export class CommandError extends HeraldError {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    readonly id?: number,
+  ) {
+    super(code, message);
+  }
+}
+
+export function parseCommand(text: string): Command {
+  let frame: unknown;
+  try {
+    frame = JSON.parse(text);
+  } catch {
+    throw new CommandError(ErrorCode.BadJson, 'frame is not valid JSON');
+  }
+  if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) {
+    throw new CommandError(ErrorCode.BadRequest, 'frame must be a JSON object');
+  }
+  const f = frame as Record<string, unknown>;
+  if (f.id !== undefined && !(Number.isSafeInteger(f.id) && (f.id as number) >= 0)) {
+    throw new CommandError(ErrorCode.BadRequest, 'id must be a non-negative integer');
+  }
+  const id = f.id as number | undefined;
+  const fail = (code: ErrorCode, message: string): never => {
+    throw new CommandError(code, message, id);
+  };
+  if (typeof f.type !== 'string' || !TYPES.includes(f.type)) {
+    fail(ErrorCode.UnknownType, `unknown type ${JSON.stringify(f.type) ?? 'undefined'}; expected one of ${TYPES.join(', ')}`);
+  }
+  if (f.type !== 'ping' && f.channel === undefined) fail(ErrorCode.BadRequest, `${String(f.type)} needs a channel`);
+  switch (f.type) {
+    case 'subscribe': {
+      if (f.since === undefined) return { id, type: 'subscribe', channel: f.channel };
+      const s = f.since as Record<string, unknown> | null;
+      if (typeof s !== 'object' || s === null || !Number.isSafeInteger(s.offset) || (s.offset as number) < 0 || typeof s.epoch !== 'string') {
+        fail(ErrorCode.BadRequest, 'since must be {"offset": <non-negative integer>, "epoch": <string>}');
+      }
+      return { id, type: 'subscribe', channel: f.channel, since: { offset: s!.offset as number, epoch: s!.epoch as string } };
+    }
+    case 'unsubscribe':
+      return { id, type: 'unsubscribe', channel: f.channel };
+    case 'publish': {
+      if (!('data' in f)) fail(ErrorCode.BadRequest, 'publish needs data');
+      const event = parseEvent(f.event);
+      return event === undefined ? { id, type: 'publish', channel: f.channel, data: f.data } : { id, type: 'publish', channel: f.channel, event, data: f.data };
+    }
+    default:
+      return { id, type: 'ping' };
+  }
+
+  function parseEvent(event: unknown): string | undefined {
+    if (event === undefined) return undefined;
+    if (typeof event !== 'string' || event.length === 0 || event.length > MAX_EVENT_LENGTH) {
+      fail(ErrorCode.BadRequest, `event must be a string of 1 to ${MAX_EVENT_LENGTH} characters`);
+    }
+    return event as string;
+  }
+}

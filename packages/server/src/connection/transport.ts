@@ -1,0 +1,21 @@
+/**
+ * @module connection/transport
+ * What a connection needs from the socket or request it lives on.
+ */
+import type { ServerFrame } from '@herald/protocol';
+import type { Encoder } from '../hub/subscriber.js';
+
+export type TransportName = 'websocket' | 'sse' | 'longpoll';
+
+export interface FrameEncoder extends Encoder {
+  frame(frame: ServerFrame): Buffer;
+}
+
+export interface Transport {
+  readonly name: TransportName;
+  readonly encoder: FrameEncoder;
+  write(data: Buffer): void;
+  /** Bytes accepted by write() that the peer has not taken yet. */
+  bufferedBytes(): number;
+  close(code: number, reason: string): void;
+}

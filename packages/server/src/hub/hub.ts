@@ -1,0 +1,211 @@
+/**
+ * @module hub/hub
+ * Local subscriptions (channel → subscribers) and fan-out.
+ *
+ * Why it is shaped this way (see DESIGN.md): on loopback the kernel's per-write cost dominates,
+ * so each publication is encoded once per transport and only *queued* on each subscriber; a
+ * flush once per event-loop turn writes everything a socket has queued in one write. Fan-out
+ * and flushing both run in slices so a huge channel never stalls publishes, pings or accepts,
+ * and a publish is acknowledged as soon as the engine holds it, before any of this runs.
+ */
+import { ErrorCode, type StreamPosition, type SubscribeResult } from '@herald/protocol';
+import type { Broker, BrokerHandler, HistoryOptions, Publication } from '../broker/broker.js';
+import type { ResolvedChannel } from '../channels/channels.js';
+import { HeraldError } from '../errors.js';
+import type { Encoder, Subscriber } from './subscriber.js';
+
+/** Deliveries queued per turn before yielding to I/O. Queuing is a pointer push: cheap. */
+const FANOUT_SLICE = 65_536;
+/** Sockets written per turn before yielding: each is a syscall, the expensive part. */
+const FLUSH_SLICE = 4_096;
+/** Live publications buffered for one subscription while its history is being read. */
+const MAX_PENDING = 10_000;
+
+export class Subscription {
+  live = false;
+  cancelled = false;
+  pending: Publication[] = [];
+  /** Last position delivered: anything at or before it is a duplicate. */
+  offset = 0;
+  epoch = '';
+  constructor(
+    readonly channel: string,
+    readonly subscriber: Subscriber,
+  ) {}
+}
+
+interface ChannelEntry {
+  subscriptions: Set<Subscription>;
+  /** Resolves when the engine delivers this channel to this node. */
+  ready: Promise<void>;
+}
+
+class FanoutJob {
+  readonly #frames = new Map<Encoder, Buffer>();
+  readonly #iterator: Iterator<Subscription>;
+  constructor(
+    readonly publication: Publication,
+    subscriptions: Set<Subscription>,
+  ) {
+    this.#iterator = subscriptions.values();
+  }
+
+  /** Queues up to `budget` deliveries; returns how many it used, or -1 once every subscriber is served. */
+  step(budget: number, markDirty: (s: Subscriber) => void): number {
+    const pub = this.publication;
+    for (let used = 0; used < budget; used++) {
+      const next = this.#iterator.next();
+      if (next.done) return -1;
+      const sub = next.value;
+      if (sub.cancelled) continue;
+      if (!sub.live) {
+        if (sub.pending.push(pub) > MAX_PENDING) sub.subscriber.overflow();
+        continue;
+      }
+      if (pub.epoch === sub.epoch && pub.offset <= sub.offset) continue;
+      sub.offset = pub.offset;
+      sub.epoch = pub.epoch;
+      const encoder = sub.subscriber.encoder;
+      let frame = this.#frames.get(encoder);
+      if (!frame) this.#frames.set(encoder, (frame = encoder.message(pub)));
+      sub.subscriber.send(frame);
+      markDirty(sub.subscriber);
+    }
+    return budget;
+  }
+}
+
+export interface SubscribeOptions {
+  since?: StreamPosition;
+  /** Called with the result before any publication is queued, so a reply precedes the stream. */
+  onResult(result: SubscribeResult): void;
+  /** Called instead of onResult when the engine failed or the subscription was cancelled first. */
+  onError(err: unknown): void;
+}
+
+export class Hub implements BrokerHandler {
+  readonly #channels = new Map<string, ChannelEntry>();
+  readonly #jobs: FanoutJob[] = [];
+  readonly #dirty = new Set<Subscriber>();
+  #scheduled = false;
+  readonly #markDirty = (s: Subscriber) => this.#dirtyAndSchedule(s);
+
+  constructor(readonly broker: Broker) {}
+
+  async publish(channel: ResolvedChannel, message: { event?: string; data: unknown }): Promise<StreamPosition> {
+    return this.broker.publish(channel.name, message, historyOptions(channel));
+  }
+
+  onPublication(publication: Publication): void {
+    const entry = this.#channels.get(publication.channel);
+    if (!entry) return;
+    this.#jobs.push(new FanoutJob(publication, entry.subscriptions));
+    this.#schedule();
+  }
+
+  /** Queue a frame that is not a publication (reply, pong) on a subscriber. */
+  queue(subscriber: Subscriber, frame: Buffer): void {
+    subscriber.send(frame);
+    this.#dirtyAndSchedule(subscriber);
+  }
+
+  subscriberCount(channel: string): number {
+    return this.#channels.get(channel)?.subscriptions.size ?? 0;
+  }
+
+  channels(): Array<{ channel: string; subscribers: number }> {
+    return [...this.#channels].map(([channel, e]) => ({ channel, subscribers: e.subscriptions.size }));
+  }
+
+  /**
+   * Subscribe with or without recovery, free of races with concurrent publishes: the
+   * subscription is registered (buffering) before history is read, then history, then whatever
+   * arrived meanwhile past the history's end, then live. Returns at once; the outcome arrives
+   * through `onResult` / `onError`.
+   */
+  subscribe(subscriber: Subscriber, channel: ResolvedChannel, options: SubscribeOptions): Subscription {
+    const sub = new Subscription(channel.name, subscriber);
+    const entry = this.#entry(channel.name);
+    entry.subscriptions.add(sub);
+    this.#recover(sub, entry, channel, options).catch((err: unknown) => {
+      this.unsubscribe(sub);
+      options.onError(err);
+    });
+    return sub;
+  }
+
+  async #recover(sub: Subscription, entry: ChannelEntry, channel: ResolvedChannel, options: SubscribeOptions): Promise<void> {
+    await entry.ready;
+    const since = options.since;
+    const history = historyOptions(channel);
+    const result = await this.broker.history(channel.name, { since, limit: since ? history.size : 0, create: true }, history);
+    if (sub.cancelled) throw new HeraldError(ErrorCode.NotSubscribed, 'unsubscribed before the subscription completed');
+    const reply: SubscribeResult = { offset: result.offset, epoch: result.epoch };
+    if (since) {
+      reply.recovered = result.recovered ?? false;
+      if (result.reason) reply.reason = result.reason;
+    }
+    options.onResult(reply);
+    for (const pub of result.publications) this.queue(sub.subscriber, sub.subscriber.encoder.message(pub));
+    sub.offset = result.offset;
+    sub.epoch = result.epoch;
+    sub.live = true;
+    for (const pub of sub.pending) {
+      if (pub.epoch === sub.epoch && pub.offset <= sub.offset) continue;
+      sub.offset = pub.offset;
+      sub.epoch = pub.epoch;
+      this.queue(sub.subscriber, sub.subscriber.encoder.message(pub));
+    }
+    sub.pending = [];
+  }
+
+  unsubscribe(sub: Subscription): void {
+    sub.cancelled = true;
+    sub.pending = [];
+    const entry = this.#channels.get(sub.channel);
+    if (!entry?.subscriptions.delete(sub) || entry.subscriptions.size > 0) return;
+    this.#channels.delete(sub.channel);
+    void this.broker.unsubscribe(sub.channel).catch(() => {});
+  }
+
+  #entry(channel: string): ChannelEntry {
+    let entry = this.#channels.get(channel);
+    if (!entry) {
+      entry = { subscriptions: new Set(), ready: this.broker.subscribe(channel) };
+      this.#channels.set(channel, entry);
+    }
+    return entry;
+  }
+
+  #dirtyAndSchedule(subscriber: Subscriber): void {
+    this.#dirty.add(subscriber);
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(this.#run);
+  }
+
+  readonly #run = (): void => {
+    let budget = FANOUT_SLICE;
+    while (budget > 0 && this.#jobs.length > 0) {
+      const used = this.#jobs[0]!.step(budget, this.#markDirty);
+      if (used === -1) this.#jobs.shift();
+      else budget -= used;
+    }
+    let flushed = 0;
+    for (const subscriber of this.#dirty) {
+      if (flushed++ === FLUSH_SLICE) break;
+      this.#dirty.delete(subscriber);
+      subscriber.flush();
+    }
+    this.#scheduled = false;
+    if (this.#jobs.length > 0 || this.#dirty.size > 0) this.#schedule();
+  };
+}
+
+function historyOptions(channel: ResolvedChannel): HistoryOptions {
+  return { size: channel.options.history_size, ttlMs: channel.options.history_ttl_seconds * 1000 };
+}

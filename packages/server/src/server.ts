@@ -1,0 +1,120 @@
+/**
+ * @module server
+ * Wires the parts into one node: config → engine → hub → HTTP API + WebSocket endpoint, and
+ * owns start and graceful shutdown. Nothing here does protocol work itself.
+ */
+import { randomBytes } from 'node:crypto';
+import { CloseCode } from '@herald/protocol';
+import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
+import { pino, type Logger } from 'pino';
+import { registerChannelRoutes } from './api/channels.js';
+import type { ApiContext } from './api/context.js';
+import { registerErrorHandling } from './api/error-handler.js';
+import { registerHealthRoutes } from './api/health.js';
+import { registerValidation } from './api/validation.js';
+import { registerPublishRoutes } from './api/publish.js';
+import { apiKeyAuthenticator } from './auth/api-key.js';
+import type { Broker } from './broker/broker.js';
+import { MemoryBroker } from './broker/memory.js';
+import { Channels } from './channels/channels.js';
+import type { HeraldConfig } from './config/schema.js';
+import { Hub } from './hub/hub.js';
+import { createWebSocketEndpoint, type WebSocketEndpoint } from './transports/websocket.js';
+
+export interface HeraldOptions {
+  /** Use this logger instead of one built from `config.log`. */
+  logger?: Logger;
+  /** Use this engine instead of the one named in `config.engine`. */
+  broker?: Broker;
+}
+
+export interface Herald {
+  readonly config: HeraldConfig;
+  readonly log: Logger;
+  readonly hub: Hub;
+  /** Set when no API key was configured: the key generated for this run. */
+  readonly devApiKey: string | undefined;
+  /** Listen; resolves with the bound address (port 0 picks a free one). */
+  start(): Promise<{ host: string; port: number }>;
+  /** Graceful shutdown: refuse new work, close clients with 1012, then stop. Idempotent. */
+  close(): Promise<void>;
+}
+
+export function createHerald(config: HeraldConfig, options: HeraldOptions = {}): Herald {
+  const log =
+    options.logger ??
+    pino({ level: config.log.level, redact: { paths: ['req.headers.authorization', 'headers.authorization'], censor: '[redacted]' } });
+  const devApiKey = config.auth.api_keys.length === 0 ? `hrld_dev_${randomBytes(18).toString('base64url')}` : undefined;
+  const broker = options.broker ?? new MemoryBroker();
+  const hub = new Hub(broker);
+  const channels = new Channels(config);
+  const nodeName = config.server.node_name || `n_${randomBytes(3).toString('hex')}`;
+  let accepting = true;
+
+  const ws: WebSocketEndpoint = createWebSocketEndpoint({
+    context: { hub, channels, limits: config.limits, log, accepting: () => accepting },
+    nodeName,
+    heartbeatSeconds: config.heartbeat.interval_seconds,
+    maxConnections: config.limits.max_connections,
+  });
+
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.limits.max_body_bytes,
+    return503OnClosing: true,
+  });
+  // JSON only: anything else is a 415 rather than a string the schema then rejects.
+  app.removeContentTypeParser('text/plain');
+
+  const ctx: ApiContext = {
+    config,
+    hub,
+    broker,
+    channels,
+    authenticate: apiKeyAuthenticator(devApiKey ? [devApiKey] : config.auth.api_keys),
+    accepting: () => accepting,
+    stats: () => ({ connections: ws.connections }),
+  };
+  registerValidation(app);
+  registerErrorHandling(app);
+  registerHealthRoutes(app, ctx);
+  void app.register(async (api) => {
+    api.addHook('onRequest', async (req) => ctx.authenticate(req.headers));
+    registerPublishRoutes(api, ctx);
+    registerChannelRoutes(api, ctx);
+  });
+
+  app.server.on('upgrade', (req, socket, head) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path === '/ws') return ws.handleUpgrade(req, socket, head);
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    config,
+    log,
+    hub,
+    devApiKey,
+    async start() {
+      await broker.start(hub);
+      await app.listen({ host: config.server.host, port: config.server.port });
+      const address = app.server.address();
+      const port = typeof address === 'object' && address ? address.port : config.server.port;
+      log.info({ host: config.server.host, port, node: nodeName, engine: broker.name }, 'herald listening');
+      return { host: config.server.host, port };
+    },
+    close() {
+      closing ??= (async () => {
+        accepting = false;
+        const timeoutMs = config.server.shutdown_timeout_seconds * 1000;
+        await ws.closeAll(CloseCode.ServiceRestart, 'server restart: reconnect', timeoutMs);
+        await app.close();
+        await broker.close();
+        log.info('herald stopped');
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,146 @@
+/**
+ * @module test/helpers
+ * Real servers on 127.0.0.1:0 and real WebSocket clients for the tests. Nothing is mocked.
+ */
+import type { MessageFrame, ServerFrame } from '@herald/protocol';
+import { pino } from 'pino';
+import { WebSocket } from 'ws';
+import { loadConfig } from '../config/load.js';
+import { createHerald, type Herald } from '../server.js';
+
+export const API_KEY = 'test-api-key-0123456789';
+
+export interface TestServer {
+  herald: Herald;
+  url: string;
+  wsUrl: string;
+  close(): Promise<void>;
+}
+
+/** Start a node with test defaults plus `config` (same shape as the YAML file). */
+export async function startServer(config: Record<string, unknown> = {}): Promise<TestServer> {
+  const base: Record<string, unknown> = {
+    server: { host: '127.0.0.1', port: 0, shutdown_timeout_seconds: 2 },
+    auth: { api_keys: [API_KEY] },
+    log: { level: 'silent' },
+  };
+  const merged = deepMerge(base, config);
+  const herald = createHerald(loadConfig({ object: merged, env: {} }), { logger: pino({ level: 'silent' }) });
+  const { port } = await herald.start();
+  return { herald, url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}/ws`, close: () => herald.close() };
+}
+
+function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const cur = out[k];
+    out[k] =
+      v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' && !Array.isArray(cur)
+        ? deepMerge(cur as Record<string, unknown>, v as Record<string, unknown>)
+        : v;
+  }
+  return out;
+}
+
+export async function api(server: TestServer, path: string, init: { method?: string; body?: unknown; headers?: Record<string, string>; rawBody?: string } = {}) {
+  const headers: Record<string, string> = { authorization: `Bearer ${API_KEY}`, ...init.headers };
+  let body: string | undefined = init.rawBody;
+  if (init.body !== undefined) {
+    body = JSON.stringify(init.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const res = await fetch(server.url + path, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, body });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, json: json as Record<string, unknown> & { error?: { code: string; message: string } }, headers: res.headers };
+}
+
+export function publish(server: TestServer, channel: string, data: unknown, event?: string) {
+  return api(server, '/api/publish', { body: event === undefined ? { channel, data } : { channel, data, event } });
+}
+
+type Predicate = (frame: ServerFrame) => boolean;
+
+/** A WebSocket client that records every frame and lets a test wait for the ones it expects. */
+export class TestClient {
+  readonly frames: ServerFrame[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  #waiters: Array<() => void> = [];
+  #nextId = 1;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) return;
+      this.frames.push(JSON.parse(data.toString()) as ServerFrame);
+      for (const w of this.#waiters.splice(0)) w();
+    });
+    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    ws.on('error', () => {});
+  }
+
+  static async connect(url: string): Promise<TestClient> {
+    const ws = new WebSocket(url);
+    const client = new TestClient(ws);
+    await client.waitFor((f) => f.type === 'connected');
+    return client;
+  }
+
+  send(frame: unknown): void {
+    this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  }
+
+  /** Send a command with a fresh id and wait for its reply. */
+  async request(command: Record<string, unknown>, timeoutMs = 5000): Promise<ServerFrame & { type: 'reply' }> {
+    const id = this.#nextId++;
+    this.send({ ...command, id });
+    return (await this.waitFor((f) => f.type === 'reply' && f.id === id, timeoutMs)) as ServerFrame & { type: 'reply' };
+  }
+
+  async subscribe(channel: string, since?: { offset: number; epoch: string }) {
+    const reply = await this.request(since ? { type: 'subscribe', channel, since } : { type: 'subscribe', channel });
+    if (!('ok' in reply)) throw new Error(`subscribe ${channel} failed: ${JSON.stringify(reply)}`);
+    return reply.result as { offset: number; epoch: string; recovered?: boolean; reason?: string };
+  }
+
+  messages(channel?: string): MessageFrame[] {
+    return this.frames.filter((f): f is MessageFrame => f.type === 'message' && (channel === undefined || f.channel === channel));
+  }
+
+  async waitForMessages(count: number, channel?: string, timeoutMs = 5000): Promise<MessageFrame[]> {
+    await this.#until(() => this.messages(channel).length >= count, timeoutMs, `${count} messages${channel ? ` on ${channel}` : ''} (have ${this.messages(channel).length})`);
+    return this.messages(channel);
+  }
+
+  async waitFor(predicate: Predicate, timeoutMs = 5000): Promise<ServerFrame> {
+    let found: ServerFrame | undefined;
+    await this.#until(() => (found = this.frames.find(predicate)) !== undefined, timeoutMs, 'a matching frame');
+    return found!;
+  }
+
+  #until(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (done()) {
+          clearTimeout(timer);
+          resolve();
+        } else this.#waiters.push(check);
+      };
+      const timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((w) => w !== check);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last frames: ${JSON.stringify(this.frames.slice(-3))}`));
+      }, timeoutMs);
+      check();
+    });
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,138 @@
+/**
+ * @module transports/websocket
+ * WebSocket transport. `ws` does the protocol work (handshake, parsing, UTF-8 and size checks,
+ * ping/pong, close handshake); Herald writes its pre-built data frames straight to the socket,
+ * so one encoded frame serves every subscriber and one write carries everything queued.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
+import { CloseCode, type ServerFrame } from '@herald/protocol';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { Publication } from '../broker/broker.js';
+import { Connection, type ConnectionContext } from '../connection/connection.js';
+import type { FrameEncoder, Transport } from '../connection/transport.js';
+import { textFrame } from './websocket-frame.js';
+
+export const encoder: FrameEncoder = {
+  message(p: Publication): Buffer {
+    const frame = p.event === undefined
+      ? { type: 'message', channel: p.channel, offset: p.offset, epoch: p.epoch, data: p.data }
+      : { type: 'message', channel: p.channel, offset: p.offset, epoch: p.epoch, event: p.event, data: p.data };
+    return textFrame(JSON.stringify(frame));
+  },
+  frame(frame: ServerFrame): Buffer {
+    return textFrame(JSON.stringify(frame));
+  },
+};
+
+class WebSocketTransport implements Transport {
+  readonly name = 'websocket' as const;
+  readonly encoder = encoder;
+  /** Cleared on every ping round; set by any pong or inbound frame. */
+  alive = true;
+  constructor(
+    readonly ws: WebSocket,
+    readonly socket: Socket,
+  ) {}
+
+  write(data: Buffer): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.socket.write(data);
+  }
+
+  bufferedBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+}
+
+export interface WebSocketOptions {
+  context: ConnectionContext;
+  nodeName: string;
+  heartbeatSeconds: number;
+  maxConnections: number;
+}
+
+export interface WebSocketEndpoint {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  readonly connections: number;
+  /** Close every connection with `code` and resolve when all are gone (or cut after `timeoutMs`). */
+  closeAll(code: number, reason: string, timeoutMs: number): Promise<void>;
+}
+
+export function createWebSocketEndpoint(options: WebSocketOptions): WebSocketEndpoint {
+  const { context } = options;
+  const wss = new WebSocketServer({
+    noServer: true,
+    clientTracking: false,
+    perMessageDeflate: false,
+    maxPayload: context.limits.max_frame_bytes,
+  });
+  const live = new Map<WebSocket, { transport: WebSocketTransport; connection: Connection }>();
+
+  // One timer for all connections: per-connection timers cost memory at 10k+ sockets.
+  const heartbeat = setInterval(() => {
+    for (const [ws, { transport }] of live) {
+      if (!transport.alive) {
+        ws.terminate();
+        continue;
+      }
+      transport.alive = false;
+      ws.ping();
+    }
+  }, options.heartbeatSeconds * 1000).unref();
+
+  function accept(ws: WebSocket, socket: Socket): void {
+    const transport = new WebSocketTransport(ws, socket);
+    const connection = new Connection(context, transport);
+    live.set(ws, { transport, connection });
+    const markAlive = () => (transport.alive = true);
+    ws.on('pong', markAlive);
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      transport.alive = true;
+      if (isBinary) connection.close(CloseCode.UnsupportedData, 'binary frames are not supported; send JSON text');
+      else connection.handleText(data.toString('utf8'));
+    });
+    // ws reports protocol violations (bad UTF-8 → 1007, oversize → 1009) here and closes itself.
+    ws.on('error', (err) => context.log.debug({ err: err.message, client: connection.id }, 'websocket error'));
+    ws.on('close', () => {
+      live.delete(ws);
+      connection.transportClosed();
+    });
+    if (!context.accepting()) {
+      ws.close(CloseCode.ServiceRestart, 'node is shutting down; reconnect');
+      return;
+    }
+    if (live.size > options.maxConnections) {
+      connection.close(CloseCode.TryAgainLater, 'node is at its connection limit; retry later');
+      return;
+    }
+    connection.sendFrame({ type: 'connected', client: connection.id, node: options.nodeName, ping: options.heartbeatSeconds });
+  }
+
+  return {
+    handleUpgrade(req, socket, head) {
+      wss.handleUpgrade(req, socket, head, (ws) => accept(ws, socket as Socket));
+    },
+    get connections() {
+      return live.size;
+    },
+    async closeAll(code, reason, timeoutMs) {
+      clearInterval(heartbeat);
+      const closing = [...live.keys()].map(
+        (ws) => new Promise<void>((resolve) => {
+          ws.once('close', () => resolve());
+          live.get(ws)?.connection.close(code, reason);
+        }),
+      );
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+      await Promise.race([Promise.all(closing), timeout]);
+      clearTimeout(timer);
+      for (const ws of live.keys()) ws.terminate();
+    },
+  };
+}

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs every compiled test file (node:test). Called by `npm test` after lint and build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mapfile -t files < <(find packages bench -path '*/node_modules' -prune -o -path '*/dist/*' -name '*.test.js' -print | sort)
+if [ "${#files[@]}" -eq 0 ]; then
+  echo "no test files found: run the build first" >&2
+  exit 1
+fi
+exec node --enable-source-maps --test --test-concurrency=2 "${files[@]}"
