@@ -14,6 +14,7 @@ import { registerHealthRoutes } from './api/health.js';
 import { registerValidation } from './api/validation.js';
 import { registerPublishRoutes } from './api/publish.js';
 import { apiKeyAuthenticator } from './auth/api-key.js';
+import { anonymousClients, type ClientAuthenticator } from './auth/client.js';
 import type { Broker } from './broker/broker.js';
 import { MemoryBroker } from './broker/memory.js';
 import { Channels } from './channels/channels.js';
@@ -26,6 +27,8 @@ export interface HeraldOptions {
   logger?: Logger;
   /** Use this engine instead of the one named in `config.engine`. */
   broker?: Broker;
+  /** How clients are authenticated; anonymous until client auth is configured. */
+  authenticateClient?: ClientAuthenticator;
 }
 
 export interface Herald {
@@ -53,6 +56,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
 
   const ws: WebSocketEndpoint = createWebSocketEndpoint({
     context: { hub, channels, limits: config.limits, log, accepting: () => accepting },
+    authenticate: options.authenticateClient ?? anonymousClients,
     nodeName,
     heartbeatSeconds: config.heartbeat.interval_seconds,
     maxConnections: config.limits.max_connections,

@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { CloseCode, ErrorCode, type ServerFrame, type StreamPosition, type SubscribeResult } from '@herald/protocol';
 import type { Logger } from 'pino';
+import type { ClientIdentity } from '../auth/client.js';
 import type { Channels } from '../channels/channels.js';
 import type { HeraldConfig } from '../config/schema.js';
 import { HeraldError } from '../errors.js';
@@ -41,6 +42,7 @@ export class Connection implements Subscriber {
   constructor(
     readonly ctx: ConnectionContext,
     readonly transport: Transport,
+    readonly identity: ClientIdentity,
   ) {
     this.#limiter = new TokenBucket(ctx.limits.client_messages_per_second);
   }
@@ -136,7 +138,7 @@ export class Connection implements Subscriber {
     }
     switch (command.type) {
       case 'subscribe':
-        return this.#subscribe(command.id, command.channel, command.since);
+        return this.subscribe(command.channel, command.since, (result) => this.#reply(command.id, result));
       case 'unsubscribe':
         return this.#unsubscribe(command.id, command.channel);
       case 'publish':
@@ -146,7 +148,12 @@ export class Connection implements Subscriber {
     }
   }
 
-  #subscribe(id: number | undefined, name: unknown, since: StreamPosition | undefined): void {
+  /**
+   * Subscribe this connection (all checks included). `onResult` runs before any publication of
+   * the channel is queued, so whatever it queues (a reply) reaches the client first. Resolves
+   * once the subscription is live; rejects with a HeraldError when refused.
+   */
+  async subscribe(name: unknown, since: StreamPosition | undefined, onResult: (result: SubscribeResult) => void): Promise<void> {
     const channel = this.ctx.channels.resolve(name);
     if (!channel.options.transports.includes(this.transport.name)) {
       throw new HeraldError(ErrorCode.TransportNotAllowed, `namespace "${channel.namespace}" does not allow ${this.transport.name}`);
@@ -159,15 +166,20 @@ export class Connection implements Subscriber {
     if (max > 0 && this.ctx.hub.subscriberCount(channel.name) >= max) {
       throw new HeraldError(ErrorCode.ChannelFull, `channel "${channel.name}" has its maximum of ${max} subscribers`);
     }
-    const sub = this.ctx.hub.subscribe(this, channel, {
-      since,
-      onResult: (result: SubscribeResult) => this.#reply(id, result),
-      onError: (err: unknown) => {
-        if (this.#subscriptions.get(channel.name) === sub) this.#subscriptions.delete(channel.name);
-        this.#fail(id, err);
-      },
+    return new Promise((resolve, reject) => {
+      const sub = this.ctx.hub.subscribe(this, channel, {
+        since,
+        onResult: (result: SubscribeResult) => {
+          onResult(result);
+          resolve();
+        },
+        onError: (err: unknown) => {
+          if (this.#subscriptions.get(channel.name) === sub) this.#subscriptions.delete(channel.name);
+          reject(err);
+        },
+      });
+      this.#subscriptions.set(channel.name, sub);
     });
-    this.#subscriptions.set(channel.name, sub);
   }
 
   #unsubscribe(id: number | undefined, name: unknown): void {

@@ -263,6 +263,32 @@ describe('heartbeat', () => {
   });
 });
 
+describe('connection limit', () => {
+  it('closes connections above limits.max_connections with 1013 and keeps serving the others', async () => {
+    const server = await startServer({ limits: { max_connections: 2 } });
+    try {
+      const a = await TestClient.connect(server.wsUrl);
+      const b = await TestClient.connect(server.wsUrl);
+      const { WebSocket } = await import('ws');
+      const extra = new WebSocket(server.wsUrl);
+      const code = await new Promise<number>((resolve) => extra.on('close', (c) => resolve(c)));
+      assert.equal(code, CloseCode.TryAgainLater);
+      await a.subscribe('still');
+      await publish(server, 'still', 1);
+      await a.waitForMessages(1);
+      b.close();
+      await b.closed;
+      await sleep(20);
+      const c = await TestClient.connect(server.wsUrl);
+      await c.subscribe('still');
+      a.close();
+      c.close();
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('graceful shutdown', () => {
   it('closes clients with 1012 (service restart) and refuses new publishes', async () => {
     const server = await startServer();
@@ -273,5 +299,23 @@ describe('graceful shutdown', () => {
     assert.equal(code, CloseCode.ServiceRestart);
     await closing;
     await assert.rejects(fetch(server.url + '/healthz'));
+  });
+
+  it('while clients are still closing: not ready, publishes get 503 shutting_down, new sockets get 1012', async () => {
+    const server = await startServer({ server: { shutdown_timeout_seconds: 1 } });
+    const stubborn = await TestClient.connect(server.wsUrl);
+    // Never answer the close frame, so the node stays in its closing phase until the timeout.
+    (stubborn.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const closing = server.close();
+    await sleep(50);
+    const ready = await fetch(server.url + '/readyz');
+    assert.equal(ready.status, 503);
+    const res = await publish(server, 'late', 1);
+    assert.equal(res.status, 503);
+    assert.equal(res.json.error?.code, 'shutting_down');
+    const { WebSocket } = await import('ws');
+    const late = new WebSocket(server.wsUrl);
+    assert.equal(await new Promise<number>((resolve) => late.on('close', (c) => resolve(c))), CloseCode.ServiceRestart);
+    await closing;
   });
 });

@@ -4,13 +4,15 @@
  * ping/pong, close handshake); Herald writes its pre-built data frames straight to the socket,
  * so one encoded frame serves every subscriber and one write carries everything queued.
  */
-import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
-import { CloseCode, type ServerFrame } from '@herald/protocol';
+import { CloseCode, ErrorCode, type ServerFrame } from '@herald/protocol';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Publication } from '../broker/broker.js';
+import type { ClientAuthenticator, ClientIdentity } from '../auth/client.js';
 import { Connection, type ConnectionContext } from '../connection/connection.js';
+import { HeraldError } from '../errors.js';
 import type { FrameEncoder, Transport } from '../connection/transport.js';
 import { textFrame } from './websocket-frame.js';
 
@@ -51,9 +53,18 @@ class WebSocketTransport implements Transport {
 
 export interface WebSocketOptions {
   context: ConnectionContext;
+  authenticate: ClientAuthenticator;
   nodeName: string;
   heartbeatSeconds: number;
   maxConnections: number;
+}
+
+/** Refuse an upgrade with the HTTP status and JSON body of the error. */
+function rejectUpgrade(socket: Duplex, error: HeraldError): void {
+  const body = JSON.stringify({ error: error.toBody() });
+  socket.end(
+    `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }
 
 export interface WebSocketEndpoint {
@@ -85,9 +96,9 @@ export function createWebSocketEndpoint(options: WebSocketOptions): WebSocketEnd
     }
   }, options.heartbeatSeconds * 1000).unref();
 
-  function accept(ws: WebSocket, socket: Socket): void {
+  function accept(ws: WebSocket, socket: Socket, identity: ClientIdentity): void {
     const transport = new WebSocketTransport(ws, socket);
-    const connection = new Connection(context, transport);
+    const connection = new Connection(context, transport, identity);
     live.set(ws, { transport, connection });
     const markAlive = () => (transport.alive = true);
     ws.on('pong', markAlive);
@@ -115,7 +126,11 @@ export function createWebSocketEndpoint(options: WebSocketOptions): WebSocketEnd
 
   return {
     handleUpgrade(req, socket, head) {
-      wss.handleUpgrade(req, socket, head, (ws) => accept(ws, socket as Socket));
+      socket.on('error', () => socket.destroy());
+      options.authenticate(req).then(
+        (identity) => wss.handleUpgrade(req, socket, head, (ws) => accept(ws, socket as Socket, identity)),
+        (err: unknown) => rejectUpgrade(socket, err instanceof HeraldError ? err : new HeraldError(ErrorCode.Internal, 'internal error')),
+      );
     },
     get connections() {
       return live.size;
