@@ -48,6 +48,12 @@ export const CloseCode = {
   ServiceRestart: 1012,
   /** The node is at `limits.max_connections`: reconnect later, with backoff. */
   TryAgainLater: 1013,
+  /** Credentials missing or invalid: get a new token before reconnecting. */
+  Unauthorized: 4001,
+  /** The request was understood but is not allowed (e.g. a page on an origin not allowed). */
+  Forbidden: 4003,
+  /** The token expired and no fresh one came within the grace period: refresh, then reconnect. */
+  TokenExpired: 4004,
   /** The client fell behind: its send buffer overflowed. Reconnect and recover from history. */
   SlowConsumer: 4008,
   /** No pong/traffic within the heartbeat timeout (only seen if the peer is still half there). */
@@ -57,13 +63,18 @@ export const CloseCode = {
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
-/** Whether a client should reconnect after the given close code. */
+/**
+ * Whether a client should reconnect after the given close code. After 4004 it should fetch a
+ * fresh token first; after 4001 only with new credentials.
+ */
 export function shouldReconnect(code: number): boolean {
   switch (code) {
     case CloseCode.Normal:
     case CloseCode.UnsupportedData:
     case CloseCode.InvalidPayload:
     case CloseCode.MessageTooBig:
+    case CloseCode.Unauthorized:
+    case CloseCode.Forbidden:
       return false;
     default:
       return true;

@@ -18,6 +18,8 @@ export interface SubscribeCommand {
   channel: string;
   /** Resume after this position: the reply says whether everything missed was delivered. */
   since?: StreamPosition;
+  /** Subscription token (a JWT with a `channel` claim) for a private channel. */
+  token?: string;
 }
 
 export interface UnsubscribeCommand {
@@ -39,7 +41,14 @@ export interface PingCommand {
   type: 'ping';
 }
 
-export type ClientCommand = SubscribeCommand | UnsubscribeCommand | PublishCommand | PingCommand;
+/** Authenticate (first frame, instead of a token in the URL) or refresh the connection's token. */
+export interface AuthCommand {
+  id?: number;
+  type: 'auth';
+  token: string;
+}
+
+export type ClientCommand = SubscribeCommand | UnsubscribeCommand | PublishCommand | PingCommand | AuthCommand;
 export type ClientCommandType = ClientCommand['type'];
 
 // ---- server → client -------------------------------------------------------------------------
@@ -55,6 +64,21 @@ export interface ConnectedFrame {
 export interface ErrorBody {
   code: string;
   message: string;
+  /** Finer cause for `unauthorized` (see docs/security.md), never naming which secret exists. */
+  reason?: string;
+}
+
+/** Result of an `auth` command. */
+export interface AuthResult {
+  user: string;
+  /** Unix seconds when the token expires, if it does. */
+  expires?: number;
+}
+
+/** The connection's token expired: send `auth` with a fresh one within `grace` seconds or be closed with 4004. */
+export interface RefreshFrame {
+  type: 'refresh';
+  grace: number;
 }
 
 /** Why a subscribe with `since` could not deliver everything that was missed. */
@@ -71,7 +95,7 @@ export interface OkReply {
   id: number;
   ok: true;
   /** Subscribe: the stream position the live stream continues from; publish: the assigned one. */
-  result?: SubscribeResult | StreamPosition;
+  result?: SubscribeResult | StreamPosition | AuthResult;
 }
 
 export interface ErrorReply {
@@ -98,7 +122,7 @@ export interface PongFrame {
   id?: number;
 }
 
-export type ServerFrame = ConnectedFrame | OkReply | ErrorReply | ErrorFrame | MessageFrame | PongFrame;
+export type ServerFrame = ConnectedFrame | OkReply | ErrorReply | ErrorFrame | MessageFrame | PongFrame | RefreshFrame;
 
 // ---- HTTP API --------------------------------------------------------------------------------
 

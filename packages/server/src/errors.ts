@@ -33,6 +33,8 @@ export class HeraldError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** Finer cause, e.g. why credentials were refused (docs/security.md lists them). */
+    readonly reason?: string,
   ) {
     super(message);
   }
@@ -42,6 +44,6 @@ export class HeraldError extends Error {
   }
 
   toBody(): ErrorBody {
-    return { code: this.code, message: this.message };
+    return this.reason === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, reason: this.reason };
   }
 }

@@ -4,6 +4,7 @@
  * owns start and graceful shutdown. Nothing here does protocol work itself.
  */
 import { randomBytes } from 'node:crypto';
+import cors from '@fastify/cors';
 import { CloseCode } from '@herald/protocol';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { pino, type Logger } from 'pino';
@@ -11,10 +12,15 @@ import { registerChannelRoutes } from './api/channels.js';
 import type { ApiContext } from './api/context.js';
 import { registerErrorHandling } from './api/error-handler.js';
 import { registerHealthRoutes } from './api/health.js';
-import { registerValidation } from './api/validation.js';
 import { registerPublishRoutes } from './api/publish.js';
-import { apiKeyAuthenticator } from './auth/api-key.js';
-import { anonymousClients, type ClientAuthenticator } from './auth/client.js';
+import { keepRawJsonBodies, requirePublisher } from './api/publisher-auth.js';
+import { registerValidation } from './api/validation.js';
+import { AccessControl } from './auth/access.js';
+import { createClientAuthenticator, type ClientAuthenticator } from './auth/client.js';
+import { FailureLimiter } from './auth/failure-limiter.js';
+import { JwtVerifier } from './auth/jwt.js';
+import { createPublisherAuthenticator } from './auth/publisher.js';
+import { MemoryReplayCache, type ReplayCache } from './auth/replay-cache.js';
 import type { Broker } from './broker/broker.js';
 import { MemoryBroker } from './broker/memory.js';
 import { Channels } from './channels/channels.js';
@@ -27,7 +33,7 @@ export interface HeraldOptions {
   logger?: Logger;
   /** Use this engine instead of the one named in `config.engine`. */
   broker?: Broker;
-  /** How clients are authenticated; anonymous until client auth is configured. */
+  /** Replace how clients are authenticated (default: JWT per `auth.jwt`, anonymous without keys). */
   authenticateClient?: ClientAuthenticator;
 }
 
@@ -35,28 +41,36 @@ export interface Herald {
   readonly config: HeraldConfig;
   readonly log: Logger;
   readonly hub: Hub;
-  /** Set when no API key was configured: the key generated for this run. */
-  readonly devApiKey: string | undefined;
+  /** Set when no publisher credential was configured: the secret generated for this run. */
+  readonly devSecret: string | undefined;
   /** Listen; resolves with the bound address (port 0 picks a free one). */
   start(): Promise<{ host: string; port: number }>;
   /** Graceful shutdown: refuse new work, close clients with 1012, then stop. Idempotent. */
   close(): Promise<void>;
 }
 
+/** Header and query values that carry credentials: never logged. */
+const REDACT = ['req.headers.authorization', 'req.headers["x-api-token"]', 'req.headers["x-herald-signature"]', 'headers.authorization'];
+
 export function createHerald(config: HeraldConfig, options: HeraldOptions = {}): Herald {
-  const log =
-    options.logger ??
-    pino({ level: config.log.level, redact: { paths: ['req.headers.authorization', 'headers.authorization'], censor: '[redacted]' } });
-  const devApiKey = config.auth.api_keys.length === 0 ? `hrld_dev_${randomBytes(18).toString('base64url')}` : undefined;
+  const log = options.logger ?? pino({ level: config.log.level, redact: { paths: REDACT, censor: '[redacted]' } });
+  const auth = config.auth;
+  const configured = auth.api_keys.length + Object.keys(auth.signing_keys).length + auth.time_token.secrets.length > 0;
+  const devSecret = configured ? undefined : `hrld_dev_${randomBytes(24).toString('base64url')}`;
   const broker = options.broker ?? new MemoryBroker();
   const hub = new Hub(broker);
   const channels = new Channels(config);
+  const limiter = new FailureLimiter(auth.failure_limit_per_minute);
+  const replay: ReplayCache = new MemoryReplayCache();
+  const access = new AccessControl(JwtVerifier.create(auth.jwt), auth.jwt);
   const nodeName = config.server.node_name || `n_${randomBytes(3).toString('hex')}`;
   let accepting = true;
+  if (!access.enabled) log.warn('client auth is off (no auth.jwt secret, key or JWKS): any client may subscribe to any channel');
 
   const ws: WebSocketEndpoint = createWebSocketEndpoint({
-    context: { hub, channels, limits: config.limits, log, accepting: () => accepting },
-    authenticate: options.authenticateClient ?? anonymousClients,
+    context: { hub, channels, limits: config.limits, log, access, refreshGraceSeconds: auth.jwt.refresh_grace_seconds, accepting: () => accepting },
+    authenticate: options.authenticateClient ?? createClientAuthenticator(access, limiter),
+    allowedOrigins: config.server.allowed_origins,
     nodeName,
     heartbeatSeconds: config.heartbeat.interval_seconds,
     maxConnections: config.limits.max_connections,
@@ -70,21 +84,40 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   });
   // JSON only: anything else is a 415 rather than a string the schema then rejects.
   app.removeContentTypeParser('text/plain');
+  keepRawJsonBodies(app);
+  registerValidation(app);
+  registerErrorHandling(app);
+  app.addHook('onSend', async (_req, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header('x-frame-options', 'DENY');
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+  });
+  if (config.server.cors_origins.length > 0) {
+    const origins = config.server.cors_origins;
+    void app.register(cors, { origin: origins.includes('*') ? '*' : origins, methods: ['GET', 'POST'], maxAge: 600 });
+  }
 
   const ctx: ApiContext = {
     config,
     hub,
     broker,
     channels,
-    authenticate: apiKeyAuthenticator(devApiKey ? [devApiKey] : config.auth.api_keys),
+    authenticate: createPublisherAuthenticator({
+      apiKeys: devSecret ? [devSecret] : auth.api_keys,
+      signingKeys: devSecret ? { dev: devSecret } : auth.signing_keys,
+      toleranceSeconds: auth.signature_tolerance_seconds,
+      timeTokenSecrets: devSecret ? [devSecret] : auth.time_token.secrets,
+      timeToken: { windowSeconds: auth.time_token.window_seconds, skewWindows: auth.time_token.skew_windows },
+      replay,
+      limiter,
+    }),
     accepting: () => accepting,
     stats: () => ({ connections: ws.connections }),
   };
-  registerValidation(app);
-  registerErrorHandling(app);
   registerHealthRoutes(app, ctx);
   void app.register(async (api) => {
-    api.addHook('onRequest', async (req) => ctx.authenticate(req.headers));
+    requirePublisher(api, ctx.authenticate);
     registerPublishRoutes(api, ctx);
     registerChannelRoutes(api, ctx);
   });
@@ -100,7 +133,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     config,
     log,
     hub,
-    devApiKey,
+    devSecret,
     async start() {
       await broker.start(hub);
       await app.listen({ host: config.server.host, port: config.server.port });
@@ -116,6 +149,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
         await ws.closeAll(CloseCode.ServiceRestart, 'server restart: reconnect', timeoutMs);
         await app.close();
         await broker.close();
+        replay.close();
         log.info('herald stopped');
       })();
       return closing;

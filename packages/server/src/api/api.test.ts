@@ -138,3 +138,31 @@ describe('bad input over HTTP', () => {
     assert.equal((await bystander.waitForMessages(published)).at(-1)!.data, published);
   });
 });
+
+describe('browser-facing HTTP headers', () => {
+  it('CORS answers only the configured origins; every answer carries the security headers', async () => {
+    const server = await startServer({ server: { cors_origins: ['https://app.example.com'] } });
+    try {
+      const preflight = (origin: string) =>
+        fetch(server.url + '/api/publish', { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' } });
+      assert.equal((await preflight('https://app.example.com')).headers.get('access-control-allow-origin'), 'https://app.example.com');
+      assert.equal((await preflight('https://evil.example.com')).headers.get('access-control-allow-origin'), null);
+      const res = await publish(server, 'x', 1);
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+      assert.equal(res.headers.get('x-frame-options'), 'DENY');
+      assert.equal(res.headers.get('cache-control'), 'no-store');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('without cors_origins, no CORS headers are sent', async () => {
+    const server = await startServer();
+    try {
+      const res = await fetch(server.url + '/healthz', { headers: { origin: 'https://app.example.com' } });
+      assert.equal(res.headers.get('access-control-allow-origin'), null);
+    } finally {
+      await server.close();
+    }
+  });
+});

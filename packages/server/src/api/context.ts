@@ -6,7 +6,7 @@ import type { Broker } from '../broker/broker.js';
 import type { Channels } from '../channels/channels.js';
 import type { HeraldConfig } from '../config/schema.js';
 import type { Hub } from '../hub/hub.js';
-import type { PublisherAuthenticator } from '../auth/api-key.js';
+import type { PublisherAuthenticator } from '../auth/publisher.js';
 
 export interface ApiContext {
   config: HeraldConfig;

@@ -8,7 +8,7 @@ import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { HeraldError } from '../errors.js';
 import type { ApiContext } from './context.js';
-import { BroadcastBody, EventBody, PublishBody } from './schemas.js';
+import { BroadcastBody, EventBody, PublishBody, SeedQuery } from './schemas.js';
 
 export function registerPublishRoutes(app: FastifyInstance, ctx: ApiContext): void {
   async function publish(name: string, event: string | undefined, data: unknown): Promise<PublishResponse> {
@@ -25,6 +25,13 @@ export function registerPublishRoutes(app: FastifyInstance, ctx: ApiContext): vo
   app.post<{ Body: Static<typeof EventBody> }>('/api/event', { schema: { body: EventBody } }, (req) =>
     publish(req.body.channel, req.body.event, req.body.payload),
   );
+
+  // Seed 000's backends POST the payload itself, with the channel in the query string.
+  for (const path of ['/update', '/publish']) {
+    app.post<{ Querystring: Static<typeof SeedQuery> }>(path, { schema: { querystring: SeedQuery } }, (req) =>
+      publish(req.query.channel ?? ctx.config.server.default_channel, undefined, req.body),
+    );
+  }
 
   app.post<{ Body: Static<typeof BroadcastBody> }>('/api/broadcast', { schema: { body: BroadcastBody } }, async (req): Promise<BroadcastResponse> => {
     const { channels, event, data } = req.body;

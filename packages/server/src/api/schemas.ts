@@ -38,3 +38,5 @@ export const HistoryQuery = Type.Object(
 );
 
 export const ChannelParams = Type.Object({ channel: Type.String() });
+
+export const SeedQuery = Type.Object({ channel: Type.Optional(Channel) }, { additionalProperties: false });

@@ -2,16 +2,47 @@
  * @module auth/client
  * Client (browser, app, CLI) authentication: every transport passes the incoming request
  * through one ClientAuthenticator before a connection exists, and the identity it returns
- * travels with the connection for permission checks.
+ * travels with the connection for permission checks. Tokens come from `Authorization: Bearer`,
+ * or from the `token` / `access_token` query parameter (browsers cannot set headers on a
+ * WebSocket); without one the client is anonymous and may still send an `auth` frame.
  */
 import type { IncomingMessage } from 'node:http';
+import { ErrorCode } from '@herald/protocol';
+import { HeraldError } from '../errors.js';
+import { ANONYMOUS, type AccessControl, type ClientIdentity } from './access.js';
+import type { FailureLimiter } from './failure-limiter.js';
 
-export interface ClientIdentity {
-  /** User id (a token's `sub`); empty for an anonymous client. */
-  user: string;
-}
+export type { ClientIdentity } from './access.js';
 
-/** Resolves with the identity, or rejects with a HeraldError (`unauthorized`, `forbidden`). */
+/** Resolves with the identity, or rejects with a HeraldError (`unauthorized`, `rate_limited`). */
 export type ClientAuthenticator = (req: IncomingMessage) => Promise<ClientIdentity>;
 
-export const anonymousClients: ClientAuthenticator = async () => ({ user: '' });
+export const anonymousClients: ClientAuthenticator = async () => ANONYMOUS;
+
+export function tokenFromRequest(req: IncomingMessage): string | undefined {
+  const header = req.headers.authorization;
+  const bearer = header ? /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] : undefined;
+  if (bearer) return bearer;
+  const query = req.url?.includes('?') ? new URLSearchParams(req.url.slice(req.url.indexOf('?') + 1)) : undefined;
+  return query?.get('token') ?? query?.get('access_token') ?? undefined;
+}
+
+export function createClientAuthenticator(access: AccessControl, limiter: FailureLimiter): ClientAuthenticator {
+  return async (req) => {
+    const token = tokenFromRequest(req);
+    if (token === undefined || !access.enabled) return ANONYMOUS;
+    const address = req.socket.remoteAddress ?? '';
+    if (limiter.blocked(address)) throw new HeraldError(ErrorCode.RateLimited, 'too many failed authentications from this address; retry after a minute');
+    try {
+      return await access.identify(token);
+    } catch (err) {
+      limiter.recordFailure(address);
+      throw err;
+    }
+  };
+}
+
+/** Browser origins allowed to connect; no Origin header (a non-browser client) is always allowed. */
+export function originAllowed(origin: string | undefined, allowed: readonly string[]): boolean {
+  return origin === undefined || allowed.length === 0 || allowed.includes(origin) || allowed.includes('*');
+}

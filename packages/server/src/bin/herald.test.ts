@@ -42,7 +42,7 @@ describe('herald CLI', () => {
   it('a config file with an unknown key exits 2 with one line naming it', async () => {
     const r = await run(['serve', '--config', yaml('server:\n  prot: 80\n')]);
     assert.equal(r.code, 2);
-    assert.equal(r.stderr, 'herald: config: unknown key "server.prot" (expected one of: host, port, node_name, shutdown_timeout_seconds)\n');
+    assert.equal(r.stderr, 'herald: config: unknown key "server.prot" (expected one of: host, port, node_name, shutdown_timeout_seconds, allowed_origins, cors_origins, default_channel)\n');
   });
 
   it('a bad value from the environment exits 2 naming the key', async () => {
@@ -93,7 +93,7 @@ describe('herald CLI', () => {
       });
     });
     try {
-      const key = /Dev API key[^\n]*\n\s+(\S+)/.exec(stderr)?.[1];
+      const key = /Dev secret[^\n]*\n\s+(\S+)/.exec(stderr)?.[1];
       assert.ok(key?.startsWith('hrld_dev_'), stderr);
       assert.equal(stderr.split(key!).length - 1, 2, 'printed once, plus once in the curl example');
       const client = await TestClient.connect(`ws://127.0.0.1:${port}/ws`);

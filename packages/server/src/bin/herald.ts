@@ -70,11 +70,11 @@ async function serve(args: string[]): Promise<void> {
   const { host, port } = await herald.start().catch((err: NodeJS.ErrnoException) => {
     fail(err.code === 'EADDRINUSE' ? `port ${herald.config.server.port} on ${herald.config.server.host} is already in use` : err.message, 1);
   });
-  if (herald.devApiKey) {
+  if (herald.devSecret) {
     process.stderr.write(
       `\nHerald is running on http://${host}:${port} (WebSocket: ws://${host}:${port}/ws)\n` +
-        `Dev API key (this run only; set auth.api_keys for your own):\n  ${herald.devApiKey}\n` +
-        `Try: curl -H 'Authorization: Bearer ${herald.devApiKey}' -H 'Content-Type: application/json' \\\n` +
+        `Dev secret (this run only; valid as API key, signing key "dev" and time-token secret; configure auth for your own):\n  ${herald.devSecret}\n` +
+        `Try: curl -H 'Authorization: Bearer ${herald.devSecret}' -H 'Content-Type: application/json' \\\n` +
         `       -d '{"channel":"news","data":{"hello":"world"}}' http://${host}:${port}/api/publish\n\n`,
     );
   }

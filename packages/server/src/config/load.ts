@@ -63,6 +63,18 @@ function readYamlFile(file: string): Tree {
 const ENV_ALIASES: Record<string, string> = {
   PORT: 'server.port',
   LOG_LEVEL: 'log.level',
+  TIME_WINDOW_SECONDS: 'auth.time_token.window_seconds',
+  ALLOWED_CLOCK_SKEW: 'auth.time_token.skew_windows',
+  JWT_USER_CLAIM: 'auth.jwt.user_claim',
+};
+
+/** Aliases whose value is a comma-separated list. */
+const LIST_ALIASES: Record<string, string> = {
+  TIME_TOKEN_SECRET: 'auth.time_token.secrets',
+  JWT_SECRET: 'auth.jwt.secrets',
+  CORS_ALLOWED_ORIGINS: 'server.cors_origins',
+  HERALD_API_KEYS: 'auth.api_keys',
+  HERALD_API_KEY: 'auth.api_keys',
 };
 
 /**
@@ -80,8 +92,10 @@ function applyEnv(tree: Tree, env: NodeJS.ProcessEnv): void {
     if (i > 0) setPath(tree, ['server', 'host'], addr.slice(0, i));
     setPath(tree, ['server', 'port'], parseScalar(addr.slice(i + 1)));
   }
-  const keys = env.HERALD_API_KEYS ?? env.HERALD_API_KEY;
-  if (keys) setPath(tree, ['auth', 'api_keys'], keys.split(',').map((k) => k.trim()).filter(Boolean));
+  for (const [name, path] of Object.entries(LIST_ALIASES)) {
+    const value = env[name];
+    if (value) setPath(tree, path.split('.'), value.split(',').map((v) => v.trim()).filter(Boolean));
+  }
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith('HERALD_') || !name.includes('__') || value === undefined) continue;
     const path = name.slice('HERALD_'.length).toLowerCase().split('__');

@@ -48,6 +48,14 @@ export const NamespaceSchema = Type.Object(
       default: [],
       description: 'Declared channel names (without the namespace prefix).',
     }),
+    allow_anonymous: Type.Boolean({
+      default: false,
+      description: 'With client auth on, whether clients without a token may subscribe here (seed 000\'s /ws/public). Without client auth everyone is anonymous and allowed.',
+    }),
+    private: Type.Boolean({
+      default: false,
+      description: 'Subscribing needs a subscription token: a short-lived JWT from your backend whose `channel` claim names the channel.',
+    }),
   },
   { additionalProperties: false },
 );
@@ -64,6 +72,18 @@ export const ConfigSchema = Type.Object(
           minimum: 0,
           default: 10,
           description: 'On SIGTERM/SIGINT, how long clients get to close before they are cut.',
+        }),
+        allowed_origins: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          description: 'Browser origins allowed to open WebSocket/SSE connections (e.g. https://app.example.com); empty = any origin (tokens still apply).',
+        }),
+        cors_origins: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          description: 'Origins allowed to call the HTTP API from a browser (CORS); "*" = any; empty = none (env CORS_ALLOWED_ORIGINS).',
+        }),
+        default_channel: Type.String({
+          default: 'updates',
+          description: 'Channel for seed-000 style `POST /update` and `POST /publish` requests that name no `?channel=`.',
         }),
       },
       { additionalProperties: false, default: {} },
@@ -84,9 +104,69 @@ export const ConfigSchema = Type.Object(
       {
         api_keys: Type.Array(Type.String({ minLength: 16 }), {
           default: [],
-          description:
-            'Publisher API keys (`Authorization: Bearer <key>`), at least 16 characters. Several may be valid at once for rotation. Empty: a dev key is generated and printed once at start.',
+          description: 'Publisher API keys (`Authorization: Bearer <key>`), at least 16 characters; several may be valid at once for rotation. When no publisher credential of any kind is configured, a dev secret is generated and printed once at start, valid as API key, signing key (kid "dev") and time-token secret.',
         }),
+        signing_keys: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), Type.String({ minLength: 32 }), {
+          default: {},
+          description: 'Secrets for signed requests (`X-Herald-Signature`), by key id; at least 32 characters. Keep old and new ids during rotation.',
+        }),
+        signature_tolerance_seconds: Type.Integer({
+          minimum: 1,
+          maximum: 3600,
+          default: 60,
+          description: 'How far a signed request\'s timestamp may be from the server clock; nonces are remembered this long (x2).',
+        }),
+        time_token: Type.Object(
+          {
+            secrets: Type.Array(Type.String({ minLength: 16 }), {
+              default: [],
+              description: 'Secrets for seed-000 time tokens (`X-API-Token`); several during rotation (env TIME_TOKEN_SECRET).',
+            }),
+            window_seconds: Type.Integer({ minimum: 1, maximum: 3600, default: 30, description: 'Time-token window length (env TIME_WINDOW_SECONDS).' }),
+            skew_windows: Type.Integer({ minimum: 0, maximum: 10, default: 1, description: 'Windows before/after the current one still accepted (env ALLOWED_CLOCK_SKEW).' }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+        failure_limit_per_minute: Type.Integer({
+          minimum: 1,
+          default: 30,
+          description: 'Failed authentications one IP address may make per minute before its requests get 429 until the minute is over.',
+        }),
+        jwt: Type.Object(
+          {
+            algorithms: Type.Array(StringEnum(['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA']), {
+              default: ['HS256'],
+              uniqueItems: true,
+              minItems: 1,
+              description: 'Accepted client-token algorithms; anything else (including "none") is refused.',
+            }),
+            secrets: Type.Array(Type.String({ minLength: 16 }), {
+              default: [],
+              description: 'Shared secrets for HS* tokens (env JWT_SECRET). Setting any secret, key or JWKS URL turns client auth on.',
+            }),
+            public_keys: Type.Array(Type.String({ minLength: 1 }), {
+              default: [],
+              description: 'PEM public keys (SPKI) for RS*/PS*/ES*/EdDSA tokens.',
+            }),
+            jwks_url: Type.String({ default: '', description: 'JWKS URL for asymmetric tokens; fetched lazily, cached, refetched on an unknown `kid`.' }),
+            jwks_cooldown_seconds: Type.Number({ minimum: 0, default: 30, description: 'Least time between two JWKS fetches.' }),
+            audience: Type.String({ default: '', description: 'Required `aud`, if set.' }),
+            issuer: Type.String({ default: '', description: 'Required `iss`, if set.' }),
+            require_exp: Type.Boolean({ default: true, description: 'Refuse tokens without `exp`.' }),
+            leeway_seconds: Type.Integer({ minimum: 0, maximum: 300, default: 5, description: 'Clock skew allowed on `exp`/`nbf`.' }),
+            user_claim: Type.String({ default: 'sub', description: 'Claim holding the user id (env JWT_USER_CLAIM).' }),
+            permissions_claim: Type.String({
+              default: 'herald',
+              description: 'Claim with channel patterns the user may use: {"subscribe": ["orders:*"], "publish": [...], "presence": [...]}. Absent: namespace rules alone decide.',
+            }),
+            refresh_grace_seconds: Type.Integer({
+              minimum: 1,
+              default: 30,
+              description: 'After a connection\'s token expires, how long it has to send a fresh one before it is closed with 4004.',
+            }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -7,9 +7,9 @@
  * (4008) instead of growing memory or delaying anyone else.
  */
 import { randomBytes } from 'node:crypto';
-import { CloseCode, ErrorCode, type ServerFrame, type StreamPosition, type SubscribeResult } from '@herald/protocol';
+import { CloseCode, ErrorCode, type AuthResult, type ServerFrame, type StreamPosition, type SubscribeResult } from '@herald/protocol';
 import type { Logger } from 'pino';
-import type { ClientIdentity } from '../auth/client.js';
+import type { AccessControl, ClientIdentity } from '../auth/access.js';
 import type { Channels } from '../channels/channels.js';
 import type { HeraldConfig } from '../config/schema.js';
 import { HeraldError } from '../errors.js';
@@ -27,6 +27,9 @@ export interface ConnectionContext {
   channels: Channels;
   limits: HeraldConfig['limits'];
   log: Logger;
+  access: AccessControl;
+  /** Seconds a connection whose token expired has to send a fresh one. */
+  refreshGraceSeconds: number;
   /** False once the node is shutting down: commands that start work are refused. */
   accepting(): boolean;
 }
@@ -34,6 +37,10 @@ export interface ConnectionContext {
 export class Connection implements Subscriber {
   readonly id = `c_${randomBytes(9).toString('base64url')}`;
   readonly #subscriptions = new Map<string, Subscription>();
+  /** Channels whose subscribe is being authorized: they count as subscribed for duplicates and limits. */
+  readonly #authorizing = new Set<string>();
+  #identity: ClientIdentity;
+  #expiryTimer: NodeJS.Timeout | undefined;
   readonly #limiter: TokenBucket;
   #frames: Buffer[] = [];
   #bytes = 0;
@@ -42,9 +49,15 @@ export class Connection implements Subscriber {
   constructor(
     readonly ctx: ConnectionContext,
     readonly transport: Transport,
-    readonly identity: ClientIdentity,
+    identity: ClientIdentity,
   ) {
     this.#limiter = new TokenBucket(ctx.limits.client_messages_per_second);
+    this.#identity = identity;
+    this.#watchExpiry();
+  }
+
+  get identity(): ClientIdentity {
+    return this.#identity;
   }
 
   get encoder() {
@@ -107,6 +120,7 @@ export class Connection implements Subscriber {
 
   #release(): void {
     this.#closed = true;
+    clearTimeout(this.#expiryTimer);
     this.#frames = [];
     this.#bytes = 0;
     for (const sub of this.#subscriptions.values()) this.ctx.hub.unsubscribe(sub);
@@ -138,14 +152,41 @@ export class Connection implements Subscriber {
     }
     switch (command.type) {
       case 'subscribe':
-        return this.subscribe(command.channel, command.since, (result) => this.#reply(command.id, result));
+        return this.subscribe(command.channel, command.since, (result) => this.#reply(command.id, result), command.token);
       case 'unsubscribe':
         return this.#unsubscribe(command.id, command.channel);
       case 'publish':
         return this.#publish(command.id, command.channel, command.event, command.data);
       case 'ping':
         return this.sendFrame(command.id === undefined ? { type: 'pong' } : { type: 'pong', id: command.id });
+      case 'auth':
+        return this.#authenticate(command.id, command.token);
     }
+  }
+
+  /** First authentication of an anonymous connection, or a token refresh for the same user. */
+  async #authenticate(id: number | undefined, token: string): Promise<void> {
+    if (!this.ctx.access.enabled) throw new HeraldError(ErrorCode.BadRequest, 'client authentication is not configured on this server');
+    const identity = await this.ctx.access.identify(token);
+    if (this.#closed) return;
+    if (this.#identity.user !== '' && identity.user !== this.#identity.user) {
+      throw new HeraldError(ErrorCode.Forbidden, 'a connection cannot change user; reconnect with the new token');
+    }
+    this.#identity = identity;
+    this.#watchExpiry();
+    this.#reply(id, identity.expires === undefined ? { user: identity.user } : { user: identity.user, expires: identity.expires });
+  }
+
+  /** When the token expires, ask for a fresh one; without it within the grace period, close 4004. */
+  #watchExpiry(): void {
+    clearTimeout(this.#expiryTimer);
+    const expires = this.#identity.expires;
+    if (expires === undefined) return;
+    const grace = this.ctx.refreshGraceSeconds;
+    this.#expiryTimer = setTimeout(() => {
+      this.sendFrame({ type: 'refresh', grace });
+      this.#expiryTimer = setTimeout(() => this.close(CloseCode.TokenExpired, 'token expired'), grace * 1000).unref();
+    }, Math.max(0, expires * 1000 - Date.now())).unref();
   }
 
   /**
@@ -153,19 +194,28 @@ export class Connection implements Subscriber {
    * the channel is queued, so whatever it queues (a reply) reaches the client first. Resolves
    * once the subscription is live; rejects with a HeraldError when refused.
    */
-  async subscribe(name: unknown, since: StreamPosition | undefined, onResult: (result: SubscribeResult) => void): Promise<void> {
+  async subscribe(name: unknown, since: StreamPosition | undefined, onResult: (result: SubscribeResult) => void, token?: string): Promise<void> {
     const channel = this.ctx.channels.resolve(name);
     if (!channel.options.transports.includes(this.transport.name)) {
       throw new HeraldError(ErrorCode.TransportNotAllowed, `namespace "${channel.namespace}" does not allow ${this.transport.name}`);
     }
-    if (this.#subscriptions.has(channel.name)) throw new HeraldError(ErrorCode.AlreadySubscribed, `already subscribed to "${channel.name}"`);
-    if (this.#subscriptions.size >= this.ctx.limits.max_subscriptions_per_connection) {
+    if (this.#subscriptions.has(channel.name) || this.#authorizing.has(channel.name)) {
+      throw new HeraldError(ErrorCode.AlreadySubscribed, `already subscribed to "${channel.name}"`);
+    }
+    if (this.#subscriptions.size + this.#authorizing.size >= this.ctx.limits.max_subscriptions_per_connection) {
       throw new HeraldError(ErrorCode.TooManySubscriptions, `at most ${this.ctx.limits.max_subscriptions_per_connection} subscriptions per connection`);
     }
     const max = channel.options.max_subscribers;
     if (max > 0 && this.ctx.hub.subscriberCount(channel.name) >= max) {
       throw new HeraldError(ErrorCode.ChannelFull, `channel "${channel.name}" has its maximum of ${max} subscribers`);
     }
+    this.#authorizing.add(channel.name);
+    try {
+      await this.ctx.access.checkSubscribe(this.#identity, channel, token);
+    } finally {
+      this.#authorizing.delete(channel.name);
+    }
+    if (this.#closed) return;
     return new Promise((resolve, reject) => {
       const sub = this.ctx.hub.subscribe(this, channel, {
         since,
@@ -196,11 +246,12 @@ export class Connection implements Subscriber {
     if (!channel.options.allow_client_publish) {
       throw new HeraldError(ErrorCode.Forbidden, `namespace "${channel.namespace}" does not allow client publishing`);
     }
+    this.ctx.access.checkPublish(this.#identity, channel);
     const position = await this.ctx.hub.publish(channel, event === undefined ? { data } : { event, data });
     this.#reply(id, position);
   }
 
-  #reply(id: number | undefined, result?: SubscribeResult | StreamPosition): void {
+  #reply(id: number | undefined, result?: SubscribeResult | StreamPosition | AuthResult): void {
     if (id === undefined) return;
     this.sendFrame(result ? { type: 'reply', id, ok: true, result } : { type: 'reply', id, ok: true });
   }

@@ -7,13 +7,15 @@ import { ErrorCode, type StreamPosition } from '@herald/protocol';
 import { HeraldError } from '../errors.js';
 
 export type Command =
-  | { id?: number; type: 'subscribe'; channel: unknown; since?: StreamPosition }
+  | { id?: number; type: 'subscribe'; channel: unknown; since?: StreamPosition; token?: string }
   | { id?: number; type: 'unsubscribe'; channel: unknown }
   | { id?: number; type: 'publish'; channel: unknown; event?: string; data: unknown }
-  | { id?: number; type: 'ping' };
+  | { id?: number; type: 'ping' }
+  | { id?: number; type: 'auth'; token: string };
 
-const TYPES = ['subscribe', 'unsubscribe', 'publish', 'ping'];
+const TYPES = ['subscribe', 'unsubscribe', 'publish', 'ping', 'auth'];
 export const MAX_EVENT_LENGTH = 128;
+const MAX_TOKEN_LENGTH = 8192;
 
 /** A parse failure, carrying the id when the frame had a usable one so the error can be a reply. */
 export class CommandError extends HeraldError {
@@ -47,16 +49,21 @@ export function parseCommand(text: string): Command {
   if (typeof f.type !== 'string' || !TYPES.includes(f.type)) {
     fail(ErrorCode.UnknownType, `unknown type ${JSON.stringify(f.type) ?? 'undefined'}; expected one of ${TYPES.join(', ')}`);
   }
-  if (f.type !== 'ping' && f.channel === undefined) fail(ErrorCode.BadRequest, `${String(f.type)} needs a channel`);
+  if (f.type !== 'ping' && f.type !== 'auth' && f.channel === undefined) fail(ErrorCode.BadRequest, `${String(f.type)} needs a channel`);
   switch (f.type) {
     case 'subscribe': {
-      if (f.since === undefined) return { id, type: 'subscribe', channel: f.channel };
+      const command: Command & { type: 'subscribe' } = { id, type: 'subscribe', channel: f.channel };
+      if (f.token !== undefined) command.token = parseToken(f.token);
+      if (f.since === undefined) return command;
       const s = f.since as Record<string, unknown> | null;
       if (typeof s !== 'object' || s === null || !Number.isSafeInteger(s.offset) || (s.offset as number) < 0 || typeof s.epoch !== 'string') {
         fail(ErrorCode.BadRequest, 'since must be {"offset": <non-negative integer>, "epoch": <string>}');
       }
-      return { id, type: 'subscribe', channel: f.channel, since: { offset: s!.offset as number, epoch: s!.epoch as string } };
+      command.since = { offset: s!.offset as number, epoch: s!.epoch as string };
+      return command;
     }
+    case 'auth':
+      return { id, type: 'auth', token: parseToken(f.token) };
     case 'unsubscribe':
       return { id, type: 'unsubscribe', channel: f.channel };
     case 'publish': {
@@ -66,6 +73,13 @@ export function parseCommand(text: string): Command {
     }
     default:
       return { id, type: 'ping' };
+  }
+
+  function parseToken(token: unknown): string {
+    if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
+      fail(ErrorCode.BadRequest, `token must be a string of 1 to ${MAX_TOKEN_LENGTH} characters`);
+    }
+    return token as string;
   }
 
   function parseEvent(event: unknown): string | undefined {

@@ -3,10 +3,10 @@
  * Real servers on 127.0.0.1:0 and real WebSocket clients for the tests. Nothing is mocked.
  */
 import type { MessageFrame, ServerFrame } from '@herald/protocol';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { WebSocket } from 'ws';
 import { loadConfig } from '../config/load.js';
-import { createHerald, type Herald } from '../server.js';
+import { createHerald, type Herald, type HeraldOptions } from '../server.js';
 
 export const API_KEY = 'test-api-key-0123456789';
 
@@ -18,14 +18,14 @@ export interface TestServer {
 }
 
 /** Start a node with test defaults plus `config` (same shape as the YAML file). */
-export async function startServer(config: Record<string, unknown> = {}): Promise<TestServer> {
+export async function startServer(config: Record<string, unknown> = {}, options: HeraldOptions = {}): Promise<TestServer> {
   const base: Record<string, unknown> = {
     server: { host: '127.0.0.1', port: 0, shutdown_timeout_seconds: 2 },
     auth: { api_keys: [API_KEY] },
     log: { level: 'silent' },
   };
   const merged = deepMerge(base, config);
-  const herald = createHerald(loadConfig({ object: merged, env: {} }), { logger: pino({ level: 'silent' }) });
+  const herald = createHerald(loadConfig({ object: merged, env: {} }), { logger: pino({ level: 'silent' }), ...options });
   const { port } = await herald.start();
   return { herald, url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}/ws`, close: () => herald.close() };
 }
@@ -144,3 +144,26 @@ export class TestClient {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A logger at the most verbose level whose every line is kept, to check what Herald logs. */
+export function capturingLogger(): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const logger = pino({ level: 'trace' }, { write: (line: string) => void lines.push(line) });
+  return { logger, lines };
+}
+
+/** Open a WebSocket and resolve with how it ended: the `connected` frame, or a close code. */
+export function connectOutcome(url: string, headers: Record<string, string> = {}): Promise<{ connected: boolean; code?: number; reason?: string; client?: TestClient }> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, { headers });
+    ws.on('error', () => {});
+    ws.on('message', (data) => {
+      if ((JSON.parse(data.toString()) as ServerFrame).type === 'connected') {
+        ws.close();
+        resolve({ connected: true });
+      }
+    });
+    ws.on('close', (code, reason) => resolve({ connected: false, code, reason: reason.toString() }));
+    ws.on('unexpected-response', (_req, res) => resolve({ connected: false, code: res.statusCode }));
+  });
+}

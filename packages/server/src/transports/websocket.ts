@@ -10,7 +10,8 @@ import type { Socket } from 'node:net';
 import { CloseCode, ErrorCode, type ServerFrame } from '@herald/protocol';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Publication } from '../broker/broker.js';
-import type { ClientAuthenticator, ClientIdentity } from '../auth/client.js';
+import { originAllowed, type ClientAuthenticator, type ClientIdentity } from '../auth/client.js';
+import { TokenReason } from '../auth/jwt.js';
 import { Connection, type ConnectionContext } from '../connection/connection.js';
 import { HeraldError } from '../errors.js';
 import type { FrameEncoder, Transport } from '../connection/transport.js';
@@ -47,16 +48,22 @@ class WebSocketTransport implements Transport {
   }
 
   close(code: number, reason: string): void {
-    this.ws.close(code, reason);
+    this.ws.close(code, closeReason(reason));
   }
 }
 
 export interface WebSocketOptions {
   context: ConnectionContext;
   authenticate: ClientAuthenticator;
+  allowedOrigins: readonly string[];
   nodeName: string;
   heartbeatSeconds: number;
   maxConnections: number;
+}
+
+/** A close reason must fit in a control frame: at most 123 bytes of UTF-8. */
+function closeReason(reason: string): string {
+  return Buffer.byteLength(reason) <= 123 ? reason : Buffer.from(reason).subarray(0, 120).toString('utf8').replace(/\uFFFD$/, '') + '...';
 }
 
 /** Refuse an upgrade with the HTTP status and JSON body of the error. */
@@ -127,9 +134,21 @@ export function createWebSocketEndpoint(options: WebSocketOptions): WebSocketEnd
   return {
     handleUpgrade(req, socket, head) {
       socket.on('error', () => socket.destroy());
+      if (!originAllowed(req.headers.origin, options.allowedOrigins)) {
+        return rejectUpgrade(socket, new HeraldError(ErrorCode.Forbidden, 'origin not allowed'));
+      }
       options.authenticate(req).then(
         (identity) => wss.handleUpgrade(req, socket, head, (ws) => accept(ws, socket as Socket, identity)),
-        (err: unknown) => rejectUpgrade(socket, err instanceof HeraldError ? err : new HeraldError(ErrorCode.Internal, 'internal error')),
+        (err: unknown) => {
+          const error = err instanceof HeraldError ? err : new HeraldError(ErrorCode.Internal, 'internal error');
+          if (error.code !== ErrorCode.Unauthorized) return rejectUpgrade(socket, error);
+          // Browsers cannot read an HTTP status from a failed upgrade: say why with a close code.
+          const code = error.reason === TokenReason.Expired ? CloseCode.TokenExpired : CloseCode.Unauthorized;
+          wss.handleUpgrade(req, socket, head, (ws) => {
+            ws.on('error', () => {});
+            ws.close(code, closeReason(error.message));
+          });
+        },
       );
     },
     get connections() {

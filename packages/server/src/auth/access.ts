@@ -1,0 +1,114 @@
+/**
+ * @module auth/access
+ * Who may do what on which channel. With client auth off (no JWT key configured) everyone is
+ * anonymous and namespaces alone decide. With it on:
+ * - a token's permission claim, when present, limits the channels (glob patterns, `*` = any run);
+ * - anonymous clients only reach namespaces with `allow_anonymous`;
+ * - `name#u1,u2` channels are limited to those users, whatever else allows;
+ * - `private` namespaces need a subscription token whose `channel` claim names the channel.
+ */
+import { ErrorCode } from '@herald/protocol';
+import type { JWTPayload } from 'jose';
+import type { ResolvedChannel } from '../channels/channels.js';
+import { HeraldError } from '../errors.js';
+import type { JwtOptions, JwtVerifier } from './jwt.js';
+
+export type Action = 'subscribe' | 'publish' | 'presence';
+
+export interface ClientIdentity {
+  /** User id; empty for an anonymous client. */
+  user: string;
+  /** Unix seconds when the credentials expire, if they do. */
+  expires?: number;
+  /** From the permission claim: allowed channel patterns per action; absent = no extra limit. */
+  permissions?: Partial<Record<Action, RegExp[]>>;
+}
+
+export const ANONYMOUS: ClientIdentity = Object.freeze({ user: '' });
+
+const forbidden = (message: string) => new HeraldError(ErrorCode.Forbidden, message);
+
+function pattern(glob: string): RegExp {
+  return new RegExp(`^${glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+}
+
+/** Users a `…#u1,u2` channel is limited to, or undefined for an ordinary channel. */
+export function channelUsers(channel: string): string[] | undefined {
+  const hash = channel.lastIndexOf('#');
+  return hash === -1 ? undefined : channel.slice(hash + 1).split(',').filter(Boolean);
+}
+
+export class AccessControl {
+  constructor(
+    readonly verifier: JwtVerifier | undefined,
+    readonly options: Pick<JwtOptions, 'user_claim' | 'permissions_claim'>,
+  ) {}
+
+  get enabled(): boolean {
+    return this.verifier !== undefined;
+  }
+
+  /** Verify a connection token and turn its claims into an identity. */
+  async identify(token: string): Promise<ClientIdentity> {
+    if (!this.verifier) return ANONYMOUS;
+    const claims = await this.verifier.verify(token);
+    const user = claims[this.options.user_claim];
+    if ((typeof user !== 'string' || user === '') && typeof user !== 'number') {
+      throw new HeraldError(ErrorCode.Unauthorized, `token has no "${this.options.user_claim}" claim`, 'invalid_token');
+    }
+    const identity: ClientIdentity = { user: String(user) };
+    if (claims.exp !== undefined) identity.expires = claims.exp;
+    const permissions = this.#permissions(claims);
+    if (permissions) identity.permissions = permissions;
+    return identity;
+  }
+
+  async checkSubscribe(identity: ClientIdentity, channel: ResolvedChannel, subscriptionToken: string | undefined): Promise<void> {
+    this.#checkUserLimited(identity, channel.name);
+    if (subscriptionToken !== undefined) return this.#checkSubscriptionToken(identity, channel, subscriptionToken);
+    if (channel.options.private) throw forbidden(`channel "${channel.name}" is private: subscribe with a subscription token`);
+    this.#check(identity, 'subscribe', channel);
+  }
+
+  checkPublish(identity: ClientIdentity, channel: ResolvedChannel): void {
+    this.#checkUserLimited(identity, channel.name);
+    if (channel.options.private) throw forbidden(`channel "${channel.name}" is private: clients cannot publish to it`);
+    this.#check(identity, 'publish', channel);
+  }
+
+  #check(identity: ClientIdentity, action: Action, channel: ResolvedChannel): void {
+    if (!this.enabled) return;
+    if (identity.user === '') {
+      if (!channel.options.allow_anonymous) throw forbidden(`namespace "${channel.namespace}" needs an authenticated client`);
+      return;
+    }
+    const allowed = identity.permissions?.[action];
+    if (allowed && !allowed.some((p) => p.test(channel.name))) throw forbidden(`token does not allow ${action} on "${channel.name}"`);
+  }
+
+  #checkUserLimited(identity: ClientIdentity, channel: string): void {
+    const users = channelUsers(channel);
+    if (users && (identity.user === '' || !users.includes(identity.user))) throw forbidden(`channel "${channel}" is limited to other users`);
+  }
+
+  async #checkSubscriptionToken(identity: ClientIdentity, channel: ResolvedChannel, token: string): Promise<void> {
+    if (!this.verifier) throw forbidden('subscription tokens need client auth to be configured');
+    const claims = await this.verifier.verify(token, ['channel']);
+    if (claims.channel !== channel.name) throw forbidden(`subscription token is for another channel`);
+    const sub = claims[this.options.user_claim];
+    if (sub !== undefined && String(sub) !== identity.user) throw forbidden('subscription token is for another user');
+  }
+
+  #permissions(claims: JWTPayload): ClientIdentity['permissions'] {
+    const raw = claims[this.options.permissions_claim];
+    if (raw === undefined) return undefined;
+    const bad = () => new HeraldError(ErrorCode.Unauthorized, `token "${this.options.permissions_claim}" claim must map subscribe/publish/presence to lists of channel patterns`, 'invalid_token');
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad();
+    const out: NonNullable<ClientIdentity['permissions']> = {};
+    for (const [action, globs] of Object.entries(raw as Record<string, unknown>)) {
+      if (!['subscribe', 'publish', 'presence'].includes(action) || !Array.isArray(globs) || !globs.every((g) => typeof g === 'string')) throw bad();
+      out[action as Action] = (globs as string[]).map(pattern);
+    }
+    return out;
+  }
+}
