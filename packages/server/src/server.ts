@@ -12,6 +12,7 @@ import { registerChannelRoutes } from './api/channels.js';
 import type { ApiContext } from './api/context.js';
 import { registerErrorHandling } from './api/error-handler.js';
 import { registerHealthRoutes } from './api/health.js';
+import { IdempotencyCache } from './api/idempotency.js';
 import { registerPublishRoutes } from './api/publish.js';
 import { keepRawJsonBodies, requirePublisher } from './api/publisher-auth.js';
 import { registerValidation } from './api/validation.js';
@@ -31,7 +32,7 @@ import { createWebSocketEndpoint, type WebSocketEndpoint } from './transports/we
 export interface HeraldOptions {
   /** Use this logger instead of one built from `config.log`. */
   logger?: Logger;
-  /** Use this engine instead of the one named in `config.engine`. */
+  /** Use this engine instead of the one named in `config.engine`; the caller owns it (close() leaves it open). */
   broker?: Broker;
   /** Replace how clients are authenticated (default: JWT per `auth.jwt`, anonymous without keys). */
   authenticateClient?: ClientAuthenticator;
@@ -62,6 +63,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   const channels = new Channels(config);
   const limiter = new FailureLimiter(auth.failure_limit_per_minute);
   const replay: ReplayCache = new MemoryReplayCache();
+  const idempotency = new IdempotencyCache(10 * 60_000);
   const access = new AccessControl(JwtVerifier.create(auth.jwt), auth.jwt);
   const nodeName = config.server.node_name || `n_${randomBytes(3).toString('hex')}`;
   let accepting = true;
@@ -105,13 +107,14 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     channels,
     authenticate: createPublisherAuthenticator({
       apiKeys: devSecret ? [devSecret] : auth.api_keys,
-      signingKeys: devSecret ? { dev: devSecret } : auth.signing_keys,
+      signingKeys: devSecret ? { default: devSecret } : auth.signing_keys,
       toleranceSeconds: auth.signature_tolerance_seconds,
       timeTokenSecrets: devSecret ? [devSecret] : auth.time_token.secrets,
       timeToken: { windowSeconds: auth.time_token.window_seconds, skewWindows: auth.time_token.skew_windows },
       replay,
       limiter,
     }),
+    idempotency,
     accepting: () => accepting,
     stats: () => ({ connections: ws.connections }),
   };
@@ -148,8 +151,9 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
         const timeoutMs = config.server.shutdown_timeout_seconds * 1000;
         await ws.closeAll(CloseCode.ServiceRestart, 'server restart: reconnect', timeoutMs);
         await app.close();
-        await broker.close();
+        if (!options.broker) await broker.close();
         replay.close();
+        idempotency.close();
         log.info('herald stopped');
       })();
       return closing;

@@ -7,6 +7,7 @@ import type { Channels } from '../channels/channels.js';
 import type { HeraldConfig } from '../config/schema.js';
 import type { Hub } from '../hub/hub.js';
 import type { PublisherAuthenticator } from '../auth/publisher.js';
+import type { IdempotencyCache } from './idempotency.js';
 
 export interface ApiContext {
   config: HeraldConfig;
@@ -14,6 +15,7 @@ export interface ApiContext {
   broker: Broker;
   channels: Channels;
   authenticate: PublisherAuthenticator;
+  idempotency: IdempotencyCache;
   accepting(): boolean;
   stats(): { connections: number };
 }

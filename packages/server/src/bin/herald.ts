@@ -73,7 +73,7 @@ async function serve(args: string[]): Promise<void> {
   if (herald.devSecret) {
     process.stderr.write(
       `\nHerald is running on http://${host}:${port} (WebSocket: ws://${host}:${port}/ws)\n` +
-        `Dev secret (this run only; valid as API key, signing key "dev" and time-token secret; configure auth for your own):\n  ${herald.devSecret}\n` +
+        `Dev secret (this run only; valid as API key, signing key "default" and time-token secret; configure auth for your own):\n  ${herald.devSecret}\n` +
         `Try: curl -H 'Authorization: Bearer ${herald.devSecret}' -H 'Content-Type: application/json' \\\n` +
         `       -d '{"channel":"news","data":{"hello":"world"}}' http://${host}:${port}/api/publish\n\n`,
     );

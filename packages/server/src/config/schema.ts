@@ -104,7 +104,7 @@ export const ConfigSchema = Type.Object(
       {
         api_keys: Type.Array(Type.String({ minLength: 16 }), {
           default: [],
-          description: 'Publisher API keys (`Authorization: Bearer <key>`), at least 16 characters; several may be valid at once for rotation. When no publisher credential of any kind is configured, a dev secret is generated and printed once at start, valid as API key, signing key (kid "dev") and time-token secret.',
+          description: 'Publisher API keys (`Authorization: Bearer <key>`), at least 16 characters; several may be valid at once for rotation. When no publisher credential of any kind is configured, a dev secret is generated and printed once at start, valid as API key, signing key (kid "default", what SDKs use when given no key id) and time-token secret.',
         }),
         signing_keys: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), Type.String({ minLength: 32 }), {
           default: {},
