@@ -9,6 +9,7 @@ import { CloseCode } from '@herald/protocol';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { registerChannelRoutes } from './api/channels.js';
+import { registerClientBundle } from './api/client-bundle.js';
 import type { ApiContext } from './api/context.js';
 import { registerErrorHandling } from './api/error-handler.js';
 import { registerHealthRoutes } from './api/health.js';
@@ -119,6 +120,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     stats: () => ({ connections: ws.connections }),
   };
   registerHealthRoutes(app, ctx);
+  registerClientBundle(app);
   void app.register(async (api) => {
     requirePublisher(api, ctx.authenticate);
     registerPublishRoutes(api, ctx);

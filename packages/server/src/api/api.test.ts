@@ -80,6 +80,16 @@ describe('HTTP publish API', () => {
     c.close();
   });
 
+  it('serves the browser client bundle at /client.js to any origin', async () => {
+    const res = await fetch(server.url + '/client.js', { headers: { origin: 'https://app.example.com' } });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/javascript/);
+    assert.equal(res.headers.get('access-control-allow-origin'), '*');
+    const source = await res.text();
+    assert.match(source, /export\s*\{[^}]*\bconnect\b/);
+    assert.doesNotMatch(source, /require\(|from\s*["']ws["']|["']node:/, 'no Node-only imports in the browser build');
+  });
+
   it('health and readiness need no credentials', async () => {
     assert.equal((await api(server, '/healthz', { headers: { authorization: '' } })).status, 200);
     const ready = await api(server, '/readyz', { headers: { authorization: '' } });
