@@ -7,4 +7,6 @@ if [ "${#files[@]}" -eq 0 ]; then
   echo "no test files found: run the build first" >&2
   exit 1
 fi
+# The SSE browser tests drive Debian's chromium; install it on a fresh machine.
+bash scripts/ensure-chromium.sh
 exec node --enable-source-maps --test --test-concurrency=2 "${files[@]}"

@@ -6,7 +6,7 @@ import type { MessageFrame, ServerFrame } from '@herald/protocol';
 import { pino } from 'pino';
 import { WebSocket } from 'ws';
 import { loadConfig } from '../config/load.js';
-import { createHerald, type Herald } from '../server.js';
+import { createHerald, type Herald, type HeraldOptions } from '../server.js';
 
 export const API_KEY = 'test-api-key-0123456789';
 
@@ -18,14 +18,14 @@ export interface TestServer {
 }
 
 /** Start a node with test defaults plus `config` (same shape as the YAML file). */
-export async function startServer(config: Record<string, unknown> = {}): Promise<TestServer> {
+export async function startServer(config: Record<string, unknown> = {}, options: Pick<HeraldOptions, 'authenticateClient'> = {}): Promise<TestServer> {
   const base: Record<string, unknown> = {
     server: { host: '127.0.0.1', port: 0, shutdown_timeout_seconds: 2 },
     auth: { api_keys: [API_KEY] },
     log: { level: 'silent' },
   };
   const merged = deepMerge(base, config);
-  const herald = createHerald(loadConfig({ object: merged, env: {} }), { logger: pino({ level: 'silent' }) });
+  const herald = createHerald(loadConfig({ object: merged, env: {} }), { ...options, logger: pino({ level: 'silent' }) });
   const { port } = await herald.start();
   return { herald, url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}/ws`, close: () => herald.close() };
 }
@@ -144,3 +144,14 @@ export class TestClient {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Poll `check` every few ms until it returns something other than undefined/false, or fail after `timeoutMs`. */
+export async function waitUntil<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, what: () => string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`);
+    await sleep(10);
+  }
+}
