@@ -7,5 +7,7 @@ if [ "${#files[@]}" -eq 0 ]; then
   echo "no test files found: run the build first" >&2
   exit 1
 fi
+# The SSE and browser tests drive Debian's chromium; install it on a fresh machine.
+bash scripts/ensure-chromium.sh
 # A failing test must fail the run, never hang it: bound each test and exit when all are done.
 exec node --enable-source-maps --test --test-concurrency=2 --test-timeout=120000 --test-force-exit "${files[@]}"

@@ -1,9 +1,11 @@
 /**
  * @module server
- * Wires the parts into one node: config → engine → hub → HTTP API + WebSocket endpoint, and
- * owns start and graceful shutdown. Nothing here does protocol work itself.
+ * Wires the parts into one node: config → engine → hub → HTTP API + WebSocket, SSE and long-poll
+ * endpoints, and owns start and graceful shutdown. Nothing here does protocol work itself.
  */
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import cors from '@fastify/cors';
 import { CloseCode } from '@herald/protocol';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
@@ -26,8 +28,11 @@ import { MemoryReplayCache, type ReplayCache } from './auth/replay-cache.js';
 import type { Broker } from './broker/broker.js';
 import { MemoryBroker } from './broker/memory.js';
 import { Channels } from './channels/channels.js';
+import type { ConnectionContext } from './connection/connection.js';
 import type { HeraldConfig } from './config/schema.js';
 import { Hub } from './hub/hub.js';
+import { createLongPollEndpoint, type LongPollEndpoint } from './transports/long-poll.js';
+import { createSseEndpoint, type SseEndpoint } from './transports/sse.js';
 import { createWebSocketEndpoint, type WebSocketEndpoint } from './transports/websocket.js';
 
 export interface HeraldOptions {
@@ -70,13 +75,40 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   let accepting = true;
   if (!access.enabled) log.warn('client auth is off (no auth.jwt secret, key or JWKS): any client may subscribe to any channel');
 
+  const context: ConnectionContext = {
+    hub,
+    channels,
+    limits: config.limits,
+    log,
+    access,
+    refreshGraceSeconds: auth.jwt.refresh_grace_seconds,
+    accepting: () => accepting,
+  };
+  const authenticate = options.authenticateClient ?? createClientAuthenticator(access, limiter);
+  const connections = () => ws.connections + sse.connections;
   const ws: WebSocketEndpoint = createWebSocketEndpoint({
-    context: { hub, channels, limits: config.limits, log, access, refreshGraceSeconds: auth.jwt.refresh_grace_seconds, accepting: () => accepting },
-    authenticate: options.authenticateClient ?? createClientAuthenticator(access, limiter),
+    context,
+    authenticate,
     allowedOrigins: config.server.allowed_origins,
     nodeName,
     heartbeatSeconds: config.heartbeat.interval_seconds,
     maxConnections: config.limits.max_connections,
+    connections,
+  });
+  const sse: SseEndpoint = createSseEndpoint({
+    context,
+    authenticate,
+    allowedOrigins: config.server.allowed_origins,
+    heartbeatSeconds: config.sse.heartbeat_seconds,
+    retryMs: config.sse.retry_ms,
+    maxConnections: config.limits.max_connections,
+    connections,
+  });
+  const longPoll: LongPollEndpoint = createLongPollEndpoint({
+    context,
+    authenticate,
+    allowedOrigins: config.server.allowed_origins,
+    timeoutSeconds: config.longpoll.timeout_seconds,
   });
 
   const app = Fastify({
@@ -117,17 +149,30 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     }),
     idempotency,
     accepting: () => accepting,
-    stats: () => ({ connections: ws.connections }),
+    stats: () => ({ connections: connections() }),
   };
   registerHealthRoutes(app, ctx);
   registerClientBundle(app);
+  app.get('/sse', sse.handle);
+  app.get('/poll', longPoll.handle);
   void app.register(async (api) => {
     requirePublisher(api, ctx.authenticate);
     registerPublishRoutes(api, ctx);
     registerChannelRoutes(api, ctx);
   });
 
+  // Node never counts a connection that has not sent a request yet as idle, so closing the server
+  // would wait for its headers timeout; HTTP clients open such spare connections (an aborted
+  // EventSource fetch does, browsers preconnect). Shutdown cuts them.
+  const silent = new Set<Duplex>();
+  app.server.on('connection', (socket: Duplex) => {
+    silent.add(socket);
+    socket.once('close', () => silent.delete(socket));
+  });
+  app.server.on('request', (req: IncomingMessage) => silent.delete(req.socket));
+
   app.server.on('upgrade', (req, socket, head) => {
+    silent.delete(socket);
     const path = (req.url ?? '').split('?')[0];
     if (path === '/ws') return ws.handleUpgrade(req, socket, head);
     socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -151,7 +196,12 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
       closing ??= (async () => {
         accepting = false;
         const timeoutMs = config.server.shutdown_timeout_seconds * 1000;
-        await ws.closeAll(CloseCode.ServiceRestart, 'server restart: reconnect', timeoutMs);
+        longPoll.closeAll();
+        await Promise.all([
+          ws.closeAll(CloseCode.ServiceRestart, 'server restart: reconnect', timeoutMs),
+          sse.closeAll(CloseCode.ServiceRestart, 'server restart: reconnect', timeoutMs),
+        ]);
+        for (const socket of silent) socket.destroy();
         await app.close();
         if (!options.broker) await broker.close();
         replay.close();
