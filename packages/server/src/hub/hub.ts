@@ -146,7 +146,7 @@ export class Hub implements BrokerHandler {
       if (result.reason) reply.reason = result.reason;
     }
     options.onResult(reply);
-    for (const pub of result.publications) this.#deliver(sub.subscriber, pub);
+    for (const pub of result.publications) this.#deliver(sub.subscriber, pub, true);
     sub.offset = result.offset;
     sub.epoch = result.epoch;
     sub.live = true;
@@ -159,8 +159,8 @@ export class Hub implements BrokerHandler {
     sub.pending = [];
   }
 
-  #deliver(subscriber: Subscriber, pub: Publication): void {
-    subscriber.send(subscriber.encoder.message(pub), pub);
+  #deliver(subscriber: Subscriber, pub: Publication, replay = false): void {
+    subscriber.send(subscriber.encoder.message(pub), pub, replay);
     this.#dirtyAndSchedule(subscriber);
   }
 
