@@ -255,7 +255,8 @@ export class HeraldClient extends Emitter<ClientEvents> {
       if (sub.state !== 'unsubscribed') sub.subscribed(result);
     } catch (err) {
       if (err instanceof HeraldError && err.code === 'transport_not_allowed' && this.#transports.length > 1) {
-        // The namespace wants another transport: move on and reconnect everything there.
+        // The namespace wants another transport: move on (once, however many channels said so).
+        if (this.#switching) return;
         this.#nextTransport();
         this.#switching = true;
         this.#ws?.close(CloseCode.Normal, 'switching transport');
@@ -297,8 +298,13 @@ export class HeraldClient extends Emitter<ClientEvents> {
         opened = true;
         this.#connected('', '');
       },
-      subscribed: (channel, result) => this.#subscriptions.get(channel)?.subscribed(result),
-      message: (frame) => this.#subscriptions.get(frame.channel)?.deliver(frame),
+      // A session already replaced may still have a read in flight: only the current one counts.
+      subscribed: (channel, result) => {
+        if (this.#http === session) this.#subscriptions.get(channel)?.subscribed(result);
+      },
+      message: (frame) => {
+        if (this.#http === session) this.#subscriptions.get(frame.channel)?.deliver(frame);
+      },
       closed: (status, error) => {
         if (this.#http !== session) return;
         this.#http = undefined;

@@ -67,7 +67,9 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   const broker = options.broker ?? new MemoryBroker();
   const hub = new Hub(broker);
   const channels = new Channels(config);
-  const limiter = new FailureLimiter(auth.failure_limit_per_minute);
+  // Separate counts: anonymous browsers sending bad tokens must not lock out publishers sharing their address (e.g. behind a proxy).
+  const publisherFailures = new FailureLimiter(auth.failure_limit_per_minute);
+  const clientFailures = new FailureLimiter(auth.failure_limit_per_minute);
   const replay: ReplayCache = new MemoryReplayCache();
   const idempotency = new IdempotencyCache(10 * 60_000);
   const access = new AccessControl(JwtVerifier.create(auth.jwt), auth.jwt);
@@ -84,7 +86,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     refreshGraceSeconds: auth.jwt.refresh_grace_seconds,
     accepting: () => accepting,
   };
-  const authenticate = options.authenticateClient ?? createClientAuthenticator(access, limiter);
+  const authenticate = options.authenticateClient ?? createClientAuthenticator(access, clientFailures);
   const connections = () => ws.connections + sse.connections;
   const ws: WebSocketEndpoint = createWebSocketEndpoint({
     context,
@@ -145,7 +147,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
       timeTokenSecrets: devSecret ? [devSecret] : auth.time_token.secrets,
       timeToken: { windowSeconds: auth.time_token.window_seconds, skewWindows: auth.time_token.skew_windows },
       replay,
-      limiter,
+      limiter: publisherFailures,
     }),
     idempotency,
     accepting: () => accepting,

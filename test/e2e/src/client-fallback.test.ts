@@ -50,6 +50,20 @@ describe('client SDK transport fallback', () => {
     }
   });
 
+  it('several channels refused at once move it one transport on, not several', async () => {
+    const client = connect(server.wsUrl, { backoff: { initialMs: 10, maxMs: 100, factor: 2 } });
+    try {
+      const got: unknown[] = [];
+      const subs = ['dash:a', 'dash:b', 'dash:c'].map((c) => client.subscribe(c, (m) => got.push(m.data)));
+      await until(() => subs.every((s) => s.state === 'subscribed'), 10_000, () => `all subscribed (on ${client.transport})`);
+      assert.equal(client.transport, 'sse');
+      await publish(server, 'dash:b', 'b');
+      await until(() => got.includes('b'), 5000, () => 'a message');
+    } finally {
+      client.close();
+    }
+  });
+
   it('ends on long-poll when that is all a namespace allows', async () => {
     const client = connect(server.wsUrl, { backoff: { initialMs: 10, maxMs: 100, factor: 2 } });
     try {

@@ -5,7 +5,7 @@
  * resume each channel from the client's own last position, sent as the cursor Herald issues
  * (`epoch:offset` per channel, in URL order; see docs/protocol.md).
  */
-import type { ErrorBody, MessageFrame, StreamPosition, SubscribeResult } from '@herald/protocol';
+import { formatCursor, type ErrorBody, type MessageFrame, type StreamPosition, type SubscribeResult } from '@herald/protocol';
 
 export interface HttpSessionEvents {
   /** The stream or first poll is established. */
@@ -22,10 +22,6 @@ export interface HttpSessionOptions {
   positions: Array<StreamPosition | undefined>;
   token: string | undefined;
   events: HttpSessionEvents;
-}
-
-export function formatCursor(positions: Array<StreamPosition | undefined>): string {
-  return positions.map((p) => (p ? `${encodeURIComponent(p.epoch)}:${p.offset}` : '')).join(',');
 }
 
 function parseCursor(cursor: string): Array<StreamPosition | undefined> {

@@ -52,6 +52,10 @@ export class AccessControl {
   async identify(token: string): Promise<ClientIdentity> {
     if (!this.verifier) return ANONYMOUS;
     const claims = await this.verifier.verify(token);
+    if (claims.channel !== undefined) {
+      // Subscription tokens name one channel; accepted here they would drop the permission limits.
+      throw new HeraldError(ErrorCode.Unauthorized, 'a subscription token cannot authenticate a connection', 'invalid_token');
+    }
     const user = claims[this.options.user_claim];
     if ((typeof user !== 'string' || user === '') && typeof user !== 'number') {
       throw new HeraldError(ErrorCode.Unauthorized, `token has no "${this.options.user_claim}" claim`, 'invalid_token');

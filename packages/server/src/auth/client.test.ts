@@ -18,6 +18,20 @@ async function hs(claims: JWTPayload, secret = HS_SECRET, alg = 'HS256'): Promis
 
 const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
 
+describe('failed-authentication limits', () => {
+  it('bad client tokens do not lock out publishers from the same address', async () => {
+    const server = await startServer({ auth: { failure_limit_per_minute: 3, jwt: { secrets: [HS_SECRET] } } });
+    try {
+      for (let i = 0; i < 5; i++) await connectOutcome(`${server.wsUrl}?token=garbage`);
+      assert.equal((await publish(server, 'news', 1)).status, 200);
+      const blocked = await connectOutcome(`${server.wsUrl}?token=garbage`);
+      assert.equal(blocked.code, 429, 'the client side is limited on its own');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('client authentication', () => {
   let server: TestServer;
   let jwks: Server;
@@ -104,6 +118,19 @@ describe('client authentication', () => {
       if (!row.connected) assert.equal(outcome.code, row.code);
     });
   }
+
+  it('a subscription token cannot authenticate a connection', async () => {
+    const subToken = await hs({ ...base(), channel: 'secret:plans' });
+    assert.equal((await connectOutcome(url(subToken))).code, CloseCode.Unauthorized);
+  });
+
+  it('a token valid for longer than setTimeout can count (30 days) is not expired at once', async () => {
+    const c = await client({ exp: now() + 30 * 86_400 });
+    await sleep(300);
+    assert.ok(!c.frames.some((f) => f.type === 'refresh'));
+    assert.equal(c.ws.readyState, c.ws.OPEN);
+    c.close();
+  });
 
   it('accepts the token in an Authorization header', async () => {
     const outcome = await connectOutcome(server.wsUrl, { authorization: `Bearer ${remember(await hs(base()))}` });

@@ -17,8 +17,6 @@ export type { ClientIdentity } from './access.js';
 /** Resolves with the identity, or rejects with a HeraldError (`unauthorized`, `rate_limited`). */
 export type ClientAuthenticator = (req: IncomingMessage) => Promise<ClientIdentity>;
 
-export const anonymousClients: ClientAuthenticator = async () => ANONYMOUS;
-
 export function tokenFromRequest(req: IncomingMessage): string | undefined {
   const header = req.headers.authorization;
   const bearer = header ? /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] : undefined;

@@ -82,6 +82,5 @@ function toHeraldError(err: unknown): HeraldError {
     if (err.reason === 'missing') return invalid(`token has no "${err.claim}" claim`);
     return invalid(`token "${err.claim}" claim is not accepted`);
   }
-  if (err instanceof errors.JWKSTimeout || err instanceof errors.JOSEError) return invalid('invalid token');
   return invalid('invalid token');
 }

@@ -129,7 +129,8 @@ export class MemoryBroker implements Broker {
     const now = Date.now();
     for (const [channel, stream] of this.#streams) {
       const ttl = this.#ttl.get(channel) ?? 0;
-      if (this.#subscribed.has(channel) || now - stream.touchedAt < ttl) continue;
+      // A stream nothing was published to holds no history: forget it as soon as nobody listens.
+      if (this.#subscribed.has(channel) || (stream.offset > 0 && now - stream.touchedAt < ttl)) continue;
       stream.trim(Number.MAX_SAFE_INTEGER, now);
       if (stream.empty) {
         this.#streams.delete(channel);

@@ -138,8 +138,9 @@ function describe(error: ErrorObject | undefined, tree: Tree): string {
       return `config: unknown key "${at([...path, key])}"${known.length ? ` (expected one of: ${known.join(', ')})` : ''}`;
     }
     default: {
-      const got = valueAt(tree, path);
-      return `config: ${at(path)} ${error.message ?? 'is invalid'}${allowed(error)} (got ${JSON.stringify(got) ?? 'nothing'})`;
+      // Values under auth are secrets: name the key, never echo what was given.
+      const got = path[0] === 'auth' ? 'a value not shown' : (JSON.stringify(valueAt(tree, path)) ?? 'nothing');
+      return `config: ${at(path)} ${error.message ?? 'is invalid'}${allowed(error)} (got ${got})`;
     }
   }
 }

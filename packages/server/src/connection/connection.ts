@@ -22,6 +22,7 @@ import type { Transport, TransportName } from './transport.js';
 
 /** Outbox size at which a connection is written at once instead of at the end of the turn. */
 const EARLY_FLUSH_BYTES = 64 * 1024;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface ConnectionContext {
   hub: Hub;
@@ -69,7 +70,7 @@ export class Connection implements Subscriber {
   readonly id = `c_${randomBytes(9).toString('base64url')}`;
   readonly #subscriptions = new Map<string, Subscription>();
   /** Channels whose subscribe is being authorized: they count as subscribed for duplicates and limits. */
-  readonly #authorizing = new Set<string>();
+  readonly #authorizing = new Map<string, { cancelled: boolean }>();
   #identity: ClientIdentity;
   #expiryTimer: NodeJS.Timeout | undefined;
   readonly #limiter: TokenBucket;
@@ -217,10 +218,16 @@ export class Connection implements Subscriber {
     const expires = this.#identity.expires;
     if (expires === undefined) return;
     const grace = this.ctx.refreshGraceSeconds;
+    const delay = expires * 1000 - Date.now();
+    if (delay > MAX_TIMER_MS) {
+      // setTimeout fires at once beyond ~24.8 days: wait in steps instead.
+      this.#expiryTimer = setTimeout(() => this.#watchExpiry(), MAX_TIMER_MS).unref();
+      return;
+    }
     this.#expiryTimer = setTimeout(() => {
       this.sendFrame({ type: 'refresh', grace });
       this.#expiryTimer = setTimeout(() => this.close(CloseCode.TokenExpired, 'token expired'), grace * 1000).unref();
-    }, Math.max(0, expires * 1000 - Date.now())).unref();
+    }, Math.max(0, delay)).unref();
   }
 
   /**
@@ -230,15 +237,17 @@ export class Connection implements Subscriber {
    */
   async subscribe(name: unknown, since: StreamPosition | undefined, onResult: (result: SubscribeResult) => void, token?: string): Promise<void> {
     // Channels still being authorized count as taken, for duplicates and the per-connection limit.
-    const taken = this.#authorizing.size === 0 ? this.#subscriptions : new Set([...this.#subscriptions.keys(), ...this.#authorizing]);
+    const taken = this.#authorizing.size === 0 ? this.#subscriptions : new Set([...this.#subscriptions.keys(), ...this.#authorizing.keys()]);
     const channel = checkChannel(this.ctx, this.transport.name, name, taken);
-    this.#authorizing.add(channel.name);
+    const pending = { cancelled: false };
+    this.#authorizing.set(channel.name, pending);
     try {
       await this.ctx.access.checkSubscribe(this.#identity, channel, token);
     } finally {
       this.#authorizing.delete(channel.name);
     }
     if (this.#closed) return;
+    if (pending.cancelled) throw new HeraldError(ErrorCode.NotSubscribed, 'unsubscribed before the subscription completed');
     return new Promise((resolve, reject) => {
       const sub = this.ctx.hub.subscribe(this, channel, {
         since,
@@ -257,6 +266,11 @@ export class Connection implements Subscriber {
 
   #unsubscribe(id: number | undefined, name: unknown): void {
     const channel = this.ctx.channels.resolve(name);
+    const authorizing = this.#authorizing.get(channel.name);
+    if (authorizing) {
+      authorizing.cancelled = true;
+      return this.#reply(id);
+    }
     const sub = this.#subscriptions.get(channel.name);
     if (!sub) throw new HeraldError(ErrorCode.NotSubscribed, `not subscribed to "${channel.name}"`);
     this.#subscriptions.delete(channel.name);

@@ -11,17 +11,10 @@
 import { ErrorCode, type StreamPosition } from '@herald/protocol';
 import { HeraldError } from '../errors.js';
 
+export { formatCursor, formatPosition } from '@herald/protocol';
+
 /** Per channel of the request, in order: its position, or undefined when it has none yet. */
 export type Positions = Array<StreamPosition | undefined>;
-
-/** One channel's entry of a cursor. */
-export function formatPosition(p: StreamPosition | undefined): string {
-  return p ? `${encodeURIComponent(p.epoch)}:${p.offset}` : '';
-}
-
-export function formatCursor(positions: Positions): string {
-  return positions.map(formatPosition).join(',');
-}
 
 /** Parses a cursor for `count` channels; undefined or '' means no position for any of them. */
 export function parseCursor(text: string | undefined, count: number, what: string): Positions {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { MemoryBroker } from '../broker/memory.js';
 import { after, before, describe, it } from 'node:test';
 import { ErrorCode } from '@herald/protocol';
 import type { ClientAuthenticator } from '../auth/client.js';
@@ -202,6 +203,27 @@ describe('long-poll authentication', () => {
       assert.ok(ok.body.cursor.length > 0);
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('long-poll and a failing engine', () => {
+  it('answers at once with an error instead of holding the request forever', async () => {
+    class FailingHistory extends MemoryBroker {
+      override async history(): Promise<never> {
+        throw new Error('engine down');
+      }
+    }
+    const broker = new FailingHistory();
+    const server = await startServer({ longpoll: { timeout_seconds: 30 } }, { broker });
+    try {
+      const started = Date.now();
+      const res = await fetch(`${server.url}/poll?channel=a`, { signal: AbortSignal.timeout(5000) });
+      assert.ok(res.status >= 500, String(res.status));
+      assert.ok(Date.now() - started < 5000);
+    } finally {
+      await server.close();
+      await broker.close();
     }
   });
 });

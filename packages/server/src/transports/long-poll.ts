@@ -62,6 +62,8 @@ class Poll implements Subscriber {
             if (this.#done) return;
             this.#end();
             onError(err);
+            // Answer now (the handler turns `err` into the error response); nothing else will.
+            this.#resolve(Buffer.alloc(0));
           },
         }),
       );
@@ -97,7 +99,8 @@ class Poll implements Subscriber {
   }
 
   overflow(): void {
-    this.#full = true;
+    // More arrived while history was read than one answer may hold: answer with what fits.
+    this.finish();
   }
 
   /** Answer with what the batch holds now. */

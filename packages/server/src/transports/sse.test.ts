@@ -298,3 +298,22 @@ describe('SSE limits and shutdown', () => {
     assert.equal((JSON.parse(match[2]!) as { error: { code: string } }).error.code, ErrorCode.ShuttingDown);
   });
 });
+
+describe('SSE ids during recovery', () => {
+  it('never point past history still to come (a drop right after `subscribed` loses nothing)', async () => {
+    const server = await startServer();
+    try {
+      let epoch = '';
+      for (let i = 1; i <= 3; i++) epoch = (await publish(server, 'ids', i)).json.epoch as string;
+      const res = await fetch(`${server.url}/sse?channel=ids&last_event_id=${encodeURIComponent(epoch)}:0`);
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let text = '';
+      while ((text.match(/"type":"message"/g) ?? []).length < 3) text += (await reader.read()).value ?? '';
+      await reader.cancel();
+      const offsets = [...text.matchAll(/^id: .*:(\d+)$/gm)].map((m) => Number(m[1]));
+      assert.deepEqual(offsets, [0, 1, 2, 3], text);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -13,6 +13,7 @@ import type { ServerResponse } from 'node:http';
 import { CloseCode, ErrorCode, type StreamPosition, type SubscribedFrame, type SubscribeResult } from '@herald/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { originAllowed, type ClientAuthenticator } from '../auth/client.js';
+import { TokenReason } from '../auth/jwt.js';
 import type { Publication } from '../broker/broker.js';
 import { checkChannels, Connection, type ConnectionContext } from '../connection/connection.js';
 import type { FrameEncoder, Transport } from '../connection/transport.js';
@@ -92,11 +93,13 @@ class SseTransport implements Transport {
   /** The `subscribed` event of one channel, whose id carries that channel's starting position. */
   subscribed(channel: string, result: SubscribeResult): Buffer {
     const frame: SubscribedFrame = { type: 'subscribed', channel, ...result };
-    return Buffer.concat([Buffer.from(`event: subscribed\ndata: ${JSON.stringify(frame)}\n`), this.#id(channel, result)]);
+    // A recovering channel keeps its old position in the id until the missed messages move it;
+    // a browser that drops right now must resume before them, not after.
+    return Buffer.concat([Buffer.from(`event: subscribed\ndata: ${JSON.stringify(frame)}\n`), this.#id(channel, result.recovered === true ? undefined : result)]);
   }
 
-  #id(channel: string, position: StreamPosition): Buffer {
-    this.#entries[this.#index.get(channel)!] = formatPosition(position);
+  #id(channel: string, position: StreamPosition | undefined): Buffer {
+    if (position) this.#entries[this.#index.get(channel)!] = formatPosition(position);
     return Buffer.from(`id: ${this.#entries.join(',')}\n\n`);
   }
 
@@ -105,7 +108,11 @@ class SseTransport implements Transport {
     if (code !== CloseCode.Normal) {
       // Spread the reconnects of a node that sends everyone away at once.
       const retry = code === CloseCode.ServiceRestart || code === CloseCode.TryAgainLater ? `retry: ${this.retryMs + Math.floor(Math.random() * this.retryMs)}\n` : '';
-      this.res.write(`${retry}${encoder.frame({ type: 'error', error: new HeraldError(CLOSE_ERRORS[code] ?? ErrorCode.Internal, reason).toBody() }).toString()}`);
+      const error =
+        code === CloseCode.TokenExpired || code === CloseCode.Unauthorized
+          ? new HeraldError(ErrorCode.Unauthorized, reason, code === CloseCode.TokenExpired ? TokenReason.Expired : TokenReason.Invalid)
+          : new HeraldError(CLOSE_ERRORS[code] ?? ErrorCode.Internal, reason);
+      this.res.write(`${retry}${encoder.frame({ type: 'error', error: error.toBody() }).toString()}`);
     }
     this.res.end();
     this.#graceTimer = setTimeout(() => this.res.destroy(), CLOSE_GRACE_MS).unref();
@@ -158,6 +165,8 @@ export function createSseEndpoint(options: SseOptions): SseEndpoint {
       const channels = checkChannels(context, 'sse', names);
       // Refusals are JSON with a status while that is still possible, i.e. before the stream.
       await Promise.all(channels.map((channel) => context.access.checkSubscribe(identity, channel, undefined)));
+      // The client may have gone while credentials were checked (a JWKS fetch can take a while).
+      if (req.raw.socket.destroyed) return void reply.hijack();
 
       reply.hijack();
       const transport = new SseTransport(reply.raw, reply.getHeaders(), names, since, options.retryMs);

@@ -54,6 +54,26 @@ describe('WebSocket fan-out', () => {
     c.close();
   });
 
+  it('an unsubscribe that arrives while the subscribe is still being authorized wins', async () => {
+    const c = await TestClient.connect(server.wsUrl);
+    // Both frames in one TCP write, so the server reads them in the same turn.
+    const frame = (text: string) => {
+      const payload = Buffer.from(text);
+      const mask = Buffer.from([9, 8, 7, 6]);
+      return Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, Buffer.from(payload.map((b, i) => b ^ mask[i % 4]!))]);
+    };
+    const socket = (c.ws as unknown as { _socket: import('node:net').Socket })._socket;
+    socket.write(Buffer.concat([frame('{"id":101,"type":"subscribe","channel":"race-unsub"}'), frame('{"id":102,"type":"unsubscribe","channel":"race-unsub"}')]));
+    const sub = await c.waitFor((f) => f.type === 'reply' && f.id === 101);
+    const unsub = await c.waitFor((f) => f.type === 'reply' && f.id === 102);
+    assert.ok('ok' in unsub, JSON.stringify(unsub));
+    assert.equal('error' in sub && sub.error.code, 'not_subscribed');
+    assert.equal(server.herald.hub.subscriberCount('race-unsub'), 0);
+    await publish(server, 'race-unsub', 'nobody');
+    await c.subscribe('race-unsub');
+    c.close();
+  });
+
   it('answers an application ping with pong', async () => {
     const c = await TestClient.connect(server.wsUrl);
     c.send({ type: 'ping', id: 7 });
