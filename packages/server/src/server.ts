@@ -22,7 +22,8 @@ import { JwtVerifier } from './auth/jwt.js';
 import { createPublisherAuthenticator } from './auth/publisher.js';
 import { MemoryReplayCache, type ReplayCache } from './auth/replay-cache.js';
 import type { Broker } from './broker/broker.js';
-import { MemoryBroker } from './broker/memory.js';
+import { createBroker } from './broker/create.js';
+import { BrokerMonitor } from './broker/monitor.js';
 import { Channels } from './channels/channels.js';
 import type { HeraldConfig } from './config/schema.js';
 import { Hub } from './hub/hub.js';
@@ -57,11 +58,12 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   const auth = config.auth;
   const configured = auth.api_keys.length + Object.keys(auth.signing_keys).length + auth.time_token.secrets.length > 0;
   const devSecret = configured ? undefined : `hrld_dev_${randomBytes(24).toString('base64url')}`;
-  const broker = options.broker ?? new MemoryBroker();
-  const hub = new Hub(broker);
+  const broker = options.broker ?? createBroker(config);
+  const hub = new Hub(broker, log);
+  const monitor = new BrokerMonitor(broker, hub, { heartbeatIntervalMs: config.engine.heartbeat_interval_seconds * 1000, log });
   const channels = new Channels(config);
   const limiter = new FailureLimiter(auth.failure_limit_per_minute);
-  const replay: ReplayCache = new MemoryReplayCache();
+  const replay: ReplayCache = broker.replayCache?.() ?? new MemoryReplayCache();
   const access = new AccessControl(JwtVerifier.create(auth.jwt), auth.jwt);
   const nodeName = config.server.node_name || `n_${randomBytes(3).toString('hex')}`;
   let accepting = true;
@@ -113,6 +115,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
       limiter,
     }),
     accepting: () => accepting,
+    engine: () => monitor.status(),
     stats: () => ({ connections: ws.connections }),
   };
   registerHealthRoutes(app, ctx);
@@ -135,7 +138,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     hub,
     devSecret,
     async start() {
-      await broker.start(hub);
+      await monitor.start();
       await app.listen({ host: config.server.host, port: config.server.port });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.server.port;
@@ -148,6 +151,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
         const timeoutMs = config.server.shutdown_timeout_seconds * 1000;
         await ws.closeAll(CloseCode.ServiceRestart, 'server restart: reconnect', timeoutMs);
         await app.close();
+        monitor.stop();
         await broker.close();
         replay.close();
         log.info('herald stopped');

@@ -55,6 +55,8 @@ export interface MemoryBrokerOptions {
 
 export class MemoryBroker implements Broker {
   readonly name = 'memory';
+  /** Nothing to lose a connection to. */
+  readonly connected = true;
   readonly #streams = new Map<string, Stream>();
   /** Per channel, the longest TTL it was used with: a stream is forgotten only after that much idleness. */
   readonly #ttl = new Map<string, number>();
@@ -78,7 +80,7 @@ export class MemoryBroker implements Broker {
     const publication: Publication = { channel, offset: ++stream.offset, epoch: stream.epoch, data: message.data };
     if (message.event !== undefined) publication.event = message.event;
     stream.append(publication, history, now);
-    this.#handler?.onPublication(publication);
+    if (this.#subscribed.has(channel)) this.#handler?.onPublication(publication);
     return { offset: publication.offset, epoch: publication.epoch };
   }
 
@@ -106,6 +108,15 @@ export class MemoryBroker implements Broker {
 
   async unsubscribe(channel: string): Promise<void> {
     this.#subscribed.delete(channel);
+  }
+
+  async heartbeat(token: string): Promise<void> {
+    // Asynchronous like a real round trip, so the caller's bookkeeping runs first.
+    queueMicrotask(() => this.#handler?.onHeartbeat(token));
+  }
+
+  async resubscribe(): Promise<void> {
+    this.#handler?.onResubscribed();
   }
 
   async close(): Promise<void> {
