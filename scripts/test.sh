@@ -7,4 +7,6 @@ if [ "${#files[@]}" -eq 0 ]; then
   echo "no test files found: run the build first" >&2
   exit 1
 fi
+# The Redis and NATS engine tests run against real servers on loopback.
+bash scripts/ensure-services.sh
 exec node --enable-source-maps --test --test-concurrency=2 "${files[@]}"

@@ -2,24 +2,13 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
+import { deleteRedisKeys, REDIS_URL as URL, uniquePrefix } from '../test/services.js';
 import { brokerConformance, RecordingHandler } from './conformance.js';
 import { RedisBroker, redisConnectionOptions } from './redis.js';
 
-const URL = process.env.HERALD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-/** One prefix per run, removed at the end, so runs never see each other's keys. */
-const PREFIX = `herald-test-${randomBytes(4).toString('hex')}`;
+const PREFIX = uniquePrefix();
 const options = { url: URL, prefix: PREFIX, metaTtlMs: 60_000, commandTimeoutMs: 2000 };
-
-after(async () => {
-  const redis = new Redis(URL);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${PREFIX}:*`, 'COUNT', 1000);
-    if (keys.length > 0) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  await redis.quit();
-});
+after(() => deleteRedisKeys(URL, PREFIX));
 
 brokerConformance('redis', () => new RedisBroker(options), { shared: true });
 

@@ -96,7 +96,7 @@ export class RedisBroker implements Broker {
   }
 
   async publish(channel: string, message: { event?: string; data: unknown }, history: HistoryOptions): Promise<StreamPosition> {
-    const [offset, epoch] = (await this.#call(() =>
+    const [offset, epoch] = (await this.#call(this.#cmd, () =>
       this.#publishScript(
         this.#metaKey(channel),
         this.#streamKey(channel),
@@ -112,7 +112,7 @@ export class RedisBroker implements Broker {
   }
 
   async history(channel: string, query: HistoryQuery, history: HistoryOptions): Promise<HistoryResult> {
-    const [top, epoch, flat] = (await this.#call(() =>
+    const [top, epoch, flat] = (await this.#call(this.#cmd, () =>
       this.#historyScript(
         this.#metaKey(channel),
         this.#streamKey(channel),
@@ -141,7 +141,7 @@ export class RedisBroker implements Broker {
   async subscribe(channel: string): Promise<void> {
     this.#channels.add(channel);
     try {
-      await this.#call(() => this.#sub.subscribe(this.#pubPrefix + channel));
+      await this.#call(this.#sub, () => this.#sub.subscribe(this.#pubPrefix + channel));
     } catch (err) {
       this.#channels.delete(channel);
       throw err;
@@ -155,7 +155,7 @@ export class RedisBroker implements Broker {
   }
 
   async heartbeat(token: string): Promise<void> {
-    await this.#call(() => this.#cmd.publish(this.#heartbeatChannel, token));
+    await this.#call(this.#cmd, () => this.#cmd.publish(this.#heartbeatChannel, token));
   }
 
   /** Drop both connections and make new ones: a stalled TCP flow will not recover on its own. */
@@ -170,7 +170,7 @@ export class RedisBroker implements Broker {
   replayCache(): ReplayCache {
     return {
       claim: async (key, ttlMs) => {
-        const set = await this.#call(() => this.#cmd.set(`${this.#options.prefix}:nonce:${key}`, '1', 'PX', ttlMs, 'NX'));
+        const set = await this.#call(this.#cmd, () => this.#cmd.set(`${this.#options.prefix}:nonce:${key}`, '1', 'PX', ttlMs, 'NX'));
         return set === 'OK';
       },
       close: () => {},
@@ -207,8 +207,9 @@ export class RedisBroker implements Broker {
     this.#handler?.onPublication(decodeBody(name, position, message.slice(second + 1)));
   }
 
-  async #call<T>(command: () => Promise<T>): Promise<T> {
-    if (!this.connected) throw unavailable(this.name, 'not connected to Redis');
+  /** Run a command on `conn`, turning any failure into `unavailable`; refuse at once while it is down. */
+  async #call<T>(conn: Redis, command: () => Promise<T>): Promise<T> {
+    if (conn.status !== 'ready') throw unavailable(this.name, 'not connected to Redis');
     try {
       return await command();
     } catch (err) {

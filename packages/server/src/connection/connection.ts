@@ -97,7 +97,7 @@ export class Connection implements Subscriber {
     this.close(CloseCode.SlowConsumer, 'slow consumer: too many publications while subscribing');
   }
 
-  resync(reason: string): void {
+  resync(_reason: string): void {
     // 1012: reconnect and recover; what is queued is still delivered, so the client resumes from there.
     this.close(CloseCode.ServiceRestart, 'node lost publications between nodes: reconnect and recover');
   }

@@ -14,7 +14,7 @@
  * fill it, they are asked to reconnect and recover rather than silently skip.
  */
 import { ErrorCode, type StreamPosition, type SubscribeResult } from '@herald/protocol';
-import type { Broker, BrokerHandler, HistoryOptions, Publication } from '../broker/broker.js';
+import type { Broker, BrokerHandler, HistoryOptions, HistoryResult, Publication } from '../broker/broker.js';
 import type { ResolvedChannel } from '../channels/channels.js';
 import { HeraldError } from '../errors.js';
 import type { Logger } from 'pino';
@@ -26,6 +26,9 @@ const FANOUT_SLICE = 65_536;
 const FLUSH_SLICE = 4_096;
 /** Live publications buffered for one subscription while its history is being read. */
 const MAX_PENDING = 10_000;
+/** Reading a gap from history is retried this often, this far apart, before subscribers are told to recover. */
+const GAP_READ_ATTEMPTS = 20;
+const GAP_RETRY_MS = 500;
 
 export class Subscription {
   live = false;
@@ -146,20 +149,36 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
   /** Deliver what history holds after `entry.position`, then what was held back meanwhile. */
   async #fillGap(channel: string, entry: ChannelEntry): Promise<void> {
     const since = entry.position!;
+    let lost: string | undefined;
     try {
-      const result = await this.broker.history(channel, { since, limit: entry.history.size }, entry.history);
-      if (this.#channels.get(channel) !== entry) return;
-      if (!result.recovered) throw new Error(`history cannot fill it (${result.reason ?? 'unknown'})`);
-      for (const publication of result.publications) this.#fanout(entry, publication);
+      const result = await this.#readGap(channel, entry, since);
+      if (!result) return; // every subscriber left meanwhile
+      if (result.recovered) for (const publication of result.publications) this.#fanout(entry, publication);
+      else lost = `history cannot fill it (${result.reason ?? 'unknown'})`;
     } catch (err) {
-      if (this.#channels.get(channel) !== entry) return;
-      const reason = `publications after offset ${since.offset} were lost between nodes: ${err instanceof Error ? err.message : String(err)}`;
+      lost = err instanceof Error ? err.message : String(err);
+    }
+    if (lost !== undefined && this.#channels.get(channel) === entry) {
+      const reason = `publications after offset ${since.offset} were lost between nodes: ${lost}`;
       this.log.warn({ channel, subscribers: entry.subscriptions.size }, `${reason}; asking subscribers to reconnect and recover`);
       for (const sub of entry.subscriptions) sub.subscriber.resync(reason);
     }
     const held = entry.held ?? [];
     entry.held = undefined;
     for (const publication of held) this.onPublication(publication);
+  }
+
+  /** Read history after `since`, retrying while the engine is unavailable: it is usually back within seconds. */
+  async #readGap(channel: string, entry: ChannelEntry, since: StreamPosition): Promise<HistoryResult | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.broker.history(channel, { since, limit: entry.history.size }, entry.history);
+      } catch (err) {
+        if (attempt === GAP_READ_ATTEMPTS || (entry.held?.length ?? 0) > MAX_PENDING) throw err;
+      }
+      await new Promise((resolve) => setTimeout(resolve, GAP_RETRY_MS));
+      if (this.#channels.get(channel) !== entry) return undefined;
+    }
   }
 
   /** Queue a frame that is not a publication (reply, pong) on a subscriber. */
