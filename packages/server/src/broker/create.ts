@@ -5,6 +5,7 @@
 import type { HeraldConfig } from '../config/schema.js';
 import type { Broker } from './broker.js';
 import { MemoryBroker } from './memory.js';
+import { NatsBroker } from './nats.js';
 import { RedisBroker } from './redis.js';
 
 export function createBroker(config: HeraldConfig): Broker {
@@ -15,7 +16,18 @@ export function createBroker(config: HeraldConfig): Broker {
       return new MemoryBroker();
     case 'redis':
       return new RedisBroker({ url: engine.redis.url, prefix: engine.prefix, metaTtlMs: engine.redis.meta_ttl_seconds * 1000, commandTimeoutMs: timeoutMs });
-    case 'nats':
-      throw new Error('nats engine: not yet');
+    case 'nats': {
+      // The stream's limits are per stream, so they cover the most demanding namespace.
+      const namespaces = Object.values(config.namespaces);
+      return new NatsBroker({
+        servers: engine.nats.servers,
+        prefix: engine.prefix,
+        storage: engine.nats.storage,
+        replicas: engine.nats.replicas,
+        maxHistorySize: Math.max(1, ...namespaces.map((n) => n.history_size)),
+        maxHistoryTtlMs: Math.max(1, ...namespaces.map((n) => n.history_ttl_seconds)) * 1000,
+        timeoutMs,
+      });
+    }
   }
 }

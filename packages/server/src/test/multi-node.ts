@@ -7,16 +7,21 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { signRequest } from '../auth/signature.js';
 import { api, publish, startServer, TestClient, type TestServer } from './helpers.js';
+import { until } from './services.js';
 
 const SIGNING_SECRET = 'multi-node-signing-secret-0123456789abcdef';
 
-/** Start `count` nodes on one engine; every node closes when `stop` runs. */
+export const ready = async (node: TestServer) => (await api(node, '/readyz')).status === 200;
+
+/** Start `count` nodes on one engine and wait until each reports ready (a node may start before its engine answers). */
 export async function startNodes(count: number, engine: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<TestServer[]> {
-  return Promise.all(
+  const nodes = await Promise.all(
     Array.from({ length: count }, (_, i) =>
       startServer({ server: { node_name: `node${i}` }, engine, namespaces: { default: { history_size: 100 } }, ...extra }),
     ),
   );
+  for (const node of nodes) await until(() => ready(node), `${node.url} ready`);
+  return nodes;
 }
 
 export function multiNodeSuite(name: string, engine: () => Record<string, unknown>, cleanup: () => Promise<void>): void {

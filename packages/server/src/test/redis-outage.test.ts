@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { api, capturingLogger, publish, TestClient, type TestServer } from './helpers.js';
-import { startNodes } from './multi-node.js';
+import { api, capturingLogger, publish, startServer, TestClient, type TestServer } from './helpers.js';
+import { ready, startNodes } from './multi-node.js';
 import { PrivateRedis, until } from './services.js';
 
 describe('redis outages', () => {
@@ -24,13 +24,12 @@ describe('redis outages', () => {
     nodes = await startNodes(2, engine);
     if (options.logger) {
       // A third node whose log the test reads.
-      const { startServer } = await import('./helpers.js');
-      nodes.push(await startServer({ engine }, { logger: options.logger }));
+      const node = await startServer({ engine }, { logger: options.logger });
+      nodes.push(node);
+      await until(() => ready(node), 'the logged node ready');
     }
     return [nodes[0]!, nodes[1]!];
   }
-
-  const ready = async (node: TestServer) => (await api(node, '/readyz')).status === 200;
 
   it('pub/sub connections killed (CLIENT KILL TYPE pubsub): nodes resubscribe and fill the gap from history', async () => {
     const [a, b] = await cluster();
@@ -38,7 +37,7 @@ describe('redis outages', () => {
     await client.subscribe('kill');
     await publish(a, 'kill', 1);
     await client.waitForMessages(1, 'kill');
-    await redis!.command('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    await redis!.send('CLIENT', 'KILL', 'TYPE', 'pubsub');
     // Published while node B may still be reconnecting: pub/sub would lose these, history does not.
     for (let i = 2; i <= 6; i++) assert.equal((await publish(a, 'kill', i)).status, 200);
     await until(() => ready(b), 'node B ready again');
@@ -57,7 +56,7 @@ describe('redis outages', () => {
     await publish(a, 'pause', 'before');
     await client.waitForMessages(1, 'pause');
     // Connections stay open but no PUBLISH runs: heartbeats stop coming back.
-    await redis!.command('CLIENT', 'PAUSE', '1500', 'WRITE');
+    await redis!.send('CLIENT', 'PAUSE', '1500', 'WRITE');
     await until(async () => {
       const res = await api(watched, '/readyz');
       return res.status === 503 && /heartbeat/.test(String(res.json.reason));

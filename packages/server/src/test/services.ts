@@ -6,7 +6,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { connect as connectTcp, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect as connectNats } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
@@ -69,13 +72,56 @@ export async function until(check: () => boolean | Promise<boolean>, what: strin
   }
 }
 
-/** A throw-away `redis-server` on a free loopback port, without persistence: a restart loses everything. */
-export class PrivateRedis {
+/** A server child process on a free loopback port that a test may kill, restart, freeze and thaw. */
+export class PrivateServer {
   #child: ChildProcess | undefined;
-  private constructor(readonly port: number) {}
+  protected constructor(
+    readonly port: number,
+    readonly command: string,
+    readonly args: string[],
+  ) {}
 
+  /** Start it (again) on the same port and wait until it accepts connections. */
+  async restart(): Promise<void> {
+    this.#child = spawn(this.command, this.args, { stdio: 'ignore' });
+    await until(() => accepts(this.port), `${this.command} on port ${this.port}`);
+  }
+
+  /** Kill it the hard way, as a crash would. */
+  async kill(): Promise<void> {
+    const child = this.#child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGCONT'); // a frozen process cannot die otherwise
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  /** Freeze it: connections stay open, nothing moves through them. */
+  freeze(): void {
+    this.#child?.kill('SIGSTOP');
+  }
+
+  thaw(): void {
+    this.#child?.kill('SIGCONT');
+  }
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connectTcp(port, '127.0.0.1', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+}
+
+/** A throw-away `redis-server` without persistence: a restart loses everything. */
+export class PrivateRedis extends PrivateServer {
   static async start(): Promise<PrivateRedis> {
-    const redis = new PrivateRedis(await freePort());
+    const port = await freePort();
+    const redis = new PrivateRedis(port, 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmpdir()]);
     await redis.restart();
     return redis;
   }
@@ -84,40 +130,28 @@ export class PrivateRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  /** Start it (again) on the same port and wait until it answers. */
-  async restart(): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', '/tmp'], { stdio: 'ignore' });
-    this.#child = child;
-    await until(async () => {
-      const probe = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-      probe.on('error', () => {});
-      try {
-        await probe.connect();
-        return (await probe.ping()) === 'PONG';
-      } catch {
-        return false;
-      } finally {
-        probe.disconnect();
-      }
-    }, `redis-server on port ${this.port}`);
-  }
-
-  /** Kill it the hard way, as a crash would. */
-  async kill(): Promise<void> {
-    const child = this.#child;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
-  }
-
   /** A short-lived connection for commands the test itself sends (CLIENT PAUSE, CLIENT KILL). */
-  async command(...args: string[]): Promise<unknown> {
+  async send(...args: string[]): Promise<unknown> {
     const redis = new Redis(this.url);
     try {
       return await redis.call(args[0]!, ...args.slice(1));
     } finally {
       redis.disconnect();
     }
+  }
+}
+
+/** A throw-away `nats-server` with JetStream on file storage in its own directory: a restart keeps the streams. */
+export class PrivateNats extends PrivateServer {
+  static async start(): Promise<PrivateNats> {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'herald-nats-'));
+    const nats = new PrivateNats(port, '/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir]);
+    await nats.restart();
+    return nats;
+  }
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
   }
 }
