@@ -25,6 +25,8 @@ export const ErrorCode = {
   RateLimited: 'rate_limited',
   Unavailable: 'unavailable',
   ShuttingDown: 'shutting_down',
+  /** SSE only: the stream fell behind and was cut (WebSocket closes with 4008 instead). */
+  SlowConsumer: 'slow_consumer',
   Internal: 'internal',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

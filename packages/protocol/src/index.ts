@@ -4,3 +4,4 @@
  */
 export * from './messages.js';
 export * from './codes.js';
+export * from './signing.js';

@@ -1,7 +1,7 @@
 /**
  * @module messages
- * Frames exchanged over a Herald WebSocket (JSON text frames). docs/protocol.md is the prose
- * version of this file; keep the two together.
+ * Frames exchanged over a Herald WebSocket (JSON text frames), and what SSE and long-poll add.
+ * docs/protocol.md and docs/sse-longpoll.md are the prose version of this file; keep them together.
  */
 
 /** Position in a channel's stream: offsets grow by one per publication within an epoch. */
@@ -123,6 +123,27 @@ export interface PongFrame {
 }
 
 export type ServerFrame = ConnectedFrame | OkReply | ErrorReply | ErrorFrame | MessageFrame | PongFrame | RefreshFrame;
+
+// ---- SSE and long-poll (docs/sse-longpoll.md) -------------------------------------------------
+
+/** SSE `event: subscribed`: one per channel at the start of a stream, before that channel's messages. */
+export interface SubscribedFrame extends SubscribeResult {
+  type: 'subscribed';
+  channel: string;
+}
+
+/** A channel whose long-poll cursor could not be served from history: refetch its state. */
+export interface PollReset {
+  channel: string;
+  reason: RecoveryFailure;
+}
+
+/** The answer to `GET /poll`: messages after the cursor, and the cursor to send next. */
+export interface PollResponse {
+  messages: MessageFrame[];
+  cursor: string;
+  reset?: PollReset[];
+}
 
 // ---- HTTP API --------------------------------------------------------------------------------
 

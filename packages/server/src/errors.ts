@@ -25,6 +25,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   rate_limited: 429,
   unavailable: 503,
   shutting_down: 503,
+  slow_consumer: 503,
   internal: 500,
 };
 

@@ -1,17 +1,21 @@
 /**
  * @module server
- * Wires the parts into one node: config → engine → hub → HTTP API + WebSocket endpoint, and
- * owns start and graceful shutdown. Nothing here does protocol work itself.
+ * Wires the parts into one node: config → engine → hub → HTTP API + WebSocket, SSE and long-poll
+ * endpoints, and owns start and graceful shutdown. Nothing here does protocol work itself.
  */
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import cors from '@fastify/cors';
 import { CloseCode } from '@herald/protocol';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { registerChannelRoutes } from './api/channels.js';
+import { registerClientBundle } from './api/client-bundle.js';
 import type { ApiContext } from './api/context.js';
 import { registerErrorHandling } from './api/error-handler.js';
 import { registerHealthRoutes } from './api/health.js';
+import { IdempotencyCache } from './api/idempotency.js';
 import { registerPublishRoutes } from './api/publish.js';
 import { keepRawJsonBodies, requirePublisher } from './api/publisher-auth.js';
 import { registerValidation } from './api/validation.js';
@@ -25,14 +29,17 @@ import type { Broker } from './broker/broker.js';
 import { createBroker } from './broker/create.js';
 import { BrokerMonitor } from './broker/monitor.js';
 import { Channels } from './channels/channels.js';
+import type { ConnectionContext } from './connection/connection.js';
 import type { HeraldConfig } from './config/schema.js';
 import { Hub } from './hub/hub.js';
+import { createLongPollEndpoint, type LongPollEndpoint } from './transports/long-poll.js';
+import { createSseEndpoint, type SseEndpoint } from './transports/sse.js';
 import { createWebSocketEndpoint, type WebSocketEndpoint } from './transports/websocket.js';
 
 export interface HeraldOptions {
   /** Use this logger instead of one built from `config.log`. */
   logger?: Logger;
-  /** Use this engine instead of the one named in `config.engine`. */
+  /** Use this engine instead of the one named in `config.engine`; the caller owns it (close() leaves it open). */
   broker?: Broker;
   /** Replace how clients are authenticated (default: JWT per `auth.jwt`, anonymous without keys). */
   authenticateClient?: ClientAuthenticator;
@@ -64,18 +71,46 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   const channels = new Channels(config);
   const limiter = new FailureLimiter(auth.failure_limit_per_minute);
   const replay: ReplayCache = broker.replayCache?.() ?? new MemoryReplayCache();
+  const idempotency = new IdempotencyCache(10 * 60_000);
   const access = new AccessControl(JwtVerifier.create(auth.jwt), auth.jwt);
   const nodeName = config.server.node_name || `n_${randomBytes(3).toString('hex')}`;
   let accepting = true;
   if (!access.enabled) log.warn('client auth is off (no auth.jwt secret, key or JWKS): any client may subscribe to any channel');
 
+  const context: ConnectionContext = {
+    hub,
+    channels,
+    limits: config.limits,
+    log,
+    access,
+    refreshGraceSeconds: auth.jwt.refresh_grace_seconds,
+    accepting: () => accepting,
+  };
+  const authenticate = options.authenticateClient ?? createClientAuthenticator(access, limiter);
+  const connections = () => ws.connections + sse.connections;
   const ws: WebSocketEndpoint = createWebSocketEndpoint({
-    context: { hub, channels, limits: config.limits, log, access, refreshGraceSeconds: auth.jwt.refresh_grace_seconds, accepting: () => accepting },
-    authenticate: options.authenticateClient ?? createClientAuthenticator(access, limiter),
+    context,
+    authenticate,
     allowedOrigins: config.server.allowed_origins,
     nodeName,
     heartbeatSeconds: config.heartbeat.interval_seconds,
     maxConnections: config.limits.max_connections,
+    connections,
+  });
+  const sse: SseEndpoint = createSseEndpoint({
+    context,
+    authenticate,
+    allowedOrigins: config.server.allowed_origins,
+    heartbeatSeconds: config.sse.heartbeat_seconds,
+    retryMs: config.sse.retry_ms,
+    maxConnections: config.limits.max_connections,
+    connections,
+  });
+  const longPoll: LongPollEndpoint = createLongPollEndpoint({
+    context,
+    authenticate,
+    allowedOrigins: config.server.allowed_origins,
+    timeoutSeconds: config.longpoll.timeout_seconds,
   });
 
   const app = Fastify({
@@ -107,25 +142,40 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     channels,
     authenticate: createPublisherAuthenticator({
       apiKeys: devSecret ? [devSecret] : auth.api_keys,
-      signingKeys: devSecret ? { dev: devSecret } : auth.signing_keys,
+      signingKeys: devSecret ? { default: devSecret } : auth.signing_keys,
       toleranceSeconds: auth.signature_tolerance_seconds,
       timeTokenSecrets: devSecret ? [devSecret] : auth.time_token.secrets,
       timeToken: { windowSeconds: auth.time_token.window_seconds, skewWindows: auth.time_token.skew_windows },
       replay,
       limiter,
     }),
+    idempotency,
     accepting: () => accepting,
     engine: () => monitor.status(),
-    stats: () => ({ connections: ws.connections }),
+    stats: () => ({ connections: connections() }),
   };
   registerHealthRoutes(app, ctx);
+  registerClientBundle(app);
+  app.get('/sse', sse.handle);
+  app.get('/poll', longPoll.handle);
   void app.register(async (api) => {
     requirePublisher(api, ctx.authenticate);
     registerPublishRoutes(api, ctx);
     registerChannelRoutes(api, ctx);
   });
 
+  // Node never counts a connection that has not sent a request yet as idle, so closing the server
+  // would wait for its headers timeout; HTTP clients open such spare connections (an aborted
+  // EventSource fetch does, browsers preconnect). Shutdown cuts them.
+  const silent = new Set<Duplex>();
+  app.server.on('connection', (socket: Duplex) => {
+    silent.add(socket);
+    socket.once('close', () => silent.delete(socket));
+  });
+  app.server.on('request', (req: IncomingMessage) => silent.delete(req.socket));
+
   app.server.on('upgrade', (req, socket, head) => {
+    silent.delete(socket);
     const path = (req.url ?? '').split('?')[0];
     if (path === '/ws') return ws.handleUpgrade(req, socket, head);
     socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -149,11 +199,17 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
       closing ??= (async () => {
         accepting = false;
         const timeoutMs = config.server.shutdown_timeout_seconds * 1000;
-        await ws.closeAll(CloseCode.ServiceRestart, 'server restart: reconnect', timeoutMs);
+        longPoll.closeAll();
+        await Promise.all([
+          ws.closeAll(CloseCode.ServiceRestart, 'server restart: reconnect', timeoutMs),
+          sse.closeAll(CloseCode.ServiceRestart, 'server restart: reconnect', timeoutMs),
+        ]);
+        for (const socket of silent) socket.destroy();
         await app.close();
         monitor.stop();
-        await broker.close();
+        if (!options.broker) await broker.close();
         replay.close();
+        idempotency.close();
         log.info('herald stopped');
       })();
       return closing;

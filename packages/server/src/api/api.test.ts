@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { ErrorCode } from '@herald/protocol';
-import { api, API_KEY, publish, startServer, TestClient, type TestServer } from '../test/helpers.js';
+import { api, API_KEY, publish, sleep, startServer, TestClient, type TestServer } from '../test/helpers.js';
 
 describe('HTTP publish API', () => {
   let server: TestServer;
@@ -60,6 +60,34 @@ describe('HTTP publish API', () => {
     assert.deepEqual(listed, { channel: 'orders:listed', subscribers: 2 });
     a.close();
     b.close();
+  });
+
+  it('a retried publish with the same Idempotency-Key publishes once and gets the same answer', async () => {
+    const c = await TestClient.connect(server.wsUrl);
+    await c.subscribe('orders:idem');
+    const send = (key: string) => api(server, '/api/publish', { body: { channel: 'orders:idem', data: key }, headers: { 'idempotency-key': key } });
+    const [a, b] = await Promise.all([send('retry-1'), send('retry-1')]);
+    const again = await send('retry-1');
+    const other = await send('retry-2');
+    assert.deepEqual(b.json, a.json);
+    assert.deepEqual(again.json, a.json);
+    assert.equal(other.json.offset, (a.json.offset as number) + 1);
+    await c.waitForMessages(2);
+    await sleep(30);
+    assert.deepEqual(c.messages().map((m) => m.data), ['retry-1', 'retry-2']);
+    const bad = await api(server, '/api/publish', { body: { channel: 'orders:idem', data: 1 }, headers: { 'idempotency-key': 'has spaces' } });
+    assert.equal(bad.status, 400);
+    c.close();
+  });
+
+  it('serves the browser client bundle at /client.js to any origin', async () => {
+    const res = await fetch(server.url + '/client.js', { headers: { origin: 'https://app.example.com' } });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/javascript/);
+    assert.equal(res.headers.get('access-control-allow-origin'), '*');
+    const source = await res.text();
+    assert.match(source, /export\s*\{[^}]*\bconnect\b/);
+    assert.doesNotMatch(source, /require\(|from\s*["']ws["']|["']node:/, 'no Node-only imports in the browser build');
   });
 
   it('health and readiness need no credentials', async () => {

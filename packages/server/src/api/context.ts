@@ -8,6 +8,7 @@ import type { Channels } from '../channels/channels.js';
 import type { HeraldConfig } from '../config/schema.js';
 import type { Hub } from '../hub/hub.js';
 import type { PublisherAuthenticator } from '../auth/publisher.js';
+import type { IdempotencyCache } from './idempotency.js';
 
 export interface ApiContext {
   config: HeraldConfig;
@@ -15,6 +16,7 @@ export interface ApiContext {
   broker: Broker;
   channels: Channels;
   authenticate: PublisherAuthenticator;
+  idempotency: IdempotencyCache;
   accepting(): boolean;
   /** Whether the engine can take publications now, and why not. */
   engine(): EngineStatus;

@@ -5,7 +5,7 @@
  */
 import { ErrorCode, type BroadcastResponse, type PublishResponse } from '@herald/protocol';
 import type { Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HeraldError } from '../errors.js';
 import type { ApiContext } from './context.js';
 import { BroadcastBody, EventBody, PublishBody, SeedQuery } from './schemas.js';
@@ -18,12 +18,14 @@ export function registerPublishRoutes(app: FastifyInstance, ctx: ApiContext): vo
     return { channel: channel.name, ...position };
   }
 
+  const once = <T>(req: FastifyRequest, work: () => Promise<T>) => ctx.idempotency.run(idempotencyKey(req), req.url, work);
+
   app.post<{ Body: Static<typeof PublishBody> }>('/api/publish', { schema: { body: PublishBody } }, (req) =>
-    publish(req.body.channel, req.body.event, req.body.data),
+    once(req, () => publish(req.body.channel, req.body.event, req.body.data)),
   );
 
   app.post<{ Body: Static<typeof EventBody> }>('/api/event', { schema: { body: EventBody } }, (req) =>
-    publish(req.body.channel, req.body.event, req.body.payload),
+    once(req, () => publish(req.body.channel, req.body.event, req.body.payload)),
   );
 
   // Seed 000's backends POST the payload itself, with the channel in the query string.
@@ -33,8 +35,9 @@ export function registerPublishRoutes(app: FastifyInstance, ctx: ApiContext): vo
     );
   }
 
-  app.post<{ Body: Static<typeof BroadcastBody> }>('/api/broadcast', { schema: { body: BroadcastBody } }, async (req): Promise<BroadcastResponse> => {
-    const { channels, event, data } = req.body;
+  app.post<{ Body: Static<typeof BroadcastBody> }>('/api/broadcast', { schema: { body: BroadcastBody } }, (req) => once(req, () => broadcast(req.body)));
+
+  async function broadcast({ channels, event, data }: Static<typeof BroadcastBody>): Promise<BroadcastResponse> {
     const results = await Promise.all(
       channels.map((channel) =>
         publish(channel, event, data).catch((err: unknown) => {
@@ -44,5 +47,10 @@ export function registerPublishRoutes(app: FastifyInstance, ctx: ApiContext): vo
       ),
     );
     return { results };
-  });
+  }
+}
+
+function idempotencyKey(req: FastifyRequest): string | undefined {
+  const key = req.headers['idempotency-key'];
+  return typeof key === 'string' ? key : undefined;
 }

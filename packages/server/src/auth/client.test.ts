@@ -218,6 +218,23 @@ describe('client authentication', () => {
     refresher.close();
   });
 
+  it('SSE and long-poll apply the same rules before any stream starts', async () => {
+    const limited = remember(await hs({ ...base(), herald: { subscribe: ['orders:*'] } }));
+    for (const path of ['/sse', '/poll']) {
+      const denied = await fetch(`${server.url}${path}?channel=admin:x&token=${limited}`);
+      assert.equal(denied.status, 403, path);
+      assert.equal(((await denied.json()) as { error: { code: string } }).error.code, ErrorCode.Forbidden);
+      const anonymous = await fetch(`${server.url}${path}?channel=orders:1`);
+      assert.equal(anonymous.status, 403, `${path} anonymous`);
+      const expired = await fetch(`${server.url}${path}?channel=orders:1&token=${remember(await hs({ ...base(), exp: now() - 60 }))}`);
+      assert.equal(expired.status, 401, `${path} expired`);
+      assert.equal(((await expired.json()) as { error: { reason: string } }).error.reason, 'token_expired');
+    }
+    const ok = await fetch(`${server.url}/poll?channel=orders:1&token=${limited}`);
+    assert.equal(ok.status, 200);
+    assert.equal(typeof ((await ok.json()) as { cursor: unknown }).cursor, 'string');
+  });
+
   it('an Origin outside server.allowed_origins is refused; no Origin (non-browser) is fine', async () => {
     const strict = await startServer({ server: { allowed_origins: ['https://app.example.com'] } });
     try {

@@ -10,8 +10,9 @@
  * docs/security.md has the recipe and test vectors for other languages.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { formatSignatureHeader, stringToSign as canonical } from '@herald/protocol';
 
-export const SIGNATURE_HEADER = 'x-herald-signature';
+export { SIGNATURE_HEADER } from '@herald/protocol';
 
 export interface SignInput {
   method: string;
@@ -26,8 +27,7 @@ export interface SignInput {
 }
 
 export function stringToSign(method: string, target: string, timestamp: number, nonce: string, body: string | Buffer): string {
-  const bodyHash = createHash('sha256').update(body).digest('hex');
-  return `HERALD-HMAC-SHA256\n${method.toUpperCase()}\n${target}\n${timestamp}\n${nonce}\n${bodyHash}`;
+  return canonical(method, target, timestamp, nonce, createHash('sha256').update(body).digest('hex'));
 }
 
 /** The header value for a request; used by the SDK, the CLI and the tests. */
@@ -35,7 +35,7 @@ export function signRequest(input: SignInput): string {
   const timestamp = input.timestamp ?? Math.floor(Date.now() / 1000);
   const nonce = input.nonce ?? randomBytes(16).toString('base64url');
   const sig = createHmac('sha256', input.secret).update(stringToSign(input.method, input.target, timestamp, nonce, input.body)).digest('base64url');
-  return `kid=${input.keyId},ts=${timestamp},nonce=${nonce},sig=${sig}`;
+  return formatSignatureHeader(input.keyId, timestamp, nonce, sig);
 }
 
 export interface ParsedSignature {

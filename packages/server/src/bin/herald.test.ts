@@ -55,7 +55,7 @@ describe('herald CLI', () => {
     for (const args of [['frobnicate'], ['serve', '--nope'], []]) {
       const r = await run(args);
       assert.equal(r.code, 2, args.join(' '));
-      assert.match(r.stdout + r.stderr, /Usage: herald <command>/);
+      assert.match(r.stdout + r.stderr, /Usage: herald (<command>|serve)/);
     }
     const help = await run(['serve', '--help']);
     assert.equal(help.code, 0);

@@ -71,6 +71,7 @@ export class MemoryBroker implements Broker {
 
   async start(handler: BrokerHandler): Promise<void> {
     this.#handler = handler;
+    clearInterval(this.#sweeper);
     this.#sweeper = setInterval(() => this.#sweep(), this.#sweepIntervalMs).unref();
   }
 

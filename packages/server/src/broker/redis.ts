@@ -12,6 +12,7 @@
  * every reconnect, then the node is told (`onResubscribed`) so it can fill the gap from history.
  */
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import type { StreamPosition } from '@herald/protocol';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { ReplayCache } from '../auth/replay-cache.js';
@@ -160,10 +161,11 @@ export class RedisBroker implements Broker {
 
   /** Drop both connections and make new ones: a stalled TCP flow will not recover on its own. */
   async resubscribe(): Promise<void> {
-    const done = new Promise<void>((resolve) => this.#resubscribed.push(resolve));
+    const resubscribed = new Promise<void>((resolve) => this.#resubscribed.push(resolve));
+    const commandsBack = once(this.#cmd, 'ready');
     this.#cmd.disconnect(true);
     this.#sub.disconnect(true);
-    await done;
+    await Promise.all([resubscribed, commandsBack]);
   }
 
   /** Signed-request nonces shared by every node on this Redis: `SET NX PX` claims one atomically. */

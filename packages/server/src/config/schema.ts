@@ -148,7 +148,7 @@ export const ConfigSchema = Type.Object(
       {
         api_keys: Type.Array(Type.String({ minLength: 16 }), {
           default: [],
-          description: 'Publisher API keys (`Authorization: Bearer <key>`), at least 16 characters; several may be valid at once for rotation. When no publisher credential of any kind is configured, a dev secret is generated and printed once at start, valid as API key, signing key (kid "dev") and time-token secret.',
+          description: 'Publisher API keys (`Authorization: Bearer <key>`), at least 16 characters; several may be valid at once for rotation. When no publisher credential of any kind is configured, a dev secret is generated and printed once at start, valid as API key, signing key (kid "default", what SDKs use when given no key id) and time-token secret.',
         }),
         signing_keys: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), Type.String({ minLength: 32 }), {
           default: {},
@@ -218,7 +218,7 @@ export const ConfigSchema = Type.Object(
       {
         max_body_bytes: Type.Integer({ minimum: 64, default: 65536, description: 'Largest HTTP request body.' }),
         max_frame_bytes: Type.Integer({ minimum: 64, default: 65536, description: 'Largest inbound WebSocket frame.' }),
-        max_connections: Type.Integer({ minimum: 1, default: 10000, description: 'WebSocket connections per node.' }),
+        max_connections: Type.Integer({ minimum: 1, default: 10000, description: 'Streaming connections (WebSocket and SSE together) per node; long-poll requests are not counted.' }),
         max_subscriptions_per_connection: Type.Integer({ minimum: 1, default: 128, description: 'Channels one connection may subscribe to.' }),
         client_messages_per_second: Type.Integer({
           minimum: 1,
@@ -241,6 +241,33 @@ export const ConfigSchema = Type.Object(
           minimum: 0.05,
           default: 25,
           description: 'Server ping interval; a peer that answers nothing for two intervals is dropped.',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    sse: Type.Object(
+      {
+        heartbeat_seconds: Type.Number({
+          minimum: 0.05,
+          default: 15,
+          description: 'How often every SSE stream gets a comment line, so proxies and load balancers never see it idle.',
+        }),
+        retry_ms: Type.Integer({
+          minimum: 0,
+          default: 2000,
+          description:
+            'The `retry:` hint at the start of each SSE stream: how long EventSource waits before reconnecting after a drop. When the node shuts down, each stream is told a random wait between this and twice this, so clients do not all return at once.',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    longpoll: Type.Object(
+      {
+        timeout_seconds: Type.Number({
+          minimum: 0.05,
+          maximum: 300,
+          default: 25,
+          description: 'How long `GET /poll` waits for a message before answering with an empty batch. Keep it below the read timeout of any proxy in front.',
         }),
       },
       { additionalProperties: false, default: {} },

@@ -10,14 +10,15 @@ import { randomBytes } from 'node:crypto';
 import { CloseCode, ErrorCode, type AuthResult, type ServerFrame, type StreamPosition, type SubscribeResult } from '@herald/protocol';
 import type { Logger } from 'pino';
 import type { AccessControl, ClientIdentity } from '../auth/access.js';
-import type { Channels } from '../channels/channels.js';
+import type { Publication } from '../broker/broker.js';
+import type { Channels, ResolvedChannel } from '../channels/channels.js';
 import type { HeraldConfig } from '../config/schema.js';
 import { HeraldError } from '../errors.js';
 import type { Hub, Subscription } from '../hub/hub.js';
 import type { Subscriber } from '../hub/subscriber.js';
 import { CommandError, parseCommand, type Command } from './parse.js';
 import { TokenBucket } from './rate-limit.js';
-import type { Transport } from './transport.js';
+import type { Transport, TransportName } from './transport.js';
 
 /** Outbox size at which a connection is written at once instead of at the end of the turn. */
 const EARLY_FLUSH_BYTES = 64 * 1024;
@@ -32,6 +33,36 @@ export interface ConnectionContext {
   refreshGraceSeconds: number;
   /** False once the node is shutting down: commands that start work are refused. */
   accepting(): boolean;
+}
+
+/**
+ * The checks every subscription passes, whatever the transport: a valid channel, in a configured
+ * namespace that allows this transport, not yet among the subscriber's `current` channels, within
+ * the per-connection limit, with room for one more subscriber. Throws a HeraldError.
+ */
+export function checkChannel(ctx: ConnectionContext, transport: TransportName, name: unknown, current: ReadonlySet<string> | ReadonlyMap<string, unknown>): ResolvedChannel {
+  const channel = ctx.channels.resolve(name);
+  if (!channel.options.transports.includes(transport)) {
+    throw new HeraldError(ErrorCode.TransportNotAllowed, `namespace "${channel.namespace}" does not allow ${transport}`);
+  }
+  if (current.has(channel.name)) throw new HeraldError(ErrorCode.AlreadySubscribed, `already subscribed to "${channel.name}"`);
+  const limit = ctx.limits.max_subscriptions_per_connection;
+  if (current.size >= limit) throw new HeraldError(ErrorCode.TooManySubscriptions, `at most ${limit} subscriptions per connection`);
+  const max = channel.options.max_subscribers;
+  if (max > 0 && ctx.hub.subscriberCount(channel.name) >= max) {
+    throw new HeraldError(ErrorCode.ChannelFull, `channel "${channel.name}" has its maximum of ${max} subscribers`);
+  }
+  return channel;
+}
+
+/** Channels asked for all at once (SSE, long-poll): each checked as above against the ones before it. */
+export function checkChannels(ctx: ConnectionContext, transport: TransportName, names: readonly unknown[]): ResolvedChannel[] {
+  const seen = new Set<string>();
+  return names.map((name) => {
+    const channel = checkChannel(ctx, transport, name, seen);
+    seen.add(channel.name);
+    return channel;
+  });
 }
 
 export class Connection implements Subscriber {
@@ -70,15 +101,18 @@ export class Connection implements Subscriber {
 
   // ---- outbox -------------------------------------------------------------------------------
 
-  send(frame: Buffer): void {
+  send(frame: Buffer, publication?: Publication): void {
     if (this.#closed) return;
     const limit = this.ctx.limits.send_buffer_bytes;
-    if (this.#bytes + frame.length + this.transport.bufferedBytes() > limit) {
+    const trailer = publication && this.transport.trailer?.(publication);
+    const size = frame.length + (trailer?.length ?? 0);
+    if (this.#bytes + size + this.transport.bufferedBytes() > limit) {
       this.close(CloseCode.SlowConsumer, 'slow consumer: send buffer overflow, reconnect and recover');
       return;
     }
     this.#frames.push(frame);
-    this.#bytes += frame.length;
+    if (trailer) this.#frames.push(trailer);
+    this.#bytes += size;
     // A burst within one turn must not count against a client that reads fine: hand big
     // batches to the socket now, so only what the peer has not taken stays counted.
     if (this.#bytes >= Math.min(EARLY_FLUSH_BYTES, limit / 2)) this.flush();
@@ -200,20 +234,9 @@ export class Connection implements Subscriber {
    * once the subscription is live; rejects with a HeraldError when refused.
    */
   async subscribe(name: unknown, since: StreamPosition | undefined, onResult: (result: SubscribeResult) => void, token?: string): Promise<void> {
-    const channel = this.ctx.channels.resolve(name);
-    if (!channel.options.transports.includes(this.transport.name)) {
-      throw new HeraldError(ErrorCode.TransportNotAllowed, `namespace "${channel.namespace}" does not allow ${this.transport.name}`);
-    }
-    if (this.#subscriptions.has(channel.name) || this.#authorizing.has(channel.name)) {
-      throw new HeraldError(ErrorCode.AlreadySubscribed, `already subscribed to "${channel.name}"`);
-    }
-    if (this.#subscriptions.size + this.#authorizing.size >= this.ctx.limits.max_subscriptions_per_connection) {
-      throw new HeraldError(ErrorCode.TooManySubscriptions, `at most ${this.ctx.limits.max_subscriptions_per_connection} subscriptions per connection`);
-    }
-    const max = channel.options.max_subscribers;
-    if (max > 0 && this.ctx.hub.subscriberCount(channel.name) >= max) {
-      throw new HeraldError(ErrorCode.ChannelFull, `channel "${channel.name}" has its maximum of ${max} subscribers`);
-    }
+    // Channels still being authorized count as taken, for duplicates and the per-connection limit.
+    const taken = this.#authorizing.size === 0 ? this.#subscriptions : new Set([...this.#subscriptions.keys(), ...this.#authorizing]);
+    const channel = checkChannel(this.ctx, this.transport.name, name, taken);
     this.#authorizing.add(channel.name);
     try {
       await this.ctx.access.checkSubscribe(this.#identity, channel, token);

@@ -3,6 +3,7 @@
  * What a connection needs from the socket or request it lives on.
  */
 import type { ServerFrame } from '@herald/protocol';
+import type { Publication } from '../broker/broker.js';
 import type { Encoder } from '../hub/subscriber.js';
 
 export type TransportName = 'websocket' | 'sse' | 'longpoll';
@@ -15,6 +16,11 @@ export interface Transport {
   readonly name: TransportName;
   readonly encoder: FrameEncoder;
   write(data: Buffer): void;
+  /**
+   * Bytes of this connection's own to follow a publication's shared frame, if any (SSE: the
+   * `id:` line, which holds the positions of every channel of this stream).
+   */
+  trailer?(publication: Publication): Buffer;
   /** Bytes accepted by write() that the peer has not taken yet. */
   bufferedBytes(): number;
   close(code: number, reason: string): void;

@@ -82,7 +82,7 @@ class FanoutJob {
       const encoder = sub.subscriber.encoder;
       let frame = this.#frames.get(encoder);
       if (!frame) this.#frames.set(encoder, (frame = encoder.message(pub)));
-      sub.subscriber.send(frame);
+      sub.subscriber.send(frame, pub);
       markDirty(sub.subscriber);
     }
     return budget;
@@ -226,7 +226,7 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
       if (result.reason) reply.reason = result.reason;
     }
     options.onResult(reply);
-    for (const pub of result.publications) this.queue(sub.subscriber, sub.subscriber.encoder.message(pub));
+    for (const pub of result.publications) this.#deliver(sub.subscriber, pub);
     sub.offset = result.offset;
     sub.epoch = result.epoch;
     sub.live = true;
@@ -234,9 +234,14 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
       if (pub.epoch === sub.epoch && pub.offset <= sub.offset) continue;
       sub.offset = pub.offset;
       sub.epoch = pub.epoch;
-      this.queue(sub.subscriber, sub.subscriber.encoder.message(pub));
+      this.#deliver(sub.subscriber, pub);
     }
     sub.pending = [];
+  }
+
+  #deliver(subscriber: Subscriber, pub: Publication): void {
+    subscriber.send(subscriber.encoder.message(pub), pub);
+    this.#dirtyAndSchedule(subscriber);
   }
 
   unsubscribe(sub: Subscription): void {

@@ -11,8 +11,11 @@ export interface Encoder {
 
 export interface Subscriber {
   readonly encoder: Encoder;
-  /** Queue bytes for this connection; the hub's flush writes them once per event-loop turn. */
-  send(frame: Buffer): void;
+  /**
+   * Queue bytes for this connection; the hub's flush writes them once per event-loop turn.
+   * `publication` is given when the frame is that publication's (shared) encoding.
+   */
+  send(frame: Buffer, publication?: Publication): void;
   /** Write everything queued in as few socket writes as possible. */
   flush(): void;
   /** The hub cannot buffer more for this subscriber: it must go (and recover when it returns). */

@@ -167,3 +167,14 @@ export function connectOutcome(url: string, headers: Record<string, string> = {}
     ws.on('unexpected-response', (_req, res) => resolve({ connected: false, code: res.statusCode }));
   });
 }
+
+/** Poll `check` every few ms until it returns something other than undefined/false, or fail after `timeoutMs`. */
+export async function waitUntil<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, what: () => string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`);
+    await sleep(10);
+  }
+}

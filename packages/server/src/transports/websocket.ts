@@ -15,14 +15,12 @@ import { TokenReason } from '../auth/jwt.js';
 import { Connection, type ConnectionContext } from '../connection/connection.js';
 import { HeraldError } from '../errors.js';
 import type { FrameEncoder, Transport } from '../connection/transport.js';
+import { messageJson } from './message.js';
 import { textFrame } from './websocket-frame.js';
 
 export const encoder: FrameEncoder = {
   message(p: Publication): Buffer {
-    const frame = p.event === undefined
-      ? { type: 'message', channel: p.channel, offset: p.offset, epoch: p.epoch, data: p.data }
-      : { type: 'message', channel: p.channel, offset: p.offset, epoch: p.epoch, event: p.event, data: p.data };
-    return textFrame(JSON.stringify(frame));
+    return textFrame(messageJson(p));
   },
   frame(frame: ServerFrame): Buffer {
     return textFrame(JSON.stringify(frame));
@@ -59,6 +57,8 @@ export interface WebSocketOptions {
   nodeName: string;
   heartbeatSeconds: number;
   maxConnections: number;
+  /** Streaming connections open on this node, all transports together (this one's included). */
+  connections(): number;
 }
 
 /** A close reason must fit in a control frame: at most 123 bytes of UTF-8. */
@@ -124,7 +124,7 @@ export function createWebSocketEndpoint(options: WebSocketOptions): WebSocketEnd
       ws.close(CloseCode.ServiceRestart, 'node is shutting down; reconnect');
       return;
     }
-    if (live.size > options.maxConnections) {
+    if (options.connections() > options.maxConnections) {
       connection.close(CloseCode.TryAgainLater, 'node is at its connection limit; retry later');
       return;
     }

@@ -1,0 +1,282 @@
+/**
+ * @module client
+ * The Herald client: one connection that reconnects with backoff, resubscribes every channel
+ * from its last position, refreshes its token when asked, and never buffers without bound
+ * (publishing while disconnected fails at once instead of queueing).
+ */
+import {
+  CloseCode,
+  shouldReconnect,
+  type AuthResult,
+  type ErrorBody,
+  type ServerFrame,
+  type StreamPosition,
+  type SubscribeResult,
+} from '@herald/protocol';
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+import { Emitter } from './emitter.js';
+import { Subscription, type Message } from './subscription.js';
+
+/** The part of the WebSocket API the client uses: the browser's, or `ws` in Node. */
+export interface WebSocketLike {
+  readonly readyState: number;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+export interface ClientOptions {
+  /** A fixed token (JWT). */
+  token?: string;
+  /** Called for a token before connecting and whenever the server says it expired. */
+  getToken?: () => Promise<string>;
+  backoff?: Partial<BackoffOptions>;
+  /** WebSocket implementation; defaults to the global one (browsers, Node 22+). */
+  WebSocket?: WebSocketConstructor;
+  /** How long a command waits for its reply. */
+  requestTimeoutMs?: number;
+}
+
+export type ClientState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected' | 'closed';
+
+export class HeraldError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly reason?: string,
+  ) {
+    super(message);
+    this.name = 'HeraldError';
+  }
+}
+
+export type ClientEvents = {
+  state: [ClientState];
+  connecting: [];
+  connected: [{ client: string; node: string }];
+  disconnected: [{ code: number; reason: string; willReconnect: boolean }];
+  reconnecting: [{ attempt: number; delayMs: number }];
+  error: [Error];
+};
+
+const OPEN = 1;
+
+export class HeraldClient extends Emitter<ClientEvents> {
+  #state: ClientState = 'disconnected';
+  #ws: WebSocketLike | undefined;
+  #token: string | undefined;
+  #attempt = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #nextId = 1;
+  readonly #pending = new Map<number, { resolve(frame: ServerFrame): void; reject(err: Error): void; timer: ReturnType<typeof setTimeout> }>();
+  readonly #subscriptions = new Map<string, Subscription>();
+  readonly #backoff: BackoffOptions;
+  readonly #WebSocket: WebSocketConstructor;
+
+  constructor(
+    readonly url: string,
+    readonly options: ClientOptions = {},
+  ) {
+    super();
+    this.#token = options.token;
+    this.#backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+    const impl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (!impl) throw new Error('no WebSocket implementation: pass options.WebSocket (in Node, import from "@herald/client" to get one)');
+    this.#WebSocket = impl;
+  }
+
+  get state(): ClientState {
+    return this.#state;
+  }
+
+  /** Subscribe to a channel; the subscription survives reconnects until unsubscribe(). */
+  subscribe(channel: string, onMessage?: (message: Message) => void, options: { getToken?: () => Promise<string> } = {}): Subscription {
+    if (this.#subscriptions.has(channel)) throw new Error(`already subscribed to "${channel}"`);
+    const sub = new Subscription(channel, options.getToken, (s) => this.#release(s));
+    if (onMessage) sub.on('message', onMessage);
+    this.#subscriptions.set(channel, sub);
+    if (this.#state === 'connected') void this.#subscribe(sub);
+    return sub;
+  }
+
+  /** Publish from the client (namespaces with `allow_client_publish`). Fails at once when not connected. */
+  async publish(channel: string, data: unknown, options: { event?: string } = {}): Promise<StreamPosition> {
+    const frame = options.event === undefined ? { type: 'publish', channel, data } : { type: 'publish', channel, event: options.event, data };
+    return (await this.#request(frame)) as StreamPosition;
+  }
+
+  /** Close for good: no reconnect. */
+  close(): void {
+    clearTimeout(this.#timer);
+    this.#setState('closed');
+    this.#ws?.close(CloseCode.Normal, 'client closed');
+    this.#ws = undefined;
+    this.#failPending(new HeraldError('closed', 'client closed'));
+  }
+
+  /** Start connecting (connect() calls this). */
+  open(): void {
+    if (this.#state === 'closed' || this.#ws) return;
+    void this.#open();
+  }
+
+  async #open(): Promise<void> {
+    this.#setState(this.#attempt === 0 ? 'connecting' : 'reconnecting');
+    if (this.#attempt === 0) this.emit('connecting');
+    if (this.#token === undefined && this.options.getToken) {
+      try {
+        this.#token = await this.options.getToken();
+      } catch (err) {
+        this.emit('error', err instanceof Error ? err : new Error(String(err)));
+        return this.#scheduleReconnect();
+      }
+    }
+    if (this.#state === 'closed') return;
+    const url = this.#token === undefined ? this.url : `${this.url}${this.url.includes('?') ? '&' : '?'}token=${encodeURIComponent(this.#token)}`;
+    const ws = new this.#WebSocket(url);
+    this.#ws = ws;
+    ws.onmessage = (ev) => this.#onFrame(ev.data);
+    ws.onerror = () => {};
+    ws.onclose = (ev) => this.#onClose(ws, ev.code, ev.reason);
+  }
+
+  #onFrame(raw: unknown): void {
+    let frame: ServerFrame;
+    try {
+      frame = JSON.parse(String(raw)) as ServerFrame;
+    } catch {
+      return this.emit('error', new Error('server sent a frame that is not JSON'));
+    }
+    switch (frame.type) {
+      case 'message':
+        return this.#subscriptions.get(frame.channel)?.deliver(frame);
+      case 'reply': {
+        const pending = this.#pending.get(frame.id);
+        if (!pending) return;
+        this.#pending.delete(frame.id);
+        clearTimeout(pending.timer);
+        return pending.resolve(frame);
+      }
+      case 'connected':
+        this.#attempt = 0;
+        this.#setState('connected');
+        this.emit('connected', { client: frame.client, node: frame.node });
+        for (const sub of this.#subscriptions.values()) void this.#subscribe(sub);
+        return;
+      case 'refresh':
+        return void this.#refreshToken();
+      case 'error':
+        return this.emit('error', new HeraldError(frame.error.code, frame.error.message));
+      default:
+        return;
+    }
+  }
+
+  #onClose(ws: WebSocketLike, code: number, reason: string): void {
+    if (this.#ws !== ws) return;
+    this.#ws = undefined;
+    this.#failPending(new HeraldError('disconnected', `connection closed (${code})`));
+    for (const sub of this.#subscriptions.values()) if (sub.state === 'subscribed') sub.state = 'subscribing';
+    if (this.#state === 'closed') return;
+    // An expired or refused token is worth a retry only with a fresh one from getToken.
+    const refreshable = code === CloseCode.TokenExpired || code === CloseCode.Unauthorized;
+    if (refreshable && this.options.getToken) this.#token = undefined;
+    const willReconnect = refreshable ? this.options.getToken !== undefined : shouldReconnect(code);
+    this.#setState('disconnected');
+    this.emit('disconnected', { code, reason, willReconnect });
+    if (willReconnect) this.#scheduleReconnect();
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#state === 'closed') return;
+    const delayMs = backoffDelay(this.#attempt, this.#backoff);
+    this.#attempt++;
+    this.emit('reconnecting', { attempt: this.#attempt, delayMs });
+    this.#setState('reconnecting');
+    this.#timer = setTimeout(() => void this.#open(), delayMs);
+  }
+
+  async #subscribe(sub: Subscription): Promise<void> {
+    const since = sub.beginSubscribe();
+    try {
+      const token = sub.token ? await sub.token() : undefined;
+      const frame: Record<string, unknown> = { type: 'subscribe', channel: sub.channel };
+      if (since) frame.since = since;
+      if (token !== undefined) frame.token = token;
+      const result = (await this.#request(frame)) as SubscribeResult;
+      if (sub.state !== 'unsubscribed') sub.subscribed(result);
+    } catch (err) {
+      if (err instanceof HeraldError && err.code !== 'disconnected' && err.code !== 'closed' && sub.state !== 'unsubscribed') {
+        sub.failed({ code: err.code, message: err.message });
+      }
+    }
+  }
+
+  #release(sub: Subscription): void {
+    if (this.#subscriptions.get(sub.channel) !== sub) return;
+    this.#subscriptions.delete(sub.channel);
+    if (this.#state === 'connected') this.#request({ type: 'unsubscribe', channel: sub.channel }).catch(() => {});
+  }
+
+  async #refreshToken(): Promise<void> {
+    if (!this.options.getToken) return;
+    try {
+      this.#token = await this.options.getToken();
+      (await this.#request({ type: 'auth', token: this.#token })) as AuthResult;
+    } catch (err) {
+      this.emit('error', err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  #request(frame: Record<string, unknown>): Promise<unknown> {
+    const ws = this.#ws;
+    if (!ws || ws.readyState !== OPEN || this.#state !== 'connected') {
+      return Promise.reject(new HeraldError('disconnected', 'not connected'));
+    }
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new HeraldError('timeout', `no reply to ${String(frame.type)} within ${this.options.requestTimeoutMs ?? 10_000} ms`));
+      }, this.options.requestTimeoutMs ?? 10_000);
+      this.#pending.set(id, {
+        timer,
+        reject,
+        resolve: (reply) => {
+          if (reply.type === 'reply' && 'error' in reply) reject(toError(reply.error));
+          else resolve(reply.type === 'reply' && 'ok' in reply ? reply.result : undefined);
+        },
+      });
+      ws.send(JSON.stringify({ ...frame, id }));
+    });
+  }
+
+  #failPending(err: Error): void {
+    for (const [id, p] of this.#pending) {
+      clearTimeout(p.timer);
+      p.reject(err);
+      this.#pending.delete(id);
+    }
+  }
+
+  #setState(state: ClientState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.emit('state', state);
+  }
+}
+
+function toError(body: ErrorBody): HeraldError {
+  return new HeraldError(body.code, body.message, body.reason);
+}
+
+/** Connect to a Herald node: `const h = connect('wss://rt.example.com/ws', { getToken })`. */
+export function connect(url: string, options: ClientOptions = {}): HeraldClient {
+  const client = new HeraldClient(url, options);
+  client.open();
+  return client;
+}

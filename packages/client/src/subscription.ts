@@ -1,0 +1,86 @@
+/**
+ * @module subscription
+ * One channel as the application sees it: messages exactly once and in order across
+ * reconnects, or a `recovery-failed` event when that could not be guaranteed.
+ */
+import type { ErrorBody, MessageFrame, RecoveryFailure, StreamPosition, SubscribeResult } from '@herald/protocol';
+import { Emitter } from './emitter.js';
+
+export interface Message {
+  channel: string;
+  offset: number;
+  epoch: string;
+  event?: string;
+  data: unknown;
+}
+
+export type SubscriptionEvents = {
+  message: [Message];
+  /** The server confirmed the subscription (after every (re)connect). */
+  subscribed: [SubscribeResult];
+  /** Messages may have been missed (history too short, or the stream was reset): refetch state. */
+  'recovery-failed': [{ reason: RecoveryFailure; position: StreamPosition }];
+  /** The server refused the subscription; it stays inactive until subscribe() is called again. */
+  error: [ErrorBody];
+};
+
+export type SubscriptionState = 'subscribing' | 'subscribed' | 'failed' | 'unsubscribed';
+
+export class Subscription extends Emitter<SubscriptionEvents> {
+  state: SubscriptionState = 'subscribing';
+  /** Position of the last message handed to the application (or where the stream started). */
+  position: StreamPosition | undefined;
+  /** Position sent with the pending subscribe: history after it is still to come. */
+  #resumingFrom: StreamPosition | undefined;
+
+  constructor(
+    readonly channel: string,
+    readonly token: (() => Promise<string | undefined>) | undefined,
+    private readonly release: (sub: Subscription) => void,
+  ) {
+    super();
+  }
+
+  unsubscribe(): void {
+    if (this.state === 'unsubscribed') return;
+    this.state = 'unsubscribed';
+    this.release(this);
+  }
+
+  /** @internal the position to resume from on (re)subscribe. */
+  beginSubscribe(): StreamPosition | undefined {
+    this.state = 'subscribing';
+    this.#resumingFrom = this.position;
+    return this.position;
+  }
+
+  /** @internal */
+  subscribed(result: SubscribeResult): void {
+    this.state = 'subscribed';
+    if (result.recovered === false) {
+      this.position = { offset: result.offset, epoch: result.epoch };
+      this.emit('recovery-failed', { reason: result.reason ?? 'history_truncated', position: this.position });
+    } else if (!this.#resumingFrom) {
+      this.position = { offset: result.offset, epoch: result.epoch };
+    }
+    // When recovery succeeded, the missed messages follow and advance the position themselves.
+    this.#resumingFrom = undefined;
+    this.emit('subscribed', result);
+  }
+
+  /** @internal */
+  failed(error: ErrorBody): void {
+    this.state = 'failed';
+    this.emit('error', error);
+  }
+
+  /** @internal delivers a message unless it was already delivered (a replay after reconnect). */
+  deliver(frame: MessageFrame): void {
+    const p = this.position;
+    if (p && p.epoch === frame.epoch && frame.offset <= p.offset) return;
+    this.position = { offset: frame.offset, epoch: frame.epoch };
+    const message: Message = { channel: frame.channel, offset: frame.offset, epoch: frame.epoch, data: frame.data };
+    if (frame.event !== undefined) message.event = frame.event;
+    this.emit('message', message);
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * @module cli/serve
+ * `herald serve`: run a node until SIGTERM/SIGINT, then shut down gracefully (exit 0).
+ */
+import { loadConfig } from '../config/load.js';
+import { createHerald } from '../server.js';
+import { parse, RuntimeError } from './usage.js';
+
+export const SERVE_USAGE = `Usage: herald serve [options]
+
+Options:
+  -c, --config <file>     YAML config file (default: $HERALD_CONFIG)
+      --host <address>    Listen address (server.host)
+  -p, --port <port>       Listen port (server.port)
+      --log-level <level> fatal|error|warn|info|debug|trace|silent (log.level)
+      --set <key=value>   Set any config key, e.g. --set limits.max_connections=50000 (repeatable)
+  -h, --help              Show this help
+
+Environment: HERALD_CONFIG, HERALD_<SECTION>__<KEY> (e.g. HERALD_SERVER__PORT=9000),
+PORT, LOG_LEVEL, SERVER_ADDR, HERALD_API_KEYS, TIME_TOKEN_SECRET, JWT_SECRET, CORS_ALLOWED_ORIGINS.`;
+
+export async function serveCommand(args: string[]): Promise<void> {
+  const { values, help } = parse(
+    args,
+    {
+      config: { type: 'string', short: 'c' },
+      host: { type: 'string' },
+      port: { type: 'string', short: 'p' },
+      'log-level': { type: 'string' },
+      set: { type: 'string', multiple: true },
+    },
+    SERVE_USAGE,
+  );
+  if (help) return void process.stdout.write(`${SERVE_USAGE}\n`);
+  const overrides = [...(values.set ?? [])];
+  if (values.host !== undefined) overrides.push(`server.host=${values.host}`);
+  if (values.port !== undefined) overrides.push(`server.port=${values.port}`);
+  if (values['log-level'] !== undefined) overrides.push(`log.level=${values['log-level']}`);
+
+  const herald = createHerald(loadConfig({ file: values.config, overrides }));
+  const { host, port } = await herald.start().catch((err: NodeJS.ErrnoException) => {
+    throw new RuntimeError(err.code === 'EADDRINUSE' ? `port ${herald.config.server.port} on ${herald.config.server.host} is already in use` : err.message);
+  });
+  if (herald.devSecret) {
+    process.stderr.write(
+      `\nHerald is running on http://${host}:${port} (WebSocket: ws://${host}:${port}/ws)\n` +
+        `Dev secret (this run only; valid as API key, signing key "default" and time-token secret; configure auth for your own):\n  ${herald.devSecret}\n` +
+        `Try: curl -H 'Authorization: Bearer ${herald.devSecret}' -H 'Content-Type: application/json' \\\n` +
+        `       -d '{"channel":"news","data":{"hello":"world"}}' http://${host}:${port}/api/publish\n\n`,
+    );
+  }
+  let signals = 0;
+  const stop = (signal: string) => {
+    if (++signals > 1) process.exit(1);
+    herald.log.info({ signal }, 'shutting down');
+    herald.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        herald.log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}

@@ -1,0 +1,191 @@
+/**
+ * @module transports/sse
+ * Server-Sent Events: `GET /sse?channel=a&channel=b`. Each stream is a Connection (the same
+ * outbox, limits and slow-consumer cut-off as WebSocket) whose transport writes to the response.
+ *
+ * A publication is encoded once for every stream (`event:` and `data:` lines); each stream then
+ * adds its own `id:` line holding the position of all its channels (transports/cursor), so a
+ * browser that reconnects by itself with `Last-Event-ID` resumes every channel where it stopped.
+ * Refusals about the request (credentials, channels) are JSON errors before the stream starts;
+ * once it has started, an error is one `event: error` and the end of the stream.
+ */
+import type { ServerResponse } from 'node:http';
+import { CloseCode, ErrorCode, type SubscribedFrame, type SubscribeResult } from '@herald/protocol';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { originAllowed, type ClientAuthenticator } from '../auth/client.js';
+import type { Publication } from '../broker/broker.js';
+import { checkChannels, Connection, type ConnectionContext } from '../connection/connection.js';
+import type { FrameEncoder, Transport } from '../connection/transport.js';
+import { HeraldError } from '../errors.js';
+import { formatCursor, parseCursor, queryChannels, queryParam, type Positions } from './cursor.js';
+import { messageJson } from './message.js';
+
+const HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  // no-transform: a compressing proxy would otherwise hold events back to fill its buffers.
+  'cache-control': 'no-cache, no-transform',
+  'x-accel-buffering': 'no',
+};
+const HEARTBEAT = Buffer.from(':\n\n');
+/** After the last event, how long a peer that does not read gets before its socket is cut. */
+const CLOSE_GRACE_MS = 5_000;
+
+/** What ends a stream, as the error code of its final `event: error` (WebSocket: the close code). */
+const CLOSE_ERRORS: Partial<Record<number, ErrorCode>> = {
+  [CloseCode.ServiceRestart]: ErrorCode.ShuttingDown,
+  [CloseCode.TryAgainLater]: ErrorCode.Unavailable,
+  [CloseCode.SlowConsumer]: ErrorCode.SlowConsumer,
+  [CloseCode.RateLimited]: ErrorCode.RateLimited,
+};
+
+export const encoder: FrameEncoder = {
+  // No blank line: the stream's own `id:` line (SseTransport.trailer) follows and ends the event.
+  message: (p: Publication) => Buffer.from(`${eventLine(p.event)}data: ${messageJson(p)}\n`),
+  frame: (frame) => Buffer.from(`event: ${frame.type}\ndata: ${JSON.stringify(frame)}\n\n`),
+};
+
+/** A publisher's event name as the SSE event type; a name that would break the line is left out (the data still has it). */
+function eventLine(event: string | undefined): string {
+  return event === undefined || /[\r\n]/.test(event) ? '' : `event: ${event}\n`;
+}
+
+class SseTransport implements Transport {
+  readonly name = 'sse' as const;
+  readonly encoder = encoder;
+  readonly #index: Map<string, number>;
+  #graceTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly res: ServerResponse,
+    channels: readonly string[],
+    readonly positions: Positions,
+    readonly retryMs: number,
+  ) {
+    this.#index = new Map(channels.map((name, i) => [name, i]));
+    res.writeHead(200, HEADERS);
+    res.write(`retry: ${retryMs}\n\n`);
+    res.on('close', () => clearTimeout(this.#graceTimer));
+  }
+
+  write(data: Buffer): void {
+    if (this.res.writableEnded) return;
+    this.res.write(data);
+    // Node corks a response's socket until the next tick; hand the bytes to the kernel now (one
+    // writev with the chunk framing), so bufferedBytes() counts only what the peer has not taken.
+    this.res.socket?.uncork();
+  }
+
+  bufferedBytes(): number {
+    return this.res.writableLength;
+  }
+
+  trailer(p: Publication): Buffer {
+    return this.#id(p.channel, p);
+  }
+
+  /** The `subscribed` event of one channel, whose id carries that channel's starting position. */
+  subscribed(channel: string, result: SubscribeResult): Buffer {
+    const frame: SubscribedFrame = { type: 'subscribed', channel, ...result };
+    return Buffer.concat([Buffer.from(`event: subscribed\ndata: ${JSON.stringify(frame)}\n`), this.#id(channel, result)]);
+  }
+
+  #id(channel: string, position: { offset: number; epoch: string }): Buffer {
+    this.positions[this.#index.get(channel)!] = { offset: position.offset, epoch: position.epoch };
+    return Buffer.from(`id: ${formatCursor(this.positions)}\n\n`);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.res.writableEnded) return;
+    if (code !== CloseCode.Normal) {
+      // Spread the reconnects of a node that sends everyone away at once.
+      const retry = code === CloseCode.ServiceRestart || code === CloseCode.TryAgainLater ? `retry: ${this.retryMs + Math.floor(Math.random() * this.retryMs)}\n` : '';
+      this.res.write(`${retry}${encoder.frame({ type: 'error', error: new HeraldError(CLOSE_ERRORS[code] ?? ErrorCode.Internal, reason).toBody() }).toString()}`);
+    }
+    this.res.end();
+    this.#graceTimer = setTimeout(() => this.res.destroy(), CLOSE_GRACE_MS).unref();
+  }
+}
+
+export interface SseOptions {
+  context: ConnectionContext;
+  authenticate: ClientAuthenticator;
+  allowedOrigins: readonly string[];
+  heartbeatSeconds: number;
+  retryMs: number;
+  maxConnections: number;
+  /** Streaming connections open on this node, all transports together. */
+  connections(): number;
+}
+
+export interface SseEndpoint {
+  /** The `GET /sse` route handler. */
+  handle(req: FastifyRequest, reply: FastifyReply): Promise<void>;
+  readonly connections: number;
+  /** End every stream with an `event: error` for `code` and resolve when all are gone (or cut after `timeoutMs`). */
+  closeAll(code: number, reason: string, timeoutMs: number): Promise<void>;
+}
+
+export function createSseEndpoint(options: SseOptions): SseEndpoint {
+  const { context } = options;
+  const live = new Map<Connection, ServerResponse>();
+
+  // One timer for all streams; the comment goes through the outbox like any frame.
+  const heartbeat = setInterval(() => {
+    for (const connection of live.keys()) context.hub.queue(connection, HEARTBEAT);
+  }, options.heartbeatSeconds * 1000).unref();
+
+  function fail(connection: Connection, err: unknown): void {
+    if (connection.closed) return;
+    const unavailable = err instanceof HeraldError && err.code === ErrorCode.Unavailable;
+    if (!unavailable) context.log.error({ err, client: connection.id }, 'sse subscribe failed');
+    connection.close(unavailable ? CloseCode.TryAgainLater : CloseCode.InternalError, unavailable ? err.message : 'internal error');
+  }
+
+  return {
+    async handle(req, reply) {
+      if (!originAllowed(req.headers.origin, options.allowedOrigins)) throw new HeraldError(ErrorCode.Forbidden, 'origin not allowed');
+      const identity = await options.authenticate(req.raw);
+      const names = queryChannels(req.query);
+      const header = req.headers['last-event-id'];
+      const lastEventId = typeof header === 'string' ? header : queryParam(req.query, 'last_event_id');
+      const since = parseCursor(lastEventId, names.length, 'Last-Event-ID');
+      const channels = checkChannels(context, 'sse', names);
+      // Refusals are JSON with a status while that is still possible, i.e. before the stream.
+      await Promise.all(channels.map((channel) => context.access.checkSubscribe(identity, channel, undefined)));
+
+      reply.hijack();
+      const transport = new SseTransport(reply.raw, names, since, options.retryMs);
+      // The node's state is answered on the stream so that EventSource retries by itself.
+      if (!context.accepting()) return transport.close(CloseCode.ServiceRestart, 'node is shutting down; reconnect');
+      if (options.connections() >= options.maxConnections) return transport.close(CloseCode.TryAgainLater, 'node is at its connection limit; retry later');
+
+      const connection = new Connection(context, transport, identity);
+      live.set(connection, reply.raw);
+      reply.raw.on('close', () => {
+        live.delete(connection);
+        connection.transportClosed();
+      });
+      channels.forEach((channel, i) => {
+        const onResult = (result: SubscribeResult) => context.hub.queue(connection, transport.subscribed(channel.name, result));
+        connection.subscribe(channel.name, since[i], onResult).catch((err: unknown) => fail(connection, err));
+      });
+    },
+    get connections() {
+      return live.size;
+    },
+    async closeAll(code, reason, timeoutMs) {
+      clearInterval(heartbeat);
+      const closing = [...live].map(
+        ([connection, res]) => new Promise<void>((resolve) => {
+          res.once('close', () => resolve());
+          connection.close(code, reason);
+        }),
+      );
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+      await Promise.race([Promise.all(closing), timeout]);
+      clearTimeout(timer);
+      for (const res of live.values()) res.destroy();
+    },
+  };
+}
