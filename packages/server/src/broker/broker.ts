@@ -18,6 +18,7 @@
  * - `heartbeat(token)` goes through the same path as publications and comes back through
  *   `onHeartbeat`, so the node can notice a subscription that looks alive but delivers nothing.
  */
+import { randomBytes } from 'node:crypto';
 import { ErrorCode, type RecoveryFailure, type StreamPosition } from '@herald/protocol';
 import type { ReplayCache } from '../auth/replay-cache.js';
 import { HeraldError } from '../errors.js';
@@ -93,6 +94,18 @@ export function decodeBody(channel: string, position: StreamPosition, body: stri
   const publication: Publication = { channel, offset: position.offset, epoch: position.epoch, data };
   if (event !== undefined) publication.event = event;
   return publication;
+}
+
+/** A fresh epoch: random, short, URL-safe. */
+export function newEpoch(): string {
+  return randomBytes(6).toString('base64url');
+}
+
+/** History of a stream that does not exist (never published, or forgotten): only the empty position is still valid. */
+export function noStream(since: StreamPosition | undefined): HistoryResult {
+  const result: HistoryResult = { offset: 0, epoch: '', publications: [] };
+  if (since) Object.assign(result, since.offset === 0 && since.epoch === '' ? { recovered: true } : { recovered: false, reason: 'epoch_changed' });
+  return result;
 }
 
 /**

@@ -40,6 +40,8 @@ import {
   checkRecovery,
   decodeBody,
   encodeBody,
+  newEpoch,
+  noStream,
   unavailable,
   type Broker,
   type BrokerHandler,
@@ -138,12 +140,7 @@ export class NatsBroker implements Broker {
     try {
       let last = await this.#get({ last_by_subj: subject });
       if (!last && query.create) last = await this.#create(subject);
-      if (!last) {
-        // Never published (or everything expired): only the empty position is still valid.
-        const result: HistoryResult = { offset: 0, epoch: '', publications: [] };
-        if (query.since) Object.assign(result, query.since.offset === 0 && query.since.epoch === '' ? { recovered: true } : { recovered: false, reason: 'epoch_changed' });
-        return result;
-      }
+      if (!last) return noStream(query.since);
       const top = positionOf(last);
       const since = query.since;
       if (!since) return { ...top, publications: await this.#readBack(channel, last, Math.min(query.limit, history.size), history.ttlMs) };
@@ -349,10 +346,6 @@ export class NatsBroker implements Broker {
     if (this.#heads.size >= MAX_CACHED_HEADS) this.#heads.delete(this.#heads.keys().next().value!);
     this.#heads.set(channel, head);
   }
-}
-
-function newEpoch(): string {
-  return randomBytes(6).toString('base64url');
 }
 
 function positionHeaders(position: StreamPosition, prev: number): MsgHdrs {

@@ -20,6 +20,8 @@ import {
   checkRecovery,
   decodeBody,
   encodeBody,
+  newEpoch,
+  noStream,
   unavailable,
   type Broker,
   type BrokerHandler,
@@ -130,11 +132,7 @@ export class RedisBroker implements Broker {
       publications.push(decodeBody(channel, { offset: Number(flat[i]!.split('-')[0]), epoch }, flat[i + 1]!));
     }
     if (!query.since) return { offset: top, epoch, publications: publications.reverse() };
-    if (epoch === '') {
-      // Never published (or forgotten): only the empty position is still valid.
-      const fresh = query.since.offset === 0 && query.since.epoch === '';
-      return fresh ? { offset: 0, epoch, publications, recovered: true } : { offset: 0, epoch, publications, recovered: false, reason: 'epoch_changed' };
-    }
+    if (epoch === '') return noStream(query.since);
     const check = checkRecovery(query.since, { offset: top, epoch }, query.since.epoch === epoch ? publications : []);
     return { offset: top, epoch, ...check, publications: check.recovered ? publications : [] };
   }
@@ -231,10 +229,6 @@ export class RedisBroker implements Broker {
   #metaTtl(history: HistoryOptions): number {
     return Math.max(this.#options.metaTtlMs, history.ttlMs);
   }
-}
-
-function newEpoch(): string {
-  return randomBytes(6).toString('base64url');
 }
 
 function defineScript(redis: Redis, name: string, lua: string): Script {
