@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the Redis and NATS (JetStream) servers that the engine tests use answer on
 # 127.0.0.1:6379 and 127.0.0.1:4222. Starts whichever does not answer, installing its Debian
-# package first if it is missing. Called by scripts/test.sh; safe to run any number of times.
+# package first if it is missing; installs nginx for the deploy test. Called by scripts/test.sh;
+# safe to run any number of times.
 set -euo pipefail
 
 answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -37,3 +38,6 @@ if ! answers 4222; then
   as_root start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log
   wait_for nats-server 4222
 fi
+
+# nginx is only installed, never started here: the deploy/nginx.conf test runs its own on a free port.
+need /usr/sbin/nginx nginx

@@ -75,7 +75,7 @@ export async function until(check: () => boolean | Promise<boolean>, what: strin
 /** A server child process on a free loopback port that a test may kill, restart, freeze and thaw. */
 export class PrivateServer {
   #child: ChildProcess | undefined;
-  protected constructor(
+  constructor(
     readonly port: number,
     readonly command: string,
     readonly args: string[],
