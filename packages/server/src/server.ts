@@ -41,6 +41,8 @@ export interface HeraldOptions {
   logger?: Logger;
   /** Use this engine instead of the one named in `config.engine`; the caller owns it (close() leaves it open). */
   broker?: Broker;
+  /** The dev secret to use when none is configured, instead of a new one (cluster workers share their primary's). */
+  devSecret?: string;
   /** Replace how clients are authenticated (default: JWT per `auth.jwt`, anonymous without keys). */
   authenticateClient?: ClientAuthenticator;
 }
@@ -60,11 +62,20 @@ export interface Herald {
 /** Header and query values that carry credentials: never logged. */
 const REDACT = ['req.headers.authorization', 'req.headers["x-api-token"]', 'req.headers["x-herald-signature"]', 'headers.authorization'];
 
+/** No publisher credential of any kind is configured: the node runs with a generated dev secret. */
+export function needsDevSecret(config: HeraldConfig): boolean {
+  const auth = config.auth;
+  return auth.api_keys.length + Object.keys(auth.signing_keys).length + auth.time_token.secrets.length === 0;
+}
+
+export function newDevSecret(): string {
+  return `hrld_dev_${randomBytes(24).toString('base64url')}`;
+}
+
 export function createHerald(config: HeraldConfig, options: HeraldOptions = {}): Herald {
   const log = options.logger ?? pino({ level: config.log.level, redact: { paths: REDACT, censor: '[redacted]' } });
   const auth = config.auth;
-  const configured = auth.api_keys.length + Object.keys(auth.signing_keys).length + auth.time_token.secrets.length > 0;
-  const devSecret = configured ? undefined : `hrld_dev_${randomBytes(24).toString('base64url')}`;
+  const devSecret = needsDevSecret(config) ? (options.devSecret ?? newDevSecret()) : undefined;
   const broker = options.broker ?? createBroker(config);
   const hub = new Hub(broker, log);
   const monitor = new BrokerMonitor(broker, hub, { heartbeatIntervalMs: config.engine.heartbeat_interval_seconds * 1000, log });
