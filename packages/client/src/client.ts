@@ -16,6 +16,9 @@ import {
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { Emitter } from './emitter.js';
 import { Subscription, type Message } from './subscription.js';
+import { openLongPoll, openSse, type HttpSessionEvents } from './transports/http.js';
+
+export type TransportName = 'websocket' | 'sse' | 'longpoll';
 
 /** The part of the WebSocket API the client uses: the browser's, or `ws` in Node. */
 export interface WebSocketLike {
@@ -39,6 +42,14 @@ export interface ClientOptions {
   WebSocket?: WebSocketConstructor;
   /** How long a command waits for its reply. */
   requestTimeoutMs?: number;
+  /**
+   * Transports to try, in order (default websocket, sse, longpoll). The client moves to the next
+   * when one is refused (e.g. a namespace that forbids it) or fails twice in a row before
+   * connecting, and comes back round after the last.
+   */
+  transports?: TransportName[];
+  /** HTTP base for SSE/long-poll; default: the WebSocket URL with http(s) and without `/ws`. */
+  httpUrl?: string;
 }
 
 export type ClientState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected' | 'closed';
@@ -57,7 +68,7 @@ export class HeraldError extends Error {
 export type ClientEvents = {
   state: [ClientState];
   connecting: [];
-  connected: [{ client: string; node: string }];
+  connected: [{ client: string; node: string; transport: TransportName }];
   disconnected: [{ code: number; reason: string; willReconnect: boolean }];
   reconnecting: [{ attempt: number; delayMs: number }];
   error: [Error];
@@ -75,7 +86,14 @@ export class HeraldClient extends Emitter<ClientEvents> {
   readonly #pending = new Map<number, { resolve(frame: ServerFrame): void; reject(err: Error): void; timer: ReturnType<typeof setTimeout> }>();
   readonly #subscriptions = new Map<string, Subscription>();
   readonly #backoff: BackoffOptions;
-  readonly #WebSocket: WebSocketConstructor;
+  readonly #WebSocket: WebSocketConstructor | undefined;
+  readonly #transports: TransportName[];
+  #transport = 0;
+  /** Consecutive failures of the current transport before it ever connected. */
+  #failures = 0;
+  #http: { close(): void } | undefined;
+  /** Set while the client itself closes a WebSocket to move to another transport. */
+  #switching = false;
 
   constructor(
     readonly url: string,
@@ -84,9 +102,15 @@ export class HeraldClient extends Emitter<ClientEvents> {
     super();
     this.#token = options.token;
     this.#backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
-    const impl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    if (!impl) throw new Error('no WebSocket implementation: pass options.WebSocket (in Node, import from "@herald/client" to get one)');
-    this.#WebSocket = impl;
+    this.#transports = options.transports?.length ? [...options.transports] : ['websocket', 'sse', 'longpoll'];
+    this.#WebSocket = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (!this.#WebSocket) this.#transports = this.#transports.filter((t) => t !== 'websocket');
+    if (this.#transports.length === 0) throw new Error('no usable transport: pass options.WebSocket or allow sse/longpoll');
+  }
+
+  /** The transport in use or being tried. */
+  get transport(): TransportName {
+    return this.#transports[this.#transport]!;
   }
 
   get state(): ClientState {
@@ -99,12 +123,15 @@ export class HeraldClient extends Emitter<ClientEvents> {
     const sub = new Subscription(channel, options.getToken, (s) => this.#release(s));
     if (onMessage) sub.on('message', onMessage);
     this.#subscriptions.set(channel, sub);
-    if (this.#state === 'connected') void this.#subscribe(sub);
+    if (this.transport !== 'websocket') {
+      if (this.#http || this.#state === 'connected') this.#restartHttp();
+    } else if (this.#state === 'connected') void this.#subscribe(sub);
     return sub;
   }
 
   /** Publish from the client (namespaces with `allow_client_publish`). Fails at once when not connected. */
   async publish(channel: string, data: unknown, options: { event?: string } = {}): Promise<StreamPosition> {
+    if (this.transport !== 'websocket') throw new HeraldError('not_supported', `publishing needs the websocket transport (now: ${this.transport})`);
     const frame = options.event === undefined ? { type: 'publish', channel, data } : { type: 'publish', channel, event: options.event, data };
     return (await this.#request(frame)) as StreamPosition;
   }
@@ -115,12 +142,14 @@ export class HeraldClient extends Emitter<ClientEvents> {
     this.#setState('closed');
     this.#ws?.close(CloseCode.Normal, 'client closed');
     this.#ws = undefined;
+    this.#http?.close();
+    this.#http = undefined;
     this.#failPending(new HeraldError('closed', 'client closed'));
   }
 
   /** Start connecting (connect() calls this). */
   open(): void {
-    if (this.#state === 'closed' || this.#ws) return;
+    if (this.#state === 'closed' || this.#ws || this.#http) return;
     void this.#open();
   }
 
@@ -136,8 +165,9 @@ export class HeraldClient extends Emitter<ClientEvents> {
       }
     }
     if (this.#state === 'closed') return;
+    if (this.transport !== 'websocket') return this.#openHttp();
     const url = this.#token === undefined ? this.url : `${this.url}${this.url.includes('?') ? '&' : '?'}token=${encodeURIComponent(this.#token)}`;
-    const ws = new this.#WebSocket(url);
+    const ws = new this.#WebSocket!(url);
     this.#ws = ws;
     ws.onmessage = (ev) => this.#onFrame(ev.data);
     ws.onerror = () => {};
@@ -162,9 +192,7 @@ export class HeraldClient extends Emitter<ClientEvents> {
         return pending.resolve(frame);
       }
       case 'connected':
-        this.#attempt = 0;
-        this.#setState('connected');
-        this.emit('connected', { client: frame.client, node: frame.node });
+        this.#connected(frame.client, frame.node);
         for (const sub of this.#subscriptions.values()) void this.#subscribe(sub);
         return;
       case 'refresh':
@@ -176,16 +204,32 @@ export class HeraldClient extends Emitter<ClientEvents> {
     }
   }
 
+  #connected(client: string, node: string): void {
+    this.#attempt = 0;
+    this.#failures = 0;
+    this.#setState('connected');
+    this.emit('connected', { client, node, transport: this.transport });
+  }
+
+  /** The current transport does not work here: try the next one right away. */
+  #nextTransport(): void {
+    this.#failures = 0;
+    this.#transport = (this.#transport + 1) % this.#transports.length;
+  }
+
   #onClose(ws: WebSocketLike, code: number, reason: string): void {
     if (this.#ws !== ws) return;
     this.#ws = undefined;
+    if (this.#state !== 'connected' && this.#state !== 'closed' && ++this.#failures >= 2) this.#nextTransport();
     this.#failPending(new HeraldError('disconnected', `connection closed (${code})`));
     for (const sub of this.#subscriptions.values()) if (sub.state === 'subscribed') sub.state = 'subscribing';
     if (this.#state === 'closed') return;
     // An expired or refused token is worth a retry only with a fresh one from getToken.
     const refreshable = code === CloseCode.TokenExpired || code === CloseCode.Unauthorized;
     if (refreshable && this.options.getToken) this.#token = undefined;
-    const willReconnect = refreshable ? this.options.getToken !== undefined : shouldReconnect(code);
+    const switching = this.#switching;
+    this.#switching = false;
+    const willReconnect = switching || (refreshable ? this.options.getToken !== undefined : shouldReconnect(code));
     this.#setState('disconnected');
     this.emit('disconnected', { code, reason, willReconnect });
     if (willReconnect) this.#scheduleReconnect();
@@ -210,6 +254,13 @@ export class HeraldClient extends Emitter<ClientEvents> {
       const result = (await this.#request(frame)) as SubscribeResult;
       if (sub.state !== 'unsubscribed') sub.subscribed(result);
     } catch (err) {
+      if (err instanceof HeraldError && err.code === 'transport_not_allowed' && this.#transports.length > 1) {
+        // The namespace wants another transport: move on and reconnect everything there.
+        this.#nextTransport();
+        this.#switching = true;
+        this.#ws?.close(CloseCode.Normal, 'switching transport');
+        return;
+      }
       if (err instanceof HeraldError && err.code !== 'disconnected' && err.code !== 'closed' && sub.state !== 'unsubscribed') {
         sub.failed({ code: err.code, message: err.message });
       }
@@ -219,7 +270,67 @@ export class HeraldClient extends Emitter<ClientEvents> {
   #release(sub: Subscription): void {
     if (this.#subscriptions.get(sub.channel) !== sub) return;
     this.#subscriptions.delete(sub.channel);
-    if (this.#state === 'connected') this.#request({ type: 'unsubscribe', channel: sub.channel }).catch(() => {});
+    if (this.transport !== 'websocket') {
+      if (this.#http || this.#state === 'connected') this.#restartHttp();
+    } else if (this.#state === 'connected') this.#request({ type: 'unsubscribe', channel: sub.channel }).catch(() => {});
+  }
+
+  // ---- SSE and long-poll ----------------------------------------------------------------------
+
+  #httpBase(): string {
+    return (this.options.httpUrl ?? this.url.replace(/^ws(s?):/, 'http$1:').replace(/\/ws\/?(\?.*)?$/, '')).replace(/\/+$/, '');
+  }
+
+  /** Channels are part of an HTTP session's URL: a change of subscriptions means a new session. */
+  #restartHttp(): void {
+    const session = this.#http;
+    this.#http = undefined;
+    session?.close();
+    if (this.#state !== 'closed') void this.#openHttp();
+  }
+
+  async #openHttp(): Promise<void> {
+    const subs = [...this.#subscriptions.values()];
+    let opened = false;
+    const events: HttpSessionEvents = {
+      open: () => {
+        opened = true;
+        this.#connected('', '');
+      },
+      subscribed: (channel, result) => this.#subscriptions.get(channel)?.subscribed(result),
+      message: (frame) => this.#subscriptions.get(frame.channel)?.deliver(frame),
+      closed: (status, error) => {
+        if (this.#http !== session) return;
+        this.#http = undefined;
+        this.#onHttpClosed(opened, status, error);
+      },
+    };
+    if (subs.length === 0) {
+      // Nothing to stream yet: count as connected, open a session with the first subscribe.
+      this.#connected('', '');
+      return;
+    }
+    const open = this.transport === 'sse' ? openSse : openLongPoll;
+    const session = open({ base: this.#httpBase(), channels: subs.map((s) => s.channel), positions: subs.map((s) => s.beginSubscribe()), token: this.#token, events });
+    this.#http = session;
+  }
+
+  #onHttpClosed(opened: boolean, status: number, error: ErrorBody | undefined): void {
+    for (const sub of this.#subscriptions.values()) if (sub.state === 'subscribed') sub.state = 'subscribing';
+    if (this.#state === 'closed') return;
+    const code = error?.code;
+    if (code === 'transport_not_allowed' || (!opened && status === 0 && ++this.#failures >= 2)) this.#nextTransport();
+    else if (status === 401 && this.options.getToken) this.#token = undefined;
+    else if (status >= 400 && status < 500 && status !== 429 && code !== 'transport_not_allowed') {
+      // A refusal that retrying cannot fix (forbidden channel, bad request): report and stop.
+      for (const sub of this.#subscriptions.values()) sub.failed(error ?? { code: 'http_error', message: `HTTP ${status}` });
+      this.#setState('disconnected');
+      this.emit('disconnected', { code: status, reason: error?.message ?? '', willReconnect: false });
+      return;
+    }
+    this.#setState('disconnected');
+    this.emit('disconnected', { code: status, reason: error?.message ?? '', willReconnect: true });
+    this.#scheduleReconnect();
   }
 
   async #refreshToken(): Promise<void> {

@@ -131,10 +131,17 @@ describe('client SDK', () => {
   });
 
   it('reconnect delays stay within the configured backoff bounds', async () => {
+    // Nothing listens on port 9: every transport fails in turn, and each retry waits.
     const client = connect('ws://127.0.0.1:9/ws', { backoff: { initialMs: 10, maxMs: 40, factor: 2 } });
+    client.subscribe('anything');
     const delays: Array<{ attempt: number; delayMs: number }> = [];
-    client.on('reconnecting', (e) => delays.push(e));
+    const tried = new Set<string>();
+    client.on('reconnecting', (e) => {
+      delays.push(e);
+      tried.add(client.transport);
+    });
     await until(() => delays.length >= 8, 5000, 'eight reconnect attempts');
+    assert.deepEqual([...tried].sort(), ['longpoll', 'sse', 'websocket'], 'it fell back through every transport');
     client.close();
     for (const { attempt, delayMs } of delays) assert.ok(delayMs >= 0 && delayMs <= Math.min(40, 10 * 2 ** (attempt - 1)), JSON.stringify({ attempt, delayMs }));
   });

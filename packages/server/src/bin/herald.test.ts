@@ -81,16 +81,21 @@ describe('herald CLI', () => {
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // The listening line (stdout) and the dev secret (stderr) arrive on two pipes in either order.
     const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no listening line; stdout: ${stdout}`)), 10_000);
-      child.stdout.on('data', (d) => {
-        stdout += d;
+      const timer = setTimeout(() => reject(new Error(`no listening line and dev secret; stdout: ${stdout} stderr: ${stderr}`)), 10_000);
+      const check = () => {
         const m = /"port":(\d+).*"msg":"herald listening"/.exec(stdout);
-        if (m) {
+        if (m && /Dev secret[^\n]*\n\s+\S+\n/.test(stderr)) {
           clearTimeout(timer);
           resolve(Number(m[1]));
         }
+      };
+      child.stdout.on('data', (d) => {
+        stdout += d;
+        check();
       });
+      child.stderr.on('data', check);
     });
     try {
       const key = /Dev secret[^\n]*\n\s+(\S+)/.exec(stderr)?.[1];

@@ -101,12 +101,12 @@ export class Connection implements Subscriber {
 
   // ---- outbox -------------------------------------------------------------------------------
 
-  send(frame: Buffer, publication?: Publication): void {
+  send(frame: Buffer, publication?: Publication, replay = false): void {
     if (this.#closed) return;
     const limit = this.ctx.limits.send_buffer_bytes;
     const trailer = publication && this.transport.trailer?.(publication);
     const size = frame.length + (trailer?.length ?? 0);
-    if (this.#bytes + size + this.transport.bufferedBytes() > limit) {
+    if (!replay && this.#bytes + size + this.transport.bufferedBytes() > limit) {
       this.close(CloseCode.SlowConsumer, 'slow consumer: send buffer overflow, reconnect and recover');
       return;
     }

@@ -226,7 +226,7 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
       if (result.reason) reply.reason = result.reason;
     }
     options.onResult(reply);
-    for (const pub of result.publications) this.#deliver(sub.subscriber, pub);
+    for (const pub of result.publications) this.#deliver(sub.subscriber, pub, true);
     sub.offset = result.offset;
     sub.epoch = result.epoch;
     sub.live = true;
@@ -239,8 +239,8 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
     sub.pending = [];
   }
 
-  #deliver(subscriber: Subscriber, pub: Publication): void {
-    subscriber.send(subscriber.encoder.message(pub), pub);
+  #deliver(subscriber: Subscriber, pub: Publication, replay = false): void {
+    subscriber.send(subscriber.encoder.message(pub), pub, replay);
     this.#dirtyAndSchedule(subscriber);
   }
 

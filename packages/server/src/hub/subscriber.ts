@@ -13,9 +13,11 @@ export interface Subscriber {
   readonly encoder: Encoder;
   /**
    * Queue bytes for this connection; the hub's flush writes them once per event-loop turn.
-   * `publication` is given when the frame is that publication's (shared) encoding.
+   * `publication` is given when the frame is that publication's (shared) encoding; `replay`
+   * marks history sent on recovery, which is bounded by the namespace's history and must not
+   * count against the client as falling behind (or a client that missed a lot could never return).
    */
-  send(frame: Buffer, publication?: Publication): void;
+  send(frame: Buffer, publication?: Publication, replay?: boolean): void;
   /** Write everything queued in as few socket writes as possible. */
   flush(): void;
   /** The hub cannot buffer more for this subscriber: it must go (and recover when it returns). */

@@ -16,6 +16,13 @@ export interface SseEvent {
   id: string;
 }
 
+const open = new Set<SseClient>();
+
+/** Close every SseClient still open (EventSource reconnects forever, so a failed test must not leave one behind). */
+export function closeSseClients(): void {
+  for (const client of open) client.close();
+}
+
 export class SseClient {
   readonly events: SseEvent[] = [];
   /** Connection errors (drops, refusals): the HTTP status when there was one. */
@@ -25,6 +32,7 @@ export class SseClient {
   /** Records the events Herald sends (`subscribed`, `error`, unnamed messages) plus `eventNames`. */
   constructor(url: string, eventNames: string[] = []) {
     this.es = new EventSource(url);
+    open.add(this);
     for (const type of ['message', 'subscribed', 'error', ...eventNames]) {
       this.es.addEventListener(type, (event: Event) => {
         if (event instanceof MessageEvent) {
@@ -55,6 +63,7 @@ export class SseClient {
 
   close(): void {
     this.es.close();
+    open.delete(this);
   }
 }
 

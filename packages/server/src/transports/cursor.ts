@@ -14,8 +14,13 @@ import { HeraldError } from '../errors.js';
 /** Per channel of the request, in order: its position, or undefined when it has none yet. */
 export type Positions = Array<StreamPosition | undefined>;
 
+/** One channel's entry of a cursor. */
+export function formatPosition(p: StreamPosition | undefined): string {
+  return p ? `${encodeURIComponent(p.epoch)}:${p.offset}` : '';
+}
+
 export function formatCursor(positions: Positions): string {
-  return positions.map((p) => (p ? `${encodeURIComponent(p.epoch)}:${p.offset}` : '')).join(',');
+  return positions.map(formatPosition).join(',');
 }
 
 /** Parses a cursor for `count` channels; undefined or '' means no position for any of them. */

@@ -107,19 +107,21 @@ describe('long-poll', () => {
   it('cuts a batch at limits.send_buffer_bytes and serves the rest on the next poll', async () => {
     const s = await startServer({ limits: { send_buffer_bytes: 4096 }, longpoll: { timeout_seconds: 0.2 } });
     try {
-      const start = (await poll(s.url, ['big'])).body.cursor;
-      for (let i = 1; i <= 20; i++) await publish(s, 'big', { i, pad: 'x'.repeat(900) });
-      let cursor = start;
-      const got: number[] = [];
+      // Two channels with history after the cursor: the first one's fills the first batches.
+      const channels = ['big-a', 'big-b'];
+      let cursor = (await poll(s.url, channels)).body.cursor;
+      for (const channel of channels) for (let i = 1; i <= 10; i++) await publish(s, channel, { i, pad: 'x'.repeat(900) });
+      const got: Record<string, number[]> = { 'big-a': [], 'big-b': [] };
       const sizes: number[] = [];
-      for (let n = 0; n < 20 && got.length < 20; n++) {
-        const res = await poll(s.url, ['big'], cursor);
+      for (let n = 0; n < 20 && sizes.reduce((a, b) => a + b, 0) < 20; n++) {
+        const res = await poll(s.url, channels, cursor);
         sizes.push(res.body.messages.length);
-        got.push(...res.body.messages.map((m) => (m.data as { i: number }).i));
+        for (const m of res.body.messages) got[m.channel]!.push((m.data as { i: number }).i);
         cursor = res.body.cursor;
       }
-      assert.deepEqual(got, Array.from({ length: 20 }, (_, i) => i + 1));
-      assert.ok(sizes.every((n) => n > 0 && n <= 5), `batch sizes ${sizes.join(',')}`);
+      const all = Array.from({ length: 10 }, (_, i) => i + 1);
+      assert.deepEqual(got, { 'big-a': all, 'big-b': all });
+      assert.ok(sizes.length >= 4 && sizes.every((n) => n > 0 && n <= 5), `batch sizes ${sizes.join(',')}`);
     } finally {
       await s.close();
     }
@@ -133,6 +135,21 @@ describe('long-poll', () => {
     assert.equal(refused.status, 429);
     assert.equal(refused.body.error?.code, ErrorCode.ChannelFull);
     await held;
+  });
+
+  it('releases the subscriptions of a request whose client went away', async () => {
+    const s = await startServer({ longpoll: { timeout_seconds: 30 } });
+    try {
+      const { body } = await poll(s.url, ['gone', 'gone2']);
+      const abort = new AbortController();
+      const held = fetch(`${s.url}/poll?channel=gone&channel=gone2&cursor=${body.cursor}`, { signal: abort.signal });
+      await waitUntil(() => s.herald.hub.subscriberCount('gone2') === 1, 2000, () => 'the held poll');
+      abort.abort();
+      await assert.rejects(held);
+      await waitUntil(() => s.herald.hub.subscriberCount('gone') + s.herald.hub.subscriberCount('gone2') === 0, 2000, () => 'the poll to let go');
+    } finally {
+      await s.close();
+    }
   });
 
   it('refuses bad requests with the error codes of the other transports, never cacheable', async () => {

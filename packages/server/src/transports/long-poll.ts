@@ -50,10 +50,6 @@ class Poll implements Subscriber {
     this.answer = new Promise((resolve) => (this.#resolve = resolve));
   }
 
-  get done(): boolean {
-    return this.#done;
-  }
-
   /** Subscribe to every channel; `onError` gets an engine failure that happened before the answer. */
   start(onError: (err: unknown) => void): void {
     this.channels.forEach((channel, i) => {

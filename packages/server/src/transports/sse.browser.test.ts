@@ -1,7 +1,6 @@
 /**
  * SSE in a real browser: Chromium's own EventSource, with its own reconnect and Last-Event-ID.
- * The page is served by the node under test (through a TCP proxy the test can cut), so the
- * stream is same-origin.
+ * The page is served by the node under test, through a TCP proxy the test can cut.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -38,6 +37,7 @@ interface PageEvent {
 class PageStream {
   private constructor(readonly page: Page) {}
 
+  /** Opens a page of `origin` whose EventSource reads `/sse?query` from the same origin. */
   static async open(browser: Browser, origin: string, query: string): Promise<PageStream> {
     const page = await browser.open(`${origin}/healthz`);
     await page.evaluate(RECORDER);

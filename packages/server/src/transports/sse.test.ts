@@ -6,12 +6,12 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { ErrorCode } from '@herald/protocol';
 import type { ClientAuthenticator } from '../auth/client.js';
 import { HeraldError } from '../errors.js';
 import { publish, sleep, startServer, TestClient, waitUntil, type TestServer } from '../test/helpers.js';
-import { dataOf, SseClient } from '../test/http-subscribers.js';
+import { closeSseClients, dataOf, SseClient } from '../test/http-subscribers.js';
 import { startProxy, type Proxy } from '../test/proxy.js';
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -38,6 +38,8 @@ function rawStream(url: string, opts: { bytes?: number; ms?: number; headers?: R
     req.end();
   });
 }
+
+afterEach(closeSseClients);
 
 describe('SSE stream', () => {
   let server: TestServer;
@@ -76,6 +78,19 @@ describe('SSE stream', () => {
     assert.equal(es.events.at(-2)!.id, `${first.json.epoch as string}:${first.json.offset as number}`);
     es.close();
     ws.close();
+  });
+
+  it('keeps an event name that would break the SSE framing out of the event: line', async () => {
+    const es = new SseClient(sseUrl(server.url, ['inject']), ['x']);
+    await es.waitForSubscribed(1);
+    await publish(server, 'inject', 'payload', 'x\ndata: {"type":"message","data":"forged"}\n\n');
+    const [m] = await es.waitForMessages(1);
+    await sleep(50);
+    assert.equal(es.messages().length, 1);
+    assert.equal(m!.data, 'payload');
+    assert.equal(m!.event, 'x\ndata: {"type":"message","data":"forged"}\n\n', 'the data still carries the real name');
+    assert.equal(es.events.at(-1)!.type, 'message');
+    es.close();
   });
 
   it('tells a client that resumes past the history what it lost, and carries on live', async () => {

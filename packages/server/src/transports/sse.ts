@@ -10,14 +10,14 @@
  * once it has started, an error is one `event: error` and the end of the stream.
  */
 import type { ServerResponse } from 'node:http';
-import { CloseCode, ErrorCode, type SubscribedFrame, type SubscribeResult } from '@herald/protocol';
+import { CloseCode, ErrorCode, type StreamPosition, type SubscribedFrame, type SubscribeResult } from '@herald/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { originAllowed, type ClientAuthenticator } from '../auth/client.js';
 import type { Publication } from '../broker/broker.js';
 import { checkChannels, Connection, type ConnectionContext } from '../connection/connection.js';
 import type { FrameEncoder, Transport } from '../connection/transport.js';
 import { HeraldError } from '../errors.js';
-import { formatCursor, parseCursor, queryChannels, queryParam, type Positions } from './cursor.js';
+import { formatPosition, parseCursor, queryChannels, queryParam, type Positions } from './cursor.js';
 import { messageJson } from './message.js';
 
 const HEADERS = {
@@ -53,15 +53,21 @@ class SseTransport implements Transport {
   readonly name = 'sse' as const;
   readonly encoder = encoder;
   readonly #index: Map<string, number>;
+  /** Each channel's entry of the stream id, kept formatted: a delivery re-formats only its own. */
+  readonly #entries: string[];
   #graceTimer: NodeJS.Timeout | undefined;
 
+  /** Starts the stream; `headers` set on the request before (e.g. CORS) are kept. */
   constructor(
     readonly res: ServerResponse,
+    headers: Record<string, number | string | string[] | undefined>,
     channels: readonly string[],
-    readonly positions: Positions,
+    since: Positions,
     readonly retryMs: number,
   ) {
     this.#index = new Map(channels.map((name, i) => [name, i]));
+    this.#entries = since.map(formatPosition);
+    for (const [name, value] of Object.entries(headers)) if (value !== undefined) res.setHeader(name, value);
     res.writeHead(200, HEADERS);
     res.write(`retry: ${retryMs}\n\n`);
     res.on('close', () => clearTimeout(this.#graceTimer));
@@ -89,9 +95,9 @@ class SseTransport implements Transport {
     return Buffer.concat([Buffer.from(`event: subscribed\ndata: ${JSON.stringify(frame)}\n`), this.#id(channel, result)]);
   }
 
-  #id(channel: string, position: { offset: number; epoch: string }): Buffer {
-    this.positions[this.#index.get(channel)!] = { offset: position.offset, epoch: position.epoch };
-    return Buffer.from(`id: ${formatCursor(this.positions)}\n\n`);
+  #id(channel: string, position: StreamPosition): Buffer {
+    this.#entries[this.#index.get(channel)!] = formatPosition(position);
+    return Buffer.from(`id: ${this.#entries.join(',')}\n\n`);
   }
 
   close(code: number, reason: string): void {
@@ -154,7 +160,7 @@ export function createSseEndpoint(options: SseOptions): SseEndpoint {
       await Promise.all(channels.map((channel) => context.access.checkSubscribe(identity, channel, undefined)));
 
       reply.hijack();
-      const transport = new SseTransport(reply.raw, names, since, options.retryMs);
+      const transport = new SseTransport(reply.raw, reply.getHeaders(), names, since, options.retryMs);
       // The node's state is answered on the stream so that EventSource retries by itself.
       if (!context.accepting()) return transport.close(CloseCode.ServiceRestart, 'node is shutting down; reconnect');
       if (options.connections() >= options.maxConnections) return transport.close(CloseCode.TryAgainLater, 'node is at its connection limit; retry later');

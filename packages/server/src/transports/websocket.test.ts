@@ -141,6 +141,28 @@ describe('recovery', () => {
     }
   });
 
+  it('recovers a history larger than the send buffer without being cut as a slow consumer', async () => {
+    // ~6 MB of history: more than loopback's kernel buffers hold, so the replay really queues.
+    const small = await startServer({ limits: { send_buffer_bytes: 65_536 }, namespaces: { default: { history_size: 100 } } });
+    try {
+      const c = await TestClient.connect(small.wsUrl);
+      const pos = await c.subscribe('big');
+      c.close();
+      const payload = 'y'.repeat(60_000);
+      for (let i = 1; i <= 100; i++) await publish(small, 'big', { i, payload });
+      const again = await TestClient.connect(small.wsUrl);
+      assert.equal((await again.subscribe('big', pos)).recovered, true);
+      const got = await again.waitForMessages(100, undefined, 20_000);
+      assert.deepEqual(got.map((m) => (m.data as { i: number }).i), Array.from({ length: 100 }, (_, i) => i + 1));
+      await publish(small, 'big', { i: 101, payload });
+      await again.waitForMessages(101);
+      assert.equal(again.ws.readyState, again.ws.OPEN);
+      again.close();
+    } finally {
+      await small.close();
+    }
+  });
+
   it('says recovered:false with epoch_changed for another epoch', async () => {
     const c = await TestClient.connect(server.wsUrl);
     await publish(server, 'epoch', 1);
