@@ -7,6 +7,8 @@ if [ "${#files[@]}" -eq 0 ]; then
   echo "no test files found: run the build first" >&2
   exit 1
 fi
+# The Redis and NATS engine tests run against real servers on loopback.
+bash scripts/ensure-services.sh
 # The SSE and browser tests drive Debian's chromium; install it on a fresh machine.
 bash scripts/ensure-chromium.sh
 # A failing test must fail the run, never hang it: bound each test and exit when all are done.

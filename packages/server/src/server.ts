@@ -26,7 +26,8 @@ import { JwtVerifier } from './auth/jwt.js';
 import { createPublisherAuthenticator } from './auth/publisher.js';
 import { MemoryReplayCache, type ReplayCache } from './auth/replay-cache.js';
 import type { Broker } from './broker/broker.js';
-import { MemoryBroker } from './broker/memory.js';
+import { createBroker } from './broker/create.js';
+import { BrokerMonitor } from './broker/monitor.js';
 import { Channels } from './channels/channels.js';
 import type { ConnectionContext } from './connection/connection.js';
 import type { HeraldConfig } from './config/schema.js';
@@ -40,6 +41,8 @@ export interface HeraldOptions {
   logger?: Logger;
   /** Use this engine instead of the one named in `config.engine`; the caller owns it (close() leaves it open). */
   broker?: Broker;
+  /** The dev secret to use when none is configured, instead of a new one (cluster workers share their primary's). */
+  devSecret?: string;
   /** Replace how clients are authenticated (default: JWT per `auth.jwt`, anonymous without keys). */
   authenticateClient?: ClientAuthenticator;
 }
@@ -59,18 +62,28 @@ export interface Herald {
 /** Header and query values that carry credentials: never logged. */
 const REDACT = ['req.headers.authorization', 'req.headers["x-api-token"]', 'req.headers["x-herald-signature"]', 'headers.authorization'];
 
+/** No publisher credential of any kind is configured: the node runs with a generated dev secret. */
+export function needsDevSecret(config: HeraldConfig): boolean {
+  const auth = config.auth;
+  return auth.api_keys.length + Object.keys(auth.signing_keys).length + auth.time_token.secrets.length === 0;
+}
+
+export function newDevSecret(): string {
+  return `hrld_dev_${randomBytes(24).toString('base64url')}`;
+}
+
 export function createHerald(config: HeraldConfig, options: HeraldOptions = {}): Herald {
   const log = options.logger ?? pino({ level: config.log.level, redact: { paths: REDACT, censor: '[redacted]' } });
   const auth = config.auth;
-  const configured = auth.api_keys.length + Object.keys(auth.signing_keys).length + auth.time_token.secrets.length > 0;
-  const devSecret = configured ? undefined : `hrld_dev_${randomBytes(24).toString('base64url')}`;
-  const broker = options.broker ?? new MemoryBroker();
-  const hub = new Hub(broker);
+  const devSecret = needsDevSecret(config) ? (options.devSecret ?? newDevSecret()) : undefined;
+  const broker = options.broker ?? createBroker(config);
+  const hub = new Hub(broker, log);
+  const monitor = new BrokerMonitor(broker, hub, { heartbeatIntervalMs: config.engine.heartbeat_interval_seconds * 1000, log });
   const channels = new Channels(config);
   // Separate counts: anonymous browsers sending bad tokens must not lock out publishers sharing their address (e.g. behind a proxy).
   const publisherFailures = new FailureLimiter(auth.failure_limit_per_minute);
   const clientFailures = new FailureLimiter(auth.failure_limit_per_minute);
-  const replay: ReplayCache = new MemoryReplayCache();
+  const replay: ReplayCache = broker.replayCache?.() ?? new MemoryReplayCache();
   const idempotency = new IdempotencyCache(10 * 60_000);
   const access = new AccessControl(JwtVerifier.create(auth.jwt), auth.jwt);
   const nodeName = config.server.node_name || `n_${randomBytes(3).toString('hex')}`;
@@ -151,6 +164,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     }),
     idempotency,
     accepting: () => accepting,
+    engine: () => monitor.status(),
     stats: () => ({ connections: connections() }),
   };
   registerHealthRoutes(app, ctx);
@@ -187,7 +201,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     hub,
     devSecret,
     async start() {
-      await broker.start(hub);
+      await monitor.start();
       await app.listen({ host: config.server.host, port: config.server.port });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.server.port;
@@ -205,6 +219,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
         ]);
         for (const socket of silent) socket.destroy();
         await app.close();
+        monitor.stop();
         if (!options.broker) await broker.close();
         replay.close();
         idempotency.close();

@@ -3,6 +3,7 @@
  * What the HTTP routes share with the rest of the node.
  */
 import type { Broker } from '../broker/broker.js';
+import type { EngineStatus } from '../broker/monitor.js';
 import type { Channels } from '../channels/channels.js';
 import type { HeraldConfig } from '../config/schema.js';
 import type { Hub } from '../hub/hub.js';
@@ -17,5 +18,7 @@ export interface ApiContext {
   authenticate: PublisherAuthenticator;
   idempotency: IdempotencyCache;
   accepting(): boolean;
+  /** Whether the engine can take publications now, and why not. */
+  engine(): EngineStatus;
   stats(): { connections: number };
 }

@@ -34,7 +34,8 @@ export function toHeraldError(err: FastifyError | Error): HeraldError {
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const error = toHeraldError(err);
-    if (error.status >= 500) req.log.error({ err }, 'request failed');
+    // An engine outage is reported once by the engine monitor, not once per refused request.
+    if (error.status >= 500 && error.code !== ErrorCode.Unavailable) req.log.error({ err }, 'request failed');
     if (error.code === ErrorCode.Unauthorized) reply.header('www-authenticate', 'Bearer');
     return reply.status(error.status).send({ error: error.toBody() });
   });

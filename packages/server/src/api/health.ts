@@ -1,6 +1,7 @@
 /**
  * @module api/health
- * Liveness (`/healthz`: the process answers) and readiness (`/readyz`: send traffic here).
+ * Liveness (`/healthz`: the process answers) and readiness (`/readyz`: send traffic here; not
+ * while shutting down, nor while the engine is unreachable or its pub/sub stopped delivering).
  */
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from './context.js';
@@ -9,6 +10,8 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: ApiContext): voi
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     if (!ctx.accepting()) return reply.status(503).send({ status: 'shutting_down' });
+    const engine = ctx.engine();
+    if (!engine.ready) return reply.status(503).send({ status: 'unavailable', engine: ctx.broker.name, reason: engine.reason });
     return { status: 'ready', engine: ctx.broker.name, connections: ctx.stats().connections };
   });
 }

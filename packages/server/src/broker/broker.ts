@@ -12,8 +12,16 @@
  *   `subscribe(channel)` resolved, in offset order, at most once.
  * - The epoch changes whenever the engine can no longer vouch for the history it had (stream
  *   expired, engine restarted without persistence): a client holding another epoch must refetch.
+ * - When the engine cannot reach its server, calls reject with a HeraldError `unavailable` (see
+ *   `unavailable()`) instead of waiting; subscriptions are kept and re-established when it
+ *   returns, followed by `onResubscribed` because publications in between may be missing.
+ * - `heartbeat(token)` goes through the same path as publications and comes back through
+ *   `onHeartbeat`, so the node can notice a subscription that looks alive but delivers nothing.
  */
-import type { RecoveryFailure, StreamPosition } from '@herald/protocol';
+import { randomBytes } from 'node:crypto';
+import { ErrorCode, type RecoveryFailure, type StreamPosition } from '@herald/protocol';
+import type { ReplayCache } from '../auth/replay-cache.js';
+import { HeraldError } from '../errors.js';
 
 export interface Publication extends StreamPosition {
   channel: string;
@@ -45,6 +53,10 @@ export interface HistoryResult extends StreamPosition {
 
 export interface BrokerHandler {
   onPublication(publication: Publication): void;
+  /** Subscriptions were interrupted and are live again: publications in between may never arrive. */
+  onResubscribed(): void;
+  /** A token sent with `heartbeat()` came back through the engine's pub/sub. */
+  onHeartbeat(token: string): void;
 }
 
 export interface Broker {
@@ -55,7 +67,45 @@ export interface Broker {
   /** Start receiving this channel's publications on this node. */
   subscribe(channel: string): Promise<void>;
   unsubscribe(channel: string): Promise<void>;
+  /** Whether the engine's connections are up right now (no I/O). */
+  readonly connected: boolean;
+  /** Send `token` to this node through the pub/sub path; it arrives through `onHeartbeat`. */
+  heartbeat(token: string): Promise<void>;
+  /** Re-create every subscription from scratch (new connection), then call `onResubscribed`. */
+  resubscribe(): Promise<void>;
+  /** Engines shared by several nodes also share signed-request nonces, so a request replayed to another node is caught. */
+  replayCache?(): ReplayCache;
   close(): Promise<void>;
+}
+
+/** The error every engine throws while its server cannot be reached: HTTP 503, retry later. */
+export function unavailable(engine: string, cause: unknown): HeraldError {
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  return new HeraldError(ErrorCode.Unavailable, `the ${engine} engine is unavailable (${detail}); retry later`);
+}
+
+/** Publications cross the wire between nodes as JSON of `{event?, data}`; offset and epoch travel beside it. */
+export function encodeBody(message: { event?: string; data: unknown }): string {
+  return JSON.stringify(message.event === undefined ? { data: message.data } : { event: message.event, data: message.data });
+}
+
+export function decodeBody(channel: string, position: StreamPosition, body: string): Publication {
+  const { event, data } = JSON.parse(body) as { event?: string; data: unknown };
+  const publication: Publication = { channel, offset: position.offset, epoch: position.epoch, data };
+  if (event !== undefined) publication.event = event;
+  return publication;
+}
+
+/** A fresh epoch: random, short, URL-safe. */
+export function newEpoch(): string {
+  return randomBytes(6).toString('base64url');
+}
+
+/** History of a stream that does not exist (never published, or forgotten): only the empty position is still valid. */
+export function noStream(since: StreamPosition | undefined): HistoryResult {
+  const result: HistoryResult = { offset: 0, epoch: '', publications: [] };
+  if (since) Object.assign(result, since.offset === 0 && since.epoch === '' ? { recovered: true } : { recovered: false, reason: 'epoch_changed' });
+  return result;
 }
 
 /**

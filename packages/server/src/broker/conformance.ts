@@ -5,19 +5,45 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Broker, Publication } from './broker.js';
+import type { Broker, BrokerHandler, Publication } from './broker.js';
 
 const H = { size: 10, ttlMs: 60_000 };
 
-export function brokerConformance(name: string, factory: () => Broker | Promise<Broker>): void {
+export interface ConformanceOptions {
+  /** Engines whose instances share a server (Redis, NATS): also test two instances as two nodes. */
+  shared?: boolean;
+}
+
+/** A handler that records what an engine hands to its node. */
+export class RecordingHandler implements BrokerHandler {
+  readonly publications: Publication[] = [];
+  readonly heartbeats: string[] = [];
+  resubscribed = 0;
+  onPublication(p: Publication): void {
+    this.publications.push(p);
+  }
+  onResubscribed(): void {
+    this.resubscribed++;
+  }
+  onHeartbeat(token: string): void {
+    this.heartbeats.push(token);
+  }
+  on(channel: string): Publication[] {
+    return this.publications.filter((p) => p.channel === channel);
+  }
+}
+
+export function brokerConformance(name: string, factory: () => Broker | Promise<Broker>, options: ConformanceOptions = {}): void {
   describe(`${name} broker conformance`, () => {
     let broker: Broker;
-    const received: Publication[] = [];
+    const handler = new RecordingHandler();
+    const received = handler.publications;
     let prefix = 0;
-    const channel = () => `conf${Date.now()}_${prefix++}`;
+    // Channel names use every character the channel rules allow, so engines must encode them safely.
+    const channel = () => `conf:${Date.now()}_${prefix++}.a#b@c=d,e/f-g`;
     before(async () => {
       broker = await factory();
-      await broker.start({ onPublication: (p) => received.push(p) });
+      await broker.start(handler);
     });
     after(() => broker.close());
 
@@ -87,10 +113,75 @@ export function brokerConformance(name: string, factory: () => Broker | Promise<
       const pub = await broker.publish(ch, { data: 1 }, H);
       assert.deepEqual(pub, { offset: 1, epoch: created.epoch });
     });
+
+    it('stops delivering a channel after unsubscribe', async () => {
+      const [gone, kept] = [channel(), channel()];
+      await broker.subscribe(gone);
+      await broker.subscribe(kept);
+      await broker.unsubscribe(gone);
+      await broker.publish(gone, { data: 'no' }, H);
+      await broker.publish(kept, { data: 'yes' }, H);
+      await waitFor(() => handler.on(kept).length === 1);
+      assert.equal(handler.on(gone).length, 0);
+    });
+
+    it('keeps history at size 0 empty but still counts offsets', async () => {
+      const ch = channel();
+      const none = { size: 0, ttlMs: 60_000 };
+      await broker.publish(ch, { data: 1 }, none);
+      const second = await broker.publish(ch, { data: 2 }, none);
+      assert.equal(second.offset, 2);
+      const h = await broker.history(ch, { limit: 10 }, none);
+      assert.deepEqual([h.offset, h.publications.length], [2, 0]);
+    });
+
+    it('sends heartbeats back through its pub/sub and stays subscribed across resubscribe()', async () => {
+      assert.equal(broker.connected, true);
+      await broker.heartbeat('hb-1');
+      await waitFor(() => handler.heartbeats.includes('hb-1'));
+      const ch = channel();
+      await broker.subscribe(ch);
+      const before = handler.resubscribed;
+      await broker.resubscribe();
+      await waitFor(() => handler.resubscribed > before);
+      await broker.publish(ch, { data: 'after' }, H);
+      await waitFor(() => handler.on(ch).length === 1);
+      await broker.heartbeat('hb-2');
+      await waitFor(() => handler.heartbeats.includes('hb-2'));
+    });
+
+    if (options.shared) {
+      it('two instances act as two nodes: one stream, delivery to both, no duplicate offsets', async () => {
+        const other = await factory();
+        const otherHandler = new RecordingHandler();
+        await other.start(otherHandler);
+        try {
+          const ch = channel();
+          await broker.subscribe(ch);
+          await other.subscribe(ch);
+          const positions = await Promise.all(
+            Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? broker : other).publish(ch, { data: i }, H)),
+          );
+          assert.deepEqual(positions.map((p) => p.offset).sort((a, b) => a - b), Array.from({ length: 40 }, (_, i) => i + 1));
+          for (const h of [handler, otherHandler]) {
+            await waitFor(() => h.on(ch).length === 40);
+            assert.deepEqual(h.on(ch).map((p) => p.offset), Array.from({ length: 40 }, (_, i) => i + 1), 'each node gets every offset once, in order');
+          }
+          const seen = await other.history(ch, { limit: 5 }, H);
+          assert.deepEqual(seen.publications.map((p) => p.offset), [36, 37, 38, 39, 40]);
+          // A heartbeat reaches only the node that sent it.
+          await other.heartbeat('other-hb');
+          await waitFor(() => otherHandler.heartbeats.includes('other-hb'));
+          assert.equal(handler.heartbeats.includes('other-hb'), false);
+        } finally {
+          await other.close();
+        }
+      });
+    }
   });
 }
 
-async function waitFor(check: () => boolean, timeoutMs = 2000): Promise<void> {
+export async function waitFor(check: () => boolean, timeoutMs = 5000): Promise<void> {
   const start = Date.now();
   while (!check()) {
     if (Date.now() - start > timeoutMs) throw new Error('timed out');

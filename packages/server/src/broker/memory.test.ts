@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { brokerConformance } from './conformance.js';
+import { brokerConformance, RecordingHandler } from './conformance.js';
 import { MemoryBroker } from './memory.js';
 
 brokerConformance('memory', () => new MemoryBroker());
 
 it('memory: forgets idle, empty, unsubscribed streams (new epoch after), keeps subscribed ones', async () => {
   const broker = new MemoryBroker({ sweepIntervalMs: 20 });
-  await broker.start({ onPublication: () => {} });
+  await broker.start(new RecordingHandler());
   const h = { size: 5, ttlMs: 30 };
   const a = await broker.publish('idle', { data: 1 }, h);
   const b = await broker.publish('kept', { data: 1 }, h);

@@ -3,9 +3,8 @@
  * Single-node engine: streams live in this process. Offsets are assigned synchronously, so the
  * per-channel atomicity the contract asks for comes for free; history is bounded by size and TTL.
  */
-import { randomBytes } from 'node:crypto';
 import type { StreamPosition } from '@herald/protocol';
-import { checkRecovery, type Broker, type BrokerHandler, type HistoryOptions, type HistoryQuery, type HistoryResult, type Publication } from './broker.js';
+import { checkRecovery, newEpoch, noStream, type Broker, type BrokerHandler, type HistoryOptions, type HistoryQuery, type HistoryResult, type Publication } from './broker.js';
 
 interface Entry {
   publication: Publication;
@@ -13,7 +12,7 @@ interface Entry {
 }
 
 class Stream {
-  readonly epoch = randomBytes(6).toString('base64url');
+  readonly epoch = newEpoch();
   offset = 0;
   /** Entries in offset order; `head` skips trimmed ones so trimming is O(1). */
   entries: Entry[] = [];
@@ -55,6 +54,8 @@ export interface MemoryBrokerOptions {
 
 export class MemoryBroker implements Broker {
   readonly name = 'memory';
+  /** Nothing to lose a connection to. */
+  readonly connected = true;
   readonly #streams = new Map<string, Stream>();
   /** Per channel, the longest TTL it was used with: a stream is forgotten only after that much idleness. */
   readonly #ttl = new Map<string, number>();
@@ -79,19 +80,14 @@ export class MemoryBroker implements Broker {
     const publication: Publication = { channel, offset: ++stream.offset, epoch: stream.epoch, data: message.data };
     if (message.event !== undefined) publication.event = message.event;
     stream.append(publication, history, now);
-    this.#handler?.onPublication(publication);
+    if (this.#subscribed.has(channel)) this.#handler?.onPublication(publication);
     return { offset: publication.offset, epoch: publication.epoch };
   }
 
   async history(channel: string, query: HistoryQuery, history: HistoryOptions): Promise<HistoryResult> {
     const existing = this.#streams.get(channel);
     const stream = existing ?? (query.create ? this.#stream(channel, history) : undefined);
-    if (!stream) {
-      // Nothing was ever published here (or it was forgotten): any epoch the caller holds is stale.
-      const result: HistoryResult = { offset: 0, epoch: '', publications: [] };
-      if (query.since) Object.assign(result, query.since.offset === 0 && query.since.epoch === '' ? { recovered: true } : { recovered: false, reason: 'epoch_changed' });
-      return result;
-    }
+    if (!stream) return noStream(query.since);
     const top = { offset: stream.offset, epoch: stream.epoch };
     const live = stream.live(history.size, Date.now()).map((e) => e.publication);
     if (!query.since) return { ...top, publications: query.limit === 0 ? [] : live.slice(-query.limit) };
@@ -107,6 +103,15 @@ export class MemoryBroker implements Broker {
 
   async unsubscribe(channel: string): Promise<void> {
     this.#subscribed.delete(channel);
+  }
+
+  async heartbeat(token: string): Promise<void> {
+    // Asynchronous like a real round trip, so the caller's bookkeeping runs first.
+    queueMicrotask(() => this.#handler?.onHeartbeat(token));
+  }
+
+  async resubscribe(): Promise<void> {
+    this.#handler?.onResubscribed();
   }
 
   async close(): Promise<void> {

@@ -1,10 +1,15 @@
 /**
  * @module cli/serve
- * `herald serve`: run a node until SIGTERM/SIGINT, then shut down gracefully (exit 0).
+ * `herald serve`: run a node until SIGTERM/SIGINT, then shut down gracefully (exit 0); with
+ * `--workers N`, a primary (cli/cluster.ts) and N worker nodes sharing the port.
  */
+import cluster from 'node:cluster';
+import { pino } from 'pino';
+import { WorkerBroker } from '../broker/ipc.js';
 import { loadConfig } from '../config/load.js';
-import { createHerald } from '../server.js';
-import { parse, RuntimeError } from './usage.js';
+import { createHerald, needsDevSecret, newDevSecret } from '../server.js';
+import { runPrimary, WORKER_DEV_SECRET } from './cluster.js';
+import { parse, RuntimeError, UsageError } from './usage.js';
 
 export const SERVE_USAGE = `Usage: herald serve [options]
 
@@ -14,6 +19,8 @@ Options:
   -p, --port <port>       Listen port (server.port)
       --log-level <level> fatal|error|warn|info|debug|trace|silent (log.level)
       --set <key=value>   Set any config key, e.g. --set limits.max_connections=50000 (repeatable)
+  -w, --workers <n>       Run n worker processes sharing the port (node:cluster); with the memory
+                          engine they share its streams through this process (default 1)
   -h, --help              Show this help
 
 Environment: HERALD_CONFIG, HERALD_<SECTION>__<KEY> (e.g. HERALD_SERVER__PORT=9000),
@@ -28,27 +35,31 @@ export async function serveCommand(args: string[]): Promise<void> {
       port: { type: 'string', short: 'p' },
       'log-level': { type: 'string' },
       set: { type: 'string', multiple: true },
+      workers: { type: 'string', short: 'w' },
     },
     SERVE_USAGE,
   );
   if (help) return void process.stdout.write(`${SERVE_USAGE}\n`);
+  const workers = values.workers === undefined ? 1 : Number(values.workers);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new UsageError(`--workers must be a whole number from 1 to 256 (got "${values.workers}")`, SERVE_USAGE);
   const overrides = [...(values.set ?? [])];
   if (values.host !== undefined) overrides.push(`server.host=${values.host}`);
   if (values.port !== undefined) overrides.push(`server.port=${values.port}`);
   if (values['log-level'] !== undefined) overrides.push(`log.level=${values['log-level']}`);
+  const config = loadConfig({ file: values.config, overrides });
 
-  const herald = createHerald(loadConfig({ file: values.config, overrides }));
+  if (workers > 1 && cluster.isPrimary) {
+    const devSecret = needsDevSecret(config) ? newDevSecret() : undefined;
+    const log = pino({ level: config.log.level });
+    return runPrimary({ config, workers, log, devSecret, onListening: ({ host, port }) => devSecret && printDevBanner(host, port, devSecret) });
+  }
+  // A cluster worker: the primary printed the banner and, for the memory engine, holds the streams.
+  const worker = cluster.isWorker ? { devSecret: process.env[WORKER_DEV_SECRET], ...(config.engine.type === 'memory' ? { broker: new WorkerBroker() } : {}) } : {};
+  const herald = createHerald(config, worker);
   const { host, port } = await herald.start().catch((err: NodeJS.ErrnoException) => {
     throw new RuntimeError(err.code === 'EADDRINUSE' ? `port ${herald.config.server.port} on ${herald.config.server.host} is already in use` : err.message);
   });
-  if (herald.devSecret) {
-    process.stderr.write(
-      `\nHerald is running on http://${host}:${port} (WebSocket: ws://${host}:${port}/ws)\n` +
-        `Dev secret (this run only; valid as API key, signing key "default" and time-token secret; configure auth for your own):\n  ${herald.devSecret}\n` +
-        `Try: curl -H 'Authorization: Bearer ${herald.devSecret}' -H 'Content-Type: application/json' \\\n` +
-        `       -d '{"channel":"news","data":{"hello":"world"}}' http://${host}:${port}/api/publish\n\n`,
-    );
-  }
+  if (herald.devSecret && cluster.isPrimary) printDevBanner(host, port, herald.devSecret);
   let signals = 0;
   const stop = (signal: string) => {
     if (++signals > 1) process.exit(1);
@@ -63,4 +74,13 @@ export async function serveCommand(args: string[]): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+function printDevBanner(host: string, port: number, devSecret: string): void {
+  process.stderr.write(
+    `\nHerald is running on http://${host}:${port} (WebSocket: ws://${host}:${port}/ws)\n` +
+      `Dev secret (this run only; valid as API key, signing key "default" and time-token secret; configure auth for your own):\n  ${devSecret}\n` +
+      `Try: curl -H 'Authorization: Bearer ${devSecret}' -H 'Content-Type: application/json' \\\n` +
+      `       -d '{"channel":"news","data":{"hello":"world"}}' http://${host}:${port}/api/publish\n\n`,
+  );
 }

@@ -66,6 +66,7 @@ const ENV_ALIASES: Record<string, string> = {
   TIME_WINDOW_SECONDS: 'auth.time_token.window_seconds',
   ALLOWED_CLOCK_SKEW: 'auth.time_token.skew_windows',
   JWT_USER_CLAIM: 'auth.jwt.user_claim',
+  REDIS_URL: 'engine.redis.url',
 };
 
 /** Aliases whose value is a comma-separated list. */
@@ -75,6 +76,7 @@ const LIST_ALIASES: Record<string, string> = {
   CORS_ALLOWED_ORIGINS: 'server.cors_origins',
   HERALD_API_KEYS: 'auth.api_keys',
   HERALD_API_KEY: 'auth.api_keys',
+  NATS_URL: 'engine.nats.servers',
 };
 
 /**

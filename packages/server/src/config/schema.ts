@@ -96,7 +96,51 @@ export const ConfigSchema = Type.Object(
     ),
     engine: Type.Object(
       {
-        type: StringEnum(['memory'], { default: 'memory', description: 'Broker engine. One node: memory.' }),
+        type: StringEnum(['memory', 'redis', 'nats'], {
+          default: 'memory',
+          description: 'Broker engine: memory (one node, nothing to run), redis or nats (several nodes share channels, history and signed-request nonces through it). See docs/engines.md.',
+        }),
+        prefix: Type.String({
+          pattern: '^[A-Za-z0-9_-]{1,64}$',
+          default: 'herald',
+          description: 'Prefix of every Redis key and pub/sub channel, NATS subject, stream and bucket: nodes of one cluster share it; another cluster on the same server uses another.',
+        }),
+        timeout_seconds: Type.Number({
+          minimum: 0.1,
+          default: 5,
+          description: 'An engine request (publish, history, subscribe) unanswered this long fails with 503 unavailable.',
+        }),
+        heartbeat_interval_seconds: Type.Number({
+          minimum: 0.05,
+          default: 3,
+          description: 'Each node sends itself a heartbeat through the engine this often; after 3 missing ones /readyz turns 503 and every subscription is re-made.',
+        }),
+        redis: Type.Object(
+          {
+            url: Type.String({
+              default: 'redis://127.0.0.1:6379',
+              description: 'redis://[user:password@]host:port[/db], rediss:// for TLS, or redis-sentinel://[:password@]host:port,host:port/master (env REDIS_URL).',
+            }),
+            meta_ttl_seconds: Type.Integer({
+              minimum: 1,
+              default: 2592000,
+              description: "How long a channel's epoch and offset outlive its last publication (at least its history TTL); after that the channel starts a new epoch.",
+            }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+        nats: Type.Object(
+          {
+            servers: Type.Array(Type.String({ minLength: 1 }), {
+              default: ['nats://127.0.0.1:4222'],
+              minItems: 1,
+              description: 'NATS servers to connect to (env NATS_URL, comma-separated). JetStream must be enabled.',
+            }),
+            storage: StringEnum(['file', 'memory'], { default: 'file', description: 'JetStream storage of the history stream: file survives a NATS restart, memory is faster.' }),
+            replicas: Type.Integer({ minimum: 1, maximum: 5, default: 1, description: 'JetStream replicas of the history stream (clustered NATS).' }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -132,6 +132,11 @@ export class Connection implements Subscriber {
     this.close(CloseCode.SlowConsumer, 'slow consumer: too many publications while subscribing');
   }
 
+  resync(_reason: string): void {
+    // 1012: reconnect and recover; what is queued is still delivered, so the client resumes from there.
+    this.close(CloseCode.ServiceRestart, 'node lost publications between nodes: reconnect and recover');
+  }
+
   sendFrame(frame: ServerFrame): void {
     this.ctx.hub.queue(this, this.encoder.frame(frame));
   }

@@ -7,11 +7,17 @@
  * flush once per event-loop turn writes everything a socket has queued in one write. Fan-out
  * and flushing both run in slices so a huge channel never stalls publishes, pings or accepts,
  * and a publish is acknowledged as soon as the engine holds it, before any of this runs.
+ *
+ * The engine's pub/sub delivers at most once: across a reconnect (or any break) publications can
+ * be lost. The hub therefore watches each channel's offsets and fills a gap from history before
+ * delivering on, so subscribers still see every offset once and in order; when history cannot
+ * fill it, they are asked to reconnect and recover rather than silently skip.
  */
 import { ErrorCode, type StreamPosition, type SubscribeResult } from '@herald/protocol';
-import type { Broker, BrokerHandler, HistoryOptions, Publication } from '../broker/broker.js';
+import type { Broker, BrokerHandler, HistoryOptions, HistoryResult, Publication } from '../broker/broker.js';
 import type { ResolvedChannel } from '../channels/channels.js';
 import { HeraldError } from '../errors.js';
+import type { Logger } from 'pino';
 import type { Encoder, Subscriber } from './subscriber.js';
 
 /** Deliveries queued per turn before yielding to I/O. Queuing is a pointer push: cheap. */
@@ -20,6 +26,9 @@ const FANOUT_SLICE = 65_536;
 const FLUSH_SLICE = 4_096;
 /** Live publications buffered for one subscription while its history is being read. */
 const MAX_PENDING = 10_000;
+/** Reading a gap from history is retried this often, this far apart, before subscribers are told to recover. */
+const GAP_READ_ATTEMPTS = 20;
+const GAP_RETRY_MS = 500;
 
 export class Subscription {
   live = false;
@@ -38,6 +47,11 @@ interface ChannelEntry {
   subscriptions: Set<Subscription>;
   /** Resolves when the engine delivers this channel to this node. */
   ready: Promise<void>;
+  history: HistoryOptions;
+  /** How far this node's live stream got: a publication that skips past it reveals a gap. */
+  position?: StreamPosition;
+  /** Set while a gap is read from history; live publications wait here meanwhile. */
+  held?: Publication[];
 }
 
 class FanoutJob {
@@ -83,14 +97,17 @@ export interface SubscribeOptions {
   onError(err: unknown): void;
 }
 
-export class Hub implements BrokerHandler {
+export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribed'> {
   readonly #channels = new Map<string, ChannelEntry>();
   readonly #jobs: FanoutJob[] = [];
   readonly #dirty = new Set<Subscriber>();
   #scheduled = false;
   readonly #markDirty = (s: Subscriber) => this.#dirtyAndSchedule(s);
 
-  constructor(readonly broker: Broker) {}
+  constructor(
+    readonly broker: Broker,
+    readonly log: Pick<Logger, 'warn'> = { warn: () => {} },
+  ) {}
 
   async publish(channel: ResolvedChannel, message: { event?: string; data: unknown }): Promise<StreamPosition> {
     return this.broker.publish(channel.name, message, historyOptions(channel));
@@ -99,8 +116,69 @@ export class Hub implements BrokerHandler {
   onPublication(publication: Publication): void {
     const entry = this.#channels.get(publication.channel);
     if (!entry) return;
+    if (entry.held) {
+      entry.held.push(publication);
+      return;
+    }
+    const at = entry.position;
+    if (at && at.epoch === publication.epoch && publication.offset > at.offset + 1) {
+      entry.held = [publication];
+      void this.#fillGap(publication.channel, entry);
+      return;
+    }
+    this.#fanout(entry, publication);
+  }
+
+  /** The engine's subscriptions were re-made: whatever was published meanwhile is read from history. */
+  onResubscribed(): void {
+    for (const [channel, entry] of this.#channels) {
+      if (entry.position && !entry.held) {
+        entry.held = [];
+        void this.#fillGap(channel, entry);
+      }
+    }
+  }
+
+  #fanout(entry: ChannelEntry, publication: Publication): void {
+    const at = entry.position;
+    if (!at || at.epoch !== publication.epoch || publication.offset > at.offset) entry.position = { offset: publication.offset, epoch: publication.epoch };
     this.#jobs.push(new FanoutJob(publication, entry.subscriptions));
     this.#schedule();
+  }
+
+  /** Deliver what history holds after `entry.position`, then what was held back meanwhile. */
+  async #fillGap(channel: string, entry: ChannelEntry): Promise<void> {
+    const since = entry.position!;
+    let lost: string | undefined;
+    try {
+      const result = await this.#readGap(channel, entry, since);
+      if (!result) return; // every subscriber left meanwhile
+      if (result.recovered) for (const publication of result.publications) this.#fanout(entry, publication);
+      else lost = `history cannot fill it (${result.reason ?? 'unknown'})`;
+    } catch (err) {
+      lost = err instanceof Error ? err.message : String(err);
+    }
+    if (lost !== undefined && this.#channels.get(channel) === entry) {
+      const reason = `publications after offset ${since.offset} were lost between nodes: ${lost}`;
+      this.log.warn({ channel, subscribers: entry.subscriptions.size }, `${reason}; asking subscribers to reconnect and recover`);
+      for (const sub of entry.subscriptions) sub.subscriber.resync(reason);
+    }
+    const held = entry.held ?? [];
+    entry.held = undefined;
+    for (const publication of held) this.onPublication(publication);
+  }
+
+  /** Read history after `since`, retrying while the engine is unavailable: it is usually back within seconds. */
+  async #readGap(channel: string, entry: ChannelEntry, since: StreamPosition): Promise<HistoryResult | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.broker.history(channel, { since, limit: entry.history.size }, entry.history);
+      } catch (err) {
+        if (attempt === GAP_READ_ATTEMPTS || (entry.held?.length ?? 0) > MAX_PENDING) throw err;
+      }
+      await new Promise((resolve) => setTimeout(resolve, GAP_RETRY_MS));
+      if (this.#channels.get(channel) !== entry) return undefined;
+    }
   }
 
   /** Queue a frame that is not a publication (reply, pong) on a subscriber. */
@@ -125,7 +203,7 @@ export class Hub implements BrokerHandler {
    */
   subscribe(subscriber: Subscriber, channel: ResolvedChannel, options: SubscribeOptions): Subscription {
     const sub = new Subscription(channel.name, subscriber);
-    const entry = this.#entry(channel.name);
+    const entry = this.#entry(channel);
     entry.subscriptions.add(sub);
     this.#recover(sub, entry, channel, options).catch((err: unknown) => {
       this.unsubscribe(sub);
@@ -140,6 +218,8 @@ export class Hub implements BrokerHandler {
     const history = historyOptions(channel);
     const result = await this.broker.history(channel.name, { since, limit: since ? history.size : 0, create: true }, history);
     if (sub.cancelled) throw new HeraldError(ErrorCode.NotSubscribed, 'unsubscribed before the subscription completed');
+    // Until the live stream shows a position, the first history read is where gaps are counted from.
+    entry.position ??= { offset: result.offset, epoch: result.epoch };
     const reply: SubscribeResult = { offset: result.offset, epoch: result.epoch };
     if (since) {
       reply.recovered = result.recovered ?? false;
@@ -173,11 +253,11 @@ export class Hub implements BrokerHandler {
     void this.broker.unsubscribe(sub.channel).catch(() => {});
   }
 
-  #entry(channel: string): ChannelEntry {
-    let entry = this.#channels.get(channel);
+  #entry(channel: ResolvedChannel): ChannelEntry {
+    let entry = this.#channels.get(channel.name);
     if (!entry) {
-      entry = { subscriptions: new Set(), ready: this.broker.subscribe(channel) };
-      this.#channels.set(channel, entry);
+      entry = { subscriptions: new Set(), ready: this.broker.subscribe(channel.name), history: historyOptions(channel) };
+      this.#channels.set(channel.name, entry);
     }
     return entry;
   }

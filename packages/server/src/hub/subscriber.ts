@@ -22,4 +22,6 @@ export interface Subscriber {
   flush(): void;
   /** The hub cannot buffer more for this subscriber: it must go (and recover when it returns). */
   overflow(): void;
+  /** The node lost publications it cannot replay: the subscriber must reconnect and recover. */
+  resync(reason: string): void;
 }

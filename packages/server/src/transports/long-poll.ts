@@ -103,6 +103,11 @@ class Poll implements Subscriber {
     this.finish();
   }
 
+  /** Lost publications: answer now; the next request's cursor meets the gap in history and reports a reset. */
+  resync(_reason: string): void {
+    this.finish();
+  }
+
   /** Answer with what the batch holds now. */
   finish(): void {
     if (this.#done) return;

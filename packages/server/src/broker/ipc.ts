@@ -1,0 +1,195 @@
+/**
+ * @module broker/ipc
+ * The memory engine shared by the workers of `herald serve --workers N`. The primary process holds
+ * the one MemoryBroker (so offsets, history and nonces are the same for every worker) and answers
+ * requests from workers over the cluster IPC channel; each worker runs a `WorkerBroker` that
+ * forwards its calls there and receives the publications of the channels it subscribed to.
+ *
+ * IPC messages are delivered in order on each channel, so a worker sees a channel's publications in
+ * the order the primary's MemoryBroker produced them: the broker contract holds as it does in one
+ * process. With the Redis or NATS engine, workers do not use this: each is a node of its own.
+ */
+import type { Worker } from 'node:cluster';
+import type { StreamPosition } from '@herald/protocol';
+import { ErrorCode } from '@herald/protocol';
+import type { ReplayCache } from '../auth/replay-cache.js';
+import { MemoryReplayCache } from '../auth/replay-cache.js';
+import { HeraldError } from '../errors.js';
+import type { Broker, BrokerHandler, HistoryOptions, HistoryQuery, HistoryResult, Publication } from './broker.js';
+import { MemoryBroker } from './memory.js';
+
+type Op = 'publish' | 'history' | 'subscribe' | 'unsubscribe' | 'claim' | 'heartbeat';
+
+interface Request {
+  herald: 'req';
+  id: number;
+  op: Op;
+  args: unknown[];
+}
+
+type ToWorker =
+  | { herald: 'res'; id: number; ok: true; value: unknown }
+  | { herald: 'res'; id: number; ok: false; error: { code: ErrorCode; message: string } }
+  | { herald: 'pub'; publication: Publication }
+  | { herald: 'hb'; token: string };
+
+/** Worker side: a Broker whose every call is answered by the primary. */
+export class WorkerBroker implements Broker {
+  readonly name = 'memory';
+  readonly #channels = new Set<string>();
+  readonly #pending = new Map<number, { resolve(value: unknown): void; reject(err: unknown): void }>();
+  #nextId = 1;
+  #handler: BrokerHandler | undefined;
+  readonly #onMessage = (message: ToWorker) => this.#receive(message);
+
+  get connected(): boolean {
+    return process.connected === true;
+  }
+
+  async start(handler: BrokerHandler): Promise<void> {
+    if (!process.send) throw new Error('WorkerBroker runs only in a cluster worker');
+    this.#handler = handler;
+    process.on('message', this.#onMessage);
+  }
+
+  async publish(channel: string, message: { event?: string; data: unknown }, history: HistoryOptions): Promise<StreamPosition> {
+    return (await this.#call('publish', [channel, message, history])) as StreamPosition;
+  }
+
+  async history(channel: string, query: HistoryQuery, history: HistoryOptions): Promise<HistoryResult> {
+    return (await this.#call('history', [channel, query, history])) as HistoryResult;
+  }
+
+  async subscribe(channel: string): Promise<void> {
+    this.#channels.add(channel);
+    await this.#call('subscribe', [channel]);
+  }
+
+  async unsubscribe(channel: string): Promise<void> {
+    this.#channels.delete(channel);
+    await this.#call('unsubscribe', [channel]);
+  }
+
+  async heartbeat(token: string): Promise<void> {
+    await this.#call('heartbeat', [token]);
+  }
+
+  async resubscribe(): Promise<void> {
+    for (const channel of this.#channels) await this.#call('subscribe', [channel]);
+    this.#handler?.onResubscribed();
+  }
+
+  replayCache(): ReplayCache {
+    return { claim: async (key, ttlMs) => (await this.#call('claim', [key, ttlMs])) as boolean, close: () => {} };
+  }
+
+  async close(): Promise<void> {
+    process.off('message', this.#onMessage);
+    for (const { reject } of this.#pending.values()) reject(new HeraldError(ErrorCode.ShuttingDown, 'node is shutting down'));
+    this.#pending.clear();
+  }
+
+  #call(op: Op, args: unknown[]): Promise<unknown> {
+    if (!this.connected) return Promise.reject(new HeraldError(ErrorCode.Unavailable, 'the cluster primary is gone; retry later'));
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      process.send!({ herald: 'req', id, op, args } satisfies Request);
+    });
+  }
+
+  #receive(message: ToWorker): void {
+    if (typeof message !== 'object' || message === null) return;
+    if (message.herald === 'pub') {
+      if (this.#channels.has(message.publication.channel)) this.#handler?.onPublication(message.publication);
+    } else if (message.herald === 'hb') {
+      this.#handler?.onHeartbeat(message.token);
+    } else if (message.herald === 'res') {
+      const waiter = this.#pending.get(message.id);
+      this.#pending.delete(message.id);
+      if (message.ok) waiter?.resolve(message.value);
+      else waiter?.reject(new HeraldError(message.error.code, message.error.message));
+    }
+  }
+}
+
+/** Primary side: one MemoryBroker and nonce cache for every worker; publications go to the workers subscribed. */
+export class BrokerHost {
+  readonly #broker = new MemoryBroker();
+  readonly #replay = new MemoryReplayCache();
+  /** channel → workers subscribed to it. */
+  readonly #subscribers = new Map<string, Set<Worker>>();
+
+  async start(): Promise<void> {
+    await this.#broker.start({
+      onPublication: (publication) => {
+        for (const worker of this.#subscribers.get(publication.channel) ?? []) send(worker, { herald: 'pub', publication });
+      },
+      onResubscribed: () => {},
+      onHeartbeat: () => {},
+    });
+  }
+
+  /** Serve one worker's requests until it exits. */
+  attach(worker: Worker): void {
+    worker.on('message', (message: Request) => {
+      if (typeof message !== 'object' || message === null || message.herald !== 'req') return;
+      this.#handle(worker, message).then(
+        (value) => send(worker, { herald: 'res', id: message.id, ok: true, value }),
+        (err: unknown) => {
+          const error = err instanceof HeraldError ? err : new HeraldError(ErrorCode.Internal, 'internal error');
+          send(worker, { herald: 'res', id: message.id, ok: false, error: { code: error.code, message: error.message } });
+        },
+      );
+    });
+    worker.on('exit', () => {
+      for (const [channel, workers] of this.#subscribers) if (workers.delete(worker) && workers.size === 0) this.#drop(channel);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#replay.close();
+    await this.#broker.close();
+  }
+
+  async #handle(worker: Worker, { op, args }: Request): Promise<unknown> {
+    const b = this.#broker;
+    switch (op) {
+      case 'publish':
+        return b.publish(...(args as Parameters<MemoryBroker['publish']>));
+      case 'history':
+        return b.history(...(args as Parameters<MemoryBroker['history']>));
+      case 'subscribe': {
+        const channel = args[0] as string;
+        let workers = this.#subscribers.get(channel);
+        if (!workers) {
+          this.#subscribers.set(channel, (workers = new Set()));
+          await b.subscribe(channel);
+        }
+        workers.add(worker);
+        return undefined;
+      }
+      case 'unsubscribe': {
+        const channel = args[0] as string;
+        const workers = this.#subscribers.get(channel);
+        if (workers?.delete(worker) && workers.size === 0) this.#drop(channel);
+        return undefined;
+      }
+      case 'claim':
+        return this.#replay.claim(args[0] as string, args[1] as number);
+      case 'heartbeat':
+        // Back through the same channel that carries publications to this worker.
+        send(worker, { herald: 'hb', token: args[0] as string });
+        return undefined;
+    }
+  }
+
+  #drop(channel: string): void {
+    this.#subscribers.delete(channel);
+    void this.#broker.unsubscribe(channel);
+  }
+}
+
+function send(worker: Worker, message: ToWorker): void {
+  if (worker.isConnected()) worker.send(message);
+}

@@ -1,0 +1,74 @@
+/**
+ * @module broker/redis-lua
+ * The Redis engine's two Lua scripts, kept apart from the TypeScript that calls them. Redis runs a
+ * script as one atomic step, which is what the broker contract asks for: offset, append and
+ * publish happen together or not at all, whichever node calls them. Key layout: docs/engines.md.
+ *
+ * Times come from Redis (`TIME`), never from a node, so nodes with skewed clocks agree on expiry.
+ */
+
+/**
+ * KEYS: 1 meta hash (`e` epoch, `o` top offset), 2 history stream (entry id `<offset>-0`,
+ * fields `t` ms time, `b` body).
+ * ARGV: 1 pub/sub channel, 2 body, 3 history size, 4 history TTL ms, 5 meta TTL ms,
+ * 6 epoch to use if the stream is new (or was lost).
+ * Returns `{offset, epoch}`; publishes `<offset>:<epoch>:<body>`.
+ */
+export const PUBLISH = `
+local epoch = redis.call('HGET', KEYS[1], 'e')
+if not epoch then
+  -- A new stream, or its meta expired or was evicted: start a new epoch and forget stale entries.
+  epoch = ARGV[6]
+  redis.call('DEL', KEYS[2])
+  redis.call('HSET', KEYS[1], 'e', epoch)
+end
+local offset = redis.call('HINCRBY', KEYS[1], 'o', 1)
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+if tonumber(ARGV[3]) > 0 then
+  local now = redis.call('TIME')
+  local ms = now[1] .. string.format('%03d', math.floor(tonumber(now[2]) / 1000))
+  redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[3], string.format('%d-0', offset), 't', ms, 'b', ARGV[2])
+  redis.call('PEXPIRE', KEYS[2], ARGV[4])
+end
+redis.call('PUBLISH', ARGV[1], string.format('%d', offset) .. ':' .. epoch .. ':' .. ARGV[2])
+return {offset, epoch}
+`;
+
+/**
+ * KEYS: 1 meta hash, 2 history stream.
+ * ARGV: 1 since offset ('' = the latest entries), 2 limit, 3 history TTL ms, 4 '1' to create the
+ * stream if missing, 5 epoch for a created stream, 6 meta TTL ms.
+ * Returns `{top offset, epoch, {id, body, id, body, …}}` with expired entries left out; epoch ''
+ * when the stream does not exist and was not created.
+ */
+export const HISTORY = `
+local meta = redis.call('HMGET', KEYS[1], 'e', 'o')
+local epoch, top = meta[1], meta[2]
+if not epoch then
+  if ARGV[4] ~= '1' then return {0, '', {}} end
+  epoch, top = ARGV[5], 0
+  redis.call('DEL', KEYS[2])
+  redis.call('HSET', KEYS[1], 'e', epoch, 'o', 0)
+  redis.call('PEXPIRE', KEYS[1], ARGV[6])
+end
+local limit = tonumber(ARGV[2])
+local entries = {}
+if limit > 0 then
+  if ARGV[1] == '' then
+    entries = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', limit)
+  else
+    entries = redis.call('XRANGE', KEYS[2], string.format('%d-0', tonumber(ARGV[1]) + 1), '+', 'COUNT', limit)
+  end
+end
+local now = redis.call('TIME')
+local cutoff = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[3])
+local out = {}
+for _, entry in ipairs(entries) do
+  local fields = entry[2]
+  if tonumber(fields[2]) > cutoff then
+    out[#out + 1] = entry[1]
+    out[#out + 1] = fields[4]
+  end
+end
+return {tonumber(top), epoch, out}
+`;

@@ -1,0 +1,270 @@
+/**
+ * @module broker/redis
+ * Engine for several nodes sharing one Redis. Each channel has a meta hash (epoch, top offset)
+ * and a stream of recent publications; a Lua script (redis-lua.ts) assigns the offset, appends
+ * and PUBLISHes in one atomic step, so nodes publishing to one channel at once never share an
+ * offset, and Redis hands the messages to every subscribed node in offset order. Key layout:
+ * docs/engines.md.
+ *
+ * Two connections per node: commands, and pub/sub (a subscribed Redis connection takes no other
+ * commands). Neither queues commands while disconnected: a publish during an outage fails at
+ * once with `unavailable` rather than piling up. Subscriptions are tracked here and re-made on
+ * every reconnect, then the node is told (`onResubscribed`) so it can fill the gap from history.
+ */
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import type { StreamPosition } from '@herald/protocol';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { ReplayCache } from '../auth/replay-cache.js';
+import {
+  checkRecovery,
+  decodeBody,
+  encodeBody,
+  newEpoch,
+  noStream,
+  unavailable,
+  type Broker,
+  type BrokerHandler,
+  type HistoryOptions,
+  type HistoryQuery,
+  type HistoryResult,
+  type Publication,
+} from './broker.js';
+import { HISTORY, PUBLISH } from './redis-lua.js';
+
+export interface RedisBrokerOptions {
+  /** `redis://[user:password@]host:port[/db]`, `rediss://…` (TLS) or `redis-sentinel://[:password@]host:port,host:port/master`. */
+  url: string;
+  /** Prefix of every key and pub/sub channel, so several Herald clusters (or test runs) can share a Redis. */
+  prefix: string;
+  /** How long a stream's epoch and top offset outlive its last publication. */
+  metaTtlMs: number;
+  /** A command that gets no answer within this time fails with `unavailable`. */
+  commandTimeoutMs: number;
+}
+
+/** Subscribe in batches so a resubscribe after a reconnect is a few round trips, not one per channel. */
+const SUBSCRIBE_BATCH = 500;
+
+type Script = (...args: Array<string | number>) => Promise<unknown>;
+
+export class RedisBroker implements Broker {
+  readonly name = 'redis';
+  readonly #options: RedisBrokerOptions;
+  readonly #cmd: Redis;
+  readonly #sub: Redis;
+  readonly #publishScript: Script;
+  readonly #historyScript: Script;
+  /** Channels this node listens to: the source of truth for resubscribing. */
+  readonly #channels = new Set<string>();
+  readonly #pubPrefix: string;
+  readonly #heartbeatChannel: string;
+  #handler: BrokerHandler | undefined;
+  #resubscribed: Array<() => void> = [];
+  #closed = false;
+
+  constructor(options: RedisBrokerOptions) {
+    this.#options = options;
+    this.#pubPrefix = `${options.prefix}:pub:`;
+    this.#heartbeatChannel = `${options.prefix}:node:${randomBytes(8).toString('base64url')}`;
+    const base: RedisOptions = {
+      ...redisConnectionOptions(options.url),
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      // A command whose connection dropped fails instead of being re-sent: a publish may already
+      // have run, and running it twice would publish twice.
+      maxRetriesPerRequest: 0,
+      commandTimeout: options.commandTimeoutMs,
+      connectTimeout: options.commandTimeoutMs,
+      retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
+    };
+    this.#cmd = new Redis({ ...base, connectionName: 'herald-cmd' });
+    // No command timeout on the subscriber: it waits for messages by design; the heartbeat watches it.
+    this.#sub = new Redis({ ...base, connectionName: 'herald-sub', commandTimeout: undefined, autoResubscribe: false });
+    for (const conn of [this.#cmd, this.#sub]) conn.on('error', () => {}); // reconnects by itself; the monitor reports it
+    this.#publishScript = defineScript(this.#cmd, 'heraldPublish', PUBLISH);
+    this.#historyScript = defineScript(this.#cmd, 'heraldHistory', HISTORY);
+  }
+
+  get connected(): boolean {
+    return this.#cmd.status === 'ready' && this.#sub.status === 'ready';
+  }
+
+  async start(handler: BrokerHandler): Promise<void> {
+    this.#handler = handler;
+    this.#sub.on('message', (channel: string, message: string) => this.#message(channel, message));
+    this.#sub.on('ready', () => void this.#resubscribeAll());
+    // Start even when Redis is down: the node runs not ready, and catches up when Redis comes.
+    await Promise.all([this.#cmd.connect().catch(() => {}), this.#sub.connect().catch(() => {})]);
+  }
+
+  async publish(channel: string, message: { event?: string; data: unknown }, history: HistoryOptions): Promise<StreamPosition> {
+    const [offset, epoch] = (await this.#call(this.#cmd, () =>
+      this.#publishScript(
+        this.#metaKey(channel),
+        this.#streamKey(channel),
+        this.#pubPrefix + channel,
+        encodeBody(message),
+        history.size,
+        history.ttlMs,
+        this.#metaTtl(history),
+        newEpoch(),
+      ),
+    )) as [number, string];
+    return { offset, epoch };
+  }
+
+  async history(channel: string, query: HistoryQuery, history: HistoryOptions): Promise<HistoryResult> {
+    const [top, epoch, flat] = (await this.#call(this.#cmd, () =>
+      this.#historyScript(
+        this.#metaKey(channel),
+        this.#streamKey(channel),
+        query.since ? query.since.offset : '',
+        Math.min(query.limit, history.size),
+        history.ttlMs,
+        query.create ? '1' : '0',
+        newEpoch(),
+        this.#metaTtl(history),
+      ),
+    )) as [number, string, string[]];
+    const publications: Publication[] = [];
+    for (let i = 0; i < flat.length; i += 2) {
+      publications.push(decodeBody(channel, { offset: Number(flat[i]!.split('-')[0]), epoch }, flat[i + 1]!));
+    }
+    if (!query.since) return { offset: top, epoch, publications: publications.reverse() };
+    if (epoch === '') return noStream(query.since);
+    const check = checkRecovery(query.since, { offset: top, epoch }, query.since.epoch === epoch ? publications : []);
+    return { offset: top, epoch, ...check, publications: check.recovered ? publications : [] };
+  }
+
+  async subscribe(channel: string): Promise<void> {
+    this.#channels.add(channel);
+    try {
+      await this.#call(this.#sub, () => this.#sub.subscribe(this.#pubPrefix + channel));
+    } catch (err) {
+      this.#channels.delete(channel);
+      throw err;
+    }
+  }
+
+  async unsubscribe(channel: string): Promise<void> {
+    this.#channels.delete(channel);
+    // While disconnected there is nothing to undo: the reconnect only re-subscribes what is tracked.
+    if (this.#sub.status === 'ready') await this.#sub.unsubscribe(this.#pubPrefix + channel).catch(() => {});
+  }
+
+  async heartbeat(token: string): Promise<void> {
+    await this.#call(this.#cmd, () => this.#cmd.publish(this.#heartbeatChannel, token));
+  }
+
+  /** Drop both connections and make new ones: a stalled TCP flow will not recover on its own. */
+  async resubscribe(): Promise<void> {
+    const resubscribed = new Promise<void>((resolve) => this.#resubscribed.push(resolve));
+    const commandsBack = once(this.#cmd, 'ready');
+    this.#cmd.disconnect(true);
+    this.#sub.disconnect(true);
+    await Promise.all([resubscribed, commandsBack]);
+  }
+
+  /** Signed-request nonces shared by every node on this Redis: `SET NX PX` claims one atomically. */
+  replayCache(): ReplayCache {
+    return {
+      claim: async (key, ttlMs) => {
+        const set = await this.#call(this.#cmd, () => this.#cmd.set(`${this.#options.prefix}:nonce:${key}`, '1', 'PX', ttlMs, 'NX'));
+        return set === 'OK';
+      },
+      close: () => {},
+    };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const resolve of this.#resubscribed.splice(0)) resolve();
+    await Promise.all([this.#cmd.quit().catch(() => this.#cmd.disconnect()), this.#sub.quit().catch(() => this.#sub.disconnect())]);
+  }
+
+  /** On every (re)connect of the pub/sub connection: subscribe the heartbeat and every tracked channel. */
+  async #resubscribeAll(): Promise<void> {
+    const channels = [this.#heartbeatChannel, ...[...this.#channels].map((c) => this.#pubPrefix + c)];
+    try {
+      for (let i = 0; i < channels.length; i += SUBSCRIBE_BATCH) await this.#sub.subscribe(...channels.slice(i, i + SUBSCRIBE_BATCH));
+    } catch {
+      return; // the connection dropped again; the next 'ready' retries
+    }
+    if (this.#closed) return;
+    this.#handler?.onResubscribed();
+    for (const resolve of this.#resubscribed.splice(0)) resolve();
+  }
+
+  #message(channel: string, message: string): void {
+    if (channel === this.#heartbeatChannel) return this.#handler?.onHeartbeat(message);
+    if (!channel.startsWith(this.#pubPrefix)) return;
+    const name = channel.slice(this.#pubPrefix.length);
+    if (!this.#channels.has(name)) return; // an unsubscribe is in flight
+    const first = message.indexOf(':');
+    const second = message.indexOf(':', first + 1);
+    const position = { offset: Number(message.slice(0, first)), epoch: message.slice(first + 1, second) };
+    this.#handler?.onPublication(decodeBody(name, position, message.slice(second + 1)));
+  }
+
+  /** Run a command on `conn`, turning any failure into `unavailable`; refuse at once while it is down. */
+  async #call<T>(conn: Redis, command: () => Promise<T>): Promise<T> {
+    if (conn.status !== 'ready') throw unavailable(this.name, 'not connected to Redis');
+    try {
+      return await command();
+    } catch (err) {
+      throw unavailable(this.name, err);
+    }
+  }
+
+  // Both keys of a channel share a {hash tag}, so they live in one slot if Redis is clustered.
+  #metaKey(channel: string): string {
+    return `${this.#options.prefix}:{${channel}}:meta`;
+  }
+
+  #streamKey(channel: string): string {
+    return `${this.#options.prefix}:{${channel}}:history`;
+  }
+
+  #metaTtl(history: HistoryOptions): number {
+    return Math.max(this.#options.metaTtlMs, history.ttlMs);
+  }
+}
+
+function defineScript(redis: Redis, name: string, lua: string): Script {
+  // defineCommand runs EVALSHA and falls back to EVAL when Redis lost its script cache (restart).
+  redis.defineCommand(name, { numberOfKeys: 2, lua });
+  const command = (redis as unknown as Record<string, Script>)[name]!;
+  return (...args) => command.apply(redis, args);
+}
+
+/** Standalone URLs become host/port/auth options; `redis-sentinel://` becomes a Sentinel setup. */
+export function redisConnectionOptions(url: string): RedisOptions {
+  const sentinel = /^redis-sentinel:\/\/(?:([^@/]*)@)?([^/]+)\/([^/?#]+)$/.exec(url);
+  if (sentinel) {
+    // Not parsed with new URL(): a list of hosts is not a valid URL authority.
+    const [, auth, hosts, name] = sentinel;
+    const password = auth?.includes(':') ? decodeURIComponent(auth.slice(auth.indexOf(':') + 1)) : undefined;
+    return {
+      sentinels: hosts!.split(',').map((h) => {
+        const i = h.lastIndexOf(':');
+        return i > 0 ? { host: h.slice(0, i), port: Number(h.slice(i + 1)) } : { host: h, port: 26379 };
+      }),
+      name: decodeURIComponent(name!),
+      ...(password ? { password, sentinelPassword: password } : {}),
+    };
+  }
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+    throw new Error(`unsupported Redis URL "${url}": use redis://host:port, rediss://host:port or redis-sentinel://host:port,host:port/master`);
+  }
+  const db = parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : undefined;
+  return {
+    host: parsed.hostname.replace(/^\[|\]$/g, ''),
+    port: parsed.port ? Number(parsed.port) : 6379,
+    ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
+    ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
+    ...(db !== undefined ? { db } : {}),
+    ...(parsed.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
+}

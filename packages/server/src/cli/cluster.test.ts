@@ -1,0 +1,52 @@
+/**
+ * `herald serve --workers 2` as a real process tree: the workers share one port and, with the
+ * memory engine, one set of streams held by the primary.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { it } from 'node:test';
+import { API_KEY, TestClient } from '../test/helpers.js';
+import { freePort, until } from '../test/services.js';
+
+const BIN = fileURLToPath(new URL('../bin/herald.js', import.meta.url));
+
+it('herald serve --workers 2: both workers serve, share offsets and history, and stop on SIGTERM', async () => {
+  const port = await freePort();
+  const child = spawn(process.execPath, [BIN, 'serve', '--workers', '2', '--port', String(port), '--log-level', 'warn'], {
+    env: { PATH: process.env.PATH ?? '', HERALD_API_KEYS: API_KEY },
+    stdio: 'ignore',
+  });
+  const exited = once(child, 'exit');
+  const base = `http://127.0.0.1:${port}`;
+  const clients: TestClient[] = [];
+  try {
+    await until(async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.status === 200, 'a ready worker', 20_000);
+    // The primary hands connections to the workers in turn: keep connecting until both answered.
+    const nodes = new Set<string>();
+    await until(async () => {
+      const client = await TestClient.connect(`ws://127.0.0.1:${port}/ws`);
+      clients.push(client);
+      nodes.add((client.frames[0] as { node: string }).node);
+      return nodes.size === 2;
+    }, 'connections on both workers', 20_000);
+    await Promise.all(clients.map((c) => c.subscribe('shared')));
+    for (let i = 1; i <= 3; i++) {
+      const res = await fetch(`${base}/api/publish`, { method: 'POST', headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'shared', data: i }) });
+      assert.equal(res.status, 200);
+    }
+    for (const client of clients) {
+      const msgs = await client.waitForMessages(3, 'shared');
+      assert.deepEqual(msgs.map((m) => [m.offset, m.data]), [[1, 1], [2, 2], [3, 3]], 'one stream, whichever worker took the publish');
+      assert.equal(new Set(msgs.map((m) => m.epoch)).size, 1);
+    }
+    child.kill('SIGTERM');
+    const [code] = await exited;
+    assert.equal(code, 0);
+    for (const client of clients) assert.equal((await client.closed).code, 1012);
+  } finally {
+    for (const client of clients) client.close();
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+});

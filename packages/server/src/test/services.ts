@@ -1,0 +1,157 @@
+/**
+ * @module test/services
+ * The real Redis and NATS servers the engine tests run against (scripts/ensure-services.sh starts
+ * them on 127.0.0.1), a unique prefix per run with clean-up, and private `redis-server` children
+ * for the tests that kill one: the shared machine Redis is never stopped or paused.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { connect as connectTcp, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect as connectNats } from '@nats-io/transport-node';
+import { Redis } from 'ioredis';
+
+export const REDIS_URL = process.env.HERALD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const NATS_SERVERS = (process.env.HERALD_TEST_NATS_SERVERS ?? 'nats://127.0.0.1:4222').split(',');
+
+/** A prefix no other run uses (allowed in Redis keys, NATS subjects and stream names alike). */
+export function uniquePrefix(): string {
+  return `hrldtest_${randomBytes(5).toString('hex')}`;
+}
+
+/** Delete every Redis key under `prefix`. */
+export async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Delete every JetStream stream (KV buckets are streams too) whose name contains `prefix`. */
+export async function deleteNatsStreams(prefix: string): Promise<void> {
+  const nc = await connectNats({ servers: NATS_SERVERS });
+  try {
+    const jsm = await jetstreamManager(nc);
+    for await (const name of jsm.streams.names()) {
+      if (name.includes(prefix)) await jsm.streams.delete(name);
+    }
+  } finally {
+    await nc.close();
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Poll `check` until it holds; fail with `what` after `timeoutMs`. No timing is asserted. */
+export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const start = Date.now();
+  while (!(await check())) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** A server child process on a free loopback port that a test may kill, restart, freeze and thaw. */
+export class PrivateServer {
+  #child: ChildProcess | undefined;
+  constructor(
+    readonly port: number,
+    readonly command: string,
+    readonly args: string[],
+  ) {}
+
+  /** Start it (again) on the same port and wait until it accepts connections. */
+  async restart(): Promise<void> {
+    this.#child = spawn(this.command, this.args, { stdio: 'ignore' });
+    await until(() => accepts(this.port), `${this.command} on port ${this.port}`);
+  }
+
+  /** Kill it the hard way, as a crash would. */
+  async kill(): Promise<void> {
+    const child = this.#child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGCONT'); // a frozen process cannot die otherwise
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  /** Freeze it: connections stay open, nothing moves through them. */
+  freeze(): void {
+    this.#child?.kill('SIGSTOP');
+  }
+
+  thaw(): void {
+    this.#child?.kill('SIGCONT');
+  }
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connectTcp(port, '127.0.0.1', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+}
+
+/** A throw-away `redis-server` without persistence: a restart loses everything. */
+export class PrivateRedis extends PrivateServer {
+  static async start(): Promise<PrivateRedis> {
+    const port = await freePort();
+    const redis = new PrivateRedis(port, 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmpdir()]);
+    await redis.restart();
+    return redis;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** A short-lived connection for commands the test itself sends (CLIENT PAUSE, CLIENT KILL). */
+  async send(...args: string[]): Promise<unknown> {
+    const redis = new Redis(this.url);
+    try {
+      return await redis.call(args[0]!, ...args.slice(1));
+    } finally {
+      redis.disconnect();
+    }
+  }
+}
+
+/** A throw-away `nats-server` with JetStream on file storage in its own directory: a restart keeps the streams. */
+export class PrivateNats extends PrivateServer {
+  static async start(): Promise<PrivateNats> {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'herald-nats-'));
+    const nats = new PrivateNats(port, '/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir]);
+    await nats.restart();
+    return nats;
+  }
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Makes sure the Redis and NATS (JetStream) servers that the engine tests use answer on
+# 127.0.0.1:6379 and 127.0.0.1:4222. Starts whichever does not answer, installing its Debian
+# package first if it is missing; installs nginx for the deploy test. Called by scripts/test.sh;
+# safe to run any number of times.
+set -euo pipefail
+
+answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_for() {
+  for _ in $(seq 1 100); do
+    if answers "$2"; then return 0; fi
+    sleep 0.1
+  done
+  echo "ensure-services: $1 did not start on 127.0.0.1:$2 (see its log)" >&2
+  exit 1
+}
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+need() { # need <binary path> <Debian package>
+  if [ -x "$1" ]; then return 0; fi
+  echo "ensure-services: installing $2" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$2" >/dev/null
+}
+
+if ! answers 6379; then
+  need /usr/bin/redis-server redis-server
+  as_root mkdir -p /var/lib/redis /var/log/redis
+  as_root redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
+  wait_for redis-server 6379
+fi
+
+if ! answers 4222; then
+  need /usr/sbin/nats-server nats-server
+  as_root mkdir -p /var/lib/nats-server
+  as_root start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log
+  wait_for nats-server 4222
+fi
+
+# nginx is only installed, never started here: the deploy/nginx.conf test runs its own on a free port.
+need /usr/sbin/nginx nginx
