@@ -1,0 +1,48 @@
+/**
+ * Smoke test of the whole harness: real server process, real generator process, real HTTP
+ * publishes, 50 subscribers, both phases for ~2 s. It checks the measurement machinery (no
+ * deliveries lost or duplicated, some delivered) rather than any performance figure.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { DEFAULTS, runOne, type BenchOptions } from './harness.js';
+import { HERALD_BIN, type ServerName } from './targets.js';
+
+const quick: BenchOptions = {
+  ...DEFAULTS,
+  durationS: 2,
+  latencyDurationS: 2,
+  warmupS: 0,
+  settleMs: 200,
+  // Test runners may run suites in parallel; pinning would only add contention there.
+  pin: false,
+  retries: 0,
+  log: () => {},
+};
+
+async function smoke(server: ServerName, seconds: number): Promise<void> {
+  const r = await runOne(server, 50, { ...quick, durationS: seconds, latencyDurationS: seconds });
+  assert.equal(r.error, undefined, r.error);
+  assert.equal(r.connect?.ready, 50);
+  for (const phase of [r.latency, r.peak]) {
+    assert.ok(phase, 'phase result missing');
+    assert.ok(phase.published > 0, `${phase.kind}: nothing was published`);
+    assert.equal(phase.publishFailed, 0, `${phase.kind}: ${phase.publishFailed} publishes failed (${phase.publishFailStatus})`);
+    assert.ok(phase.received > 0, `${phase.kind}: nothing was delivered`);
+    assert.equal(phase.expected, phase.published * 50);
+    assert.equal(phase.lost, 0, `${phase.kind}: ${phase.lost} deliveries lost`);
+    assert.equal(phase.duplicates, 0, `${phase.kind}: ${phase.duplicates} duplicate deliveries`);
+    assert.equal(phase.malformed, 0, `${phase.kind}: ${phase.malformed} unparseable deliveries`);
+    assert.ok(phase.latency.p50 > 0 && phase.latency.p50 <= phase.latency.p99);
+  }
+}
+
+test('harness measures Herald with 50 subscribers: no loss, deliveries counted', { timeout: 30_000 }, async () => {
+  assert.ok(existsSync(HERALD_BIN), `Herald is not built: ${HERALD_BIN} (run npm run build)`);
+  await smoke('herald', 2);
+});
+
+test('harness measures the naive ws baseline the same way', { timeout: 30_000 }, async () => {
+  await smoke('naive', 1);
+});

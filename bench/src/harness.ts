@@ -1,0 +1,356 @@
+/**
+ * @module harness
+ * Runs one server × subscriber-count measurement end to end: start the server pinned to core
+ * 0, start the generator pinned to core 1, measure idle RSS per connection, then the latency
+ * and peak phases, then tear everything down. Nothing is shared between runs, so one server's
+ * leftovers (sockets, heap) cannot colour the next.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { request } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import type { ConnectResult, GeneratorReply, GeneratorRequest, PhaseRequest, PhaseResult } from './ipc.js';
+import { foreignLoad, waitForQuiet } from './contention.js';
+import { forceGc, inspectorUrl } from './gc.js';
+import { rssBytes } from './proc.js';
+import { launchSpec, type ServerName } from './targets.js';
+
+export type PhaseName = 'latency' | 'peak';
+
+export interface BenchOptions {
+  /** Peak phase length. */
+  durationS: number;
+  latencyDurationS: number;
+  /** Unmeasured broadcasts (at 10/s) before the phases, so no server is measured cold. */
+  warmupS: number;
+  /** Latency phase broadcasts per second. */
+  rate: number;
+  /** Peak phase concurrent publishers. */
+  publishers: number;
+  /** Peak phase backlog window in publications (0 = unlimited). */
+  window: number;
+  payloadBytes: number;
+  /** Upper bound on deliveries one phase may expect (limits publications at large N). */
+  maxDeliveries: number;
+  /** Pin server to core 0 and generator to core 1 with taskset. */
+  pin: boolean;
+  phases: PhaseName[];
+  /** Repeat a run whose cores carried more than `foreignMaxPct` of someone else's load. */
+  retries: number;
+  foreignMaxPct: number;
+  /** Pause before each RSS sample, so allocation from the last burst settles. */
+  settleMs: number;
+  log: (line: string) => void;
+}
+
+export const DEFAULTS: Omit<BenchOptions, 'log'> = {
+  durationS: 5,
+  latencyDurationS: 10,
+  warmupS: 2,
+  rate: 5,
+  publishers: 4,
+  window: 0,
+  payloadBytes: 100,
+  maxDeliveries: 20_000_000,
+  pin: true,
+  phases: ['latency', 'peak'],
+  retries: 2,
+  foreignMaxPct: 10,
+  settleMs: 2000,
+};
+
+export interface RunResult {
+  server: ServerName;
+  subscribers: number;
+  connect?: ConnectResult;
+  /** Runs made for this cell (see contention.ts) and the foreign core load of the kept one. */
+  attempts?: number;
+  foreignLoadPct?: number;
+  /**
+   * Server RSS, each point sampled twice: after a settle pause (`…Bytes`, what the issue
+   * asks for) and right after a forced full GC (`…GcBytes`, what the connections retain).
+   */
+  rss?: {
+    /** No connection, start-up settled. */
+    baselineBytes: number;
+    baselineGcBytes: number;
+    /** A tenth of the subscribers connected. */
+    stepBytes: number;
+    stepGcBytes: number;
+    /** All subscribers connected, subscribed and idle. */
+    idleBytes: number;
+    idleGcBytes: number;
+    /** (idle − baseline) / N after the settle pause: the issue's definition. */
+    perConnectionBytes: number;
+    /** (idle − baseline) / N, both after a full GC. */
+    perConnectionGcBytes: number;
+    /** (idle − step) / (N − N/10) after GC: the cost of one more connection, minus one-off costs. */
+    marginalGcBytes: number;
+    /** After both phases (buffers and garbage from the load still held). */
+    afterBytes: number;
+  };
+  latency?: PhaseResult;
+  peak?: PhaseResult;
+  error?: string;
+}
+
+const HOST = '127.0.0.1';
+const SERVER_CORE = '0';
+const GENERATOR_CORE = '1';
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+let tasksetChecked: boolean | undefined;
+function hasTaskset(): boolean {
+  if (tasksetChecked === undefined) {
+    try {
+      execFileSync('taskset', ['-V'], { stdio: 'ignore' });
+      tasksetChecked = true;
+    } catch {
+      tasksetChecked = false;
+    }
+  }
+  return tasksetChecked;
+}
+
+/** Start node with `args`, optionally pinned; taskset execs node, so the pid is node's. */
+function spawnNode(args: string[], core: string | null, extra: Parameters<typeof spawn>[2]): ChildProcess {
+  if (core !== null && hasTaskset()) return spawn('taskset', ['-c', core, process.execPath, ...args], extra);
+  return spawn(process.execPath, args, extra);
+}
+
+/** Settings in the harness's environment must not leak into a server's config. */
+function serverEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith('HERALD_') || k === 'PORT' || k === 'LOG_LEVEL' || k === 'SERVER_ADDR') delete env[k];
+  return env;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, HOST, () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function httpStatus(port: number, path: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request({ host: HOST, port, path, method: 'GET', timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', () => resolve(0));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
+/** Keeps the tail of a child's output for error messages without flooding the terminal. */
+function tail(child: ChildProcess): () => string {
+  let buf = '';
+  const keep = (d: Buffer): void => {
+    buf = (buf + d.toString('utf8')).slice(-4000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return () => buf.trim();
+}
+
+async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Children still running, so an interrupted run can clean up after itself. */
+const live = new Set<ChildProcess>();
+process.once('SIGINT', () => {
+  for (const c of live) c.kill('SIGKILL');
+  process.exit(130);
+});
+
+class GeneratorHandle {
+  private readonly child: ChildProcess;
+  private waiting: ((reply: GeneratorReply) => void) | null = null;
+  private exitReason: string | null = null;
+
+  constructor(pin: boolean) {
+    const script = fileURLToPath(new URL('./generator.js', import.meta.url));
+    // BENCH_GENERATOR_NODE_ARGS (e.g. --cpu-prof) is for profiling the generator itself.
+    const extra = (process.env.BENCH_GENERATOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    this.child = spawnNode(['--enable-source-maps', '--max-old-space-size=4096', ...extra, script], pin ? GENERATOR_CORE : null, {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    live.add(this.child);
+    this.child.on('message', (m: GeneratorReply) => {
+      const w = this.waiting;
+      this.waiting = null;
+      w?.(m);
+    });
+    this.child.on('exit', (code, sig) => {
+      this.exitReason = `generator exited (${code ?? sig})`;
+      const w = this.waiting;
+      this.waiting = null;
+      w?.({ cmd: 'error', message: this.exitReason });
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid ?? 0;
+  }
+
+  call(req: GeneratorRequest): Promise<GeneratorReply> {
+    if (this.exitReason) return Promise.resolve({ cmd: 'error', message: this.exitReason });
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+      this.child.send(req);
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.connected) this.child.send({ cmd: 'stop' } satisfies GeneratorRequest);
+    const exited = new Promise<void>((r) => (this.child.exitCode !== null ? r() : this.child.once('exit', () => r())));
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+    live.delete(this.child);
+  }
+}
+
+export async function runOne(server: ServerName, subscribers: number, opts: BenchOptions): Promise<RunResult> {
+  const result: RunResult = { server, subscribers };
+  const port = await freePort();
+  const spec = launchSpec(server, HOST, port, subscribers);
+  // The inspector is only used between phases, to force GC before RSS samples (see gc.ts).
+  const child = spawnNode(['--enable-source-maps', '--inspect=127.0.0.1:0', ...spec.args], opts.pin ? SERVER_CORE : null, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: serverEnv(),
+  });
+  live.add(child);
+  const output = tail(child);
+  let inspector: string | undefined;
+  const findInspector = (d: Buffer): void => {
+    inspector ??= inspectorUrl(d.toString('utf8'));
+  };
+  child.stderr?.on('data', findInspector);
+  /** RSS after a settle pause, then after a forced full GC (NaN if the inspector is missing). */
+  const sampleRss = async (pid: number): Promise<[number, number]> => {
+    await sleep(opts.settleMs);
+    const settled = rssBytes(pid);
+    if (!inspector) return [settled, NaN];
+    await forceGc(inspector);
+    await sleep(Math.min(500, opts.settleMs)); // let freed pages leave RSS
+    return [settled, rssBytes(pid)];
+  };
+  let generator: GeneratorHandle | null = null;
+  try {
+    const pid = child.pid!;
+    const readyBy = performance.now() + 20_000;
+    while ((await httpStatus(port, '/readyz')) !== 200) {
+      if (child.exitCode !== null) throw new Error(`${server} exited with ${child.exitCode}: ${output()}`);
+      if (performance.now() > readyBy) throw new Error(`${server} not ready after 20 s: ${output()}`);
+      await sleep(100);
+    }
+    const [baselineBytes, baselineGcBytes] = await sampleRss(pid);
+    if (!inspector) opts.log(`  ${server}: no inspector URL in its output; RSS is sampled without forced GC`);
+
+    generator = new GeneratorHandle(opts.pin);
+    const connectTo = async (count: number): Promise<ConnectResult> => {
+      const c = await generator!.call({ cmd: 'connect', protocol: server, host: HOST, port, subscribers: count, concurrency: 256, timeoutMs: 60_000 });
+      if (c.cmd !== 'connect') throw new Error(`connect: ${'message' in c ? c.message : c.cmd}`);
+      if (c.ready < count) throw new Error(`only ${c.ready}/${count} subscribers connected: ${c.firstError ?? 'timeout'}`);
+      return c;
+    };
+    // A tenth first: RSS after it includes every one-off cost of the first connections (JIT
+    // code, pools), so the slope from there to N is the marginal cost of a connection.
+    const step = Math.max(1, Math.round(subscribers / 10));
+    const first = await connectTo(step);
+    const [stepBytes, stepGcBytes] = await sampleRss(pid);
+    const connect = await connectTo(subscribers);
+    connect.ms += first.ms;
+    result.connect = connect;
+    opts.log(`  ${server} n=${subscribers}: ${connect.ready} subscribed in ${connect.ms} ms`);
+
+    const [idleBytes, idleGcBytes] = await sampleRss(pid);
+    result.rss = {
+      baselineBytes,
+      baselineGcBytes,
+      stepBytes,
+      stepGcBytes,
+      idleBytes,
+      idleGcBytes,
+      perConnectionBytes: Math.round((idleBytes - baselineBytes) / subscribers),
+      perConnectionGcBytes: Math.round((idleGcBytes - baselineGcBytes) / subscribers),
+      marginalGcBytes: subscribers > step ? Math.round((idleGcBytes - stepGcBytes) / (subscribers - step)) : NaN,
+      afterBytes: 0,
+    };
+
+    const phase = (kind: PhaseName): PhaseRequest => ({
+      cmd: 'phase',
+      kind,
+      target: spec.publish,
+      serverPid: pid,
+      durationS: kind === 'latency' ? opts.latencyDurationS : opts.durationS,
+      rate: opts.rate,
+      publishers: opts.publishers,
+      window: opts.window,
+      maxDeliveries: opts.maxDeliveries,
+      payloadBytes: opts.payloadBytes,
+    });
+    if (opts.warmupS > 0) {
+      // JIT-compiles every server's send path; without it the first broadcasts dominate p99.
+      const w = await generator.call({ ...phase('latency'), rate: 10, durationS: opts.warmupS });
+      if (w.cmd !== 'phase') throw new Error(`warm-up: ${'message' in w ? w.message : w.cmd}`);
+    }
+    for (const kind of opts.phases) {
+      const r = await generator.call(phase(kind));
+      if (r.cmd !== 'phase') throw new Error(`${kind}: ${'message' in r ? r.message : r.cmd}`);
+      result[kind] = r;
+      opts.log(
+        `  ${server} n=${subscribers} ${kind}: ${r.deliveriesPerSec.toLocaleString('en-US')} deliveries/s, ` +
+          `p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, lost ${r.lost}, dup ${r.duplicates}, ` +
+          `cpu server ${r.cpu.procs[0]}% gen ${r.cpu.procs[1]}%`,
+      );
+      if (child.exitCode !== null) throw new Error(`${server} exited during ${kind}: ${output()}`);
+    }
+    result.rss.afterBytes = rssBytes(pid);
+  } catch (err) {
+    result.error = err instanceof Error ? err.message : String(err);
+    opts.log(`  ${server} n=${subscribers}: ERROR ${result.error}`);
+  } finally {
+    await generator?.stop();
+    await stopProcess(child);
+    live.delete(child);
+    spec.cleanup();
+  }
+  return result;
+}
+
+/**
+ * runOne on quiet cores, repeated while other work on the box loaded the measured cores; the
+ * least-disturbed attempt is kept and its foreign load recorded.
+ */
+export async function runMeasured(server: ServerName, subscribers: number, opts: BenchOptions): Promise<RunResult> {
+  let best: RunResult | undefined;
+  let made = 0;
+  for (let attempt = 1; attempt <= 1 + opts.retries; attempt++) {
+    made = attempt;
+    if (opts.pin) await waitForQuiet(opts.foreignMaxPct, 60_000, opts.log);
+    const r = await runOne(server, subscribers, opts);
+    r.attempts = attempt;
+    if (!opts.pin || r.error) return r;
+    r.foreignLoadPct = foreignLoad(r);
+    if (!best || r.foreignLoadPct < best.foreignLoadPct!) best = { ...r };
+    if (r.foreignLoadPct <= opts.foreignMaxPct) break;
+    const again = attempt <= opts.retries;
+    opts.log(`  ${server} n=${subscribers}: ${r.foreignLoadPct}% of a measured core was used by other processes${again ? '; repeating' : ''}`);
+  }
+  best!.attempts = made;
+  return best!;
+}

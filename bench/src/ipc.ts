@@ -1,0 +1,84 @@
+/**
+ * @module ipc
+ * Messages between the orchestrator (run.ts / harness.ts) and the load-generator process. The
+ * generator is a separate process so it can be pinned to its own core, apart from the server.
+ */
+import type { Protocol } from './client/subscriber.js';
+import type { PublishTarget } from './gen/publisher.js';
+import type { CpuUsage } from './proc.js';
+import type { LatencySummary } from './stats/histogram.js';
+
+export interface ConnectRequest {
+  cmd: 'connect';
+  protocol: Protocol;
+  host: string;
+  port: number;
+  subscribers: number;
+  /** Handshakes in flight at once; bounded so the server's accept backlog never overflows. */
+  concurrency: number;
+  timeoutMs: number;
+}
+
+export interface ConnectResult {
+  cmd: 'connect';
+  ready: number;
+  failed: number;
+  ms: number;
+  firstError?: string;
+}
+
+export interface PhaseRequest {
+  cmd: 'phase';
+  kind: 'latency' | 'peak';
+  target: PublishTarget;
+  /** Server pid whose CPU is sampled over the phase. */
+  serverPid: number;
+  durationS: number;
+  /** latency: broadcasts per second. */
+  rate: number;
+  /** peak: concurrent keep-alive publishers. */
+  publishers: number;
+  /** peak: at most this many publications (times subscribers) may be undelivered; 0 = no limit. */
+  window: number;
+  /** Safety bound on deliveries one phase may expect; limits publications at large N. */
+  maxDeliveries: number;
+  payloadBytes: number;
+}
+
+export interface PhaseResult {
+  cmd: 'phase';
+  kind: 'latency' | 'peak';
+  subscribers: number;
+  published: number;
+  publishFailed: number;
+  /** First failing HTTP status, if any. */
+  publishFailStatus?: number;
+  expected: number;
+  received: number;
+  /** Distinct deliveries that had arrived when publishing stopped (the CPU window). */
+  receivedInWindow: number;
+  lost: number;
+  duplicates: number;
+  stray: number;
+  malformed: number;
+  /** Subscribers whose connection closed during the phase. */
+  disconnected: number;
+  latency: LatencySummary;
+  /** Publications accepted per second over the publishing window. */
+  publishesPerSec: number;
+  /** Distinct deliveries per second from the first publish to the last delivery. */
+  deliveriesPerSec: number;
+  /** Seconds from the first publish to the last delivery. */
+  spanS: number;
+  /** True if the backlog window was full and no delivery arrived for the stall timeout. */
+  stalled: boolean;
+  /** CPU over the publishing window: procs = [server, generator]. */
+  cpu: CpuUsage;
+}
+
+export interface StopRequest {
+  cmd: 'stop';
+}
+
+export type GeneratorRequest = ConnectRequest | PhaseRequest | StopRequest;
+export type GeneratorReply = ConnectResult | PhaseResult | { cmd: 'error'; message: string };
