@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { connect, type HeraldClient } from '@herald/client';
 import { after, before, describe, it } from 'node:test';
 import { API_KEY, TestClient, type TestServer } from './helpers.js';
 import { startNodes } from './multi-node.js';
@@ -114,5 +116,70 @@ describe('deploy/nginx.conf with a real nginx', () => {
       again?.close();
       return (again?.frames[0] as { node?: string } | undefined)?.node === other.herald.config.server.node_name;
     }, 'a connection to the remaining node');
+  });
+});
+
+describe('deploy/nginx.conf: a node killed under a steady publish stream', () => {
+  it('its clients reconnect through nginx to the other node; every SDK client counts 0 lost, 0 duplicated', async () => {
+    const prefix = uniquePrefix();
+    const bin = fileURLToPath(new URL('../bin/herald.js', import.meta.url));
+    const ports = [await freePort(), await freePort()];
+    // Real processes, so the kill is a real crash: no goodbye to clients, nginx or Redis.
+    const nodes = ports.map(
+      (port, i) =>
+        new PrivateServer(port, process.execPath, [
+          bin, 'serve', '--port', String(port),
+          '--set', 'engine.type=redis', '--set', `engine.redis.url=${REDIS_URL}`, '--set', `engine.prefix=${prefix}`,
+          '--set', `auth.api_keys=[${API_KEY}]`, '--set', 'log.level=silent', '--set', `server.node_name=node${i}`,
+        ]),
+    );
+    await Promise.all(nodes.map((n) => n.restart()));
+    const port = await freePort();
+    const nginx = await Nginx.start(nginxSiteConfig(ports, port), port);
+    const clients: HeraldClient[] = [];
+    try {
+      const got: number[][] = [];
+      const duplicates: number[] = [];
+      const onNode: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const client = connect(`ws://127.0.0.1:${port}/ws`, { backoff: { initialMs: 20, maxMs: 200, factor: 2 } });
+        client.on('connected', ({ node }) => (onNode[i] ??= node));
+        const seen: number[] = [];
+        const offsets = new Set<number>();
+        got.push(seen);
+        client.subscribe('failover', (m) => {
+          if (offsets.has(m.offset)) duplicates.push(m.offset);
+          offsets.add(m.offset);
+          seen.push(m.data as number);
+        });
+        clients.push(client);
+      }
+      await until(() => onNode.filter(Boolean).length === 6 && clients.every((c) => c.state === 'connected'), 'six connected clients');
+      const victim = onNode[0]!;
+      const survivor = ports[victim === 'node0' ? 1 : 0]!;
+      const victimNode = nodes[victim === 'node0' ? 0 : 1]!;
+      // Publish steadily to the surviving node; kill the other one a third of the way in.
+      const total = 300;
+      for (let i = 1; i <= total; i++) {
+        const res = await fetch(`http://127.0.0.1:${survivor}/api/publish`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ channel: 'failover', data: i }),
+        });
+        assert.equal(res.status, 200);
+        if (i === 100) await victimNode.kill();
+        await new Promise((r) => setTimeout(r, 3));
+      }
+      await until(() => got.every((seen) => seen.length >= total), `all ${total} messages on every client (have ${got.map((g) => g.length)})`, 30_000);
+      assert.ok(onNode.filter((n) => n === victim).length >= 1, 'at least one client was on the killed node');
+      assert.deepEqual(duplicates, []);
+      for (const seen of got) assert.deepEqual(seen, Array.from({ length: total }, (_, i) => i + 1));
+    } finally {
+      for (const c of clients) c.close();
+      await nginx.kill();
+      rmSync(nginx.dir, { recursive: true, force: true });
+      await Promise.all(nodes.map((n) => n.kill()));
+      await deleteRedisKeys(REDIS_URL, prefix);
+    }
   });
 });
