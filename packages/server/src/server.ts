@@ -31,6 +31,9 @@ import { Channels } from './channels/channels.js';
 import type { ConnectionContext } from './connection/connection.js';
 import type { HeraldConfig } from './config/schema.js';
 import { Hub } from './hub/hub.js';
+import { MemoryPresenceStore } from './presence/memory.js';
+import type { PresenceStore } from './presence/presence.js';
+import { PresenceTracker } from './presence/tracker.js';
 import { createLongPollEndpoint, type LongPollEndpoint } from './transports/long-poll.js';
 import { createSseEndpoint, type SseEndpoint } from './transports/sse.js';
 import { createWebSocketEndpoint, type WebSocketEndpoint } from './transports/websocket.js';
@@ -40,6 +43,8 @@ export interface HeraldOptions {
   logger?: Logger;
   /** Use this engine instead of the one named in `config.engine`; the caller owns it (close() leaves it open). */
   broker?: Broker;
+  /** Use this presence store instead of the in-memory one; the caller owns it. */
+  presenceStore?: PresenceStore;
   /** Replace how clients are authenticated (default: JWT per `auth.jwt`, anonymous without keys). */
   authenticateClient?: ClientAuthenticator;
 }
@@ -48,6 +53,7 @@ export interface Herald {
   readonly config: HeraldConfig;
   readonly log: Logger;
   readonly hub: Hub;
+  readonly presence: PresenceTracker;
   /** Set when no publisher credential was configured: the secret generated for this run. */
   readonly devSecret: string | undefined;
   /** Listen; resolves with the bound address (port 0 picks a free one). */
@@ -67,6 +73,9 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   const broker = options.broker ?? new MemoryBroker();
   const hub = new Hub(broker);
   const channels = new Channels(config);
+  const presenceTtlMs = config.presence.ttl_seconds * 1000;
+  const presenceStore = options.presenceStore ?? new MemoryPresenceStore({ sweepIntervalMs: Math.max(10, Math.min(5_000, presenceTtlMs / 4)) });
+  const presence = new PresenceTracker(presenceStore, broker, { ttlMs: presenceTtlMs, refreshMs: config.presence.refresh_seconds * 1000 }, log);
   const limiter = new FailureLimiter(auth.failure_limit_per_minute);
   const replay: ReplayCache = new MemoryReplayCache();
   const idempotency = new IdempotencyCache(10 * 60_000);
@@ -81,6 +90,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     limits: config.limits,
     log,
     access,
+    presence,
     refreshGraceSeconds: auth.jwt.refresh_grace_seconds,
     accepting: () => accepting,
   };
@@ -138,6 +148,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     hub,
     broker,
     channels,
+    presence,
     authenticate: createPublisherAuthenticator({
       apiKeys: devSecret ? [devSecret] : auth.api_keys,
       signingKeys: devSecret ? { default: devSecret } : auth.signing_keys,
@@ -183,9 +194,11 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     config,
     log,
     hub,
+    presence,
     devSecret,
     async start() {
       await broker.start(hub);
+      await presence.start();
       await app.listen({ host: config.server.host, port: config.server.port });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.server.port;
@@ -203,6 +216,8 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
         ]);
         for (const socket of silent) socket.destroy();
         await app.close();
+        presence.close();
+        if (!options.presenceStore) await presenceStore.close();
         if (!options.broker) await broker.close();
         replay.close();
         idempotency.close();

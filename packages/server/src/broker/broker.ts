@@ -12,13 +12,35 @@
  *   `subscribe(channel)` resolved, in offset order, at most once.
  * - The epoch changes whenever the engine can no longer vouch for the history it had (stream
  *   expired, engine restarted without persistence): a client holding another epoch must refetch.
+ * - `publishEvent` carries ephemeral channel events (presence join/leave) to every node subscribed
+ *   to the channel, through `onEvent`. They get no offset, never enter history and are not
+ *   recoverable; they are delivered at most once, in the order one node published them.
  */
-import type { RecoveryFailure, StreamPosition } from '@herald/protocol';
+import type { ClientInfo, RecoveryFailure, StreamPosition } from '@herald/protocol';
 
 export interface Publication extends StreamPosition {
   channel: string;
   event?: string;
   data: unknown;
+  /** Who published it, for publications made by clients; set by the server only. */
+  info?: ClientInfo;
+  /** False when the publishing client must not receive its own publication live. */
+  echo?: false;
+}
+
+/** What a publish carries into the engine. */
+export interface PublishMessage {
+  event?: string;
+  data: unknown;
+  info?: ClientInfo;
+  echo?: false;
+}
+
+/** An ephemeral channel event: outside the stream, without offset or history. */
+export interface ChannelEvent {
+  channel: string;
+  type: 'join' | 'leave';
+  info: ClientInfo;
 }
 
 export interface HistoryOptions {
@@ -45,12 +67,15 @@ export interface HistoryResult extends StreamPosition {
 
 export interface BrokerHandler {
   onPublication(publication: Publication): void;
+  onEvent(event: ChannelEvent): void;
 }
 
 export interface Broker {
   readonly name: string;
   start(handler: BrokerHandler): Promise<void>;
-  publish(channel: string, message: { event?: string; data: unknown }, history: HistoryOptions): Promise<StreamPosition>;
+  publish(channel: string, message: PublishMessage, history: HistoryOptions): Promise<StreamPosition>;
+  /** Deliver an ephemeral event to every node subscribed to its channel (see the contract above). */
+  publishEvent(event: ChannelEvent): Promise<void>;
   history(channel: string, query: HistoryQuery, history: HistoryOptions): Promise<HistoryResult>;
   /** Start receiving this channel's publications on this node. */
   subscribe(channel: string): Promise<void>;

@@ -7,7 +7,7 @@ brokerConformance('memory', () => new MemoryBroker());
 
 it('memory: forgets idle, empty, unsubscribed streams (new epoch after), keeps subscribed ones', async () => {
   const broker = new MemoryBroker({ sweepIntervalMs: 20 });
-  await broker.start({ onPublication: () => {} });
+  await broker.start({ onPublication: () => {}, onEvent: () => {} });
   const h = { size: 5, ttlMs: 30 };
   const a = await broker.publish('idle', { data: 1 }, h);
   const b = await broker.publish('kept', { data: 1 }, h);

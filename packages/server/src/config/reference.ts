@@ -25,7 +25,7 @@ const namespace = NamespaceSchema as unknown as Node;
 /** Example namespaces shown in the docs: the default plus two typical ones. */
 const EXAMPLE_NAMESPACES: Record<string, Record<string, unknown>> = {
   default: {},
-  chat: { history_size: 200, allow_client_publish: true, max_subscribers: 5000 },
+  chat: { history_size: 200, allow_client_publish: true, presence: true, max_subscribers: 5000 },
   dashboards: { transports: ['sse', 'longpoll'], allow_create_new_channels: false, channels: ['sales', 'ops'] },
 };
 

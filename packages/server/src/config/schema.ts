@@ -35,6 +35,19 @@ export const NamespaceSchema = Type.Object(
       default: false,
       description: 'Whether WebSocket clients may publish to channels of this namespace.',
     }),
+    client_publish_per_second: Type.Integer({
+      minimum: 0,
+      default: 0,
+      description: 'Client publishes per second one connection may make to this namespace (bursts up to the same number); above it the publish is refused with `rate_limited` (0 = only the connection-wide frame limit).',
+    }),
+    echo: Type.Boolean({
+      default: true,
+      description: 'Whether a client\'s own publications are delivered back to it live (it still finds them in history when it recovers).',
+    }),
+    presence: Type.Boolean({
+      default: false,
+      description: 'Track who is subscribed (presence): members, `join`/`leave` frames for subscribers that ask, `GET /api/channels/{channel}/presence`.',
+    }),
     transports: Type.Array(Transport, {
       default: ['websocket', 'sse', 'longpoll'],
       uniqueItems: true,
@@ -224,6 +237,21 @@ export const ConfigSchema = Type.Object(
           maximum: 300,
           default: 25,
           description: 'How long `GET /poll` waits for a message before answering with an empty batch. Keep it below the read timeout of any proxy in front.',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    presence: Type.Object(
+      {
+        ttl_seconds: Type.Number({
+          minimum: 0.05,
+          default: 60,
+          description: 'How long a presence entry lives without being refreshed: a connection whose node died leaves after at most this long.',
+        }),
+        refresh_seconds: Type.Number({
+          minimum: 0.01,
+          default: 20,
+          description: 'How often a node refreshes the presence entries of its live connections; keep it well below ttl_seconds.',
         }),
       },
       { additionalProperties: false, default: {} },

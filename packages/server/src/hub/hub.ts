@@ -9,7 +9,7 @@
  * and a publish is acknowledged as soon as the engine holds it, before any of this runs.
  */
 import { ErrorCode, type StreamPosition, type SubscribeResult } from '@herald/protocol';
-import type { Broker, BrokerHandler, HistoryOptions, Publication } from '../broker/broker.js';
+import type { Broker, BrokerHandler, ChannelEvent, HistoryOptions, Publication, PublishMessage } from '../broker/broker.js';
 import type { ResolvedChannel } from '../channels/channels.js';
 import { HeraldError } from '../errors.js';
 import type { Encoder, Subscriber } from './subscriber.js';
@@ -24,6 +24,8 @@ const MAX_PENDING = 10_000;
 export class Subscription {
   live = false;
   cancelled = false;
+  /** Whether this subscriber asked for presence join/leave events. */
+  events = false;
   pending: Publication[] = [];
   /** Last position delivered: anything at or before it is a duplicate. */
   offset = 0;
@@ -40,7 +42,44 @@ interface ChannelEntry {
   ready: Promise<void>;
 }
 
-class FanoutJob {
+interface Job {
+  /** Queues up to `budget` deliveries; returns how many it used, or -1 once every subscriber is served. */
+  step(budget: number, markDirty: (s: Subscriber) => void): number;
+}
+
+/** A client that publishes with echo off does not get its own publication live. */
+function heldBack(sub: Subscription, pub: Publication): boolean {
+  return pub.echo === false && pub.info?.client !== undefined && pub.info.client === sub.subscriber.id;
+}
+
+/** Ephemeral events go to live subscriptions that asked for them; they never touch offsets. */
+class EventJob implements Job {
+  readonly #frames = new Map<Encoder, Buffer>();
+  readonly #iterator: Iterator<Subscription>;
+  constructor(
+    readonly event: ChannelEvent,
+    subscriptions: Set<Subscription>,
+  ) {
+    this.#iterator = subscriptions.values();
+  }
+
+  step(budget: number, markDirty: (s: Subscriber) => void): number {
+    for (let used = 0; used < budget; used++) {
+      const next = this.#iterator.next();
+      if (next.done) return -1;
+      const sub = next.value;
+      const encoder = sub.subscriber.encoder;
+      if (sub.cancelled || !sub.live || !sub.events || !encoder.event) continue;
+      let frame = this.#frames.get(encoder);
+      if (!frame) this.#frames.set(encoder, (frame = encoder.event(this.event)));
+      sub.subscriber.send(frame);
+      markDirty(sub.subscriber);
+    }
+    return budget;
+  }
+}
+
+class FanoutJob implements Job {
   readonly #frames = new Map<Encoder, Buffer>();
   readonly #iterator: Iterator<Subscription>;
   constructor(
@@ -50,7 +89,6 @@ class FanoutJob {
     this.#iterator = subscriptions.values();
   }
 
-  /** Queues up to `budget` deliveries; returns how many it used, or -1 once every subscriber is served. */
   step(budget: number, markDirty: (s: Subscriber) => void): number {
     const pub = this.publication;
     for (let used = 0; used < budget; used++) {
@@ -65,6 +103,7 @@ class FanoutJob {
       if (pub.epoch === sub.epoch && pub.offset <= sub.offset) continue;
       sub.offset = pub.offset;
       sub.epoch = pub.epoch;
+      if (heldBack(sub, pub)) continue;
       const encoder = sub.subscriber.encoder;
       let frame = this.#frames.get(encoder);
       if (!frame) this.#frames.set(encoder, (frame = encoder.message(pub)));
@@ -85,14 +124,14 @@ export interface SubscribeOptions {
 
 export class Hub implements BrokerHandler {
   readonly #channels = new Map<string, ChannelEntry>();
-  readonly #jobs: FanoutJob[] = [];
+  readonly #jobs: Job[] = [];
   readonly #dirty = new Set<Subscriber>();
   #scheduled = false;
   readonly #markDirty = (s: Subscriber) => this.#dirtyAndSchedule(s);
 
   constructor(readonly broker: Broker) {}
 
-  async publish(channel: ResolvedChannel, message: { event?: string; data: unknown }): Promise<StreamPosition> {
+  async publish(channel: ResolvedChannel, message: PublishMessage): Promise<StreamPosition> {
     return this.broker.publish(channel.name, message, historyOptions(channel));
   }
 
@@ -100,6 +139,13 @@ export class Hub implements BrokerHandler {
     const entry = this.#channels.get(publication.channel);
     if (!entry) return;
     this.#jobs.push(new FanoutJob(publication, entry.subscriptions));
+    this.#schedule();
+  }
+
+  onEvent(event: ChannelEvent): void {
+    const entry = this.#channels.get(event.channel);
+    if (!entry) return;
+    this.#jobs.push(new EventJob(event, entry.subscriptions));
     this.#schedule();
   }
 
@@ -154,7 +200,7 @@ export class Hub implements BrokerHandler {
       if (pub.epoch === sub.epoch && pub.offset <= sub.offset) continue;
       sub.offset = pub.offset;
       sub.epoch = pub.epoch;
-      this.#deliver(sub.subscriber, pub);
+      if (!heldBack(sub, pub)) this.#deliver(sub.subscriber, pub);
     }
     sub.pending = [];
   }
