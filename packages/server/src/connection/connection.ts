@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { CloseCode, ErrorCode, type AuthResult, type PresenceResult, type ServerFrame, type StreamPosition, type SubscribeResult } from '@herald/protocol';
 import type { Logger } from 'pino';
 import type { AccessControl, ClientIdentity } from '../auth/access.js';
-import type { Publication } from '../broker/broker.js';
+import type { Publication, PublishMessage } from '../broker/broker.js';
 import type { Channels, ResolvedChannel } from '../channels/channels.js';
 import type { HeraldConfig } from '../config/schema.js';
 import { HeraldError } from '../errors.js';
@@ -77,6 +77,8 @@ export class Connection implements Subscriber {
   #identity: ClientIdentity;
   #expiryTimer: NodeJS.Timeout | undefined;
   readonly #limiter: TokenBucket;
+  /** Per namespace with `client_publish_per_second`: this connection's publish budget there. */
+  readonly #publishLimiters = new Map<string, TokenBucket>();
   #frames: Buffer[] = [];
   #bytes = 0;
   #closed = false;
@@ -308,8 +310,21 @@ export class Connection implements Subscriber {
       throw new HeraldError(ErrorCode.Forbidden, `namespace "${channel.namespace}" does not allow client publishing`);
     }
     this.ctx.access.checkPublish(this.#identity, channel);
-    const position = await this.ctx.hub.publish(channel, event === undefined ? { data } : { event, data });
+    this.#checkPublishRate(channel);
+    // The sender's identity comes from the connection, never from the frame: it cannot be forged.
+    const message: PublishMessage = { data, info: this.#info };
+    if (event !== undefined) message.event = event;
+    if (!channel.options.echo) message.echo = false;
+    const position = await this.ctx.hub.publish(channel, message);
     this.#reply(id, position);
+  }
+
+  #checkPublishRate(channel: ResolvedChannel): void {
+    const rate = channel.options.client_publish_per_second;
+    if (rate === 0) return;
+    let bucket = this.#publishLimiters.get(channel.namespace);
+    if (!bucket) this.#publishLimiters.set(channel.namespace, (bucket = new TokenBucket(rate)));
+    if (!bucket.take()) throw new HeraldError(ErrorCode.RateLimited, `more than ${rate} publishes per second to namespace "${channel.namespace}"`);
   }
 
   #reply(id: number | undefined, result?: SubscribeResult | StreamPosition | AuthResult | PresenceResult): void {
