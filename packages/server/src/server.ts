@@ -34,6 +34,7 @@ import { Hub } from './hub/hub.js';
 import { MemoryPresenceStore } from './presence/memory.js';
 import type { PresenceStore } from './presence/presence.js';
 import { PresenceTracker } from './presence/tracker.js';
+import { Webhooks } from './webhooks/webhooks.js';
 import { createLongPollEndpoint, type LongPollEndpoint } from './transports/long-poll.js';
 import { createSseEndpoint, type SseEndpoint } from './transports/sse.js';
 import { createWebSocketEndpoint, type WebSocketEndpoint } from './transports/websocket.js';
@@ -54,6 +55,7 @@ export interface Herald {
   readonly log: Logger;
   readonly hub: Hub;
   readonly presence: PresenceTracker;
+  readonly webhooks: Webhooks;
   /** Set when no publisher credential was configured: the secret generated for this run. */
   readonly devSecret: string | undefined;
   /** Listen; resolves with the bound address (port 0 picks a free one). */
@@ -75,7 +77,18 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   const channels = new Channels(config);
   const presenceTtlMs = config.presence.ttl_seconds * 1000;
   const presenceStore = options.presenceStore ?? new MemoryPresenceStore({ sweepIntervalMs: Math.max(10, Math.min(5_000, presenceTtlMs / 4)) });
-  const presence = new PresenceTracker(presenceStore, broker, { ttlMs: presenceTtlMs, refreshMs: config.presence.refresh_seconds * 1000 }, log);
+  const webhooks = new Webhooks(config.webhooks, log);
+  hub.onOccupancy = (channel, occupied) => webhooks.emit({ type: occupied ? 'channel.occupied' : 'channel.vacated', channel });
+  const presence = new PresenceTracker(
+    presenceStore,
+    broker,
+    {
+      ttlMs: presenceTtlMs,
+      refreshMs: config.presence.refresh_seconds * 1000,
+      onAnnounce: (e) => webhooks.emit({ type: e.type === 'join' ? 'presence.join' : 'presence.leave', channel: e.channel, info: e.info }),
+    },
+    log,
+  );
   const limiter = new FailureLimiter(auth.failure_limit_per_minute);
   const replay: ReplayCache = new MemoryReplayCache();
   const idempotency = new IdempotencyCache(10 * 60_000);
@@ -91,6 +104,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     log,
     access,
     presence,
+    webhooks,
     refreshGraceSeconds: auth.jwt.refresh_grace_seconds,
     accepting: () => accepting,
   };
@@ -195,6 +209,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     log,
     hub,
     presence,
+    webhooks,
     devSecret,
     async start() {
       await broker.start(hub);
@@ -217,6 +232,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
         for (const socket of silent) socket.destroy();
         await app.close();
         presence.close();
+        webhooks.close();
         if (!options.presenceStore) await presenceStore.close();
         if (!options.broker) await broker.close();
         replay.close();

@@ -74,6 +74,25 @@ export const NamespaceSchema = Type.Object(
 );
 export type NamespaceConfig = Static<typeof NamespaceSchema>;
 
+export const WebhookSchema = Type.Object(
+  {
+    url: Type.String({ pattern: '^https?://', description: 'Where events are POSTed (http or https).' }),
+    secret: Type.String({ minLength: 16, description: 'HMAC-SHA256 key for the `X-Herald-Webhook-Signature` header (docs/webhooks.md); at least 16 characters.' }),
+    events: Type.Array(StringEnum(['channel.occupied', 'channel.vacated', 'presence.join', 'presence.leave', 'client.publish']), {
+      minItems: 1,
+      uniqueItems: true,
+      description: 'Events to send: channel.occupied, channel.vacated, presence.join, presence.leave, client.publish.',
+    }),
+    timeout_ms: Type.Integer({ minimum: 1, default: 5000, description: 'How long one POST may take before it counts as failed.' }),
+    max_attempts: Type.Integer({ minimum: 1, default: 6, description: 'Attempts per event (first try included) before it is given up and counted as failed.' }),
+    retry_base_ms: Type.Integer({ minimum: 1, default: 500, description: 'Delay before the first retry; it doubles with each further attempt (with jitter).' }),
+    retry_max_ms: Type.Integer({ minimum: 1, default: 30000, description: 'Longest delay between two attempts.' }),
+    queue_size: Type.Integer({ minimum: 1, default: 10000, description: 'Events waiting for this receiver; beyond it new events are dropped and counted.' }),
+  },
+  { additionalProperties: false },
+);
+export type WebhookConfig = Static<typeof WebhookSchema>;
+
 export const ConfigSchema = Type.Object(
   {
     server: Type.Object(
@@ -256,6 +275,10 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    webhooks: Type.Array(WebhookSchema, {
+      default: [],
+      description: 'Receivers of signed HTTP event notifications (docs/webhooks.md), each `{url, secret, events, …}`; delivered in order per receiver, retried with backoff, never delaying message delivery.',
+    }),
     namespaces: Type.Record(Type.String({ pattern: '^[a-z0-9_-]{1,64}$' }), NamespaceSchema, {
       default: { default: {} },
       description:

@@ -16,6 +16,7 @@ import type { HeraldConfig } from '../config/schema.js';
 import { HeraldError } from '../errors.js';
 import type { Hub, Subscription } from '../hub/hub.js';
 import type { PresenceTracker } from '../presence/tracker.js';
+import type { Webhooks } from '../webhooks/webhooks.js';
 import type { Subscriber } from '../hub/subscriber.js';
 import { CommandError, parseCommand, type Command } from './parse.js';
 import { TokenBucket } from './rate-limit.js';
@@ -31,6 +32,7 @@ export interface ConnectionContext {
   log: Logger;
   access: AccessControl;
   presence: PresenceTracker;
+  webhooks: Webhooks;
   /** Seconds a connection whose token expired has to send a fresh one. */
   refreshGraceSeconds: number;
   /** False once the node is shutting down: commands that start work are refused. */
@@ -316,6 +318,7 @@ export class Connection implements Subscriber {
     if (event !== undefined) message.event = event;
     if (!channel.options.echo) message.echo = false;
     const position = await this.ctx.hub.publish(channel, message);
+    this.ctx.webhooks.emit({ type: 'client.publish', channel: channel.name, ...message, ...position });
     this.#reply(id, position);
   }
 

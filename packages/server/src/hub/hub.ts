@@ -129,6 +129,9 @@ export class Hub implements BrokerHandler {
   #scheduled = false;
   readonly #markDirty = (s: Subscriber) => this.#dirtyAndSchedule(s);
 
+  /** Told when a channel gets its first subscriber on this node, and when it loses its last (webhooks). */
+  onOccupancy: ((channel: string, occupied: boolean) => void) | undefined;
+
   constructor(readonly broker: Broker) {}
 
   async publish(channel: ResolvedChannel, message: PublishMessage): Promise<StreamPosition> {
@@ -217,6 +220,7 @@ export class Hub implements BrokerHandler {
     if (!entry?.subscriptions.delete(sub) || entry.subscriptions.size > 0) return;
     this.#channels.delete(sub.channel);
     void this.broker.unsubscribe(sub.channel).catch(() => {});
+    this.onOccupancy?.(sub.channel, false);
   }
 
   #entry(channel: string): ChannelEntry {
@@ -224,6 +228,7 @@ export class Hub implements BrokerHandler {
     if (!entry) {
       entry = { subscriptions: new Set(), ready: this.broker.subscribe(channel) };
       this.#channels.set(channel, entry);
+      this.onOccupancy?.(channel, true);
     }
     return entry;
   }

@@ -12,6 +12,8 @@ import type { PresenceEntry, PresenceStore, PresenceStoreHandler } from './prese
 export interface PresenceTrackerOptions {
   ttlMs: number;
   refreshMs: number;
+  /** Told of each join/leave this node announces: exactly one node announces each (webhooks). */
+  onAnnounce?(event: ChannelEvent): void;
 }
 
 const key = (channel: string, client: string) => `${channel}\u0000${client}`;
@@ -80,6 +82,7 @@ export class PresenceTracker implements PresenceStoreHandler {
   }
 
   async #announce(event: ChannelEvent): Promise<void> {
+    this.options.onAnnounce?.(event);
     try {
       await this.broker.publishEvent(event);
     } catch (err) {
