@@ -12,6 +12,7 @@ import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { registerChannelRoutes } from './api/channels.js';
 import { registerClientBundle } from './api/client-bundle.js';
+import { demoNamespace, registerDemo } from './api/demo.js';
 import type { ApiContext } from './api/context.js';
 import { registerErrorHandling } from './api/error-handler.js';
 import { registerHealthRoutes } from './api/health.js';
@@ -74,7 +75,8 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   const devSecret = configured ? undefined : `hrld_dev_${randomBytes(24).toString('base64url')}`;
   const broker = options.broker ?? new MemoryBroker();
   const hub = new Hub(broker);
-  const channels = new Channels(config);
+  const demo = config.server.demo;
+  const channels = new Channels(demo && !config.namespaces.demo ? { ...config, namespaces: { ...config.namespaces, demo: demoNamespace() } } : config);
   const presenceTtlMs = config.presence.ttl_seconds * 1000;
   const presenceStore = options.presenceStore ?? new MemoryPresenceStore({ sweepIntervalMs: Math.max(10, Math.min(5_000, presenceTtlMs / 4)) });
   const webhooks = new Webhooks(config.webhooks, log);
@@ -178,6 +180,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   };
   registerHealthRoutes(app, ctx);
   registerClientBundle(app);
+  if (demo) registerDemo(app);
   app.get('/sse', sse.handle);
   app.get('/poll', longPoll.handle);
   void app.register(async (api) => {

@@ -113,6 +113,10 @@ export const ConfigSchema = Type.Object(
           default: [],
           description: 'Origins allowed to call the HTTP API from a browser (CORS); "*" = any; empty = none (env CORS_ALLOWED_ORIGINS).',
         }),
+        demo: Type.Boolean({
+          default: true,
+          description: 'Serve the demo pages (chat with presence, live notifications) under /demo/; they use a `demo` namespace, added with presence and client publishing unless you define it. Turn off in production.',
+        }),
         default_channel: Type.String({
           default: 'updates',
           description: 'Channel for seed-000 style `POST /update` and `POST /publish` requests that name no `?channel=`.',

@@ -318,7 +318,7 @@ export class Connection implements Subscriber {
     if (event !== undefined) message.event = event;
     if (!channel.options.echo) message.echo = false;
     const position = await this.ctx.hub.publish(channel, message);
-    this.ctx.webhooks.emit({ type: 'client.publish', channel: channel.name, ...message, ...position });
+    this.ctx.webhooks.emit({ type: 'client.publish', channel: channel.name, info: message.info, ...(event === undefined ? {} : { event }), data, ...position });
     this.#reply(id, position);
   }
 

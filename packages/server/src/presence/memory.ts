@@ -11,14 +11,40 @@ interface Stored {
   expiresAt: number;
 }
 
+/** One channel: entries by client id, and how many each user has (so join/leave is O(1)). */
+class ChannelPresence {
+  readonly clients = new Map<string, Stored>();
+  readonly users = new Map<string, number>();
+
+  /** Returns whether this is the user's first connection. */
+  set(entry: PresenceEntry, expiresAt: number): boolean {
+    const existing = this.clients.get(entry.client);
+    this.clients.set(entry.client, { entry, expiresAt });
+    if (existing) return false;
+    const count = this.users.get(entry.user) ?? 0;
+    this.users.set(entry.user, count + 1);
+    return count === 0;
+  }
+
+  /** Returns the removed entry and whether it was the user's last connection. */
+  delete(client: string): { entry: PresenceEntry; last: boolean } | undefined {
+    const stored = this.clients.get(client);
+    if (!stored) return undefined;
+    this.clients.delete(client);
+    const count = (this.users.get(stored.entry.user) ?? 1) - 1;
+    if (count === 0) this.users.delete(stored.entry.user);
+    else this.users.set(stored.entry.user, count);
+    return { entry: stored.entry, last: count === 0 };
+  }
+}
+
 export interface MemoryPresenceOptions {
   /** How often expired entries are looked for. */
   sweepIntervalMs?: number;
 }
 
 export class MemoryPresenceStore implements PresenceStore {
-  /** channel → client id → entry. */
-  readonly #channels = new Map<string, Map<string, Stored>>();
+  readonly #channels = new Map<string, ChannelPresence>();
   #handler: PresenceStoreHandler | undefined;
   #sweeper: NodeJS.Timeout | undefined;
   readonly #sweepIntervalMs: number;
@@ -34,33 +60,30 @@ export class MemoryPresenceStore implements PresenceStore {
   }
 
   async add(channel: string, entry: PresenceEntry, ttlMs: number): Promise<{ joined: boolean }> {
-    let clients = this.#channels.get(channel);
-    if (!clients) this.#channels.set(channel, (clients = new Map()));
-    const joined = !clients.has(entry.client) && !hasUser(clients, entry.user);
-    clients.set(entry.client, { entry, expiresAt: Date.now() + ttlMs });
-    return { joined };
+    let presence = this.#channels.get(channel);
+    if (!presence) this.#channels.set(channel, (presence = new ChannelPresence()));
+    return { joined: presence.set(entry, Date.now() + ttlMs) };
   }
 
   async remove(channel: string, client: string): Promise<{ left: boolean; entry?: PresenceEntry }> {
-    const clients = this.#channels.get(channel);
-    const stored = clients?.get(client);
-    if (!clients || !stored) return { left: false };
-    clients.delete(client);
-    if (clients.size === 0) this.#channels.delete(channel);
-    return { left: !hasUser(clients, stored.entry.user), entry: stored.entry };
+    const presence = this.#channels.get(channel);
+    const removed = presence?.delete(client);
+    if (!presence || !removed) return { left: false };
+    if (presence.clients.size === 0) this.#channels.delete(channel);
+    return { left: removed.last, entry: removed.entry };
   }
 
   async refresh(entries: Array<{ channel: string; client: string }>, ttlMs: number): Promise<void> {
     const expiresAt = Date.now() + ttlMs;
     for (const { channel, client } of entries) {
-      const stored = this.#channels.get(channel)?.get(client);
+      const stored = this.#channels.get(channel)?.clients.get(client);
       if (stored) stored.expiresAt = expiresAt;
     }
   }
 
   async members(channel: string): Promise<PresenceMember[]> {
-    const clients = this.#channels.get(channel);
-    return clients ? toMembers([...clients.values()].map((s) => s.entry)) : [];
+    const presence = this.#channels.get(channel);
+    return presence ? toMembers([...presence.clients.values()].map((s) => s.entry)) : [];
   }
 
   async close(): Promise<void> {
@@ -70,18 +93,12 @@ export class MemoryPresenceStore implements PresenceStore {
 
   #sweep(): void {
     const now = Date.now();
-    for (const [channel, clients] of this.#channels) {
-      for (const [client, stored] of clients) {
+    for (const [channel, presence] of this.#channels) {
+      for (const [client, stored] of presence.clients) {
         if (stored.expiresAt > now) continue;
-        clients.delete(client);
-        if (!hasUser(clients, stored.entry.user)) this.#handler?.onExpired(channel, stored.entry);
+        if (presence.delete(client)?.last) this.#handler?.onExpired(channel, stored.entry);
       }
-      if (clients.size === 0) this.#channels.delete(channel);
+      if (presence.clients.size === 0) this.#channels.delete(channel);
     }
   }
-}
-
-function hasUser(clients: Map<string, Stored>, user: string): boolean {
-  for (const s of clients.values()) if (s.entry.user === user) return true;
-  return false;
 }
