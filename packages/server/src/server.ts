@@ -20,6 +20,7 @@ import { IdempotencyCache } from './api/idempotency.js';
 import { registerPublishRoutes } from './api/publish.js';
 import { keepRawJsonBodies, requirePublisher } from './api/publisher-auth.js';
 import { registerValidation } from './api/validation.js';
+import { registerWebhookRoutes } from './api/webhooks.js';
 import { AccessControl } from './auth/access.js';
 import { createClientAuthenticator, type ClientAuthenticator } from './auth/client.js';
 import { FailureLimiter } from './auth/failure-limiter.js';
@@ -187,6 +188,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     requirePublisher(api, ctx.authenticate);
     registerPublishRoutes(api, ctx);
     registerChannelRoutes(api, ctx);
+    registerWebhookRoutes(api, webhooks);
   });
 
   // Node never counts a connection that has not sent a request yet as idle, so closing the server

@@ -267,7 +267,14 @@ export class Connection implements Subscriber {
     // Joined only once live, so a member always receives the channel's publications.
     this.#present.add(channel.name);
     await this.ctx.presence.join(channel.name, this.#info);
-    if (presence && !this.#closed) this.sendFrame({ type: 'presence', channel: channel.name, members: await this.ctx.presence.members(channel.name) });
+    if (!presence) return;
+    // The subscribe is already answered: a failing store must not produce a second reply.
+    try {
+      const members = await this.ctx.presence.members(channel.name);
+      if (!this.#closed) this.sendFrame({ type: 'presence', channel: channel.name, members });
+    } catch (err) {
+      this.ctx.log.warn({ err, client: this.id, channel: channel.name }, 'presence members unavailable');
+    }
   }
 
   #subscribeLive(channel: ResolvedChannel, since: StreamPosition | undefined, onResult: (result: SubscribeResult) => void, events: boolean): Promise<void> {

@@ -90,14 +90,17 @@ export class PresenceTracker implements PresenceStoreHandler {
     }
   }
 
+  /**
+   * Runs store operations of one entry in order. Never rejects: a store that fails is logged, and
+   * the entry's TTL (or the next refresh) repairs it, so a subscription never fails for presence.
+   */
   #serial(channel: string, client: string, op: () => Promise<void>): Promise<void> {
     const k = key(channel, client);
-    const next = (this.#ops.get(k) ?? Promise.resolve()).then(op);
-    const settled = next.catch((err: unknown) => this.log.warn({ err, channel }, 'presence store operation failed'));
+    const settled = (this.#ops.get(k) ?? Promise.resolve()).then(op).catch((err: unknown) => this.log.warn({ err, channel }, 'presence store operation failed'));
     this.#ops.set(k, settled);
     void settled.then(() => {
       if (this.#ops.get(k) === settled) this.#ops.delete(k);
     });
-    return next;
+    return settled;
   }
 }

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { after, describe, it } from 'node:test';
-import { publish, sleep, startServer, TestClient, waitUntil, type TestServer } from '../test/helpers.js';
+import { api, publish, sleep, startServer, TestClient, waitUntil, type TestServer } from '../test/helpers.js';
 import { signWebhook, TIMESTAMP_HEADER, WEBHOOK_SIGNATURE_HEADER } from './webhooks.js';
 
 const SECRET = 'webhook-secret-0123456789';
@@ -92,6 +92,8 @@ describe('webhooks', () => {
     const types = hook.received.map((r) => r.json.type);
     assert.deepEqual(types, ['channel.occupied', 'channel.occupied', 'channel.occupied', 'channel.vacated']);
     assert.equal(new Set(hook.received.slice(0, 3).map((r) => r.json.id)).size, 1);
+    const res = await api(server, '/api/webhooks');
+    assert.deepEqual(res.json.webhooks, [{ url: hook.url, delivered: 2, failed: 0, dropped: 0, queued: 0 }]);
     c.close();
   });
 
