@@ -9,6 +9,8 @@ import {
   shouldReconnect,
   type AuthResult,
   type ErrorBody,
+  type PresenceMember,
+  type PresenceResult,
   type ServerFrame,
   type StreamPosition,
   type SubscribeResult,
@@ -118,9 +120,9 @@ export class HeraldClient extends Emitter<ClientEvents> {
   }
 
   /** Subscribe to a channel; the subscription survives reconnects until unsubscribe(). */
-  subscribe(channel: string, onMessage?: (message: Message) => void, options: { getToken?: () => Promise<string> } = {}): Subscription {
+  subscribe(channel: string, onMessage?: (message: Message) => void, options: { getToken?: () => Promise<string>; presence?: boolean } = {}): Subscription {
     if (this.#subscriptions.has(channel)) throw new Error(`already subscribed to "${channel}"`);
-    const sub = new Subscription(channel, options.getToken, (s) => this.#release(s));
+    const sub = new Subscription(channel, options.getToken, (s) => this.#release(s), options.presence === true);
     if (onMessage) sub.on('message', onMessage);
     this.#subscriptions.set(channel, sub);
     if (this.transport !== 'websocket') {
@@ -136,7 +138,13 @@ export class HeraldClient extends Emitter<ClientEvents> {
     return (await this.#request(frame)) as StreamPosition;
   }
 
-  /** Close for good: no reconnect. */
+  /** Members of a presence channel (one per user, with its connections). Needs a connection. */
+  async presence(channel: string): Promise<PresenceMember[]> {
+    if (this.transport !== 'websocket') throw new HeraldError('not_supported', `presence needs the websocket transport (now: ${this.transport})`);
+    return ((await this.#request({ type: 'presence', channel })) as PresenceResult).members;
+  }
+
+    /** Close for good: no reconnect. */
   close(): void {
     clearTimeout(this.#timer);
     this.#setState('closed');
@@ -195,6 +203,11 @@ export class HeraldClient extends Emitter<ClientEvents> {
         this.#connected(frame.client, frame.node);
         for (const sub of this.#subscriptions.values()) void this.#subscribe(sub);
         return;
+      case 'presence':
+        return this.#subscriptions.get(frame.channel)?.presenceSync(frame.members);
+      case 'join':
+      case 'leave':
+        return this.#subscriptions.get(frame.channel)?.presenceEvent(frame);
       case 'refresh':
         return void this.#refreshToken();
       case 'error':
@@ -251,6 +264,8 @@ export class HeraldClient extends Emitter<ClientEvents> {
       const frame: Record<string, unknown> = { type: 'subscribe', channel: sub.channel };
       if (since) frame.since = since;
       if (token !== undefined) frame.token = token;
+      // Presence frames exist on WebSocket only; over SSE/long-poll the subscription just has none.
+      if (sub.presence && this.transport === 'websocket') frame.presence = true;
       const result = (await this.#request(frame)) as SubscribeResult;
       if (sub.state !== 'unsubscribed') sub.subscribed(result);
     } catch (err) {

@@ -3,7 +3,7 @@
  * One channel as the application sees it: messages exactly once and in order across
  * reconnects, or a `recovery-failed` event when that could not be guaranteed.
  */
-import type { ErrorBody, MessageFrame, RecoveryFailure, StreamPosition, SubscribeResult } from '@herald/protocol';
+import type { ClientInfo, ErrorBody, MessageFrame, PresenceEventFrame, PresenceMember, RecoveryFailure, StreamPosition, SubscribeResult } from '@herald/protocol';
 import { Emitter } from './emitter.js';
 
 export interface Message {
@@ -12,6 +12,8 @@ export interface Message {
   epoch: string;
   event?: string;
   data: unknown;
+  /** Who published it, when a client did (set by the server, cannot be forged). */
+  info?: ClientInfo;
 }
 
 export type SubscriptionEvents = {
@@ -22,6 +24,11 @@ export type SubscriptionEvents = {
   'recovery-failed': [{ reason: RecoveryFailure; position: StreamPosition }];
   /** The server refused the subscription; it stays inactive until subscribe() is called again. */
   error: [ErrorBody];
+  /** With `presence: true`: the full member list (after every (re)subscribe). */
+  presence: [PresenceMember[]];
+  /** With `presence: true`: a user joined (its first connection) or left (its last). */
+  join: [ClientInfo];
+  leave: [ClientInfo];
 };
 
 export type SubscriptionState = 'subscribing' | 'subscribed' | 'failed' | 'unsubscribed';
@@ -33,10 +40,14 @@ export class Subscription extends Emitter<SubscriptionEvents> {
   /** Position sent with the pending subscribe: history after it is still to come. */
   #resumingFrom: StreamPosition | undefined;
 
+  /** With `presence: true`: the channel's members by user, kept up to date from join/leave. */
+  readonly members = new Map<string, PresenceMember>();
+
   constructor(
     readonly channel: string,
     readonly token: (() => Promise<string | undefined>) | undefined,
     private readonly release: (sub: Subscription) => void,
+    readonly presence = false,
   ) {
     super();
   }
@@ -81,6 +92,24 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     this.position = { offset: frame.offset, epoch: frame.epoch };
     const message: Message = { channel: frame.channel, offset: frame.offset, epoch: frame.epoch, data: frame.data };
     if (frame.event !== undefined) message.event = frame.event;
+    if (frame.info !== undefined) message.info = frame.info;
     this.emit('message', message);
+  }
+
+  /** @internal the whole member list replaces what was known. */
+  presenceSync(members: PresenceMember[]): void {
+    this.members.clear();
+    for (const m of members) this.members.set(m.user, m);
+    this.emit('presence', members);
+  }
+
+  /** @internal join/leave apply as set changes: a repeat is a no-op (see docs/protocol.md#presence). */
+  presenceEvent(frame: PresenceEventFrame): void {
+    const { user, client } = frame.info;
+    if (frame.type === 'join') {
+      if (this.members.has(user)) return;
+      this.members.set(user, { user, clients: client === undefined ? [] : [client] });
+    } else if (!this.members.delete(user)) return;
+    this.emit(frame.type, frame.info);
   }
 }

@@ -20,6 +20,11 @@ export interface SubscribeCommand {
   since?: StreamPosition;
   /** Subscription token (a JWT with a `channel` claim) for a private channel. */
   token?: string;
+  /**
+   * Presence namespaces only: also receive `join`/`leave` frames and, right after the reply, one
+   * `presence` frame with the current members. Needs the `presence` permission.
+   */
+  presence?: boolean;
 }
 
 export interface UnsubscribeCommand {
@@ -48,7 +53,14 @@ export interface AuthCommand {
   token: string;
 }
 
-export type ClientCommand = SubscribeCommand | UnsubscribeCommand | PublishCommand | PingCommand | AuthCommand;
+/** Ask for a presence channel's current members (the reply's result is a PresenceResult). */
+export interface PresenceCommand {
+  id?: number;
+  type: 'presence';
+  channel: string;
+}
+
+export type ClientCommand = SubscribeCommand | UnsubscribeCommand | PublishCommand | PingCommand | AuthCommand | PresenceCommand;
 export type ClientCommandType = ClientCommand['type'];
 
 // ---- server → client -------------------------------------------------------------------------
@@ -95,7 +107,7 @@ export interface OkReply {
   id: number;
   ok: true;
   /** Subscribe: the stream position the live stream continues from; publish: the assigned one. */
-  result?: SubscribeResult | StreamPosition | AuthResult;
+  result?: SubscribeResult | StreamPosition | AuthResult | PresenceResult;
 }
 
 export interface ErrorReply {
@@ -115,6 +127,37 @@ export interface MessageFrame extends StreamPosition {
   channel: string;
   event?: string;
   data: unknown;
+  /** Set by the server on publications made by a client: who sent it. Never taken from the client. */
+  info?: ClientInfo;
+}
+
+/** Identity of a connection as other clients see it: the user (an anonymous client's is its client id) and the connection. */
+export interface ClientInfo {
+  user: string;
+  client?: string;
+}
+
+/** One member of a channel's presence set: a user, with every connection it has there. */
+export interface PresenceMember {
+  user: string;
+  clients: string[];
+}
+
+export interface PresenceResult {
+  channel: string;
+  members: PresenceMember[];
+}
+
+/** A user entered (first connection) or left (last connection) a presence channel. Not in history. */
+export interface PresenceEventFrame {
+  type: 'join' | 'leave';
+  channel: string;
+  info: ClientInfo;
+}
+
+/** The members of a channel, sent after a subscribe with `presence: true` and its reply. */
+export interface PresenceFrame extends PresenceResult {
+  type: 'presence';
 }
 
 export interface PongFrame {
@@ -122,7 +165,7 @@ export interface PongFrame {
   id?: number;
 }
 
-export type ServerFrame = ConnectedFrame | OkReply | ErrorReply | ErrorFrame | MessageFrame | PongFrame | RefreshFrame;
+export type ServerFrame = ConnectedFrame | OkReply | ErrorReply | ErrorFrame | MessageFrame | PongFrame | RefreshFrame | PresenceEventFrame | PresenceFrame;
 
 // ---- SSE and long-poll (docs/sse-longpoll.md) -------------------------------------------------
 

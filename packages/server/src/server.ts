@@ -12,6 +12,7 @@ import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { registerChannelRoutes } from './api/channels.js';
 import { registerClientBundle } from './api/client-bundle.js';
+import { demoNamespace, registerDemo } from './api/demo.js';
 import type { ApiContext } from './api/context.js';
 import { registerErrorHandling } from './api/error-handler.js';
 import { registerHealthRoutes } from './api/health.js';
@@ -19,6 +20,7 @@ import { IdempotencyCache } from './api/idempotency.js';
 import { registerPublishRoutes } from './api/publish.js';
 import { keepRawJsonBodies, requirePublisher } from './api/publisher-auth.js';
 import { registerValidation } from './api/validation.js';
+import { registerWebhookRoutes } from './api/webhooks.js';
 import { AccessControl } from './auth/access.js';
 import { createClientAuthenticator, type ClientAuthenticator } from './auth/client.js';
 import { FailureLimiter } from './auth/failure-limiter.js';
@@ -32,6 +34,10 @@ import { Channels } from './channels/channels.js';
 import type { ConnectionContext } from './connection/connection.js';
 import type { HeraldConfig } from './config/schema.js';
 import { Hub } from './hub/hub.js';
+import { MemoryPresenceStore } from './presence/memory.js';
+import type { PresenceStore } from './presence/presence.js';
+import { PresenceTracker } from './presence/tracker.js';
+import { Webhooks } from './webhooks/webhooks.js';
 import { createLongPollEndpoint, type LongPollEndpoint } from './transports/long-poll.js';
 import { createSseEndpoint, type SseEndpoint } from './transports/sse.js';
 import { createWebSocketEndpoint, type WebSocketEndpoint } from './transports/websocket.js';
@@ -43,6 +49,8 @@ export interface HeraldOptions {
   broker?: Broker;
   /** The dev secret to use when none is configured, instead of a new one (cluster workers share their primary's). */
   devSecret?: string;
+  /** Use this presence store instead of the in-memory one; the caller owns it. */
+  presenceStore?: PresenceStore;
   /** Replace how clients are authenticated (default: JWT per `auth.jwt`, anonymous without keys). */
   authenticateClient?: ClientAuthenticator;
 }
@@ -51,6 +59,8 @@ export interface Herald {
   readonly config: HeraldConfig;
   readonly log: Logger;
   readonly hub: Hub;
+  readonly presence: PresenceTracker;
+  readonly webhooks: Webhooks;
   /** Set when no publisher credential was configured: the secret generated for this run. */
   readonly devSecret: string | undefined;
   /** Listen; resolves with the bound address (port 0 picks a free one). */
@@ -79,7 +89,22 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   const broker = options.broker ?? createBroker(config);
   const hub = new Hub(broker, log);
   const monitor = new BrokerMonitor(broker, hub, { heartbeatIntervalMs: config.engine.heartbeat_interval_seconds * 1000, log });
-  const channels = new Channels(config);
+  const demo = config.server.demo;
+  const channels = new Channels(demo && !config.namespaces.demo ? { ...config, namespaces: { ...config.namespaces, demo: demoNamespace() } } : config);
+  const presenceTtlMs = config.presence.ttl_seconds * 1000;
+  const presenceStore = options.presenceStore ?? new MemoryPresenceStore({ sweepIntervalMs: Math.max(10, Math.min(5_000, presenceTtlMs / 4)) });
+  const webhooks = new Webhooks(config.webhooks, log);
+  hub.onOccupancy = (channel, occupied) => webhooks.emit({ type: occupied ? 'channel.occupied' : 'channel.vacated', channel });
+  const presence = new PresenceTracker(
+    presenceStore,
+    broker,
+    {
+      ttlMs: presenceTtlMs,
+      refreshMs: config.presence.refresh_seconds * 1000,
+      onAnnounce: (e) => webhooks.emit({ type: e.type === 'join' ? 'presence.join' : 'presence.leave', channel: e.channel, info: e.info }),
+    },
+    log,
+  );
   // Separate counts: anonymous browsers sending bad tokens must not lock out publishers sharing their address (e.g. behind a proxy).
   const publisherFailures = new FailureLimiter(auth.failure_limit_per_minute);
   const clientFailures = new FailureLimiter(auth.failure_limit_per_minute);
@@ -96,6 +121,8 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     limits: config.limits,
     log,
     access,
+    presence,
+    webhooks,
     refreshGraceSeconds: auth.jwt.refresh_grace_seconds,
     accepting: () => accepting,
   };
@@ -153,6 +180,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     hub,
     broker,
     channels,
+    presence,
     authenticate: createPublisherAuthenticator({
       apiKeys: devSecret ? [devSecret] : auth.api_keys,
       signingKeys: devSecret ? { default: devSecret } : auth.signing_keys,
@@ -169,12 +197,14 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   };
   registerHealthRoutes(app, ctx);
   registerClientBundle(app);
+  if (demo) registerDemo(app);
   app.get('/sse', sse.handle);
   app.get('/poll', longPoll.handle);
   void app.register(async (api) => {
     requirePublisher(api, ctx.authenticate);
     registerPublishRoutes(api, ctx);
     registerChannelRoutes(api, ctx);
+    registerWebhookRoutes(api, webhooks);
   });
 
   // Node never counts a connection that has not sent a request yet as idle, so closing the server
@@ -199,9 +229,12 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     config,
     log,
     hub,
+    presence,
+    webhooks,
     devSecret,
     async start() {
       await monitor.start();
+      await presence.start();
       await app.listen({ host: config.server.host, port: config.server.port });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.server.port;
@@ -220,6 +253,9 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
         for (const socket of silent) socket.destroy();
         await app.close();
         monitor.stop();
+        presence.close();
+        webhooks.close();
+        if (!options.presenceStore) await presenceStore.close();
         if (!options.broker) await broker.close();
         replay.close();
         idempotency.close();

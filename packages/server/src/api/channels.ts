@@ -2,7 +2,7 @@
  * @module api/channels
  * Read side of the backend API: active channels on this node and channel history.
  */
-import { ErrorCode, type HistoryResponse } from '@herald/protocol';
+import { ErrorCode, type HistoryResponse, type PresenceResult } from '@herald/protocol';
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { HeraldError } from '../errors.js';
@@ -11,6 +11,12 @@ import { ChannelParams, HistoryQuery } from './schemas.js';
 
 export function registerChannelRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get('/api/channels', async () => ({ channels: ctx.hub.channels() }));
+
+  app.get<{ Params: Static<typeof ChannelParams> }>('/api/channels/:channel/presence', { schema: { params: ChannelParams } }, async (req): Promise<PresenceResult> => {
+    const channel = ctx.channels.resolve(req.params.channel);
+    if (!channel.options.presence) throw new HeraldError(ErrorCode.BadRequest, `namespace "${channel.namespace}" has no presence`);
+    return { channel: channel.name, members: await ctx.presence.members(channel.name) };
+  });
 
   app.get<{ Params: Static<typeof ChannelParams>; Querystring: Static<typeof HistoryQuery> }>(
     '/api/channels/:channel/history',

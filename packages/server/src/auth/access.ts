@@ -80,6 +80,13 @@ export class AccessControl {
     this.#check(identity, 'publish', channel);
   }
 
+  /** Seeing a channel's members and join/leave events; a private channel also needs `subscribed`. */
+  checkPresence(identity: ClientIdentity, channel: ResolvedChannel, subscribed: boolean): void {
+    this.#checkUserLimited(identity, channel.name);
+    if (channel.options.private && !subscribed) throw forbidden(`channel "${channel.name}" is private: subscribe to it before asking for its presence`);
+    this.#check(identity, 'presence', channel);
+  }
+
   #check(identity: ClientIdentity, action: Action, channel: ResolvedChannel): void {
     if (!this.enabled) return;
     if (identity.user === '') {

@@ -17,9 +17,12 @@
  *   returns, followed by `onResubscribed` because publications in between may be missing.
  * - `heartbeat(token)` goes through the same path as publications and comes back through
  *   `onHeartbeat`, so the node can notice a subscription that looks alive but delivers nothing.
+ * - `publishEvent` carries ephemeral channel events (presence join/leave) to every node subscribed
+ *   to the channel, through `onEvent`. They get no offset, never enter history and are not
+ *   recoverable; they are delivered at most once, in the order one node published them.
  */
 import { randomBytes } from 'node:crypto';
-import { ErrorCode, type RecoveryFailure, type StreamPosition } from '@herald/protocol';
+import { ErrorCode, type ClientInfo, type RecoveryFailure, type StreamPosition } from '@herald/protocol';
 import type { ReplayCache } from '../auth/replay-cache.js';
 import { HeraldError } from '../errors.js';
 
@@ -27,6 +30,25 @@ export interface Publication extends StreamPosition {
   channel: string;
   event?: string;
   data: unknown;
+  /** Who published it, for publications made by clients; set by the server only. */
+  info?: ClientInfo;
+  /** False when the publishing client must not receive its own publication live. */
+  echo?: false;
+}
+
+/** What a publish carries into the engine. */
+export interface PublishMessage {
+  event?: string;
+  data: unknown;
+  info?: ClientInfo;
+  echo?: false;
+}
+
+/** An ephemeral channel event: outside the stream, without offset or history. */
+export interface ChannelEvent {
+  channel: string;
+  type: 'join' | 'leave';
+  info: ClientInfo;
 }
 
 export interface HistoryOptions {
@@ -57,12 +79,15 @@ export interface BrokerHandler {
   onResubscribed(): void;
   /** A token sent with `heartbeat()` came back through the engine's pub/sub. */
   onHeartbeat(token: string): void;
+  onEvent(event: ChannelEvent): void;
 }
 
 export interface Broker {
   readonly name: string;
   start(handler: BrokerHandler): Promise<void>;
-  publish(channel: string, message: { event?: string; data: unknown }, history: HistoryOptions): Promise<StreamPosition>;
+  publish(channel: string, message: PublishMessage, history: HistoryOptions): Promise<StreamPosition>;
+  /** Deliver an ephemeral event to every node subscribed to its channel (see the contract above). */
+  publishEvent(event: ChannelEvent): Promise<void>;
   history(channel: string, query: HistoryQuery, history: HistoryOptions): Promise<HistoryResult>;
   /** Start receiving this channel's publications on this node. */
   subscribe(channel: string): Promise<void>;
@@ -85,15 +110,34 @@ export function unavailable(engine: string, cause: unknown): HeraldError {
 }
 
 /** Publications cross the wire between nodes as JSON of `{event?, data}`; offset and epoch travel beside it. */
-export function encodeBody(message: { event?: string; data: unknown }): string {
-  return JSON.stringify(message.event === undefined ? { data: message.data } : { event: message.event, data: message.data });
+/** A publication's body as engines store and relay it (the sender's info travels with it). */
+export function encodeBody(message: PublishMessage): string {
+  const body: PublishMessage = { data: message.data };
+  if (message.event !== undefined) body.event = message.event;
+  if (message.info !== undefined) body.info = message.info;
+  if (message.echo === false) body.echo = false;
+  return JSON.stringify(body);
 }
 
 export function decodeBody(channel: string, position: StreamPosition, body: string): Publication {
-  const { event, data } = JSON.parse(body) as { event?: string; data: unknown };
+  const { event, data, info, echo } = JSON.parse(body) as PublishMessage;
   const publication: Publication = { channel, offset: position.offset, epoch: position.epoch, data };
   if (event !== undefined) publication.event = event;
+  if (info !== undefined) publication.info = info;
+  if (echo === false) publication.echo = false;
   return publication;
+}
+
+/** Ephemeral events share a channel's pub/sub with publications, marked by this prefix (publications start with a digit). */
+export const EVENT_PREFIX = 'e:';
+
+export function encodeEvent(event: ChannelEvent): string {
+  return `${EVENT_PREFIX}${JSON.stringify({ type: event.type, info: event.info })}`;
+}
+
+export function decodeEvent(channel: string, message: string): ChannelEvent {
+  const { type, info } = JSON.parse(message.slice(EVENT_PREFIX.length)) as Omit<ChannelEvent, 'channel'>;
+  return { channel, type, info };
 }
 
 /** A fresh epoch: random, short, URL-safe. */

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Broker, BrokerHandler, Publication } from './broker.js';
+import type { Broker, BrokerHandler, ChannelEvent, Publication } from './broker.js';
 
 const H = { size: 10, ttlMs: 60_000 };
 
@@ -18,9 +18,13 @@ export interface ConformanceOptions {
 export class RecordingHandler implements BrokerHandler {
   readonly publications: Publication[] = [];
   readonly heartbeats: string[] = [];
+  readonly events: ChannelEvent[] = [];
   resubscribed = 0;
   onPublication(p: Publication): void {
     this.publications.push(p);
+  }
+  onEvent(e: ChannelEvent): void {
+    this.events.push(e);
   }
   onResubscribed(): void {
     this.resubscribed++;
@@ -38,6 +42,7 @@ export function brokerConformance(name: string, factory: () => Broker | Promise<
     let broker: Broker;
     const handler = new RecordingHandler();
     const received = handler.publications;
+    const events = handler.events;
     let prefix = 0;
     // Channel names use every character the channel rules allow, so engines must encode them safely.
     const channel = () => `conf:${Date.now()}_${prefix++}.a#b@c=d,e/f-g`;
@@ -56,6 +61,20 @@ export function brokerConformance(name: string, factory: () => Broker | Promise<
       assert.equal(new Set(positions.map((p) => p.epoch)).size, 1);
       await waitFor(() => received.filter((p) => p.channel === ch).length === 5);
       assert.deepEqual(received.filter((p) => p.channel === ch).map((p) => [p.offset, p.data, p.event]), [[1, 0, 'e'], [2, 1, 'e'], [3, 2, 'e'], [4, 3, 'e'], [5, 4, 'e']]);
+    });
+
+    it('delivers ephemeral events in order, outside offsets and history', async () => {
+      const ch = channel();
+      await broker.subscribe(ch);
+      await broker.publish(ch, { data: 'a' }, H);
+      await broker.publishEvent({ channel: ch, type: 'join', info: { user: 'u1', client: 'c1' } });
+      await broker.publishEvent({ channel: ch, type: 'leave', info: { user: 'u1', client: 'c1' } });
+      await waitFor(() => events.filter((e) => e.channel === ch).length === 2);
+      assert.deepEqual(events.filter((e) => e.channel === ch).map((e) => e.type), ['join', 'leave']);
+      const position = await broker.publish(ch, { data: 'b' }, H);
+      assert.equal(position.offset, 2);
+      const history = await broker.history(ch, { limit: 10 }, H);
+      assert.deepEqual(history.publications.map((p) => p.data), ['a', 'b']);
     });
 
     it('concurrent publishes to one channel get distinct, gap-free offsets', async () => {

@@ -15,10 +15,10 @@ import { ErrorCode } from '@herald/protocol';
 import type { ReplayCache } from '../auth/replay-cache.js';
 import { MemoryReplayCache } from '../auth/replay-cache.js';
 import { HeraldError } from '../errors.js';
-import type { Broker, BrokerHandler, HistoryOptions, HistoryQuery, HistoryResult, Publication } from './broker.js';
+import type { Broker, BrokerHandler, ChannelEvent, HistoryOptions, HistoryQuery, HistoryResult, Publication, PublishMessage } from './broker.js';
 import { MemoryBroker } from './memory.js';
 
-type Op = 'publish' | 'history' | 'subscribe' | 'unsubscribe' | 'claim' | 'heartbeat';
+type Op = 'publish' | 'event' | 'history' | 'subscribe' | 'unsubscribe' | 'claim' | 'heartbeat';
 
 interface Request {
   herald: 'req';
@@ -31,6 +31,7 @@ type ToWorker =
   | { herald: 'res'; id: number; ok: true; value: unknown }
   | { herald: 'res'; id: number; ok: false; error: { code: ErrorCode; message: string } }
   | { herald: 'pub'; publication: Publication }
+  | { herald: 'evt'; event: ChannelEvent }
   | { herald: 'hb'; token: string };
 
 /** Worker side: a Broker whose every call is answered by the primary. */
@@ -52,8 +53,12 @@ export class WorkerBroker implements Broker {
     process.on('message', this.#onMessage);
   }
 
-  async publish(channel: string, message: { event?: string; data: unknown }, history: HistoryOptions): Promise<StreamPosition> {
+  async publish(channel: string, message: PublishMessage, history: HistoryOptions): Promise<StreamPosition> {
     return (await this.#call('publish', [channel, message, history])) as StreamPosition;
+  }
+
+  async publishEvent(event: ChannelEvent): Promise<void> {
+    await this.#call('event', [event]);
   }
 
   async history(channel: string, query: HistoryQuery, history: HistoryOptions): Promise<HistoryResult> {
@@ -102,6 +107,8 @@ export class WorkerBroker implements Broker {
     if (typeof message !== 'object' || message === null) return;
     if (message.herald === 'pub') {
       if (this.#channels.has(message.publication.channel)) this.#handler?.onPublication(message.publication);
+    } else if (message.herald === 'evt') {
+      if (this.#channels.has(message.event.channel)) this.#handler?.onEvent(message.event);
     } else if (message.herald === 'hb') {
       this.#handler?.onHeartbeat(message.token);
     } else if (message.herald === 'res') {
@@ -124,6 +131,9 @@ export class BrokerHost {
     await this.#broker.start({
       onPublication: (publication) => {
         for (const worker of this.#subscribers.get(publication.channel) ?? []) send(worker, { herald: 'pub', publication });
+      },
+      onEvent: (event) => {
+        for (const worker of this.#subscribers.get(event.channel) ?? []) send(worker, { herald: 'evt', event });
       },
       onResubscribed: () => {},
       onHeartbeat: () => {},
@@ -157,6 +167,8 @@ export class BrokerHost {
     switch (op) {
       case 'publish':
         return b.publish(...(args as Parameters<MemoryBroker['publish']>));
+      case 'event':
+        return b.publishEvent(args[0] as ChannelEvent);
       case 'history':
         return b.history(...(args as Parameters<MemoryBroker['history']>));
       case 'subscribe': {

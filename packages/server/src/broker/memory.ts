@@ -4,7 +4,7 @@
  * per-channel atomicity the contract asks for comes for free; history is bounded by size and TTL.
  */
 import type { StreamPosition } from '@herald/protocol';
-import { checkRecovery, newEpoch, noStream, type Broker, type BrokerHandler, type HistoryOptions, type HistoryQuery, type HistoryResult, type Publication } from './broker.js';
+import { checkRecovery, newEpoch, noStream, type Broker, type BrokerHandler, type ChannelEvent, type HistoryOptions, type HistoryQuery, type HistoryResult, type Publication, type PublishMessage } from './broker.js';
 
 interface Entry {
   publication: Publication;
@@ -74,14 +74,20 @@ export class MemoryBroker implements Broker {
     this.#sweeper = setInterval(() => this.#sweep(), this.#sweepIntervalMs).unref();
   }
 
-  async publish(channel: string, message: { event?: string; data: unknown }, history: HistoryOptions): Promise<StreamPosition> {
+  async publish(channel: string, message: PublishMessage, history: HistoryOptions): Promise<StreamPosition> {
     const now = Date.now();
     const stream = this.#stream(channel, history);
     const publication: Publication = { channel, offset: ++stream.offset, epoch: stream.epoch, data: message.data };
     if (message.event !== undefined) publication.event = message.event;
+    if (message.info !== undefined) publication.info = message.info;
+    if (message.echo === false) publication.echo = false;
     stream.append(publication, history, now);
     if (this.#subscribed.has(channel)) this.#handler?.onPublication(publication);
     return { offset: publication.offset, epoch: publication.epoch };
+  }
+
+  async publishEvent(event: ChannelEvent): Promise<void> {
+    this.#handler?.onEvent(event);
   }
 
   async history(channel: string, query: HistoryQuery, history: HistoryOptions): Promise<HistoryResult> {

@@ -28,7 +28,7 @@ export interface BrokerMonitorOptions {
 
 export class BrokerMonitor {
   readonly #broker: Broker;
-  readonly #hub: Pick<BrokerHandler, 'onPublication' | 'onResubscribed'>;
+  readonly #hub: Pick<BrokerHandler, 'onPublication' | 'onResubscribed' | 'onEvent'>;
   readonly #options: BrokerMonitorOptions;
   /** When the silence being measured started: the last heartbeat back, or the last reconnect. */
   #since = Date.now();
@@ -38,7 +38,7 @@ export class BrokerMonitor {
   #wasReady = true;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(broker: Broker, hub: Pick<BrokerHandler, 'onPublication' | 'onResubscribed'>, options: BrokerMonitorOptions) {
+  constructor(broker: Broker, hub: Pick<BrokerHandler, 'onPublication' | 'onResubscribed' | 'onEvent'>, options: BrokerMonitorOptions) {
     this.#broker = broker;
     this.#hub = hub;
     this.#options = options;
@@ -48,6 +48,7 @@ export class BrokerMonitor {
     const hub = this.#hub;
     await this.#broker.start({
       onPublication: (p) => hub.onPublication(p),
+      onEvent: (e) => hub.onEvent(e),
       onResubscribed: () => hub.onResubscribed(),
       onHeartbeat: () => {
         this.#since = Date.now();

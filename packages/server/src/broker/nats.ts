@@ -43,8 +43,12 @@ import {
   newEpoch,
   noStream,
   unavailable,
+  decodeEvent,
+  encodeEvent,
+  EVENT_PREFIX,
   type Broker,
   type BrokerHandler,
+  type ChannelEvent,
   type HistoryOptions,
   type HistoryQuery,
   type HistoryResult,
@@ -159,7 +163,13 @@ export class NatsBroker implements Broker {
     this.#subscriptions.get(channel)?.unsubscribe();
     const sub = nc.subscribe(this.#subject('p', channel), {
       callback: (err, msg) => {
-        if (err || !msg.headers) return;
+        if (err) return;
+        // Ephemeral events are published straight to the fan-out subject, without headers.
+        if (!msg.headers) {
+          const text = msg.string();
+          if (text.startsWith(EVENT_PREFIX)) this.#handler?.onEvent(decodeEvent(channel, text));
+          return;
+        }
         const position = positionFromHeaders(msg.headers);
         if (position.offset > 0) this.#handler?.onPublication(decodeBody(channel, position, msg.string()));
       },
@@ -178,6 +188,10 @@ export class NatsBroker implements Broker {
   async unsubscribe(channel: string): Promise<void> {
     this.#subscriptions.get(channel)?.unsubscribe();
     this.#subscriptions.delete(channel);
+  }
+
+  async publishEvent(event: ChannelEvent): Promise<void> {
+    this.#ready().nc.publish(this.#subject('p', event.channel), encodeEvent(event));
   }
 
   async heartbeat(token: string): Promise<void> {

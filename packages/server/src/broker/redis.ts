@@ -19,7 +19,11 @@ import type { ReplayCache } from '../auth/replay-cache.js';
 import {
   checkRecovery,
   decodeBody,
+  decodeEvent,
   encodeBody,
+  encodeEvent,
+  EVENT_PREFIX,
+  type ChannelEvent,
   newEpoch,
   noStream,
   unavailable,
@@ -153,6 +157,10 @@ export class RedisBroker implements Broker {
     if (this.#sub.status === 'ready') await this.#sub.unsubscribe(this.#pubPrefix + channel).catch(() => {});
   }
 
+  async publishEvent(event: ChannelEvent): Promise<void> {
+    await this.#call(this.#cmd, () => this.#cmd.publish(`${this.#pubPrefix}${event.channel}`, encodeEvent(event)));
+  }
+
   async heartbeat(token: string): Promise<void> {
     await this.#call(this.#cmd, () => this.#cmd.publish(this.#heartbeatChannel, token));
   }
@@ -201,6 +209,7 @@ export class RedisBroker implements Broker {
     if (!channel.startsWith(this.#pubPrefix)) return;
     const name = channel.slice(this.#pubPrefix.length);
     if (!this.#channels.has(name)) return; // an unsubscribe is in flight
+    if (message.startsWith(EVENT_PREFIX)) return this.#handler?.onEvent(decodeEvent(name, message));
     const first = message.indexOf(':');
     const second = message.indexOf(':', first + 1);
     const position = { offset: Number(message.slice(0, first)), epoch: message.slice(first + 1, second) };

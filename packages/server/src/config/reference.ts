@@ -25,7 +25,7 @@ const namespace = NamespaceSchema as unknown as Node;
 /** Example namespaces shown in the docs: the default plus two typical ones. */
 const EXAMPLE_NAMESPACES: Record<string, Record<string, unknown>> = {
   default: {},
-  chat: { history_size: 200, allow_client_publish: true, max_subscribers: 5000 },
+  chat: { history_size: 200, allow_client_publish: true, presence: true, max_subscribers: 5000 },
   dashboards: { transports: ['sse', 'longpoll'], allow_create_new_channels: false, channels: ['sales', 'ops'] },
 };
 
@@ -72,8 +72,12 @@ export function renderExampleYaml(): string {
           lines.push(`    ${opt}: ${scalar(opt in overrides ? overrides[opt] : optNode.default)}`);
         }
       }
-    } else {
+    } else if (child.properties) {
       lines.push(`${key}:`, ...yamlSection(child, '  '));
+    } else {
+      // A list of objects (webhooks): describe each item's fields, show the (empty) default.
+      for (const [field, f] of Object.entries(child.items?.properties ?? {})) lines.push(`#   ${field}: ${f.description ?? ''}`);
+      lines.push(`${key}: ${scalar(child.default)}`);
     }
     lines.push('');
   }
@@ -85,7 +89,8 @@ function markdownRows(node: Node, prefix: string): string[] {
   for (const [key, child] of Object.entries(node.properties ?? {})) {
     const path = `${prefix}${key}`;
     if (child.properties) rows.push(...markdownRows(child, `${path}.`));
-    else rows.push(`| \`${path}\` | ${typeOf(child)} | \`${scalar(child.default)}\` | ${child.description ?? ''} |`);
+    else rows.push(`| \`${path}\` | ${typeOf(child)} | ${child.default === undefined ? 'required' : `\`${scalar(child.default)}\``} | ${child.description ?? ''} |`);
+    if (child.items?.properties) rows.push(...markdownRows(child.items, `${path}[].`));
   }
   return rows;
 }
@@ -114,7 +119,7 @@ export function renderReferenceMarkdown(): string {
     '',
     '| key | type | default | meaning |',
     '|---|---|---|---|',
-    ...sections.flatMap(([key, node]) => markdownRows(node, `${key}.`)),
+    ...sections.flatMap(([key, node]) => (node.properties ? markdownRows(node, `${key}.`) : markdownRows({ properties: { [key]: node } }, ''))),
     '',
     '## Namespaces',
     '',

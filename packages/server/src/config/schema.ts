@@ -35,6 +35,19 @@ export const NamespaceSchema = Type.Object(
       default: false,
       description: 'Whether WebSocket clients may publish to channels of this namespace.',
     }),
+    client_publish_per_second: Type.Integer({
+      minimum: 0,
+      default: 0,
+      description: 'Client publishes per second one connection may make to this namespace (bursts up to the same number); above it the publish is refused with `rate_limited` (0 = only the connection-wide frame limit).',
+    }),
+    echo: Type.Boolean({
+      default: true,
+      description: 'Whether a client\'s own publications are delivered back to it live (it still finds them in history when it recovers).',
+    }),
+    presence: Type.Boolean({
+      default: false,
+      description: 'Track who is subscribed (presence): members, `join`/`leave` frames for subscribers that ask, `GET /api/channels/{channel}/presence`.',
+    }),
     transports: Type.Array(Transport, {
       default: ['websocket', 'sse', 'longpoll'],
       uniqueItems: true,
@@ -61,6 +74,25 @@ export const NamespaceSchema = Type.Object(
 );
 export type NamespaceConfig = Static<typeof NamespaceSchema>;
 
+export const WebhookSchema = Type.Object(
+  {
+    url: Type.String({ pattern: '^https?://', description: 'Where events are POSTed (http or https).' }),
+    secret: Type.String({ minLength: 16, description: 'HMAC-SHA256 key for the `X-Herald-Webhook-Signature` header (docs/webhooks.md); at least 16 characters.' }),
+    events: Type.Array(StringEnum(['channel.occupied', 'channel.vacated', 'presence.join', 'presence.leave', 'client.publish']), {
+      minItems: 1,
+      uniqueItems: true,
+      description: 'Events to send: channel.occupied, channel.vacated, presence.join, presence.leave, client.publish.',
+    }),
+    timeout_ms: Type.Integer({ minimum: 1, default: 5000, description: 'How long one POST may take before it counts as failed.' }),
+    max_attempts: Type.Integer({ minimum: 1, default: 6, description: 'Attempts per event (first try included) before it is given up and counted as failed.' }),
+    retry_base_ms: Type.Integer({ minimum: 1, default: 500, description: 'Delay before the first retry; it doubles with each further attempt (with jitter).' }),
+    retry_max_ms: Type.Integer({ minimum: 1, default: 30000, description: 'Longest delay between two attempts.' }),
+    queue_size: Type.Integer({ minimum: 1, default: 10000, description: 'Events waiting for this receiver; beyond it new events are dropped and counted.' }),
+  },
+  { additionalProperties: false },
+);
+export type WebhookConfig = Static<typeof WebhookSchema>;
+
 export const ConfigSchema = Type.Object(
   {
     server: Type.Object(
@@ -80,6 +112,10 @@ export const ConfigSchema = Type.Object(
         cors_origins: Type.Array(Type.String({ minLength: 1 }), {
           default: [],
           description: 'Origins allowed to call the HTTP API from a browser (CORS); "*" = any; empty = none (env CORS_ALLOWED_ORIGINS).',
+        }),
+        demo: Type.Boolean({
+          default: true,
+          description: 'Serve the demo pages (chat with presence, live notifications) under /demo/; they use a `demo` namespace, added with presence and client publishing unless you define it. Turn off in production.',
         }),
         default_channel: Type.String({
           default: 'updates',
@@ -272,6 +308,25 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    presence: Type.Object(
+      {
+        ttl_seconds: Type.Number({
+          minimum: 0.05,
+          default: 60,
+          description: 'How long a presence entry lives without being refreshed: a connection whose node died leaves after at most this long.',
+        }),
+        refresh_seconds: Type.Number({
+          minimum: 0.01,
+          default: 20,
+          description: 'How often a node refreshes the presence entries of its live connections; keep it well below ttl_seconds.',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    webhooks: Type.Array(WebhookSchema, {
+      default: [],
+      description: 'Receivers of signed HTTP event notifications (docs/webhooks.md), each `{url, secret, events, …}`; delivered in order per receiver, retried with backoff, never delaying message delivery.',
+    }),
     namespaces: Type.Record(Type.String({ pattern: '^[a-z0-9_-]{1,64}$' }), NamespaceSchema, {
       default: { default: {} },
       description:

@@ -7,14 +7,16 @@
  * (4008) instead of growing memory or delaying anyone else.
  */
 import { randomBytes } from 'node:crypto';
-import { CloseCode, ErrorCode, type AuthResult, type ServerFrame, type StreamPosition, type SubscribeResult } from '@herald/protocol';
+import { CloseCode, ErrorCode, type AuthResult, type PresenceResult, type ServerFrame, type StreamPosition, type SubscribeResult } from '@herald/protocol';
 import type { Logger } from 'pino';
 import type { AccessControl, ClientIdentity } from '../auth/access.js';
-import type { Publication } from '../broker/broker.js';
+import type { Publication, PublishMessage } from '../broker/broker.js';
 import type { Channels, ResolvedChannel } from '../channels/channels.js';
 import type { HeraldConfig } from '../config/schema.js';
 import { HeraldError } from '../errors.js';
 import type { Hub, Subscription } from '../hub/hub.js';
+import type { PresenceTracker } from '../presence/tracker.js';
+import type { Webhooks } from '../webhooks/webhooks.js';
 import type { Subscriber } from '../hub/subscriber.js';
 import { CommandError, parseCommand, type Command } from './parse.js';
 import { TokenBucket } from './rate-limit.js';
@@ -30,6 +32,8 @@ export interface ConnectionContext {
   limits: HeraldConfig['limits'];
   log: Logger;
   access: AccessControl;
+  presence: PresenceTracker;
+  webhooks: Webhooks;
   /** Seconds a connection whose token expired has to send a fresh one. */
   refreshGraceSeconds: number;
   /** False once the node is shutting down: commands that start work are refused. */
@@ -71,9 +75,13 @@ export class Connection implements Subscriber {
   readonly #subscriptions = new Map<string, Subscription>();
   /** Channels whose subscribe is being authorized: they count as subscribed for duplicates and limits. */
   readonly #authorizing = new Map<string, { cancelled: boolean }>();
+  /** Presence channels this connection is a member of. */
+  readonly #present = new Set<string>();
   #identity: ClientIdentity;
   #expiryTimer: NodeJS.Timeout | undefined;
   readonly #limiter: TokenBucket;
+  /** Per namespace with `client_publish_per_second`: this connection's publish budget there. */
+  readonly #publishLimiters = new Map<string, TokenBucket>();
   #frames: Buffer[] = [];
   #bytes = 0;
   #closed = false;
@@ -165,6 +173,13 @@ export class Connection implements Subscriber {
     this.#bytes = 0;
     for (const sub of this.#subscriptions.values()) this.ctx.hub.unsubscribe(sub);
     this.#subscriptions.clear();
+    for (const channel of this.#present) void this.ctx.presence.leave(channel, this.id);
+    this.#present.clear();
+  }
+
+  /** Who this connection is in presence and on its publications: an anonymous client is its own user. */
+  get #info(): { user: string; client: string } {
+    return { user: this.#identity.user || this.id, client: this.id };
   }
 
   // ---- commands -----------------------------------------------------------------------------
@@ -192,7 +207,9 @@ export class Connection implements Subscriber {
     }
     switch (command.type) {
       case 'subscribe':
-        return this.subscribe(command.channel, command.since, (result) => this.#reply(command.id, result), command.token);
+        return this.subscribe(command.channel, command.since, (result) => this.#reply(command.id, result), command.token, command.presence);
+      case 'presence':
+        return this.#presence(command.id, command.channel);
       case 'unsubscribe':
         return this.#unsubscribe(command.id, command.channel);
       case 'publish':
@@ -240,19 +257,41 @@ export class Connection implements Subscriber {
    * the channel is queued, so whatever it queues (a reply) reaches the client first. Resolves
    * once the subscription is live; rejects with a HeraldError when refused.
    */
-  async subscribe(name: unknown, since: StreamPosition | undefined, onResult: (result: SubscribeResult) => void, token?: string): Promise<void> {
+  async subscribe(name: unknown, since: StreamPosition | undefined, onResult: (result: SubscribeResult) => void, token?: string, presence = false): Promise<void> {
     // Channels still being authorized count as taken, for duplicates and the per-connection limit.
     const taken = this.#authorizing.size === 0 ? this.#subscriptions : new Set([...this.#subscriptions.keys(), ...this.#authorizing.keys()]);
     const channel = checkChannel(this.ctx, this.transport.name, name, taken);
+    if (presence) {
+      if (!channel.options.presence) throw new HeraldError(ErrorCode.BadRequest, `namespace "${channel.namespace}" has no presence`);
+      if (!this.encoder.event) throw new HeraldError(ErrorCode.BadRequest, `presence events need a WebSocket connection`);
+    }
     const pending = { cancelled: false };
     this.#authorizing.set(channel.name, pending);
     try {
       await this.ctx.access.checkSubscribe(this.#identity, channel, token);
+      // Checked after the subscription token: a private channel's presence is for its subscribers.
+      if (presence) this.ctx.access.checkPresence(this.#identity, channel, true);
     } finally {
       this.#authorizing.delete(channel.name);
     }
     if (this.#closed) return;
     if (pending.cancelled) throw new HeraldError(ErrorCode.NotSubscribed, 'unsubscribed before the subscription completed');
+    await this.#subscribeLive(channel, since, onResult, presence);
+    if (!channel.options.presence || this.#closed || this.#subscriptions.get(channel.name)?.cancelled !== false) return;
+    // Joined only once live, so a member always receives the channel's publications.
+    this.#present.add(channel.name);
+    await this.ctx.presence.join(channel.name, this.#info);
+    if (!presence) return;
+    // The subscribe is already answered: a failing store must not produce a second reply.
+    try {
+      const members = await this.ctx.presence.members(channel.name);
+      if (!this.#closed) this.sendFrame({ type: 'presence', channel: channel.name, members });
+    } catch (err) {
+      this.ctx.log.warn({ err, client: this.id, channel: channel.name }, 'presence members unavailable');
+    }
+  }
+
+  #subscribeLive(channel: ResolvedChannel, since: StreamPosition | undefined, onResult: (result: SubscribeResult) => void, events: boolean): Promise<void> {
     return new Promise((resolve, reject) => {
       const sub = this.ctx.hub.subscribe(this, channel, {
         since,
@@ -265,8 +304,17 @@ export class Connection implements Subscriber {
           reject(err);
         },
       });
+      sub.events = events;
       this.#subscriptions.set(channel.name, sub);
     });
+  }
+
+  async #presence(id: number | undefined, name: unknown): Promise<void> {
+    const channel = this.ctx.channels.resolve(name);
+    if (!channel.options.presence) throw new HeraldError(ErrorCode.BadRequest, `namespace "${channel.namespace}" has no presence`);
+    this.ctx.access.checkPresence(this.#identity, channel, this.#subscriptions.has(channel.name));
+    const members = await this.ctx.presence.members(channel.name);
+    this.#reply(id, { channel: channel.name, members });
   }
 
   #unsubscribe(id: number | undefined, name: unknown): void {
@@ -280,6 +328,7 @@ export class Connection implements Subscriber {
     if (!sub) throw new HeraldError(ErrorCode.NotSubscribed, `not subscribed to "${channel.name}"`);
     this.#subscriptions.delete(channel.name);
     this.ctx.hub.unsubscribe(sub);
+    if (this.#present.delete(channel.name)) void this.ctx.presence.leave(channel.name, this.id);
     this.#reply(id);
   }
 
@@ -289,11 +338,25 @@ export class Connection implements Subscriber {
       throw new HeraldError(ErrorCode.Forbidden, `namespace "${channel.namespace}" does not allow client publishing`);
     }
     this.ctx.access.checkPublish(this.#identity, channel);
-    const position = await this.ctx.hub.publish(channel, event === undefined ? { data } : { event, data });
+    this.#checkPublishRate(channel);
+    // The sender's identity comes from the connection, never from the frame: it cannot be forged.
+    const message: PublishMessage = { data, info: this.#info };
+    if (event !== undefined) message.event = event;
+    if (!channel.options.echo) message.echo = false;
+    const position = await this.ctx.hub.publish(channel, message);
+    this.ctx.webhooks.emit({ type: 'client.publish', channel: channel.name, info: message.info, ...(event === undefined ? {} : { event }), data, ...position });
     this.#reply(id, position);
   }
 
-  #reply(id: number | undefined, result?: SubscribeResult | StreamPosition | AuthResult): void {
+  #checkPublishRate(channel: ResolvedChannel): void {
+    const rate = channel.options.client_publish_per_second;
+    if (rate === 0) return;
+    let bucket = this.#publishLimiters.get(channel.namespace);
+    if (!bucket) this.#publishLimiters.set(channel.namespace, (bucket = new TokenBucket(rate)));
+    if (!bucket.take()) throw new HeraldError(ErrorCode.RateLimited, `more than ${rate} publishes per second to namespace "${channel.namespace}"`);
+  }
+
+  #reply(id: number | undefined, result?: SubscribeResult | StreamPosition | AuthResult | PresenceResult): void {
     if (id === undefined) return;
     this.sendFrame(result ? { type: 'reply', id, ok: true, result } : { type: 'reply', id, ok: true });
   }

@@ -7,13 +7,14 @@ import { ErrorCode, type StreamPosition } from '@herald/protocol';
 import { HeraldError } from '../errors.js';
 
 export type Command =
-  | { id?: number; type: 'subscribe'; channel: unknown; since?: StreamPosition; token?: string }
+  | { id?: number; type: 'subscribe'; channel: unknown; since?: StreamPosition; token?: string; presence?: boolean }
+  | { id?: number; type: 'presence'; channel: unknown }
   | { id?: number; type: 'unsubscribe'; channel: unknown }
   | { id?: number; type: 'publish'; channel: unknown; event?: string; data: unknown }
   | { id?: number; type: 'ping' }
   | { id?: number; type: 'auth'; token: string };
 
-const TYPES = ['subscribe', 'unsubscribe', 'publish', 'ping', 'auth'];
+const TYPES = ['subscribe', 'unsubscribe', 'publish', 'ping', 'auth', 'presence'];
 export const MAX_EVENT_LENGTH = 128;
 const MAX_TOKEN_LENGTH = 8192;
 
@@ -54,6 +55,10 @@ export function parseCommand(text: string): Command {
     case 'subscribe': {
       const command: Command & { type: 'subscribe' } = { id, type: 'subscribe', channel: f.channel };
       if (f.token !== undefined) command.token = parseToken(f.token);
+      if (f.presence !== undefined) {
+        if (typeof f.presence !== 'boolean') fail(ErrorCode.BadRequest, 'presence must be a boolean');
+        command.presence = f.presence as boolean;
+      }
       if (f.since === undefined) return command;
       const s = f.since as Record<string, unknown> | null;
       if (typeof s !== 'object' || s === null || !Number.isSafeInteger(s.offset) || (s.offset as number) < 0 || typeof s.epoch !== 'string') {
@@ -66,6 +71,8 @@ export function parseCommand(text: string): Command {
       return { id, type: 'auth', token: parseToken(f.token) };
     case 'unsubscribe':
       return { id, type: 'unsubscribe', channel: f.channel };
+    case 'presence':
+      return { id, type: 'presence', channel: f.channel };
     case 'publish': {
       if (!('data' in f)) fail(ErrorCode.BadRequest, 'publish needs data');
       const event = parseEvent(f.event);

@@ -14,7 +14,7 @@
  * fill it, they are asked to reconnect and recover rather than silently skip.
  */
 import { ErrorCode, type StreamPosition, type SubscribeResult } from '@herald/protocol';
-import type { Broker, BrokerHandler, HistoryOptions, HistoryResult, Publication } from '../broker/broker.js';
+import type { Broker, BrokerHandler, ChannelEvent, HistoryOptions, HistoryResult, Publication, PublishMessage } from '../broker/broker.js';
 import type { ResolvedChannel } from '../channels/channels.js';
 import { HeraldError } from '../errors.js';
 import type { Logger } from 'pino';
@@ -33,6 +33,8 @@ const GAP_RETRY_MS = 500;
 export class Subscription {
   live = false;
   cancelled = false;
+  /** Whether this subscriber asked for presence join/leave events. */
+  events = false;
   pending: Publication[] = [];
   /** Last position delivered: anything at or before it is a duplicate. */
   offset = 0;
@@ -54,7 +56,44 @@ interface ChannelEntry {
   held?: Publication[];
 }
 
-class FanoutJob {
+interface Job {
+  /** Queues up to `budget` deliveries; returns how many it used, or -1 once every subscriber is served. */
+  step(budget: number, markDirty: (s: Subscriber) => void): number;
+}
+
+/** A client that publishes with echo off does not get its own publication live. */
+function heldBack(sub: Subscription, pub: Publication): boolean {
+  return pub.echo === false && pub.info?.client !== undefined && pub.info.client === sub.subscriber.id;
+}
+
+/** Ephemeral events go to live subscriptions that asked for them; they never touch offsets. */
+class EventJob implements Job {
+  readonly #frames = new Map<Encoder, Buffer>();
+  readonly #iterator: Iterator<Subscription>;
+  constructor(
+    readonly event: ChannelEvent,
+    subscriptions: Set<Subscription>,
+  ) {
+    this.#iterator = subscriptions.values();
+  }
+
+  step(budget: number, markDirty: (s: Subscriber) => void): number {
+    for (let used = 0; used < budget; used++) {
+      const next = this.#iterator.next();
+      if (next.done) return -1;
+      const sub = next.value;
+      const encoder = sub.subscriber.encoder;
+      if (sub.cancelled || !sub.live || !sub.events || !encoder.event) continue;
+      let frame = this.#frames.get(encoder);
+      if (!frame) this.#frames.set(encoder, (frame = encoder.event(this.event)));
+      sub.subscriber.send(frame);
+      markDirty(sub.subscriber);
+    }
+    return budget;
+  }
+}
+
+class FanoutJob implements Job {
   readonly #frames = new Map<Encoder, Buffer>();
   readonly #iterator: Iterator<Subscription>;
   constructor(
@@ -64,7 +103,6 @@ class FanoutJob {
     this.#iterator = subscriptions.values();
   }
 
-  /** Queues up to `budget` deliveries; returns how many it used, or -1 once every subscriber is served. */
   step(budget: number, markDirty: (s: Subscriber) => void): number {
     const pub = this.publication;
     for (let used = 0; used < budget; used++) {
@@ -79,6 +117,7 @@ class FanoutJob {
       if (pub.epoch === sub.epoch && pub.offset <= sub.offset) continue;
       sub.offset = pub.offset;
       sub.epoch = pub.epoch;
+      if (heldBack(sub, pub)) continue;
       const encoder = sub.subscriber.encoder;
       let frame = this.#frames.get(encoder);
       if (!frame) this.#frames.set(encoder, (frame = encoder.message(pub)));
@@ -99,17 +138,20 @@ export interface SubscribeOptions {
 
 export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribed'> {
   readonly #channels = new Map<string, ChannelEntry>();
-  readonly #jobs: FanoutJob[] = [];
+  readonly #jobs: Job[] = [];
   readonly #dirty = new Set<Subscriber>();
   #scheduled = false;
   readonly #markDirty = (s: Subscriber) => this.#dirtyAndSchedule(s);
+
+  /** Told when a channel gets its first subscriber on this node, and when it loses its last (webhooks). */
+  onOccupancy: ((channel: string, occupied: boolean) => void) | undefined;
 
   constructor(
     readonly broker: Broker,
     readonly log: Pick<Logger, 'warn'> = { warn: () => {} },
   ) {}
 
-  async publish(channel: ResolvedChannel, message: { event?: string; data: unknown }): Promise<StreamPosition> {
+  async publish(channel: ResolvedChannel, message: PublishMessage): Promise<StreamPosition> {
     return this.broker.publish(channel.name, message, historyOptions(channel));
   }
 
@@ -181,6 +223,13 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
     }
   }
 
+  onEvent(event: ChannelEvent): void {
+    const entry = this.#channels.get(event.channel);
+    if (!entry) return;
+    this.#jobs.push(new EventJob(event, entry.subscriptions));
+    this.#schedule();
+  }
+
   /** Queue a frame that is not a publication (reply, pong) on a subscriber. */
   queue(subscriber: Subscriber, frame: Buffer): void {
     subscriber.send(frame);
@@ -234,7 +283,7 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
       if (pub.epoch === sub.epoch && pub.offset <= sub.offset) continue;
       sub.offset = pub.offset;
       sub.epoch = pub.epoch;
-      this.#deliver(sub.subscriber, pub);
+      if (!heldBack(sub, pub)) this.#deliver(sub.subscriber, pub);
     }
     sub.pending = [];
   }
@@ -251,6 +300,7 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
     if (!entry?.subscriptions.delete(sub) || entry.subscriptions.size > 0) return;
     this.#channels.delete(sub.channel);
     void this.broker.unsubscribe(sub.channel).catch(() => {});
+    this.onOccupancy?.(sub.channel, false);
   }
 
   #entry(channel: ResolvedChannel): ChannelEntry {
@@ -258,6 +308,7 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
     if (!entry) {
       entry = { subscriptions: new Set(), ready: this.broker.subscribe(channel.name), history: historyOptions(channel) };
       this.#channels.set(channel.name, entry);
+      this.onOccupancy?.(channel.name, true);
     }
     return entry;
   }

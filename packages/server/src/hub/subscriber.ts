@@ -2,14 +2,18 @@
  * @module hub/subscriber
  * What the hub needs from a connection, whatever its transport.
  */
-import type { Publication } from '../broker/broker.js';
+import type { ChannelEvent, Publication } from '../broker/broker.js';
 
 /** Turns publications into the bytes one transport writes; one instance is shared by all its connections. */
 export interface Encoder {
   message(publication: Publication): Buffer;
+  /** Presence join/leave frames; only transports that can carry them implement it. */
+  event?(event: ChannelEvent): Buffer;
 }
 
 export interface Subscriber {
+  /** The connection's client id, when it has one (used to hold back a client's own publications). */
+  readonly id?: string;
   readonly encoder: Encoder;
   /**
    * Queue bytes for this connection; the hub's flush writes them once per event-loop turn.

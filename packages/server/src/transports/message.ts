@@ -11,5 +11,6 @@ export function messageJson(p: Publication): string {
     p.event === undefined
       ? { type: 'message', channel: p.channel, offset: p.offset, epoch: p.epoch, data: p.data }
       : { type: 'message', channel: p.channel, offset: p.offset, epoch: p.epoch, event: p.event, data: p.data };
+  if (p.info !== undefined) frame.info = p.info;
   return JSON.stringify(frame);
 }

@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { CloseCode, ErrorCode, type ServerFrame } from '@herald/protocol';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { Publication } from '../broker/broker.js';
+import type { ChannelEvent, Publication } from '../broker/broker.js';
 import { originAllowed, type ClientAuthenticator, type ClientIdentity } from '../auth/client.js';
 import { TokenReason } from '../auth/jwt.js';
 import { Connection, type ConnectionContext } from '../connection/connection.js';
@@ -24,6 +24,9 @@ export const encoder: FrameEncoder = {
   },
   frame(frame: ServerFrame): Buffer {
     return textFrame(JSON.stringify(frame));
+  },
+  event(event: ChannelEvent): Buffer {
+    return textFrame(JSON.stringify({ type: event.type, channel: event.channel, info: event.info }));
   },
 };
 

@@ -1,0 +1,16 @@
+/**
+ * @module api/webhooks
+ * Delivery counters of this node's webhook receivers, so operators can see drops and failures.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Webhooks } from '../webhooks/webhooks.js';
+
+export function registerWebhookRoutes(app: FastifyInstance, webhooks: Webhooks): void {
+  app.get('/api/webhooks', async () => ({
+    // Only origin and path: a receiver URL may carry a credential in its query string.
+    webhooks: webhooks.stats().map(({ url, ...counters }) => {
+      const u = new URL(url);
+      return { url: `${u.origin}${u.pathname}`, ...counters };
+    }),
+  }));
+}

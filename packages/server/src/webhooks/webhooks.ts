@@ -1,0 +1,161 @@
+/**
+ * @module webhooks/webhooks
+ * Signed HTTP notifications to backends (docs/webhooks.md). Emitting only appends to a bounded
+ * per-receiver queue, so fan-out never waits for a receiver: each receiver has one sender that
+ * posts events in order, retries failures with exponential backoff, and drops (counting) what
+ * does not fit in its queue while it is down or slow.
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { WebhookConfig } from '../config/schema.js';
+
+export const WEBHOOK_EVENTS = ['channel.occupied', 'channel.vacated', 'presence.join', 'presence.leave', 'client.publish'] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
+
+export interface WebhookEvent {
+  type: WebhookEventType;
+  channel: string;
+  /** presence.*: the member; client.publish: the sender. */
+  info?: { user: string; client?: string };
+  /** client.publish only. */
+  event?: string;
+  data?: unknown;
+  offset?: number;
+  epoch?: string;
+}
+
+export const TIMESTAMP_HEADER = 'x-herald-timestamp';
+export const WEBHOOK_SIGNATURE_HEADER = 'x-herald-webhook-signature';
+
+/** `sha256=` + hex HMAC-SHA256 over `<timestamp>.<body>` with the webhook's secret. */
+export function signWebhook(secret: string, timestamp: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+}
+
+export interface WebhookStats {
+  delivered: number;
+  /** Events given up on after the last retry. */
+  failed: number;
+  /** Events dropped because the receiver's queue was full. */
+  dropped: number;
+  queued: number;
+}
+
+interface Pending {
+  body: string;
+  attempts: number;
+}
+
+class Receiver {
+  readonly #queue: Pending[] = [];
+  readonly #events: ReadonlySet<string>;
+  #sending = false;
+  #closed = false;
+  #timer: NodeJS.Timeout | undefined;
+  #abort = new AbortController();
+  readonly stats: WebhookStats = { delivered: 0, failed: 0, dropped: 0, queued: 0 };
+
+  constructor(
+    readonly config: WebhookConfig,
+    readonly log: Logger,
+  ) {
+    this.#events = new Set(config.events);
+  }
+
+  wants(type: WebhookEventType): boolean {
+    return this.#events.has(type);
+  }
+
+  push(body: string): void {
+    if (this.#closed) return;
+    if (this.#queue.length >= this.config.queue_size) {
+      this.stats.dropped++;
+      return;
+    }
+    this.#queue.push({ body, attempts: 0 });
+    this.stats.queued = this.#queue.length;
+    this.#pump();
+  }
+
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#abort.abort();
+  }
+
+  #pump(): void {
+    if (this.#sending || this.#closed || this.#queue.length === 0) return;
+    this.#sending = true;
+    const item = this.#queue[0]!;
+    void this.#post(item.body).then((ok) => {
+      this.#sending = false;
+      if (this.#closed) return;
+      item.attempts++;
+      if (ok || item.attempts >= this.config.max_attempts) {
+        this.#queue.shift();
+        this.stats.queued = this.#queue.length;
+        if (ok) this.stats.delivered++;
+        else {
+          this.stats.failed++;
+          this.log.warn({ url: this.config.url, attempts: item.attempts }, 'webhook event given up');
+        }
+        this.#pump();
+        return;
+      }
+      // Exponential backoff with jitter, capped: a receiver coming back is not stampeded.
+      const delay = Math.min(this.config.retry_max_ms, this.config.retry_base_ms * 2 ** (item.attempts - 1)) * (0.5 + Math.random() / 2);
+      this.#timer = setTimeout(() => this.#pump(), delay).unref();
+    });
+  }
+
+  async #post(body: string): Promise<boolean> {
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    try {
+      const res = await fetch(this.config.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          [TIMESTAMP_HEADER]: timestamp,
+          [WEBHOOK_SIGNATURE_HEADER]: signWebhook(this.config.secret, timestamp, body),
+        },
+        body,
+        signal: AbortSignal.any([this.#abort.signal, AbortSignal.timeout(this.config.timeout_ms)]),
+      });
+      await res.arrayBuffer().catch(() => undefined);
+      return res.ok;
+    } catch (err) {
+      if (!this.#closed) this.log.debug({ err, url: this.config.url }, 'webhook post failed');
+      return false;
+    }
+  }
+}
+
+export class Webhooks {
+  readonly #receivers: Receiver[];
+
+  constructor(configs: readonly WebhookConfig[], log: Logger) {
+    this.#receivers = configs.map((c) => new Receiver(c, log));
+  }
+
+  get enabled(): boolean {
+    return this.#receivers.length > 0;
+  }
+
+  /** Queue an event for every receiver that wants it. Never blocks, never throws. */
+  emit(event: WebhookEvent): void {
+    let body: string | undefined;
+    for (const receiver of this.#receivers) {
+      if (!receiver.wants(event.type)) continue;
+      body ??= JSON.stringify({ id: `wh_${randomBytes(9).toString('base64url')}`, time: Date.now(), ...event });
+      receiver.push(body);
+    }
+  }
+
+  stats(): Array<{ url: string } & WebhookStats> {
+    return this.#receivers.map((r) => ({ url: r.config.url, ...r.stats }));
+  }
+
+  close(): void {
+    for (const r of this.#receivers) r.close();
+  }
+}
