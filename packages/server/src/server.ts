@@ -4,7 +4,8 @@
  * endpoints, and owns start and graceful shutdown. Nothing here does protocol work itself.
  */
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import cors from '@fastify/cors';
 import { CloseCode } from '@herald/protocol';
@@ -16,7 +17,8 @@ import type { ApiContext } from './api/context.js';
 import { registerErrorHandling } from './api/error-handler.js';
 import { registerHealthRoutes } from './api/health.js';
 import { IdempotencyCache } from './api/idempotency.js';
-import { registerPublishRoutes } from './api/publish.js';
+import { apiPublisher, registerPublishRoutes } from './api/publish.js';
+import { registerAdmin, type Admin } from './admin/admin.js';
 import { keepRawJsonBodies, requirePublisher } from './api/publisher-auth.js';
 import { registerValidation } from './api/validation.js';
 import { AccessControl } from './auth/access.js';
@@ -27,13 +29,16 @@ import { createPublisherAuthenticator } from './auth/publisher.js';
 import { MemoryReplayCache, type ReplayCache } from './auth/replay-cache.js';
 import type { Broker } from './broker/broker.js';
 import { MemoryBroker } from './broker/memory.js';
-import { Channels } from './channels/channels.js';
+import { Channels, INTERNAL_NAMESPACE } from './channels/channels.js';
 import type { ConnectionContext } from './connection/connection.js';
-import type { HeraldConfig } from './config/schema.js';
+import { ConfigError } from './config/load.js';
+import type { HeraldConfig, NamespaceConfig } from './config/schema.js';
 import { Hub } from './hub/hub.js';
+import { createMetrics, registerMetricsRoute } from './metrics/metrics.js';
 import { createLongPollEndpoint, type LongPollEndpoint } from './transports/long-poll.js';
 import { createSseEndpoint, type SseEndpoint } from './transports/sse.js';
 import { createWebSocketEndpoint, type WebSocketEndpoint } from './transports/websocket.js';
+import { loadTls } from './tls.js';
 
 export interface HeraldOptions {
   /** Use this logger instead of one built from `config.log`. */
@@ -50,8 +55,8 @@ export interface Herald {
   readonly hub: Hub;
   /** Set when no publisher credential was configured: the secret generated for this run. */
   readonly devSecret: string | undefined;
-  /** Listen; resolves with the bound address (port 0 picks a free one). */
-  start(): Promise<{ host: string; port: number }>;
+  /** Listen; resolves with the bound address (port 0 picks a free one) and whether it speaks TLS. */
+  start(): Promise<{ host: string; port: number; tls: boolean }>;
   /** Graceful shutdown: refuse new work, close clients with 1012, then stop. Idempotent. */
   close(): Promise<void>;
 }
@@ -66,7 +71,20 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   const devSecret = configured ? undefined : `hrld_dev_${randomBytes(24).toString('base64url')}`;
   const broker = options.broker ?? new MemoryBroker();
   const hub = new Hub(broker);
-  const channels = new Channels(config);
+  // The admin page's stats channel lives in a reserved namespace that exists only with the page on.
+  const adminNamespace: NamespaceConfig = {
+    history_size: 1,
+    history_ttl_seconds: 10,
+    max_subscribers: 0,
+    allow_client_publish: false,
+    transports: ['websocket'],
+    allow_create_new_channels: true,
+    channels: [],
+    allow_anonymous: true,
+    private: false,
+  };
+  if (config.admin.token && config.admin.token.length < 16) throw new ConfigError('config: admin.token must be at least 16 characters (or empty to turn the admin page off)');
+  const channels = new Channels(config.admin.token ? { ...config, namespaces: { ...config.namespaces, [INTERNAL_NAMESPACE]: adminNamespace } } : config);
   const limiter = new FailureLimiter(auth.failure_limit_per_minute);
   const replay: ReplayCache = new MemoryReplayCache();
   const idempotency = new IdempotencyCache(10 * 60_000);
@@ -84,7 +102,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     refreshGraceSeconds: auth.jwt.refresh_grace_seconds,
     accepting: () => accepting,
   };
-  const authenticate = options.authenticateClient ?? createClientAuthenticator(access, limiter);
+  const authenticate = options.authenticateClient ?? createClientAuthenticator(access, limiter, (reason) => hub.counters.authFailure('client', reason));
   const connections = () => ws.connections + sse.connections;
   const ws: WebSocketEndpoint = createWebSocketEndpoint({
     context,
@@ -111,7 +129,10 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     timeoutSeconds: config.longpoll.timeout_seconds,
   });
 
+  const tls = loadTls(config.server.tls);
   const app = Fastify({
+    // One port either way: with TLS, the HTTPS server also carries the WebSocket upgrades (WSS).
+    serverFactory: (handler: RequestListener) => (tls ? (createHttpsServer(tls, handler) as unknown as Server) : createHttpServer(handler)),
     loggerInstance: log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.limits.max_body_bytes,
@@ -146,6 +167,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
       timeToken: { windowSeconds: auth.time_token.window_seconds, skewWindows: auth.time_token.skew_windows },
       replay,
       limiter,
+      onFailure: (reason) => hub.counters.authFailure('publisher', reason),
     }),
     idempotency,
     accepting: () => accepting,
@@ -153,6 +175,24 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   };
   registerHealthRoutes(app, ctx);
   registerClientBundle(app);
+  if (config.metrics.enabled) {
+    const registry = createMetrics({ hub, connections: () => ({ websocket: ws.connections, sse: sse.connections, longpoll: longPoll.pending }) });
+    registerMetricsRoute(app, registry, config.metrics.token);
+  }
+  let admin: Admin | undefined;
+  if (config.admin.token) {
+    admin = registerAdmin(app, {
+      token: config.admin.token,
+      hub,
+      channels,
+      nodeName,
+      engine: broker.name,
+      limiter,
+      connections: () => ({ websocket: ws.connections, sse: sse.connections, longpoll: longPoll.pending }),
+      publish: apiPublisher(ctx),
+    });
+    access.adminToken = admin.tokenMatches;
+  }
   app.get('/sse', sse.handle);
   app.get('/poll', longPoll.handle);
   void app.register(async (api) => {
@@ -165,7 +205,8 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   // would wait for its headers timeout; HTTP clients open such spare connections (an aborted
   // EventSource fetch does, browsers preconnect). Shutdown cuts them.
   const silent = new Set<Duplex>();
-  app.server.on('connection', (socket: Duplex) => {
+  // With TLS, requests and upgrades arrive on the TLS socket, which exists once the handshake is done.
+  app.server.on(tls ? 'secureConnection' : 'connection', (socket: Duplex) => {
     silent.add(socket);
     socket.once('close', () => silent.delete(socket));
   });
@@ -189,12 +230,13 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
       await app.listen({ host: config.server.host, port: config.server.port });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.server.port;
-      log.info({ host: config.server.host, port, node: nodeName, engine: broker.name }, 'herald listening');
-      return { host: config.server.host, port };
+      log.info({ host: config.server.host, port, tls: tls !== undefined, node: nodeName, engine: broker.name }, 'herald listening');
+      return { host: config.server.host, port, tls: tls !== undefined };
     },
     close() {
       closing ??= (async () => {
         accepting = false;
+        admin?.close();
         const timeoutMs = config.server.shutdown_timeout_seconds * 1000;
         longPoll.closeAll();
         await Promise.all([

@@ -27,16 +27,21 @@ export function tokenFromRequest(req: IncomingMessage): string | undefined {
   return query?.get('token') ?? query?.get('access_token') ?? undefined;
 }
 
-export function createClientAuthenticator(access: AccessControl, limiter: FailureLimiter): ClientAuthenticator {
+/** `onFailure` is told the reason code of every refused token (metrics). */
+export function createClientAuthenticator(access: AccessControl, limiter: FailureLimiter, onFailure?: (reason: string) => void): ClientAuthenticator {
   return async (req) => {
     const token = tokenFromRequest(req);
     if (token === undefined || !access.enabled) return ANONYMOUS;
     const address = req.socket.remoteAddress ?? '';
-    if (limiter.blocked(address)) throw new HeraldError(ErrorCode.RateLimited, 'too many failed authentications from this address; retry after a minute');
+    if (limiter.blocked(address)) {
+      onFailure?.('rate_limited');
+      throw new HeraldError(ErrorCode.RateLimited, 'too many failed authentications from this address; retry after a minute');
+    }
     try {
       return await access.identify(token);
     } catch (err) {
       limiter.recordFailure(address);
+      onFailure?.(err instanceof HeraldError ? (err.reason ?? err.code) : 'internal');
       throw err;
     }
   };

@@ -38,15 +38,16 @@ export async function serveCommand(args: string[]): Promise<void> {
   if (values['log-level'] !== undefined) overrides.push(`log.level=${values['log-level']}`);
 
   const herald = createHerald(loadConfig({ file: values.config, overrides }));
-  const { host, port } = await herald.start().catch((err: NodeJS.ErrnoException) => {
+  const { host, port, tls } = await herald.start().catch((err: NodeJS.ErrnoException) => {
     throw new RuntimeError(err.code === 'EADDRINUSE' ? `port ${herald.config.server.port} on ${herald.config.server.host} is already in use` : err.message);
   });
   if (herald.devSecret) {
+    const [http, ws] = tls ? ['https', 'wss'] : ['http', 'ws'];
     process.stderr.write(
-      `\nHerald is running on http://${host}:${port} (WebSocket: ws://${host}:${port}/ws)\n` +
+      `\nHerald is running on ${http}://${host}:${port} (WebSocket: ${ws}://${host}:${port}/ws)\n` +
         `Dev secret (this run only; valid as API key, signing key "default" and time-token secret; configure auth for your own):\n  ${herald.devSecret}\n` +
         `Try: curl -H 'Authorization: Bearer ${herald.devSecret}' -H 'Content-Type: application/json' \\\n` +
-        `       -d '{"channel":"news","data":{"hello":"world"}}' http://${host}:${port}/api/publish\n\n`,
+        `       -d '{"channel":"news","data":{"hello":"world"}}' ${http}://${host}:${port}/api/publish\n\n`,
     );
   }
   let signals = 0;

@@ -12,12 +12,15 @@ import { ErrorCode, type StreamPosition, type SubscribeResult } from '@herald/pr
 import type { Broker, BrokerHandler, HistoryOptions, Publication } from '../broker/broker.js';
 import type { ResolvedChannel } from '../channels/channels.js';
 import { HeraldError } from '../errors.js';
+import { Counters } from '../metrics/counters.js';
 import type { Encoder, Subscriber } from './subscriber.js';
 
 /** Deliveries queued per turn before yielding to I/O. Queuing is a pointer push: cheap. */
 const FANOUT_SLICE = 65_536;
 /** Sockets written per turn before yielding: each is a syscall, the expensive part. */
 const FLUSH_SLICE = 4_096;
+/** Fan-outs awaiting their latency observation before they are observed regardless. */
+const MAX_UNFLUSHED = 10_000;
 /** Live publications buffered for one subscription while its history is being read. */
 const MAX_PENDING = 10_000;
 
@@ -36,6 +39,8 @@ export class Subscription {
 
 interface ChannelEntry {
   subscriptions: Set<Subscription>;
+  /** Publications fanned out here since the entry was created (per-channel rates, admin page). */
+  published: number;
   /** Resolves when the engine delivers this channel to this node. */
   ready: Promise<void>;
 }
@@ -43,6 +48,8 @@ interface ChannelEntry {
 class FanoutJob {
   readonly #frames = new Map<Encoder, Buffer>();
   readonly #iterator: Iterator<Subscription>;
+  /** When this node got the publication from the engine (for the fan-out latency histogram). */
+  readonly started = performance.now();
   constructor(
     readonly publication: Publication,
     subscriptions: Set<Subscription>,
@@ -51,11 +58,18 @@ class FanoutJob {
   }
 
   /** Queues up to `budget` deliveries; returns how many it used, or -1 once every subscriber is served. */
-  step(budget: number, markDirty: (s: Subscriber) => void): number {
+  step(budget: number, markDirty: (s: Subscriber) => void, counters: Counters): number {
     const pub = this.publication;
+    // Counted in locals and added once per slice: no per-delivery work beyond an increment.
+    let delivered = 0;
+    let dropped = 0;
     for (let used = 0; used < budget; used++) {
       const next = this.#iterator.next();
-      if (next.done) return -1;
+      if (next.done) {
+        counters.delivered += delivered;
+        counters.dropped += dropped;
+        return -1;
+      }
       const sub = next.value;
       if (sub.cancelled) continue;
       if (!sub.live) {
@@ -68,9 +82,12 @@ class FanoutJob {
       const encoder = sub.subscriber.encoder;
       let frame = this.#frames.get(encoder);
       if (!frame) this.#frames.set(encoder, (frame = encoder.message(pub)));
-      sub.subscriber.send(frame, pub);
+      if (sub.subscriber.send(frame, pub)) delivered++;
+      else dropped++;
       markDirty(sub.subscriber);
     }
+    counters.delivered += delivered;
+    counters.dropped += dropped;
     return budget;
   }
 }
@@ -89,16 +106,26 @@ export class Hub implements BrokerHandler {
   readonly #dirty = new Set<Subscriber>();
   #scheduled = false;
   readonly #markDirty = (s: Subscriber) => this.#dirtyAndSchedule(s);
+  /** Start times of fan-outs fully queued whose last write waits for the flush to finish. */
+  #unflushed: number[] = [];
+  /** Told, once per publication, the seconds from its arrival to its last local write. */
+  onFanout: ((seconds: number) => void) | undefined;
 
-  constructor(readonly broker: Broker) {}
+  constructor(
+    readonly broker: Broker,
+    readonly counters = new Counters(),
+  ) {}
 
   async publish(channel: ResolvedChannel, message: { event?: string; data: unknown }): Promise<StreamPosition> {
-    return this.broker.publish(channel.name, message, historyOptions(channel));
+    const position = await this.broker.publish(channel.name, message, historyOptions(channel));
+    this.counters.published++;
+    return position;
   }
 
   onPublication(publication: Publication): void {
     const entry = this.#channels.get(publication.channel);
     if (!entry) return;
+    entry.published++;
     this.#jobs.push(new FanoutJob(publication, entry.subscriptions));
     this.#schedule();
   }
@@ -111,6 +138,22 @@ export class Hub implements BrokerHandler {
 
   subscriberCount(channel: string): number {
     return this.#channels.get(channel)?.subscriptions.size ?? 0;
+  }
+
+  channelCount(): number {
+    return this.#channels.size;
+  }
+
+  /** Subscriptions across all channels; walks the channel map, so for scrapes, not per message. */
+  subscriptionCount(): number {
+    let n = 0;
+    for (const entry of this.#channels.values()) n += entry.subscriptions.size;
+    return n;
+  }
+
+  /** Every channel with local subscribers: its subscriber count and publications fanned out so far. */
+  *channelStats(): IterableIterator<{ channel: string; subscribers: number; published: number }> {
+    for (const [channel, e] of this.#channels) yield { channel, subscribers: e.subscriptions.size, published: e.published };
   }
 
   channels(): Array<{ channel: string; subscribers: number }> {
@@ -160,7 +203,8 @@ export class Hub implements BrokerHandler {
   }
 
   #deliver(subscriber: Subscriber, pub: Publication): void {
-    subscriber.send(subscriber.encoder.message(pub), pub);
+    if (subscriber.send(subscriber.encoder.message(pub), pub)) this.counters.delivered++;
+    else this.counters.dropped++;
     this.#dirtyAndSchedule(subscriber);
   }
 
@@ -176,7 +220,7 @@ export class Hub implements BrokerHandler {
   #entry(channel: string): ChannelEntry {
     let entry = this.#channels.get(channel);
     if (!entry) {
-      entry = { subscriptions: new Set(), ready: this.broker.subscribe(channel) };
+      entry = { subscriptions: new Set(), published: 0, ready: this.broker.subscribe(channel) };
       this.#channels.set(channel, entry);
     }
     return entry;
@@ -196,15 +240,25 @@ export class Hub implements BrokerHandler {
   readonly #run = (): void => {
     let budget = FANOUT_SLICE;
     while (budget > 0 && this.#jobs.length > 0) {
-      const used = this.#jobs[0]!.step(budget, this.#markDirty);
-      if (used === -1) this.#jobs.shift();
-      else budget -= used;
+      const job = this.#jobs[0]!;
+      const used = job.step(budget, this.#markDirty, this.counters);
+      if (used === -1) {
+        this.#jobs.shift();
+        if (this.onFanout) this.#unflushed.push(job.started);
+      } else budget -= used;
     }
     let flushed = 0;
     for (const subscriber of this.#dirty) {
       if (flushed++ === FLUSH_SLICE) break;
       this.#dirty.delete(subscriber);
       subscriber.flush();
+    }
+    // Nothing left to write: every fan-out queued so far has reached its sockets. (Under overload
+    // the dirty set may never empty; past a bound, observe anyway rather than grow.)
+    if (this.#unflushed.length > 0 && (this.#dirty.size === 0 || this.#unflushed.length > MAX_UNFLUSHED)) {
+      const now = performance.now();
+      for (const started of this.#unflushed) this.onFanout?.((now - started) / 1000);
+      this.#unflushed = [];
     }
     this.#scheduled = false;
     if (this.#jobs.length > 0 || this.#dirty.size > 0) this.#schedule();
