@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CloseCode } from '@herald/protocol';
-import { api, publish, sleep, startServer, TestClient, waitUntil, type TestServer } from '../test/helpers.js';
+import { api, connectOutcome, publish, sleep, startServer, TestClient, waitUntil, type TestServer } from '../test/helpers.js';
 
 /** Every sample of a Prometheus text exposition, keyed `name{labels}` exactly as printed. */
 async function scrape(server: TestServer, headers: Record<string, string> = {}): Promise<Map<string, number>> {
@@ -81,6 +81,21 @@ describe('metrics: slow consumers and protection', () => {
       const m = await scrape(server);
       assert.equal(m.get('herald_slow_consumer_disconnects_total'), 1);
       assert.equal(m.get('herald_messages_dropped_total'), 1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('counts refused client tokens by reason', async () => {
+    const server = await startServer({ auth: { jwt: { secrets: ['client-secret-0123456789'] } } });
+    try {
+      for (const token of ['not-a-jwt', 'still-not-a-jwt']) {
+        const outcome = await connectOutcome(`${server.wsUrl}?token=${token}`);
+        assert.equal(outcome.code, CloseCode.Unauthorized);
+      }
+      const m = await scrape(server);
+      assert.equal(m.get('herald_auth_failures_total{kind="client",reason="invalid_token"}'), 2);
+      assert.equal(m.get('herald_connections{transport="websocket"}'), 0);
     } finally {
       await server.close();
     }
