@@ -8,6 +8,7 @@ import { createServer as createHttpServer, type IncomingMessage, type RequestLis
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import cors from '@fastify/cors';
+import proxyAddr from '@fastify/proxy-addr';
 import { CloseCode } from '@herald/protocol';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { pino, type Logger } from 'pino';
@@ -22,7 +23,7 @@ import { registerAdmin, type Admin } from './admin/admin.js';
 import { keepRawJsonBodies, requirePublisher } from './api/publisher-auth.js';
 import { registerValidation } from './api/validation.js';
 import { AccessControl } from './auth/access.js';
-import { createClientAuthenticator, type ClientAuthenticator } from './auth/client.js';
+import { createClientAuthenticator, peerAddress, type AddressOf, type ClientAuthenticator } from './auth/client.js';
 import { FailureLimiter } from './auth/failure-limiter.js';
 import { JwtVerifier } from './auth/jwt.js';
 import { createPublisherAuthenticator } from './auth/publisher.js';
@@ -60,6 +61,8 @@ export interface Herald {
   /** Graceful shutdown: refuse new work, close clients with 1012, then stop. Idempotent. */
   close(): Promise<void>;
 }
+
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /** Header and query values that carry credentials: never logged. */
 const REDACT = ['req.headers.authorization', 'req.headers["x-api-token"]', 'req.headers["x-herald-signature"]', 'headers.authorization'];
@@ -102,7 +105,10 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     refreshGraceSeconds: auth.jwt.refresh_grace_seconds,
     accepting: () => accepting,
   };
-  const authenticate = options.authenticateClient ?? createClientAuthenticator(access, limiter, (reason) => hub.counters.authFailure('client', reason));
+  const trustProxy = config.server.trust_proxy;
+  const trusted = trustProxy.length > 0 ? proxyAddr.compile(trustProxy) : undefined;
+  const addressOf: AddressOf = trusted ? (req) => proxyAddr(req, trusted) : peerAddress;
+  const authenticate = options.authenticateClient ?? createClientAuthenticator(access, limiter, (reason) => hub.counters.authFailure('client', reason), addressOf);
   const connections = () => ws.connections + sse.connections;
   const ws: WebSocketEndpoint = createWebSocketEndpoint({
     context,
@@ -132,7 +138,12 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   const tls = loadTls(config.server.tls);
   const app = Fastify({
     // One port either way: with TLS, the HTTPS server also carries the WebSocket upgrades (WSS).
-    serverFactory: (handler: RequestListener) => (tls ? (createHttpsServer(tls, handler) as unknown as Server) : createHttpServer(handler)),
+    // A socket stuck before its TLS handshake is no HTTP connection: nothing idles it out and
+    // close() waits for it, so it gets 10 s (Node's default is 120 s).
+    serverFactory: (handler: RequestListener) =>
+      tls ? (createHttpsServer({ ...tls, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, handler) as unknown as Server) : createHttpServer(handler),
+    // req.ip (publisher auth limits, admin) follows X-Forwarded-For only from these proxies.
+    trustProxy: trustProxy.length > 0 ? [...trustProxy] : false,
     loggerInstance: log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.limits.max_body_bytes,

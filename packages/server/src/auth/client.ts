@@ -27,12 +27,16 @@ export function tokenFromRequest(req: IncomingMessage): string | undefined {
   return query?.get('token') ?? query?.get('access_token') ?? undefined;
 }
 
+/** The peer's address, or the client's behind a trusted proxy (server.trust_proxy). */
+export type AddressOf = (req: IncomingMessage) => string;
+export const peerAddress: AddressOf = (req) => req.socket.remoteAddress ?? '';
+
 /** `onFailure` is told the reason code of every refused token (metrics). */
-export function createClientAuthenticator(access: AccessControl, limiter: FailureLimiter, onFailure?: (reason: string) => void): ClientAuthenticator {
+export function createClientAuthenticator(access: AccessControl, limiter: FailureLimiter, onFailure?: (reason: string) => void, addressOf: AddressOf = peerAddress): ClientAuthenticator {
   return async (req) => {
     const token = tokenFromRequest(req);
     if (token === undefined || !access.enabled) return ANONYMOUS;
-    const address = req.socket.remoteAddress ?? '';
+    const address = addressOf(req);
     if (limiter.blocked(address)) {
       onFailure?.('rate_limited');
       throw new HeraldError(ErrorCode.RateLimited, 'too many failed authentications from this address; retry after a minute');

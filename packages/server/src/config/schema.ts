@@ -85,6 +85,11 @@ export const ConfigSchema = Type.Object(
           default: 'updates',
           description: 'Channel for seed-000 style `POST /update` and `POST /publish` requests that name no `?channel=`.',
         }),
+        trust_proxy: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          description:
+            'Proxies in front of Herald (IPs, CIDRs, or "loopback"/"linklocal"/"uniquelocal"). A request from one of them is attributed to the address in its X-Forwarded-For, for the per-address auth failure limit and logs; empty = X-Forwarded-For is ignored.',
+        }),
         tls: Type.Object(
           {
             cert_file: Type.String({
