@@ -153,7 +153,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   app.removeContentTypeParser('text/plain');
   keepRawJsonBodies(app);
   registerValidation(app);
-  registerErrorHandling(app);
+  registerErrorHandling(app, (message) => hub.counters.error('http', message));
   app.addHook('onSend', async (_req, reply) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');

@@ -6,6 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
+import { ErrorCode } from '@herald/protocol';
+import { MemoryBroker } from '../broker/memory.js';
+import { HeraldError } from '../errors.js';
 import { launchBrowser, type Browser } from '../test/browser.js';
 import { api, publish, sleep, startServer, TestClient, type TestServer } from '../test/helpers.js';
 import { adminChannel } from './admin.js';
@@ -84,6 +87,31 @@ describe('admin page: API and protection', () => {
     assert.deepEqual(m!.data, { ok: true });
     assert.equal((await api(server, '/admin/api/publish', { body: { channel: 'from-admin', data: 1 } })).status, 401, 'a publisher key is not the admin token');
     c.close();
+  });
+});
+
+describe('admin page: recent errors', () => {
+  it('lists failed requests (5xx) and authentication refusals', async () => {
+    /** An engine that is down for publishes. */
+    class DownBroker extends MemoryBroker {
+      override async publish(): Promise<never> {
+        throw new HeraldError(ErrorCode.Unavailable, 'engine unavailable');
+      }
+    }
+    const broker = new DownBroker();
+    const server = await startServer({ admin: { token: TOKEN } }, { broker });
+    try {
+      assert.equal((await publish(server, 'x', 1)).status, 503);
+      assert.equal((await api(server, '/admin/api/session', { headers: { authorization: 'Bearer wrong-admin-token-000' } })).status, 401);
+      const session = await api(server, '/admin/api/session', { headers: { authorization: `Bearer ${TOKEN}` } });
+      const errors = (session.json.snapshot as { errors: Array<{ kind: string; message: string }> }).errors;
+      assert.deepEqual(errors.map((e) => e.kind), ['http', 'auth']);
+      assert.match(errors[0]!.message, /^POST \/api\/publish: 503 unavailable: engine unavailable$/);
+      assert.match(errors[1]!.message, /admin authentication refused: invalid_credentials/);
+    } finally {
+      await server.close();
+      await broker.close();
+    }
   });
 });
 
