@@ -4,9 +4,11 @@
  * endpoints, and owns start and graceful shutdown. Nothing here does protocol work itself.
  */
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import cors from '@fastify/cors';
+import proxyAddr from '@fastify/proxy-addr';
 import { CloseCode } from '@herald/protocol';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { pino, type Logger } from 'pino';
@@ -17,12 +19,13 @@ import type { ApiContext } from './api/context.js';
 import { registerErrorHandling } from './api/error-handler.js';
 import { registerHealthRoutes } from './api/health.js';
 import { IdempotencyCache } from './api/idempotency.js';
-import { registerPublishRoutes } from './api/publish.js';
+import { apiPublisher, registerPublishRoutes } from './api/publish.js';
+import { registerAdmin, type Admin } from './admin/admin.js';
 import { keepRawJsonBodies, requirePublisher } from './api/publisher-auth.js';
 import { registerValidation } from './api/validation.js';
 import { registerWebhookRoutes } from './api/webhooks.js';
 import { AccessControl } from './auth/access.js';
-import { createClientAuthenticator, type ClientAuthenticator } from './auth/client.js';
+import { createClientAuthenticator, peerAddress, type AddressOf, type ClientAuthenticator } from './auth/client.js';
 import { FailureLimiter } from './auth/failure-limiter.js';
 import { JwtVerifier } from './auth/jwt.js';
 import { createPublisherAuthenticator } from './auth/publisher.js';
@@ -30,17 +33,20 @@ import { MemoryReplayCache, type ReplayCache } from './auth/replay-cache.js';
 import type { Broker } from './broker/broker.js';
 import { createBroker } from './broker/create.js';
 import { BrokerMonitor } from './broker/monitor.js';
-import { Channels } from './channels/channels.js';
+import { Channels, INTERNAL_NAMESPACE } from './channels/channels.js';
 import type { ConnectionContext } from './connection/connection.js';
-import type { HeraldConfig } from './config/schema.js';
+import { ConfigError } from './config/load.js';
+import type { HeraldConfig, NamespaceConfig } from './config/schema.js';
 import { Hub } from './hub/hub.js';
 import { MemoryPresenceStore } from './presence/memory.js';
 import type { PresenceStore } from './presence/presence.js';
 import { PresenceTracker } from './presence/tracker.js';
 import { Webhooks } from './webhooks/webhooks.js';
+import { createMetrics, registerMetricsRoute } from './metrics/metrics.js';
 import { createLongPollEndpoint, type LongPollEndpoint } from './transports/long-poll.js';
 import { createSseEndpoint, type SseEndpoint } from './transports/sse.js';
 import { createWebSocketEndpoint, type WebSocketEndpoint } from './transports/websocket.js';
+import { loadTls } from './tls.js';
 
 export interface HeraldOptions {
   /** Use this logger instead of one built from `config.log`. */
@@ -63,11 +69,13 @@ export interface Herald {
   readonly webhooks: Webhooks;
   /** Set when no publisher credential was configured: the secret generated for this run. */
   readonly devSecret: string | undefined;
-  /** Listen; resolves with the bound address (port 0 picks a free one). */
-  start(): Promise<{ host: string; port: number }>;
+  /** Listen; resolves with the bound address (port 0 picks a free one) and whether it speaks TLS. */
+  start(): Promise<{ host: string; port: number; tls: boolean }>;
   /** Graceful shutdown: refuse new work, close clients with 1012, then stop. Idempotent. */
   close(): Promise<void>;
 }
+
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /** Header and query values that carry credentials: never logged. */
 const REDACT = ['req.headers.authorization', 'req.headers["x-api-token"]', 'req.headers["x-herald-signature"]', 'headers.authorization'];
@@ -90,7 +98,26 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   const hub = new Hub(broker, log);
   const monitor = new BrokerMonitor(broker, hub, { heartbeatIntervalMs: config.engine.heartbeat_interval_seconds * 1000, log });
   const demo = config.server.demo;
-  const channels = new Channels(demo && !config.namespaces.demo ? { ...config, namespaces: { ...config.namespaces, demo: demoNamespace() } } : config);
+  // The admin page's stats channel lives in a reserved namespace that exists only with the page on.
+  const adminNamespace: NamespaceConfig = {
+    history_size: 1,
+    history_ttl_seconds: 10,
+    max_subscribers: 0,
+    allow_client_publish: false,
+    client_publish_per_second: 0,
+    echo: true,
+    presence: false,
+    transports: ['websocket'],
+    allow_create_new_channels: true,
+    channels: [],
+    allow_anonymous: true,
+    private: false,
+  };
+  if (config.admin.token && config.admin.token.length < 16) throw new ConfigError('config: admin.token must be at least 16 characters (or empty to turn the admin page off)');
+  let namespaces = config.namespaces;
+  if (demo && !namespaces.demo) namespaces = { ...namespaces, demo: demoNamespace() };
+  if (config.admin.token) namespaces = { ...namespaces, [INTERNAL_NAMESPACE]: adminNamespace };
+  const channels = new Channels({ ...config, namespaces });
   const presenceTtlMs = config.presence.ttl_seconds * 1000;
   const presenceStore = options.presenceStore ?? new MemoryPresenceStore({ sweepIntervalMs: Math.max(10, Math.min(5_000, presenceTtlMs / 4)) });
   const webhooks = new Webhooks(config.webhooks, log);
@@ -126,7 +153,10 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     refreshGraceSeconds: auth.jwt.refresh_grace_seconds,
     accepting: () => accepting,
   };
-  const authenticate = options.authenticateClient ?? createClientAuthenticator(access, clientFailures);
+  const trustProxy = config.server.trust_proxy;
+  const trusted = trustProxy.length > 0 ? proxyAddr.compile(trustProxy) : undefined;
+  const addressOf: AddressOf = trusted ? (req) => proxyAddr(req, trusted) : peerAddress;
+  const authenticate = options.authenticateClient ?? createClientAuthenticator(access, clientFailures, (reason) => hub.counters.authFailure('client', reason), addressOf);
   const connections = () => ws.connections + sse.connections;
   const ws: WebSocketEndpoint = createWebSocketEndpoint({
     context,
@@ -153,7 +183,15 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     timeoutSeconds: config.longpoll.timeout_seconds,
   });
 
+  const tls = loadTls(config.server.tls);
   const app = Fastify({
+    // One port either way: with TLS, the HTTPS server also carries the WebSocket upgrades (WSS).
+    // A socket stuck before its TLS handshake is no HTTP connection: nothing idles it out and
+    // close() waits for it, so it gets 10 s (Node's default is 120 s).
+    serverFactory: (handler: RequestListener) =>
+      tls ? (createHttpsServer({ ...tls, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, handler) as unknown as Server) : createHttpServer(handler),
+    // req.ip (publisher auth limits, admin) follows X-Forwarded-For only from these proxies.
+    trustProxy: trustProxy.length > 0 ? [...trustProxy] : false,
     loggerInstance: log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.limits.max_body_bytes,
@@ -163,7 +201,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   app.removeContentTypeParser('text/plain');
   keepRawJsonBodies(app);
   registerValidation(app);
-  registerErrorHandling(app);
+  registerErrorHandling(app, (message) => hub.counters.error('http', message));
   app.addHook('onSend', async (_req, reply) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
@@ -189,6 +227,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
       timeToken: { windowSeconds: auth.time_token.window_seconds, skewWindows: auth.time_token.skew_windows },
       replay,
       limiter: publisherFailures,
+      onFailure: (reason) => hub.counters.authFailure('publisher', reason),
     }),
     idempotency,
     accepting: () => accepting,
@@ -198,6 +237,28 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   registerHealthRoutes(app, ctx);
   registerClientBundle(app);
   if (demo) registerDemo(app);
+  if (config.metrics.enabled) {
+    const registry = createMetrics({
+      hub,
+      connections: () => ({ websocket: ws.connections, sse: sse.connections, longpoll: longPoll.pending }),
+      webhookQueue: () => webhooks.stats().reduce((sum, w) => sum + w.queued, 0),
+    });
+    registerMetricsRoute(app, registry, config.metrics.token);
+  }
+  let admin: Admin | undefined;
+  if (config.admin.token) {
+    admin = registerAdmin(app, {
+      token: config.admin.token,
+      hub,
+      channels,
+      nodeName,
+      engine: broker.name,
+      limiter: clientFailures,
+      connections: () => ({ websocket: ws.connections, sse: sse.connections, longpoll: longPoll.pending }),
+      publish: apiPublisher(ctx),
+    });
+    access.adminToken = admin.tokenMatches;
+  }
   app.get('/sse', sse.handle);
   app.get('/poll', longPoll.handle);
   void app.register(async (api) => {
@@ -211,7 +272,8 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   // would wait for its headers timeout; HTTP clients open such spare connections (an aborted
   // EventSource fetch does, browsers preconnect). Shutdown cuts them.
   const silent = new Set<Duplex>();
-  app.server.on('connection', (socket: Duplex) => {
+  // With TLS, requests and upgrades arrive on the TLS socket, which exists once the handshake is done.
+  app.server.on(tls ? 'secureConnection' : 'connection', (socket: Duplex) => {
     silent.add(socket);
     socket.once('close', () => silent.delete(socket));
   });
@@ -238,12 +300,13 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
       await app.listen({ host: config.server.host, port: config.server.port });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.server.port;
-      log.info({ host: config.server.host, port, node: nodeName, engine: broker.name }, 'herald listening');
-      return { host: config.server.host, port };
+      log.info({ host: config.server.host, port, tls: tls !== undefined, node: nodeName, engine: broker.name }, 'herald listening');
+      return { host: config.server.host, port, tls: tls !== undefined };
     },
     close() {
       closing ??= (async () => {
         accepting = false;
+        admin?.close();
         const timeoutMs = config.server.shutdown_timeout_seconds * 1000;
         longPoll.closeAll();
         await Promise.all([

@@ -31,11 +31,15 @@ export function toHeraldError(err: FastifyError | Error): HeraldError {
   return new HeraldError(ErrorCode.Internal, 'internal error');
 }
 
-export function registerErrorHandling(app: FastifyInstance): void {
+/** `onServerError` is told every 5xx answer (the admin page's recent errors). */
+export function registerErrorHandling(app: FastifyInstance, onServerError?: (message: string) => void): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const error = toHeraldError(err);
-    // An engine outage is reported once by the engine monitor, not once per refused request.
-    if (error.status >= 500 && error.code !== ErrorCode.Unavailable) req.log.error({ err }, 'request failed');
+    if (error.status >= 500) {
+      // An engine outage is reported once by the engine monitor, not once per refused request.
+      if (error.code !== ErrorCode.Unavailable) req.log.error({ err }, 'request failed');
+      onServerError?.(`${req.method} ${req.url.split('?')[0]}: ${error.status} ${error.code}: ${error.message}`);
+    }
     if (error.code === ErrorCode.Unauthorized) reply.header('www-authenticate', 'Bearer');
     return reply.status(error.status).send({ error: error.toBody() });
   });

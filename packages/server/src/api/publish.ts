@@ -6,17 +6,24 @@
 import { ErrorCode, type BroadcastResponse, type PublishResponse } from '@herald/protocol';
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { INTERNAL_NAMESPACE } from '../channels/channels.js';
 import { HeraldError } from '../errors.js';
 import type { ApiContext } from './context.js';
 import { BroadcastBody, EventBody, PublishBody, SeedQuery } from './schemas.js';
 
-export function registerPublishRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  async function publish(name: string, event: string | undefined, data: unknown): Promise<PublishResponse> {
+/** Publish as the API does: refuses while shutting down, and to internal channels. */
+export function apiPublisher(ctx: ApiContext) {
+  return async function publish(name: string, event: string | undefined, data: unknown): Promise<PublishResponse> {
     if (!ctx.accepting()) throw new HeraldError(ErrorCode.ShuttingDown, 'node is shutting down; retry on another node');
     const channel = ctx.channels.resolve(name);
+    if (channel.namespace === INTERNAL_NAMESPACE) throw new HeraldError(ErrorCode.Forbidden, 'internal channels are published to by Herald only');
     const position = await ctx.hub.publish(channel, event === undefined ? { data } : { event, data });
     return { channel: channel.name, ...position };
-  }
+  };
+}
+
+export function registerPublishRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const publish = apiPublisher(ctx);
 
   const once = <T>(req: FastifyRequest, work: () => Promise<T>) => ctx.idempotency.run(idempotencyKey(req), req.url, work);
 

@@ -9,7 +9,7 @@
  */
 import { ErrorCode } from '@herald/protocol';
 import type { JWTPayload } from 'jose';
-import type { ResolvedChannel } from '../channels/channels.js';
+import { INTERNAL_NAMESPACE, type ResolvedChannel } from '../channels/channels.js';
 import { HeraldError } from '../errors.js';
 import type { JwtOptions, JwtVerifier } from './jwt.js';
 
@@ -39,6 +39,9 @@ export function channelUsers(channel: string): string[] | undefined {
 }
 
 export class AccessControl {
+  /** Checks the admin token, the only subscription token of the internal namespace; unset = admin off. */
+  adminToken: ((token: string) => boolean) | undefined;
+
   constructor(
     readonly verifier: JwtVerifier | undefined,
     readonly options: Pick<JwtOptions, 'user_claim' | 'permissions_claim'>,
@@ -68,6 +71,10 @@ export class AccessControl {
   }
 
   async checkSubscribe(identity: ClientIdentity, channel: ResolvedChannel, subscriptionToken: string | undefined): Promise<void> {
+    if (channel.namespace === INTERNAL_NAMESPACE) {
+      if (subscriptionToken === undefined || !this.adminToken?.(subscriptionToken)) throw forbidden('internal channels need the admin token as subscription token');
+      return;
+    }
     this.#checkUserLimited(identity, channel.name);
     if (subscriptionToken !== undefined) return this.#checkSubscriptionToken(identity, channel, subscriptionToken);
     if (channel.options.private) throw forbidden(`channel "${channel.name}" is private: subscribe with a subscription token`);
@@ -75,6 +82,7 @@ export class AccessControl {
   }
 
   checkPublish(identity: ClientIdentity, channel: ResolvedChannel): void {
+    if (channel.namespace === INTERNAL_NAMESPACE) throw forbidden('internal channels are published to by Herald only');
     this.#checkUserLimited(identity, channel.name);
     if (channel.options.private) throw forbidden(`channel "${channel.name}" is private: clients cannot publish to it`);
     this.#check(identity, 'publish', channel);

@@ -25,16 +25,25 @@ export function tokenFromRequest(req: IncomingMessage): string | undefined {
   return query?.get('token') ?? query?.get('access_token') ?? undefined;
 }
 
-export function createClientAuthenticator(access: AccessControl, limiter: FailureLimiter): ClientAuthenticator {
+/** The peer's address, or the client's behind a trusted proxy (server.trust_proxy). */
+export type AddressOf = (req: IncomingMessage) => string;
+export const peerAddress: AddressOf = (req) => req.socket.remoteAddress ?? '';
+
+/** `onFailure` is told the reason code of every refused token (metrics). */
+export function createClientAuthenticator(access: AccessControl, limiter: FailureLimiter, onFailure?: (reason: string) => void, addressOf: AddressOf = peerAddress): ClientAuthenticator {
   return async (req) => {
     const token = tokenFromRequest(req);
     if (token === undefined || !access.enabled) return ANONYMOUS;
-    const address = req.socket.remoteAddress ?? '';
-    if (limiter.blocked(address)) throw new HeraldError(ErrorCode.RateLimited, 'too many failed authentications from this address; retry after a minute');
+    const address = addressOf(req);
+    if (limiter.blocked(address)) {
+      onFailure?.('rate_limited');
+      throw new HeraldError(ErrorCode.RateLimited, 'too many failed authentications from this address; retry after a minute');
+    }
     try {
       return await access.identify(token);
     } catch (err) {
       limiter.recordFailure(address);
+      onFailure?.(err instanceof HeraldError ? (err.reason ?? err.code) : 'internal');
       throw err;
     }
   };

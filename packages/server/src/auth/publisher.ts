@@ -35,6 +35,8 @@ export interface PublisherAuthOptions {
   timeToken: TimeTokenOptions;
   replay: ReplayCache;
   limiter: FailureLimiter;
+  /** Told the reason code of every refusal (metrics). */
+  onFailure?: (reason: string) => void;
 }
 
 export const Reason = {
@@ -44,6 +46,9 @@ export const Reason = {
   Expired: 'expired_credentials',
   Replayed: 'replayed_request',
 } as const;
+
+/** The reason counted when an address is refused for failing too often (it gets a 429). */
+export const RATE_LIMITED = 'rate_limited';
 
 const MESSAGES: Record<string, string> = {
   [Reason.Missing]: 'missing credentials: sign the request (X-Herald-Signature), or send X-API-Token or Authorization: Bearer <api key>',
@@ -85,11 +90,13 @@ export function createPublisherAuthenticator(options: PublisherAuthOptions): Pub
 
   return async (req) => {
     if (options.limiter.blocked(req.ip)) {
+      options.onFailure?.(RATE_LIMITED);
       throw new HeraldError(ErrorCode.RateLimited, 'too many failed authentications from this address; retry after a minute');
     }
     const reason = await check(req);
     if (reason === undefined) return;
     options.limiter.recordFailure(req.ip);
+    options.onFailure?.(reason);
     throw new HeraldError(ErrorCode.Unauthorized, MESSAGES[reason]!, reason);
   };
 }

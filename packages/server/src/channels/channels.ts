@@ -14,6 +14,12 @@ export interface ResolvedChannel {
   options: NamespaceConfig;
 }
 
+/**
+ * Namespace reserved for Herald's own channels (the admin page's stats). It exists only when the
+ * admin page is on; subscribing needs the admin token and nobody may publish (auth/access).
+ */
+export const INTERNAL_NAMESPACE = '_herald';
+
 /** Printable ASCII that needs no escaping in URLs' path segments once encoded, nor in logs. */
 const CHANNEL_CHARS = /^[A-Za-z0-9_\-.:#@=,/]+$/;
 const NAMESPACE = /^[a-z0-9_-]{1,64}$/;

@@ -51,15 +51,15 @@ export async function serveCommand(args: string[]): Promise<void> {
   if (workers > 1 && cluster.isPrimary) {
     const devSecret = needsDevSecret(config) ? newDevSecret() : undefined;
     const log = pino({ level: config.log.level });
-    return runPrimary({ config, workers, log, devSecret, onListening: ({ host, port }) => devSecret && printDevBanner(host, port, devSecret) });
+    return runPrimary({ config, workers, log, devSecret, onListening: ({ host, port }) => devSecret && printDevBanner(host, port, devSecret, Boolean(config.server.tls)) });
   }
   // A cluster worker: the primary printed the banner and, for the memory engine, holds the streams.
   const worker = cluster.isWorker ? { devSecret: process.env[WORKER_DEV_SECRET], ...(config.engine.type === 'memory' ? { broker: new WorkerBroker() } : {}) } : {};
   const herald = createHerald(config, worker);
-  const { host, port } = await herald.start().catch((err: NodeJS.ErrnoException) => {
+  const { host, port, tls } = await herald.start().catch((err: NodeJS.ErrnoException) => {
     throw new RuntimeError(err.code === 'EADDRINUSE' ? `port ${herald.config.server.port} on ${herald.config.server.host} is already in use` : err.message);
   });
-  if (herald.devSecret && cluster.isPrimary) printDevBanner(host, port, herald.devSecret);
+  if (herald.devSecret && cluster.isPrimary) printDevBanner(host, port, herald.devSecret, tls);
   let signals = 0;
   const stop = (signal: string) => {
     if (++signals > 1) process.exit(1);
@@ -76,11 +76,12 @@ export async function serveCommand(args: string[]): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-function printDevBanner(host: string, port: number, devSecret: string): void {
+function printDevBanner(host: string, port: number, devSecret: string, tls: boolean): void {
+  const [http, ws] = tls ? ['https', 'wss'] : ['http', 'ws'];
   process.stderr.write(
-    `\nHerald is running on http://${host}:${port} (WebSocket: ws://${host}:${port}/ws)\n` +
+    `\nHerald is running on ${http}://${host}:${port} (WebSocket: ${ws}://${host}:${port}/ws)\n` +
       `Dev secret (this run only; valid as API key, signing key "default" and time-token secret; configure auth for your own):\n  ${devSecret}\n` +
       `Try: curl -H 'Authorization: Bearer ${devSecret}' -H 'Content-Type: application/json' \\\n` +
-      `       -d '{"channel":"news","data":{"hello":"world"}}' http://${host}:${port}/api/publish\n\n`,
+      `       -d '{"channel":"news","data":{"hello":"world"}}' ${http}://${host}:${port}/api/publish\n\n`,
   );
 }

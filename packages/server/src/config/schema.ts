@@ -121,6 +121,21 @@ export const ConfigSchema = Type.Object(
           default: 'updates',
           description: 'Channel for seed-000 style `POST /update` and `POST /publish` requests that name no `?channel=`.',
         }),
+        trust_proxy: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          description:
+            'Proxies in front of Herald (IPs, CIDRs, or "loopback"/"linklocal"/"uniquelocal"). A request from one of them is attributed to the address in its X-Forwarded-For, for the per-address auth failure limit and logs; empty = X-Forwarded-For is ignored.',
+        }),
+        tls: Type.Object(
+          {
+            cert_file: Type.String({
+              default: '',
+              description: 'PEM certificate chain (leaf first). With key_file set, the port serves HTTPS and WSS only; both empty = plain HTTP (e.g. behind a TLS-terminating proxy). Read at start: restart to load a renewed certificate.',
+            }),
+            key_file: Type.String({ default: '', description: 'PEM private key for cert_file.' }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -319,6 +334,25 @@ export const ConfigSchema = Type.Object(
           minimum: 0.01,
           default: 20,
           description: 'How often a node refreshes the presence entries of its live connections; keep it well below ttl_seconds.',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    metrics: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: 'Serve Prometheus metrics at `GET /metrics`.' }),
+        token: Type.String({
+          default: '',
+          description: 'If set, `/metrics` answers only requests with `Authorization: Bearer <token>` (env HERALD_METRICS__TOKEN); empty = open to anyone who can reach the port.',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    admin: Type.Object(
+      {
+        token: Type.String({
+          default: '',
+          description: 'Turns the admin page at `/admin` on: sign in with this token (at least 16 characters; env HERALD_ADMIN__TOKEN). Empty = no admin page. Serve it over TLS.',
         }),
       },
       { additionalProperties: false, default: {} },

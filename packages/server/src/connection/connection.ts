@@ -110,14 +110,14 @@ export class Connection implements Subscriber {
 
   // ---- outbox -------------------------------------------------------------------------------
 
-  send(frame: Buffer, publication?: Publication, replay = false): void {
-    if (this.#closed) return;
+  send(frame: Buffer, publication?: Publication, replay = false): boolean {
+    if (this.#closed) return false;
     const limit = this.ctx.limits.send_buffer_bytes;
     const trailer = publication && this.transport.trailer?.(publication);
     const size = frame.length + (trailer?.length ?? 0);
     if (!replay && this.#bytes + size + this.transport.bufferedBytes() > limit) {
       this.close(CloseCode.SlowConsumer, 'slow consumer: send buffer overflow, reconnect and recover');
-      return;
+      return false;
     }
     this.#frames.push(frame);
     if (trailer) this.#frames.push(trailer);
@@ -125,6 +125,7 @@ export class Connection implements Subscriber {
     // A burst within one turn must not count against a client that reads fine: hand big
     // batches to the socket now, so only what the peer has not taken stays counted.
     if (this.#bytes >= Math.min(EARLY_FLUSH_BYTES, limit / 2)) this.flush();
+    return true;
   }
 
   flush(): void {
@@ -154,6 +155,7 @@ export class Connection implements Subscriber {
   /** Close from the server side: queued frames are dropped, subscriptions released. */
   close(code: number, reason: string): void {
     if (this.#closed) return;
+    if (code === CloseCode.SlowConsumer) this.ctx.hub.counters.slowConsumer(this.id);
     // A graceful close still delivers what is queued; an error close (e.g. overflow) does not.
     if (code === CloseCode.ServiceRestart || code === CloseCode.Normal) this.flush();
     this.#release();

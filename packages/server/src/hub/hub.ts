@@ -18,12 +18,15 @@ import type { Broker, BrokerHandler, ChannelEvent, HistoryOptions, HistoryResult
 import type { ResolvedChannel } from '../channels/channels.js';
 import { HeraldError } from '../errors.js';
 import type { Logger } from 'pino';
+import { Counters } from '../metrics/counters.js';
 import type { Encoder, Subscriber } from './subscriber.js';
 
 /** Deliveries queued per turn before yielding to I/O. Queuing is a pointer push: cheap. */
 const FANOUT_SLICE = 65_536;
 /** Sockets written per turn before yielding: each is a syscall, the expensive part. */
 const FLUSH_SLICE = 4_096;
+/** Fan-outs awaiting their latency observation before they are observed regardless. */
+const MAX_UNFLUSHED = 10_000;
 /** Live publications buffered for one subscription while its history is being read. */
 const MAX_PENDING = 10_000;
 /** Reading a gap from history is retried this often, this far apart, before subscribers are told to recover. */
@@ -47,6 +50,8 @@ export class Subscription {
 
 interface ChannelEntry {
   subscriptions: Set<Subscription>;
+  /** Publications fanned out here since the entry was created (per-channel rates, admin page). */
+  published: number;
   /** Resolves when the engine delivers this channel to this node. */
   ready: Promise<void>;
   history: HistoryOptions;
@@ -58,7 +63,7 @@ interface ChannelEntry {
 
 interface Job {
   /** Queues up to `budget` deliveries; returns how many it used, or -1 once every subscriber is served. */
-  step(budget: number, markDirty: (s: Subscriber) => void): number;
+  step(budget: number, markDirty: (s: Subscriber) => void, counters: Counters): number;
 }
 
 /** A client that publishes with echo off does not get its own publication live. */
@@ -96,6 +101,8 @@ class EventJob implements Job {
 class FanoutJob implements Job {
   readonly #frames = new Map<Encoder, Buffer>();
   readonly #iterator: Iterator<Subscription>;
+  /** When this node got the publication from the engine (for the fan-out latency histogram). */
+  readonly started = performance.now();
   constructor(
     readonly publication: Publication,
     subscriptions: Set<Subscription>,
@@ -103,11 +110,19 @@ class FanoutJob implements Job {
     this.#iterator = subscriptions.values();
   }
 
-  step(budget: number, markDirty: (s: Subscriber) => void): number {
+  /** Queues up to `budget` deliveries; returns how many it used, or -1 once every subscriber is served. */
+  step(budget: number, markDirty: (s: Subscriber) => void, counters: Counters): number {
     const pub = this.publication;
+    // Counted in locals and added once per slice: no per-delivery work beyond an increment.
+    let delivered = 0;
+    let dropped = 0;
     for (let used = 0; used < budget; used++) {
       const next = this.#iterator.next();
-      if (next.done) return -1;
+      if (next.done) {
+        counters.delivered += delivered;
+        counters.dropped += dropped;
+        return -1;
+      }
       const sub = next.value;
       if (sub.cancelled) continue;
       if (!sub.live) {
@@ -121,9 +136,12 @@ class FanoutJob implements Job {
       const encoder = sub.subscriber.encoder;
       let frame = this.#frames.get(encoder);
       if (!frame) this.#frames.set(encoder, (frame = encoder.message(pub)));
-      sub.subscriber.send(frame, pub);
+      if (sub.subscriber.send(frame, pub)) delivered++;
+      else dropped++;
       markDirty(sub.subscriber);
     }
+    counters.delivered += delivered;
+    counters.dropped += dropped;
     return budget;
   }
 }
@@ -142,6 +160,10 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
   readonly #dirty = new Set<Subscriber>();
   #scheduled = false;
   readonly #markDirty = (s: Subscriber) => this.#dirtyAndSchedule(s);
+  /** Start times of fan-outs fully queued whose last write waits for the flush to finish. */
+  #unflushed: number[] = [];
+  /** Told, once per publication, the seconds from its arrival to its last local write. */
+  onFanout: ((seconds: number) => void) | undefined;
 
   /** Told when a channel gets its first subscriber on this node, and when it loses its last (webhooks). */
   onOccupancy: ((channel: string, occupied: boolean) => void) | undefined;
@@ -149,10 +171,13 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
   constructor(
     readonly broker: Broker,
     readonly log: Pick<Logger, 'warn'> = { warn: () => {} },
+    readonly counters = new Counters(),
   ) {}
 
   async publish(channel: ResolvedChannel, message: PublishMessage): Promise<StreamPosition> {
-    return this.broker.publish(channel.name, message, historyOptions(channel));
+    const position = await this.broker.publish(channel.name, message, historyOptions(channel));
+    this.counters.published++;
+    return position;
   }
 
   onPublication(publication: Publication): void {
@@ -182,6 +207,7 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
   }
 
   #fanout(entry: ChannelEntry, publication: Publication): void {
+    entry.published++;
     const at = entry.position;
     if (!at || at.epoch !== publication.epoch || publication.offset > at.offset) entry.position = { offset: publication.offset, epoch: publication.epoch };
     this.#jobs.push(new FanoutJob(publication, entry.subscriptions));
@@ -240,6 +266,22 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
     return this.#channels.get(channel)?.subscriptions.size ?? 0;
   }
 
+  channelCount(): number {
+    return this.#channels.size;
+  }
+
+  /** Subscriptions across all channels; walks the channel map, so for scrapes, not per message. */
+  subscriptionCount(): number {
+    let n = 0;
+    for (const entry of this.#channels.values()) n += entry.subscriptions.size;
+    return n;
+  }
+
+  /** Every channel with local subscribers: its subscriber count and publications fanned out so far. */
+  *channelStats(): IterableIterator<{ channel: string; subscribers: number; published: number }> {
+    for (const [channel, e] of this.#channels) yield { channel, subscribers: e.subscriptions.size, published: e.published };
+  }
+
   channels(): Array<{ channel: string; subscribers: number }> {
     return [...this.#channels].map(([channel, e]) => ({ channel, subscribers: e.subscriptions.size }));
   }
@@ -289,7 +331,8 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
   }
 
   #deliver(subscriber: Subscriber, pub: Publication, replay = false): void {
-    subscriber.send(subscriber.encoder.message(pub), pub, replay);
+    if (subscriber.send(subscriber.encoder.message(pub), pub, replay)) this.counters.delivered++;
+    else this.counters.dropped++;
     this.#dirtyAndSchedule(subscriber);
   }
 
@@ -306,7 +349,7 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
   #entry(channel: ResolvedChannel): ChannelEntry {
     let entry = this.#channels.get(channel.name);
     if (!entry) {
-      entry = { subscriptions: new Set(), ready: this.broker.subscribe(channel.name), history: historyOptions(channel) };
+      entry = { subscriptions: new Set(), published: 0, ready: this.broker.subscribe(channel.name), history: historyOptions(channel) };
       this.#channels.set(channel.name, entry);
       this.onOccupancy?.(channel.name, true);
     }
@@ -327,15 +370,26 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
   readonly #run = (): void => {
     let budget = FANOUT_SLICE;
     while (budget > 0 && this.#jobs.length > 0) {
-      const used = this.#jobs[0]!.step(budget, this.#markDirty);
-      if (used === -1) this.#jobs.shift();
-      else budget -= used;
+      const job = this.#jobs[0]!;
+      const used = job.step(budget, this.#markDirty, this.counters);
+      if (used === -1) {
+        this.#jobs.shift();
+        // Fan-out latency is measured for publications; ephemeral events are not timed.
+        if (this.onFanout && job instanceof FanoutJob) this.#unflushed.push(job.started);
+      } else budget -= used;
     }
     let flushed = 0;
     for (const subscriber of this.#dirty) {
       if (flushed++ === FLUSH_SLICE) break;
       this.#dirty.delete(subscriber);
       subscriber.flush();
+    }
+    // Nothing left to write: every fan-out queued so far has reached its sockets. (Under overload
+    // the dirty set may never empty; past a bound, observe anyway rather than grow.)
+    if (this.#unflushed.length > 0 && (this.#dirty.size === 0 || this.#unflushed.length > MAX_UNFLUSHED)) {
+      const now = performance.now();
+      for (const started of this.#unflushed) this.onFanout?.((now - started) / 1000);
+      this.#unflushed = [];
     }
     this.#scheduled = false;
     if (this.#jobs.length > 0 || this.#dirty.size > 0) this.#schedule();

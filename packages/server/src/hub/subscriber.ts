@@ -20,8 +20,10 @@ export interface Subscriber {
    * `publication` is given when the frame is that publication's (shared) encoding; `replay`
    * marks history sent on recovery, which is bounded by the namespace's history and must not
    * count against the client as falling behind (or a client that missed a lot could never return).
+   * Returns false when the frame was not taken (closed, or over its limit), which the hub counts
+   * as dropped.
    */
-  send(frame: Buffer, publication?: Publication, replay?: boolean): void;
+  send(frame: Buffer, publication?: Publication, replay?: boolean): boolean;
   /** Write everything queued in as few socket writes as possible. */
   flush(): void;
   /** The hub cannot buffer more for this subscriber: it must go (and recover when it returns). */

@@ -83,15 +83,17 @@ class Poll implements Subscriber {
     });
   }
 
-  send(frame: Buffer, publication?: Publication): void {
-    if (this.#done || this.#full || !publication) return;
+  send(frame: Buffer, publication?: Publication): boolean {
+    // Not taken now; the next request's cursor picks it up from history.
+    if (this.#done || this.#full || !publication) return false;
     if (this.#bytes > 0 && this.#bytes + frame.length > this.ctx.limits.send_buffer_bytes) {
       this.#full = true;
-      return;
+      return false;
     }
     this.#frames.push(frame);
     this.#bytes += frame.length;
     this.positions[this.#index.get(publication.channel)!] = { offset: publication.offset, epoch: publication.epoch };
+    return true;
   }
 
   flush(): void {
@@ -141,6 +143,8 @@ export interface LongPollOptions {
 export interface LongPollEndpoint {
   /** The `GET /poll` route handler. */
   handle(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply>;
+  /** Requests held open right now. */
+  readonly pending: number;
   /** Answer every held request now with what it has (shutdown). */
   closeAll(): void;
 }
@@ -172,6 +176,9 @@ export function createLongPollEndpoint(options: LongPollOptions): LongPollEndpoi
       held.delete(poll);
       if (failure) throw failure;
       return reply.type('application/json; charset=utf-8').send(body);
+    },
+    get pending() {
+      return held.size;
     },
     closeAll() {
       for (const poll of held) poll.finish();

@@ -1,0 +1,47 @@
+/**
+ * @module metrics/counters
+ * The node's running totals, as plain numbers. The hub and connections bump these fields
+ * directly (a field increment, once per publication or per fan-out slice), so counting costs the
+ * hot path nothing; the Prometheus registry (metrics/metrics) reads them only when scraped.
+ */
+export type AuthKind = 'publisher' | 'client' | 'admin';
+
+/** Notable failures kept for the admin page, newest last. */
+export interface RecentError {
+  /** Unix milliseconds. */
+  t: number;
+  kind: string;
+  message: string;
+}
+
+const RECENT_ERRORS = 50;
+
+export class Counters {
+  /** Publications accepted by the engine through this node (HTTP API and client publishes). */
+  published = 0;
+  /** Publication frames handed to a local subscriber's outbox (live fan-out and recovery). */
+  delivered = 0;
+  /** Publication frames a local subscriber could not take (closed, over its buffer, batch full). */
+  dropped = 0;
+  /** Connections closed because they did not read fast enough (close code 4008). */
+  slowConsumerCloses = 0;
+  /** Failed authentications by `kind` and reason code, keyed `kind reason`. */
+  readonly authFailures = new Map<string, number>();
+  /** The last few failures worth showing an operator (bounded ring). */
+  readonly recentErrors: RecentError[] = [];
+
+  authFailure(kind: AuthKind, reason: string): void {
+    const key = `${kind} ${reason}`;
+    this.authFailures.set(key, (this.authFailures.get(key) ?? 0) + 1);
+    this.error('auth', `${kind} authentication refused: ${reason}`);
+  }
+
+  slowConsumer(client: string): void {
+    this.slowConsumerCloses++;
+    this.error('slow_consumer', `${client} closed (4008): send buffer overflow`);
+  }
+
+  error(kind: string, message: string): void {
+    if (this.recentErrors.push({ t: Date.now(), kind, message }) > RECENT_ERRORS) this.recentErrors.shift();
+  }
+}
