@@ -242,6 +242,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
       hub,
       connections: () => ({ websocket: ws.connections, sse: sse.connections, longpoll: longPoll.pending }),
       webhookQueue: () => webhooks.stats().reduce((sum, w) => sum + w.queued, 0),
+      webhookDropped: () => webhooks.stats().reduce((sum, w) => sum + w.dropped, 0),
     });
     registerMetricsRoute(app, registry, config.metrics.token);
   }

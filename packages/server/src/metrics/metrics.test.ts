@@ -52,6 +52,7 @@ describe('GET /metrics', () => {
     assert.equal(m.get('herald_auth_failures_total{kind="publisher",reason="missing_credentials"}'), 1);
     assert.equal(m.get('herald_fanout_latency_seconds_count'), 10, 'one observation per publication with local subscribers');
     assert.equal(m.get('herald_webhook_queue_depth'), 0);
+    assert.equal(m.get('herald_webhook_events_dropped_total'), 0);
     assert.ok((m.get('process_resident_memory_bytes') ?? 0) > 0);
     assert.ok(m.has('nodejs_eventloop_lag_seconds'));
 

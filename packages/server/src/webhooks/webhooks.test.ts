@@ -132,6 +132,9 @@ describe('webhooks', () => {
     const stats = stuck.herald.webhooks.stats()[0]!;
     assert.equal(stats.queued, 5);
     assert.ok(stats.dropped > 0, JSON.stringify(stats));
+    const metrics = await (await fetch(`${stuck.url}/metrics`)).text();
+    assert.match(metrics, new RegExp(`^herald_webhook_events_dropped_total ${stats.dropped}$`, 'm'));
+    assert.match(metrics, /^herald_webhook_queue_depth 5$/m);
   });
 });
 
