@@ -1,7 +1,8 @@
 /**
  * Smoke test of the whole harness: real server process, real generator process, real HTTP
  * publishes, 50 subscribers, both phases for ~2 s. It checks the measurement machinery (no
- * deliveries lost or duplicated, some delivered) rather than any performance figure.
+ * deliveries lost or duplicated, some delivered) rather than any performance figure. Herald is
+ * measured over WebSocket and over SSE.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,6 +42,11 @@ async function smoke(server: ServerName, seconds: number): Promise<void> {
 test('harness measures Herald with 50 subscribers: no loss, deliveries counted', { timeout: 30_000 }, async () => {
   assert.ok(existsSync(HERALD_BIN), `Herald is not built: ${HERALD_BIN} (run npm run build)`);
   await smoke('herald', 2);
+});
+
+test('harness measures Herald over SSE the same way', { timeout: 30_000 }, async () => {
+  assert.ok(existsSync(HERALD_BIN), `Herald is not built: ${HERALD_BIN} (run npm run build)`);
+  await smoke('herald-sse', 1);
 });
 
 test('harness measures the naive ws baseline the same way', { timeout: 30_000 }, async () => {

@@ -11,10 +11,11 @@ import { parseArgs } from 'node:util';
 import { DEFAULTS, runMeasured, type BenchOptions, type PhaseName, type RunResult } from './harness.js';
 import { aggregate } from './aggregate.js';
 import { checkTargets, markdownTable, targetsMarkdown, textTable } from './report.js';
-import { HERALD_BIN, REPO_ROOT, SERVER_NAMES, type ServerName } from './targets.js';
+import { DEFAULT_SERVERS, HERALD_BIN, REPO_ROOT, SERVER_NAMES, isHerald, type ServerName } from './targets.js';
 
 const USAGE = `usage: npm run bench -- [options]
-  --servers herald,naive,socketio   servers to measure (default: all three)
+  --servers herald,naive,socketio   servers to measure (default: these three; herald-sse is Herald's
+                                    SSE endpoint, e.g. --servers herald,herald-sse)
   --sizes 1000,10000                subscriber counts (default: 1000,10000)
   --duration 5                      seconds of the peak phase
   --latency-duration 10             seconds of the latency phase
@@ -61,7 +62,7 @@ function heraldRevision(): string {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      servers: { type: 'string', default: SERVER_NAMES.join(',') },
+      servers: { type: 'string', default: DEFAULT_SERVERS.join(',') },
       sizes: { type: 'string', default: '1000,10000' },
       duration: { type: 'string', default: String(DEFAULTS.durationS) },
       'latency-duration': { type: 'string', default: String(DEFAULTS.latencyDurationS) },
@@ -101,7 +102,7 @@ async function main(): Promise<void> {
     retries: Number(values.retries),
     log: (line) => console.log(line),
   };
-  if (servers.includes('herald') && !existsSync(HERALD_BIN)) {
+  if (servers.some(isHerald) && !existsSync(HERALD_BIN)) {
     throw new Error(`Herald is not built (${HERALD_BIN}); run \`npm run build\` at the repo root, or pass --servers naive,socketio`);
   }
 

@@ -11,7 +11,11 @@ import type { Protocol } from './client/subscriber.js';
 import type { PublishTarget } from './gen/publisher.js';
 
 export type ServerName = Protocol;
-export const SERVER_NAMES: ServerName[] = ['herald', 'naive', 'socketio'];
+export const SERVER_NAMES: ServerName[] = ['herald', 'herald-sse', 'naive', 'socketio'];
+/** What `npm run bench` measures without --servers (the WebSocket comparison). */
+export const DEFAULT_SERVERS: ServerName[] = ['herald', 'naive', 'socketio'];
+/** Targets that start Herald's CLI: its WebSocket and its SSE endpoint, same config. */
+export const isHerald = (name: ServerName): boolean => name === 'herald' || name === 'herald-sse';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 /** Repository root, from bench/dist/. */
@@ -35,7 +39,10 @@ export interface LaunchSpec {
 
 export function launchSpec(name: ServerName, host: string, port: number, subscribers: number): LaunchSpec {
   switch (name) {
-    case 'herald': {
+    // The same server, started the same way; only the generator's subscribers differ
+    // (WebSocket `/ws` + subscribe, or `GET /sse?channel=bench`).
+    case 'herald':
+    case 'herald-sse': {
       const config = join(tmpdir(), `herald-bench-${process.pid}-${port}.yaml`);
       writeFileSync(
         config,

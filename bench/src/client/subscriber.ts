@@ -1,17 +1,25 @@
 /**
  * @module client/subscriber
- * One benchmark subscriber: a RawWsClient plus the few control exchanges each server needs
- * before deliveries flow (Herald: subscribe and wait for the reply; Socket.IO: engine.io open,
- * `40` connect, ping `2` → `3`; naive ws: nothing). Deliveries of every protocol carry the
- * publisher's data object verbatim, so one byte scan for `"bs":` finds them all and the
- * control paths, which may use JSON.parse, never run per delivery.
+ * One benchmark subscriber: a RawWsClient (or, for Herald's SSE endpoint, a RawSseClient) plus
+ * the few control exchanges each server needs before deliveries flow (Herald: subscribe and
+ * wait for the reply; Herald SSE: the `subscribed` event; Socket.IO: engine.io open, `40`
+ * connect, ping `2` → `3`; naive ws: nothing). Deliveries of every protocol carry the
+ * publisher's data object verbatim, so one byte scan for `"bs":` finds them all (in a WebSocket
+ * text frame or an SSE `data:` line alike) and the control paths, which may use JSON.parse,
+ * never run per delivery.
  */
+import { RawSseClient } from './raw-sse.js';
 import { RawWsClient } from './raw-ws.js';
 
-export type Protocol = 'herald' | 'naive' | 'socketio';
+export type Protocol = 'herald' | 'herald-sse' | 'naive' | 'socketio';
 
-export const WS_PATHS: Record<Protocol, string> = {
+/** The channel every server under test publishes on. */
+export const CHANNEL = 'bench';
+
+/** Request target of each protocol's one long-lived connection. */
+export const PATHS: Record<Protocol, string> = {
   herald: '/ws',
+  'herald-sse': `/sse?channel=${CHANNEL}`,
   naive: '/',
   socketio: '/socket.io/?EIO=4&transport=websocket',
 };
@@ -29,9 +37,6 @@ export interface SubscriberEvents {
   failed(sub: number, reason: string): void;
   closed(sub: number, reason: string): void;
 }
-
-/** The channel every server under test publishes on. */
-export const CHANNEL = 'bench';
 
 // Byte patterns, pre-encoded once.
 const BS = Buffer.from('"bs":');
@@ -69,7 +74,7 @@ function readUint(buf: Buffer, pos: number, end: number): number {
 }
 
 export class Subscriber {
-  private readonly ws: RawWsClient;
+  private readonly ws: RawWsClient | RawSseClient;
   private isReady = false;
 
   constructor(
@@ -80,20 +85,31 @@ export class Subscriber {
     private readonly sink: DeliverySink,
     private readonly events: SubscriberEvents,
   ) {
+    const onClose = (reason: string): void => {
+      if (this.isReady) this.events.closed(this.index, reason);
+      else this.events.failed(this.index, reason);
+    };
+    if (protocol === 'herald-sse') {
+      // Subscribed by the request itself; ready at the stream's `subscribed` event.
+      this.ws = new RawSseClient({
+        host,
+        port,
+        path: PATHS[protocol],
+        handlers: { onOpen: () => {}, onData: (buf, start, end, now) => this.onText(buf, start, end, now), onClose },
+      });
+      return;
+    }
     this.ws = new RawWsClient({
       host,
       port,
-      path: WS_PATHS[protocol],
+      path: PATHS[protocol],
       handlers: {
         onOpen: () => {
           // The naive server has no handshake of its own: an open socket is a subscriber.
           if (protocol === 'naive') this.markReady();
         },
         onText: (buf, start, end, now) => this.onText(buf, start, end, now),
-        onClose: (reason) => {
-          if (this.isReady) this.events.closed(this.index, reason);
-          else this.events.failed(this.index, reason);
-        },
+        onClose,
       },
     });
   }
@@ -134,12 +150,13 @@ export class Subscriber {
 
   /** Rare frames: handshakes, replies, pings. Allocation here is fine. */
   private onControl(buf: Buffer, start: number, end: number): void {
+    if (this.protocol === 'herald-sse') return this.onSseControl(buf, start, end);
     if (this.protocol === 'socketio') {
       const c0 = buf[start];
       if (c0 === CH_2 && end - start === 1) {
-        this.ws.sendText('3'); // engine.io heartbeat: the server pings, the client pongs
+        this.wsClient.sendText('3'); // engine.io heartbeat: the server pings, the client pongs
       } else if (c0 === CH_0) {
-        this.ws.sendText('40'); // engine.io open → connect to the default namespace
+        this.wsClient.sendText('40'); // engine.io open → connect to the default namespace
       } else if (c0 === CH_4 && buf[start + 1] === CH_0) {
         this.markReady(); // `40{"sid":..}`: namespace connected; io.emit now reaches us
       } else if (c0 === CH_4 && buf[start + 1] === 0x34) {
@@ -156,13 +173,35 @@ export class Subscriber {
       return;
     }
     if (frame.type === 'connected') {
-      this.ws.sendText(JSON.stringify({ id: 1, type: 'subscribe', channel: CHANNEL }));
+      this.wsClient.sendText(JSON.stringify({ id: 1, type: 'subscribe', channel: CHANNEL }));
     } else if (frame.type === 'reply' && frame.id === 1) {
       if (frame.ok) this.markReady();
       else {
         this.ws.close();
         this.events.failed(this.index, `subscribe refused: ${frame.error?.code ?? '?'} ${frame.error?.message ?? ''}`);
       }
+    }
+  }
+
+  /** The WebSocket client of a WebSocket protocol (control paths only). */
+  private get wsClient(): RawWsClient {
+    return this.ws as RawWsClient;
+  }
+
+  /** Non-delivery `data:` lines of Herald's SSE stream: `subscribed`, then only `error`. */
+  private onSseControl(buf: Buffer, start: number, end: number): void {
+    let frame: { type?: string; error?: { code?: string; message?: string } };
+    try {
+      frame = JSON.parse(buf.toString('utf8', start, end)) as typeof frame;
+    } catch {
+      return;
+    }
+    if (frame.type === 'subscribed') this.markReady();
+    else if (frame.type === 'error') {
+      const reason = `sse error event: ${frame.error?.code ?? '?'} ${frame.error?.message ?? ''}`;
+      this.ws.close();
+      if (this.isReady) this.events.closed(this.index, reason);
+      else this.events.failed(this.index, reason);
     }
   }
 }
