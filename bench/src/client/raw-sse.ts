@@ -15,10 +15,8 @@
  * complete rather than at the blank line that ends its event (Herald writes an event's data,
  * id and blank line in one write, so they arrive in the same read).
  */
-import { connect, type Socket } from 'node:net';
-
-/** Shared by every socket: bytes are only valid during the read callback (see raw-ws). */
-const SHARED_READ = Buffer.allocUnsafe(256 * 1024);
+import type { Socket } from 'node:net';
+import { connectRaw } from './raw-socket.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -78,24 +76,10 @@ export class RawSseClient {
 
   constructor(opts: RawSseOptions) {
     this.handlers = opts.handlers;
-    this.socket = connect({
-      host: opts.host,
-      port: opts.port,
-      noDelay: true,
-      onread: {
-        buffer: SHARED_READ,
-        callback: (n: number, buf: Uint8Array) => {
-          this.onRead(n, buf as Buffer);
-          return true;
-        },
-      },
-    });
+    this.socket = connectRaw({ host: opts.host, port: opts.port, onRead: (n, buf) => this.onRead(n, buf), onEnd: (reason) => this.finish(reason) });
     this.socket.on('connect', () => {
       this.socket.write(`GET ${opts.path} HTTP/1.1\r\nHost: ${opts.host}:${opts.port}\r\nAccept: text/event-stream\r\n\r\n`);
     });
-    this.socket.on('error', (err) => this.finish(`socket error: ${err.message}`));
-    this.socket.on('close', () => this.finish('socket closed'));
-    this.socket.on('end', () => this.finish('eof'));
   }
 
   get open(): boolean {

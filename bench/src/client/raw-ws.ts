@@ -9,17 +9,11 @@
  * handed to the caller as byte ranges of that buffer (no string, no JSON), and only the rare
  * control paths (handshake, close) allocate.
  */
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { connectRaw } from './raw-socket.js';
 import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
-
-/**
- * One read buffer for every socket in the process: net copies incoming bytes into it and calls
- * the callback synchronously before the next read, so sharing is safe as long as nothing keeps
- * a reference past the callback (partial frames are copied out).
- */
-const SHARED_READ = Buffer.allocUnsafe(256 * 1024);
 
 export interface RawWsHandlers {
   /** Called once the 101 response has been verified. */
@@ -62,27 +56,13 @@ export class RawWsClient {
     this.handlers = opts.handlers;
     const key = randomBytes(16).toString('base64');
     this.expectedAccept = createHash('sha1').update(key + WS_GUID).digest('base64');
-    this.socket = connect({
-      host: opts.host,
-      port: opts.port,
-      noDelay: true,
-      onread: {
-        buffer: SHARED_READ,
-        callback: (n: number, buf: Uint8Array) => {
-          this.onRead(n, buf as Buffer);
-          return true;
-        },
-      },
-    });
+    this.socket = connectRaw({ host: opts.host, port: opts.port, onRead: (n, buf) => this.onRead(n, buf), onEnd: (reason) => this.finish(reason) });
     this.socket.on('connect', () => {
       this.socket.write(
         `GET ${opts.path} HTTP/1.1\r\nHost: ${opts.host}:${opts.port}\r\nUpgrade: websocket\r\n` +
           `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
       );
     });
-    this.socket.on('error', (err) => this.finish(`socket error: ${err.message}`));
-    this.socket.on('close', () => this.finish('socket closed'));
-    this.socket.on('end', () => this.finish('eof'));
   }
 
   get open(): boolean {
