@@ -5,27 +5,15 @@ import assert from 'node:assert/strict';
 import { createServer, request, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { connect, type HeraldClient } from '@herald/client';
-import { publish, startServer, type TestServer } from '@herald/server/testing';
+import { publish, startServer, waitUntil, type TestServer } from '@herald/server/testing';
 import { launchBrowser } from '@herald/server/testing/browser';
-
-function until(check: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const start = Date.now();
-    const tick = () => {
-      if (check()) return resolve();
-      if (Date.now() - start > timeoutMs) return reject(new Error(`timed out waiting for ${what()}`));
-      setTimeout(tick, 10);
-    };
-    tick();
-  });
-}
 
 async function receiveAll(server: TestServer, client: HeraldClient, channel: string, count: number): Promise<unknown[]> {
   const got: unknown[] = [];
   const sub = client.subscribe(channel, (m) => got.push(m.data));
-  await until(() => sub.state === 'subscribed', 10_000, () => `subscribed on ${client.transport}`);
+  await waitUntil(() => sub.state === 'subscribed', 10_000, () => `subscribed on ${client.transport}`);
   for (let i = 1; i <= count; i++) await publish(server, channel, i);
-  await until(() => got.length >= count, 10_000, () => `${count} messages on ${client.transport} (have ${got.length})`);
+  await waitUntil(() => got.length >= count, 10_000, () => `${count} messages on ${client.transport} (have ${got.length})`);
   return got;
 }
 
@@ -55,10 +43,10 @@ describe('client SDK transport fallback', () => {
     try {
       const got: unknown[] = [];
       const subs = ['dash:a', 'dash:b', 'dash:c'].map((c) => client.subscribe(c, (m) => got.push(m.data)));
-      await until(() => subs.every((s) => s.state === 'subscribed'), 10_000, () => `all subscribed (on ${client.transport})`);
+      await waitUntil(() => subs.every((s) => s.state === 'subscribed'), 10_000, () => `all subscribed (on ${client.transport})`);
       assert.equal(client.transport, 'sse');
       await publish(server, 'dash:b', 'b');
-      await until(() => got.includes('b'), 5000, () => 'a message');
+      await waitUntil(() => got.includes('b'), 5000, () => 'a message');
     } finally {
       client.close();
     }

@@ -6,25 +6,13 @@ import { describe, it } from 'node:test';
 import { connect, type HeraldClient, type Message } from '@herald/client';
 import { Publisher } from '@herald/publisher';
 import { MemoryBroker } from '@herald/server';
-import { API_KEY, publish, sleep, startServer, type TestServer } from '@herald/server/testing';
+import { API_KEY, publish, sleep, startServer, waitUntil, type TestServer } from '@herald/server/testing';
 import { SignJWT } from 'jose';
 
 const fast = { initialMs: 20, maxMs: 300, factor: 2 };
 
-function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const start = Date.now();
-    const tick = () => {
-      if (check()) return resolve();
-      if (Date.now() - start > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 10);
-    };
-    tick();
-  });
-}
-
-function connected(client: HeraldClient): Promise<void> {
-  return until(() => client.state === 'connected', 5000, 'connected');
+async function connected(client: HeraldClient): Promise<void> {
+  await waitUntil(() => client.state === 'connected', 5000, () => 'connected');
 }
 
 describe('client SDK', () => {
@@ -42,7 +30,7 @@ describe('client SDK', () => {
     let failures = 0;
     const sub = client.subscribe('stream', (m: Message) => got.push(m.data as number));
     sub.on('recovery-failed', () => failures++);
-    await until(() => sub.state === 'subscribed', 5000, 'subscribed');
+    await waitUntil(() => sub.state === 'subscribed', 5000, () => 'subscribed');
     const publisher = new Publisher({ url: server.url, apiKey: API_KEY, retries: 50, minDelayMs: 20, maxDelayMs: 200 });
     let disconnects = 0;
     client.on('disconnected', () => disconnects++);
@@ -50,7 +38,7 @@ describe('client SDK', () => {
       await publisher.publish('stream', i);
       if (i === 333 || i === 666) await restart();
     }
-    await until(() => got.length >= 1000, 15_000, `1000 messages (have ${got.length})`);
+    await waitUntil(() => got.length >= 1000, 15_000, () => `1000 messages (have ${got.length})`);
     await sleep(100);
     assert.equal(disconnects, 2, 'the client saw both restarts');
     assert.equal(failures, 0);
@@ -71,18 +59,18 @@ describe('client SDK', () => {
     try {
       const sub = client.subscribe('short', (m) => got.push(m.data));
       sub.on('recovery-failed', (e) => failed.push(e.reason));
-      await until(() => sub.state === 'subscribed', 5000, 'subscribed');
+      await waitUntil(() => sub.state === 'subscribed', 5000, () => 'subscribed');
       await publish(a, 'short', 'before');
-      await until(() => got.length === 1, 5000, 'first message');
+      await waitUntil(() => got.length === 1, 5000, () => 'first message');
       const port = Number(new URL(a.url).port);
       await a.close(); // the client keeps retrying this port
       // Meanwhile another node of the system publishes more than history keeps.
       for (let i = 0; i < 10; i++) await broker.publish('short', { data: `missed-${i}` }, { size: 5, ttlMs: 60_000 });
       back = await startServer({ ...config, server: { port } }, { broker });
-      await until(() => failed.length === 1 && sub.state === 'subscribed', 10_000, 'recovery-failed');
+      await waitUntil(() => failed.length === 1 && sub.state === 'subscribed', 10_000, () => 'recovery-failed');
       assert.deepEqual(failed, ['history_truncated']);
       await publish(back, 'short', 'after');
-      await until(() => got.includes('after'), 5000, 'live message');
+      await waitUntil(() => got.includes('after'), 5000, () => 'live message');
       assert.deepEqual(got, ['before', 'after'], 'no partial history is replayed after a failed recovery');
     } finally {
       client.close();
@@ -104,10 +92,10 @@ describe('client SDK', () => {
     client.on('disconnected', () => disconnects++);
     const got: unknown[] = [];
     const sub = client.subscribe('news', (m) => got.push(m.data));
-    await until(() => sub.state === 'subscribed', 5000, 'subscribed');
-    await until(() => minted >= 3, 10_000, 'two refreshes');
+    await waitUntil(() => sub.state === 'subscribed', 5000, () => 'subscribed');
+    await waitUntil(() => minted >= 3, 10_000, () => 'two refreshes');
     await publish(server, 'news', 'still connected');
-    await until(() => got.length === 1, 5000, 'message after refresh');
+    await waitUntil(() => got.length === 1, 5000, () => 'message after refresh');
     assert.equal(disconnects, 0);
     client.close();
     await server.close();
@@ -140,7 +128,7 @@ describe('client SDK', () => {
       delays.push(e);
       tried.add(client.transport);
     });
-    await until(() => delays.length >= 8, 5000, 'eight reconnect attempts');
+    await waitUntil(() => delays.length >= 8, 5000, () => 'eight reconnect attempts');
     assert.deepEqual([...tried].sort(), ['longpoll', 'sse', 'websocket'], 'it fell back through every transport');
     client.close();
     for (const { attempt, delayMs } of delays) assert.ok(delayMs >= 0 && delayMs <= Math.min(40, 10 * 2 ** (attempt - 1)), JSON.stringify({ attempt, delayMs }));

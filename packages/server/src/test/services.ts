@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect as connectNats } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
+import { waitUntil } from './helpers.js';
 
 export const REDIS_URL = process.env.HERALD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const NATS_SERVERS = (process.env.HERALD_TEST_NATS_SERVERS ?? 'nats://127.0.0.1:4222').split(',');
@@ -65,11 +66,7 @@ export async function freePort(): Promise<number> {
 
 /** Poll `check` until it holds; fail with `what` after `timeoutMs`. No timing is asserted. */
 export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!(await check())) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  await waitUntil(check, timeoutMs, () => what);
 }
 
 /** A server child process on a free loopback port that a test may kill, restart, freeze and thaw. */
