@@ -215,6 +215,17 @@ export interface HistoryResponse extends SubscribeResult {
   publications: Array<{ offset: number; event?: string; data: unknown }>;
 }
 
+/** `GET /api/channels/{channel}`: the channel across every node sharing the engine. */
+export interface ChannelInfo {
+  channel: string;
+  /** Some node has a subscriber. */
+  occupied: boolean;
+  /** Subscribers on every node, each node's count at most about a second old. */
+  subscribers: number;
+  /** Nodes with subscribers. */
+  nodes: number;
+}
+
 export interface ErrorResponse {
   error: ErrorBody;
 }

@@ -30,7 +30,7 @@ import { FailureLimiter } from './auth/failure-limiter.js';
 import { JwtVerifier } from './auth/jwt.js';
 import { createPublisherAuthenticator } from './auth/publisher.js';
 import { MemoryReplayCache, type ReplayCache } from './auth/replay-cache.js';
-import type { Broker } from './broker/broker.js';
+import type { Broker, PresenceSpace } from './broker/broker.js';
 import { createBroker } from './broker/create.js';
 import { BrokerMonitor } from './broker/monitor.js';
 import { Channels, INTERNAL_NAMESPACE } from './channels/channels.js';
@@ -39,7 +39,8 @@ import { ConfigError } from './config/load.js';
 import type { HeraldConfig, NamespaceConfig } from './config/schema.js';
 import { Hub } from './hub/hub.js';
 import { MemoryPresenceStore } from './presence/memory.js';
-import type { PresenceStore } from './presence/presence.js';
+import type { PresenceEntry, PresenceStore } from './presence/presence.js';
+import { ChannelOccupancy, type OccupancyEntry } from './presence/occupancy.js';
 import { PresenceTracker } from './presence/tracker.js';
 import { Webhooks } from './webhooks/webhooks.js';
 import { createMetrics, registerMetricsRoute } from './metrics/metrics.js';
@@ -66,6 +67,7 @@ export interface Herald {
   readonly log: Logger;
   readonly hub: Hub;
   readonly presence: PresenceTracker;
+  readonly occupancy: ChannelOccupancy;
   readonly webhooks: Webhooks;
   /** Set when no publisher credential was configured: the secret generated for this run. */
   readonly devSecret: string | undefined;
@@ -76,6 +78,8 @@ export interface Herald {
 }
 
 const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** How stale another node's subscriber count may be in a channel's global count. */
+const OCCUPANCY_COUNT_INTERVAL_MS = 1_000;
 
 /** Header and query values that carry credentials: never logged. */
 const REDACT = ['req.headers.authorization', 'req.headers["x-api-token"]', 'req.headers["x-herald-signature"]', 'headers.authorization'];
@@ -119,16 +123,36 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   if (config.admin.token) namespaces = { ...namespaces, [INTERNAL_NAMESPACE]: adminNamespace };
   const channels = new Channels({ ...config, namespaces });
   const presenceTtlMs = config.presence.ttl_seconds * 1000;
-  const presenceStore = options.presenceStore ?? new MemoryPresenceStore({ sweepIntervalMs: Math.max(10, Math.min(5_000, presenceTtlMs / 4)) });
+  const refreshMs = config.presence.refresh_seconds * 1000;
+  const sweepIntervalMs = Math.max(10, Math.min(5_000, presenceTtlMs / 4));
+  const storeFor = <E extends PresenceEntry>(space: PresenceSpace): PresenceStore<E> =>
+    broker.presenceStore?.<E>(space, sweepIntervalMs) ?? new MemoryPresenceStore<E>({ sweepIntervalMs });
+  const presenceStore = options.presenceStore ?? storeFor('presence');
+  const occupancyStore = storeFor<OccupancyEntry>('occupancy');
   const webhooks = new Webhooks(config.webhooks, log);
-  hub.onOccupancy = (channel, occupied) => webhooks.emit({ type: occupied ? 'channel.occupied' : 'channel.vacated', channel });
+  const nodeName = config.server.node_name || `n_${randomBytes(3).toString('hex')}`;
+  const occupancy = new ChannelOccupancy(
+    occupancyStore,
+    {
+      node: `${nodeName}/${randomBytes(6).toString('base64url')}`,
+      ttlMs: presenceTtlMs,
+      refreshMs,
+      countIntervalMs: OCCUPANCY_COUNT_INTERVAL_MS,
+      count: (channel) => hub.subscriberCount(channel),
+      onChange: (channel, occupied) => webhooks.emit({ type: occupied ? 'channel.occupied' : 'channel.vacated', channel }),
+    },
+    log,
+  );
+  hub.onOccupancy = (channel, occupied) => occupancy.changed(channel, occupied);
   const presence = new PresenceTracker(
     presenceStore,
-    broker,
     {
       ttlMs: presenceTtlMs,
-      refreshMs: config.presence.refresh_seconds * 1000,
-      onAnnounce: (e) => webhooks.emit({ type: e.type === 'join' ? 'presence.join' : 'presence.leave', channel: e.channel, info: e.info }),
+      refreshMs,
+      announce: async (type, channel, { user, client }) => {
+        webhooks.emit({ type: type === 'join' ? 'presence.join' : 'presence.leave', channel, info: { user, client } });
+        await broker.publishEvent({ channel, type, info: { user, client } });
+      },
     },
     log,
   );
@@ -138,7 +162,6 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   const replay: ReplayCache = broker.replayCache?.() ?? new MemoryReplayCache();
   const idempotency = new IdempotencyCache(10 * 60_000);
   const access = new AccessControl(JwtVerifier.create(auth.jwt), auth.jwt);
-  const nodeName = config.server.node_name || `n_${randomBytes(3).toString('hex')}`;
   let accepting = true;
   if (!access.enabled) log.warn('client auth is off (no auth.jwt secret, key or JWKS): any client may subscribe to any channel');
 
@@ -219,6 +242,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     broker,
     channels,
     presence,
+    occupancy,
     authenticate: createPublisherAuthenticator({
       apiKeys: devSecret ? [devSecret] : auth.api_keys,
       signingKeys: devSecret ? { default: devSecret } : auth.signing_keys,
@@ -293,11 +317,13 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     log,
     hub,
     presence,
+    occupancy,
     webhooks,
     devSecret,
     async start() {
       await monitor.start();
       await presence.start();
+      await occupancy.start();
       await app.listen({ host: config.server.host, port: config.server.port });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.server.port;
@@ -317,8 +343,9 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
         for (const socket of silent) socket.destroy();
         await app.close();
         monitor.stop();
-        presence.close();
+        await Promise.all([presence.close(), occupancy.close()]);
         webhooks.close();
+        await occupancyStore.close();
         if (!options.presenceStore) await presenceStore.close();
         if (!options.broker) await broker.close();
         replay.close();

@@ -1,8 +1,9 @@
 /**
  * @module api/channels
- * Read side of the backend API: active channels on this node and channel history.
+ * Read side of the backend API: active channels, a channel's subscribers on every node, presence
+ * and history.
  */
-import { ErrorCode, type HistoryResponse, type PresenceResult } from '@herald/protocol';
+import { ErrorCode, type ChannelInfo, type HistoryResponse, type PresenceResult } from '@herald/protocol';
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { HeraldError } from '../errors.js';
@@ -11,6 +12,12 @@ import { ChannelParams, HistoryQuery } from './schemas.js';
 
 export function registerChannelRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get('/api/channels', async () => ({ channels: ctx.hub.channels() }));
+
+  app.get<{ Params: Static<typeof ChannelParams> }>('/api/channels/:channel', { schema: { params: ChannelParams } }, async (req): Promise<ChannelInfo> => {
+    const channel = ctx.channels.resolve(req.params.channel);
+    const { subscribers, nodes } = await ctx.occupancy.subscribers(channel.name);
+    return { channel: channel.name, occupied: nodes > 0, subscribers, nodes };
+  });
 
   app.get<{ Params: Static<typeof ChannelParams> }>('/api/channels/:channel/presence', { schema: { params: ChannelParams } }, async (req): Promise<PresenceResult> => {
     const channel = ctx.channels.resolve(req.params.channel);

@@ -7,6 +7,7 @@ import type { EngineStatus } from '../broker/monitor.js';
 import type { Channels } from '../channels/channels.js';
 import type { HeraldConfig } from '../config/schema.js';
 import type { Hub } from '../hub/hub.js';
+import type { ChannelOccupancy } from '../presence/occupancy.js';
 import type { PresenceTracker } from '../presence/tracker.js';
 import type { PublisherAuthenticator } from '../auth/publisher.js';
 import type { IdempotencyCache } from './idempotency.js';
@@ -17,6 +18,7 @@ export interface ApiContext {
   broker: Broker;
   channels: Channels;
   presence: PresenceTracker;
+  occupancy: ChannelOccupancy;
   authenticate: PublisherAuthenticator;
   idempotency: IdempotencyCache;
   accepting(): boolean;

@@ -23,6 +23,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, type ClientInfo, type RecoveryFailure, type StreamPosition } from '@herald/protocol';
+import type { PresenceEntry, PresenceStore } from '../presence/presence.js';
 import type { ReplayCache } from '../auth/replay-cache.js';
 import { HeraldError } from '../errors.js';
 
@@ -100,8 +101,16 @@ export interface Broker {
   resubscribe(): Promise<void>;
   /** Engines shared by several nodes also share signed-request nonces, so a request replayed to another node is caught. */
   replayCache?(): ReplayCache;
+  /**
+   * Engines shared by several nodes hold presence and channel occupancy for all of them (one store
+   * per space); without this, each node keeps its own in memory.
+   */
+  presenceStore?<E extends PresenceEntry>(space: PresenceSpace, sweepIntervalMs: number): PresenceStore<E>;
   close(): Promise<void>;
 }
+
+/** Connections in channels (presence) and nodes with subscribers in channels (occupancy). */
+export type PresenceSpace = 'presence' | 'occupancy';
 
 /** The error every engine throws while its server cannot be reached: HTTP 503, retry later. */
 export function unavailable(engine: string, cause: unknown): HeraldError {

@@ -7,7 +7,8 @@
  *
  * IPC messages are delivered in order on each channel, so a worker sees a channel's publications in
  * the order the primary's MemoryBroker produced them: the broker contract holds as it does in one
- * process. With the Redis or NATS engine, workers do not use this: each is a node of its own.
+ * process. Presence and channel occupancy are held by the primary too (presence/ipc.ts). With the
+ * Redis or NATS engine, workers do not use this: each is a node of its own.
  */
 import type { Worker } from 'node:cluster';
 import type { StreamPosition } from '@herald/protocol';
@@ -15,10 +16,12 @@ import { ErrorCode } from '@herald/protocol';
 import type { ReplayCache } from '../auth/replay-cache.js';
 import { MemoryReplayCache } from '../auth/replay-cache.js';
 import { HeraldError } from '../errors.js';
-import type { Broker, BrokerHandler, ChannelEvent, HistoryOptions, HistoryQuery, HistoryResult, Publication, PublishMessage } from './broker.js';
+import { IpcPresenceStore, PresenceHost, type PresenceOp } from '../presence/ipc.js';
+import type { PresenceEntry, PresenceStore } from '../presence/presence.js';
+import type { Broker, BrokerHandler, ChannelEvent, PresenceSpace, HistoryOptions, HistoryQuery, HistoryResult, Publication, PublishMessage } from './broker.js';
 import { MemoryBroker } from './memory.js';
 
-type Op = 'publish' | 'event' | 'history' | 'subscribe' | 'unsubscribe' | 'claim' | 'heartbeat';
+type Op = 'publish' | 'event' | 'history' | 'subscribe' | 'unsubscribe' | 'claim' | 'heartbeat' | 'presence';
 
 interface Request {
   herald: 'req';
@@ -32,7 +35,8 @@ type ToWorker =
   | { herald: 'res'; id: number; ok: false; error: { code: ErrorCode; message: string } }
   | { herald: 'pub'; publication: Publication }
   | { herald: 'evt'; event: ChannelEvent }
-  | { herald: 'hb'; token: string };
+  | { herald: 'hb'; token: string }
+  | { herald: 'expired'; space: PresenceSpace; channel: string; entry: PresenceEntry };
 
 /** Worker side: a Broker whose every call is answered by the primary. */
 export class WorkerBroker implements Broker {
@@ -41,6 +45,7 @@ export class WorkerBroker implements Broker {
   readonly #pending = new Map<number, { resolve(value: unknown): void; reject(err: unknown): void }>();
   #nextId = 1;
   #handler: BrokerHandler | undefined;
+  readonly #presence = new Map<PresenceSpace, IpcPresenceStore<PresenceEntry>>();
   readonly #onMessage = (message: ToWorker) => this.#receive(message);
 
   get connected(): boolean {
@@ -88,6 +93,12 @@ export class WorkerBroker implements Broker {
     return { claim: async (key, ttlMs) => (await this.#call('claim', [key, ttlMs])) as boolean, close: () => {} };
   }
 
+  presenceStore<E extends PresenceEntry>(space: PresenceSpace, sweepIntervalMs: number): PresenceStore<E> {
+    const store = new IpcPresenceStore<E>((op, args) => this.#call('presence', [space, sweepIntervalMs, op, args]));
+    this.#presence.set(space, store as unknown as IpcPresenceStore<PresenceEntry>);
+    return store;
+  }
+
   async close(): Promise<void> {
     process.off('message', this.#onMessage);
     for (const { reject } of this.#pending.values()) reject(new HeraldError(ErrorCode.ShuttingDown, 'node is shutting down'));
@@ -111,6 +122,8 @@ export class WorkerBroker implements Broker {
       if (this.#channels.has(message.event.channel)) this.#handler?.onEvent(message.event);
     } else if (message.herald === 'hb') {
       this.#handler?.onHeartbeat(message.token);
+    } else if (message.herald === 'expired') {
+      this.#presence.get(message.space)?.expired(message.channel, message.entry);
     } else if (message.herald === 'res') {
       const waiter = this.#pending.get(message.id);
       this.#pending.delete(message.id);
@@ -126,6 +139,12 @@ export class BrokerHost {
   readonly #replay = new MemoryReplayCache();
   /** channel → workers subscribed to it. */
   readonly #subscribers = new Map<string, Set<Worker>>();
+  readonly #workers = new Set<Worker>();
+  // A leave the primary notices (a worker exited, an entry expired) is announced by one live worker.
+  readonly #presence = new PresenceHost((space, channel, entry) => {
+    const worker = [...this.#workers].find((w) => w.isConnected());
+    if (worker) send(worker, { herald: 'expired', space, channel, entry });
+  });
 
   async start(): Promise<void> {
     await this.#broker.start({
@@ -142,6 +161,7 @@ export class BrokerHost {
 
   /** Serve one worker's requests until it exits. */
   attach(worker: Worker): void {
+    this.#workers.add(worker);
     worker.on('message', (message: Request) => {
       if (typeof message !== 'object' || message === null || message.herald !== 'req') return;
       this.#handle(worker, message).then(
@@ -153,12 +173,15 @@ export class BrokerHost {
       );
     });
     worker.on('exit', () => {
+      this.#workers.delete(worker);
       for (const [channel, workers] of this.#subscribers) if (workers.delete(worker) && workers.size === 0) this.#drop(channel);
+      void this.#presence.workerExited(worker);
     });
   }
 
   async close(): Promise<void> {
     this.#replay.close();
+    await this.#presence.close();
     await this.#broker.close();
   }
 
@@ -193,6 +216,10 @@ export class BrokerHost {
         // Back through the same channel that carries publications to this worker.
         send(worker, { herald: 'hb', token: args[0] as string });
         return undefined;
+      case 'presence': {
+        const [space, sweepIntervalMs, presenceOp, presenceArgs] = args as [PresenceSpace, number, PresenceOp, unknown[]];
+        return this.#presence.handle(worker, space, sweepIntervalMs, presenceOp, presenceArgs);
+      }
     }
   }
 

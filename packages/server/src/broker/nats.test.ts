@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { deleteNatsStreams, NATS_SERVERS, uniquePrefix } from '../test/services.js';
+import { presenceStoreConformance } from '../presence/store-conformance.js';
 import { brokerConformance, RecordingHandler } from './conformance.js';
 import { NatsBroker, type NatsBrokerOptions } from './nats.js';
 
@@ -10,6 +11,7 @@ const options: NatsBrokerOptions = { servers: NATS_SERVERS, prefix: PREFIX, stor
 after(() => deleteNatsStreams(PREFIX));
 
 brokerConformance('nats', () => new NatsBroker(options), { shared: true });
+presenceStoreConformance('nats', () => new NatsBroker(options));
 
 describe('nats engine', () => {
   it('shares signed-request nonces between nodes', async () => {

@@ -35,7 +35,10 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { connect, headers, nanos, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { Kvm, type KV } from '@nats-io/kv';
 import type { ReplayCache } from '../auth/replay-cache.js';
+import { NatsPresenceStore } from '../presence/nats.js';
+import type { PresenceEntry, PresenceStore } from '../presence/presence.js';
 import {
   checkRecovery,
   decodeBody,
@@ -53,6 +56,7 @@ import {
   type HistoryQuery,
   type HistoryResult,
   type Publication,
+  type PresenceSpace,
 } from './broker.js';
 
 export interface NatsBrokerOptions {
@@ -96,6 +100,7 @@ export class NatsBroker implements Broker {
   readonly #subscriptions = new Map<string, Subscription>();
   readonly #heads = new Map<string, Head>();
   #nonceStream: Promise<void> | undefined;
+  readonly #buckets = new Map<PresenceSpace, Promise<KV>>();
   #reconnected: Array<() => void> = [];
   #closed = false;
   /** Why the first connection could not be set up (e.g. JetStream is off), for the error message. */
@@ -239,6 +244,11 @@ export class NatsBroker implements Broker {
     };
   }
 
+  /** A key-value bucket per space (`<prefix>-presence`, `<prefix>-occupancy`), created on first use. */
+  presenceStore<E extends PresenceEntry>(space: PresenceSpace, sweepIntervalMs: number): PresenceStore<E> {
+    return new NatsPresenceStore<E>({ bucket: () => this.#bucket(space), isConflict: isWrongLastSequence, connected: () => this.connected, sweepIntervalMs });
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#retry);
@@ -299,6 +309,7 @@ export class NatsBroker implements Broker {
       // The server may have restarted without the stream, and heads may be stale.
       this.#heads.clear();
       this.#nonceStream = undefined;
+      this.#buckets.clear();
       try {
         await this.#ensureHistoryStream();
         await nc.flush();
@@ -314,6 +325,20 @@ export class NatsBroker implements Broker {
   #ready(): { nc: NatsConnection; js: JetStreamClient; jsm: JetStreamManager } {
     if (!this.connected) throw unavailable(this.name, this.#setupError ?? 'not connected to NATS');
     return { nc: this.#nc!, js: this.#js!, jsm: this.#jsm! };
+  }
+
+  #bucket(space: PresenceSpace): Promise<KV> {
+    const { js } = this.#ready();
+    let bucket = this.#buckets.get(space);
+    if (!bucket) {
+      const { storage, replicas, prefix } = this.#options;
+      bucket = new Kvm(js).create(`${prefix}-${space}`, { history: 1, storage: storage === 'memory' ? StorageType.Memory : StorageType.File, replicas });
+      bucket.catch(() => this.#buckets.delete(space));
+      this.#buckets.set(space, bucket);
+    }
+    return bucket.catch((err: unknown) => {
+      throw unavailable(this.name, err);
+    });
   }
 
   #subject(kind: 'h' | 'p' | 'nonce', name: string): string {

@@ -1,11 +1,13 @@
 /**
  * @module broker/redis-lua
- * The Redis engine's two Lua scripts, kept apart from the TypeScript that calls them. Redis runs a
+ * The Redis engine's two Lua scripts, kept apart from the TypeScript that calls them, and how
+ * scripts are registered on a connection. Redis runs a
  * script as one atomic step, which is what the broker contract asks for: offset, append and
  * publish happen together or not at all, whichever node calls them. Key layout: docs/engines.md.
  *
  * Times come from Redis (`TIME`), never from a node, so nodes with skewed clocks agree on expiry.
  */
+import type { Redis } from 'ioredis';
 
 /**
  * KEYS: 1 meta hash (`e` epoch, `o` top offset), 2 history stream (entry id `<offset>-0`,
@@ -72,3 +74,12 @@ for _, entry in ipairs(entries) do
 end
 return {tonumber(top), epoch, out}
 `;
+
+export type Script = (...args: Array<string | number>) => Promise<unknown>;
+
+export function defineScript(redis: Redis, name: string, lua: string, numberOfKeys = 2): Script {
+  // defineCommand runs EVALSHA and falls back to EVAL when Redis lost its script cache (restart).
+  if (!(name in redis)) redis.defineCommand(name, { numberOfKeys, lua });
+  const command = (redis as unknown as Record<string, Script>)[name]!;
+  return (...args) => command.apply(redis, args);
+}

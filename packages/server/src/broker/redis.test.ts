@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { deleteRedisKeys, REDIS_URL as URL, uniquePrefix } from '../test/services.js';
+import { presenceStoreConformance } from '../presence/store-conformance.js';
 import { brokerConformance, RecordingHandler } from './conformance.js';
 import { RedisBroker, redisConnectionOptions } from './redis.js';
 
@@ -11,6 +12,7 @@ const options = { url: URL, prefix: PREFIX, metaTtlMs: 60_000, commandTimeoutMs:
 after(() => deleteRedisKeys(URL, PREFIX));
 
 brokerConformance('redis', () => new RedisBroker(options), { shared: true });
+presenceStoreConformance('redis', () => new RedisBroker(options));
 
 describe('redis engine', () => {
   it('shares signed-request nonces between nodes (SET NX PX)', async () => {

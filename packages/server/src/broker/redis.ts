@@ -16,6 +16,8 @@ import { once } from 'node:events';
 import type { StreamPosition } from '@herald/protocol';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { ReplayCache } from '../auth/replay-cache.js';
+import type { PresenceEntry, PresenceStore } from '../presence/presence.js';
+import { RedisPresenceStore } from '../presence/redis.js';
 import {
   checkRecovery,
   decodeBody,
@@ -33,8 +35,9 @@ import {
   type HistoryQuery,
   type HistoryResult,
   type Publication,
+  type PresenceSpace,
 } from './broker.js';
-import { HISTORY, PUBLISH } from './redis-lua.js';
+import { defineScript, HISTORY, PUBLISH, type Script } from './redis-lua.js';
 
 export interface RedisBrokerOptions {
   /** `redis://[user:password@]host:port[/db]`, `rediss://…` (TLS) or `redis-sentinel://[:password@]host:port,host:port/master`. */
@@ -49,8 +52,6 @@ export interface RedisBrokerOptions {
 
 /** Subscribe in batches so a resubscribe after a reconnect is a few round trips, not one per channel. */
 const SUBSCRIBE_BATCH = 500;
-
-type Script = (...args: Array<string | number>) => Promise<unknown>;
 
 export class RedisBroker implements Broker {
   readonly name = 'redis';
@@ -185,6 +186,10 @@ export class RedisBroker implements Broker {
     };
   }
 
+  presenceStore<E extends PresenceEntry>(space: PresenceSpace, sweepIntervalMs: number): PresenceStore<E> {
+    return new RedisPresenceStore<E>({ redis: this.#cmd, prefix: this.#options.prefix, space, sweepIntervalMs });
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     for (const resolve of this.#resubscribed.splice(0)) resolve();
@@ -238,13 +243,6 @@ export class RedisBroker implements Broker {
   #metaTtl(history: HistoryOptions): number {
     return Math.max(this.#options.metaTtlMs, history.ttlMs);
   }
-}
-
-function defineScript(redis: Redis, name: string, lua: string): Script {
-  // defineCommand runs EVALSHA and falls back to EVAL when Redis lost its script cache (restart).
-  redis.defineCommand(name, { numberOfKeys: 2, lua });
-  const command = (redis as unknown as Record<string, Script>)[name]!;
-  return (...args) => command.apply(redis, args);
 }
 
 /** Standalone URLs become host/port/auth options; `redis-sentinel://` becomes a Sentinel setup. */

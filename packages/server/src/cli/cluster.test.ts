@@ -7,12 +7,13 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { it } from 'node:test';
+import type { ChannelInfo, PresenceResult } from '@herald/protocol';
 import { API_KEY, TestClient } from '../test/helpers.js';
 import { freePort, until } from '../test/services.js';
 
 const BIN = fileURLToPath(new URL('../bin/herald.js', import.meta.url));
 
-it('herald serve --workers 2: both workers serve, share offsets and history, and stop on SIGTERM', async () => {
+it('herald serve --workers 2: both workers serve, share offsets, history, presence and counts, and stop on SIGTERM', async () => {
   const port = await freePort();
   const child = spawn(process.execPath, [BIN, 'serve', '--workers', '2', '--port', String(port), '--log-level', 'warn'], {
     env: { PATH: process.env.PATH ?? '', HERALD_API_KEYS: API_KEY },
@@ -41,6 +42,13 @@ it('herald serve --workers 2: both workers serve, share offsets and history, and
       assert.deepEqual(msgs.map((m) => [m.offset, m.data]), [[1, 1], [2, 2], [3, 3]], 'one stream, whichever worker took the publish');
       assert.equal(new Set(msgs.map((m) => m.epoch)).size, 1);
     }
+    // Occupancy and presence are held by the primary: whichever worker answers counts both workers' clients.
+    const get = async (path: string) => (await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${API_KEY}` } })).json();
+    await until(async () => ((await get('/api/channels/shared')) as ChannelInfo).subscribers === clients.length, 'subscribers on both workers counted', 10_000);
+    assert.equal(((await get('/api/channels/shared')) as ChannelInfo).nodes, 2);
+    const onEach = [clients[0]!, clients.find((c) => (c.frames[0] as { node: string }).node !== (clients[0]!.frames[0] as { node: string }).node)!];
+    for (const client of onEach) await client.request({ type: 'subscribe', channel: 'demo:lobby', presence: true });
+    await until(async () => ((await get('/api/channels/demo:lobby/presence')) as PresenceResult).members.length === 2, 'one member per worker', 10_000);
     child.kill('SIGTERM');
     const [code] = await exited;
     assert.equal(code, 0);

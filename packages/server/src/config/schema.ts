@@ -328,12 +328,12 @@ export const ConfigSchema = Type.Object(
         ttl_seconds: Type.Number({
           minimum: 0.05,
           default: 60,
-          description: 'How long a presence entry lives without being refreshed: a connection whose node died leaves after at most this long.',
+          description: 'How long a node\'s presence entries (and its share of channel occupancy) live without a refresh: the members of a node that died leave, and channels only it had subscribers in are vacated, after at most this long.',
         }),
         refresh_seconds: Type.Number({
           minimum: 0.01,
           default: 20,
-          description: 'How often a node refreshes the presence entries of its live connections; keep it well below ttl_seconds.',
+          description: 'How often a node refreshes its presence and occupancy entries (one write per node on Redis/NATS); keep it well below ttl_seconds.',
         }),
       },
       { additionalProperties: false, default: {} },

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MemoryPresenceStore } from './memory.js';
-import type { PresenceEntry } from './presence.js';
+import { toMembers, type PresenceEntry } from './presence.js';
 
 describe('memory presence store', () => {
   it('joins with a user\'s first connection and leaves with its last', async () => {
@@ -15,11 +15,11 @@ describe('memory presence store', () => {
     assert.deepEqual(await store.add('ch', { user: 'u1', client: 'b' }, 60_000), { joined: false });
     assert.deepEqual(await store.add('ch', { user: 'u1', client: 'b' }, 60_000), { joined: false }, 'a re-add is a refresh');
     assert.deepEqual(await store.add('ch', { user: 'u2', client: 'c' }, 60_000), { joined: true });
-    assert.deepEqual(await store.members('ch'), [{ user: 'u1', clients: ['a', 'b'] }, { user: 'u2', clients: ['c'] }]);
+    assert.deepEqual(toMembers(await store.entries('ch')), [{ user: 'u1', clients: ['a', 'b'] }, { user: 'u2', clients: ['c'] }]);
     assert.equal((await store.remove('ch', 'a')).left, false);
     assert.deepEqual(await store.remove('ch', 'b'), { left: true, entry: { user: 'u1', client: 'b' } });
     assert.deepEqual(await store.remove('ch', 'b'), { left: false }, 'removing twice is a no-op');
-    assert.deepEqual(await store.members('other'), []);
+    assert.deepEqual(await store.entries('other'), []);
     await store.close();
   });
 
@@ -37,7 +37,7 @@ describe('memory presence store', () => {
       await store.refresh([{ channel: 'ch', client: 'c' }], 200);
     }
     assert.deepEqual(expired, [['ch', { user: 'u1', client: 'b' }]]);
-    assert.deepEqual(await store.members('ch'), [{ user: 'u2', clients: ['c'] }]);
+    assert.deepEqual(toMembers(await store.entries('ch')), [{ user: 'u2', clients: ['c'] }]);
     await store.close();
   });
 });

@@ -1,23 +1,22 @@
 /**
  * @module presence/memory
- * Single-process presence store. Entries expire like the Redis hash entries they stand in for:
- * a sweep removes the ones whose owner stopped refreshing them and reports users left that way.
+ * Single-process presence store. Each entry has its own expiry: a sweep removes the ones whose
+ * owner stopped refreshing them and reports users left that way.
  */
-import type { PresenceMember } from '@herald/protocol';
-import { toMembers, type PresenceEntry, type PresenceStore, type PresenceStoreHandler } from './presence.js';
+import type { PresenceEntry, PresenceStore, PresenceStoreHandler } from './presence.js';
 
-interface Stored {
-  entry: PresenceEntry;
+interface Stored<E> {
+  entry: E;
   expiresAt: number;
 }
 
 /** One channel: entries by client id, and how many each user has (so join/leave is O(1)). */
-class ChannelPresence {
-  readonly clients = new Map<string, Stored>();
+class ChannelPresence<E extends PresenceEntry> {
+  readonly clients = new Map<string, Stored<E>>();
   readonly users = new Map<string, number>();
 
   /** Returns whether this is the user's first connection. */
-  set(entry: PresenceEntry, expiresAt: number): boolean {
+  set(entry: E, expiresAt: number): boolean {
     const existing = this.clients.get(entry.client);
     this.clients.set(entry.client, { entry, expiresAt });
     if (existing) return false;
@@ -27,7 +26,7 @@ class ChannelPresence {
   }
 
   /** Returns the removed entry and whether it was the user's last connection. */
-  delete(client: string): { entry: PresenceEntry; last: boolean } | undefined {
+  delete(client: string): { entry: E; last: boolean } | undefined {
     const stored = this.clients.get(client);
     if (!stored) return undefined;
     this.clients.delete(client);
@@ -43,9 +42,9 @@ export interface MemoryPresenceOptions {
   sweepIntervalMs?: number;
 }
 
-export class MemoryPresenceStore implements PresenceStore {
-  readonly #channels = new Map<string, ChannelPresence>();
-  #handler: PresenceStoreHandler | undefined;
+export class MemoryPresenceStore<E extends PresenceEntry = PresenceEntry> implements PresenceStore<E> {
+  readonly #channels = new Map<string, ChannelPresence<E>>();
+  #handler: PresenceStoreHandler<E> | undefined;
   #sweeper: NodeJS.Timeout | undefined;
   readonly #sweepIntervalMs: number;
 
@@ -53,19 +52,19 @@ export class MemoryPresenceStore implements PresenceStore {
     this.#sweepIntervalMs = options.sweepIntervalMs ?? 5_000;
   }
 
-  async start(handler: PresenceStoreHandler): Promise<void> {
+  async start(handler: PresenceStoreHandler<E>): Promise<void> {
     this.#handler = handler;
     clearInterval(this.#sweeper);
     this.#sweeper = setInterval(() => this.#sweep(), this.#sweepIntervalMs).unref();
   }
 
-  async add(channel: string, entry: PresenceEntry, ttlMs: number): Promise<{ joined: boolean }> {
+  async add(channel: string, entry: E, ttlMs: number): Promise<{ joined: boolean }> {
     let presence = this.#channels.get(channel);
-    if (!presence) this.#channels.set(channel, (presence = new ChannelPresence()));
+    if (!presence) this.#channels.set(channel, (presence = new ChannelPresence<E>()));
     return { joined: presence.set(entry, Date.now() + ttlMs) };
   }
 
-  async remove(channel: string, client: string): Promise<{ left: boolean; entry?: PresenceEntry }> {
+  async remove(channel: string, client: string): Promise<{ left: boolean; entry?: E }> {
     const presence = this.#channels.get(channel);
     const removed = presence?.delete(client);
     if (!presence || !removed) return { left: false };
@@ -81,9 +80,9 @@ export class MemoryPresenceStore implements PresenceStore {
     }
   }
 
-  async members(channel: string): Promise<PresenceMember[]> {
+  async entries(channel: string): Promise<E[]> {
     const presence = this.#channels.get(channel);
-    return presence ? toMembers([...presence.clients.values()].map((s) => s.entry)) : [];
+    return presence ? [...presence.clients.values()].map((s) => s.entry) : [];
   }
 
   async close(): Promise<void> {

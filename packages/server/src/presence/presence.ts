@@ -1,35 +1,45 @@
 /**
  * @module presence/presence
  * The presence store interface: who is in which channel, kept apart from the broker (as
- * Centrifuge does) so an engine can hold it differently from history — Redis, for instance, as one
- * hash per channel (field = client id) whose entries carry their own expiry.
+ * Centrifuge does) so an engine can hold it differently from history: in memory, as Redis hashes
+ * (presence/redis.ts) or as NATS key-value entries (presence/nats.ts). Channel occupancy across
+ * nodes (hub/occupancy.ts) is the same problem one level up, so it uses the same stores with one
+ * entry per node.
  *
  * Contract:
  * - Entries are per connection; a user is a member while at least one of its connections is.
  *   `add` and `remove` say, atomically per channel, whether the change made the user join
  *   (its first connection) or leave (its last), so exactly one node announces each transition.
- * - Every entry expires `ttlMs` after it was last added or refreshed. The node that owns a
- *   connection refreshes it while the connection lives, so a node that dies leaves no ghosts.
- *   When expiry removes a user's last entry, the store reports a `leave` through `onExpired`.
+ * - Entries expire `ttlMs` after their owner last refreshed them, so a node that dies leaves no
+ *   ghosts. The memory store keeps an expiry per entry; the shared stores keep one per node (a
+ *   node's heartbeat refreshes all its entries at once) and remove a dead node's entries as one
+ *   job claimed by one surviving node. When expiry removes a user's last entry, the store reports
+ *   a `leave` through `onExpired`, on exactly one node.
+ * - Adding an entry that exists replaces it (occupancy entries carry a subscriber count).
  */
 import type { ClientInfo, PresenceMember } from '@herald/protocol';
 
 export type PresenceEntry = Required<ClientInfo>;
 
-export interface PresenceStoreHandler {
+export interface PresenceStoreHandler<E extends PresenceEntry = PresenceEntry> {
   /** Expiry removed this user's last connection from the channel. */
-  onExpired(channel: string, entry: PresenceEntry): void;
+  onExpired(channel: string, entry: E): void;
+  /**
+   * This node had been taken for dead (it missed its heartbeats, e.g. during a network split) and
+   * its entries removed; the store put them back, and this one was the user's first again.
+   */
+  onRestored?(channel: string, entry: E): void;
 }
 
-export interface PresenceStore {
-  start(handler: PresenceStoreHandler): Promise<void>;
-  /** Add (or refresh) a connection; `joined` when it is the user's first one in the channel. */
-  add(channel: string, entry: PresenceEntry, ttlMs: number): Promise<{ joined: boolean }>;
+export interface PresenceStore<E extends PresenceEntry = PresenceEntry> {
+  start(handler: PresenceStoreHandler<E>): Promise<void>;
+  /** Add (or replace) a connection; `joined` when it is the user's first one in the channel. */
+  add(channel: string, entry: E, ttlMs: number): Promise<{ joined: boolean }>;
   /** Remove a connection; `left` when it was the user's last one. Removing an absent entry is a no-op. */
-  remove(channel: string, client: string): Promise<{ left: boolean; entry?: PresenceEntry }>;
-  /** Push back the expiry of live connections (ones already gone are not revived). */
+  remove(channel: string, client: string): Promise<{ left: boolean; entry?: E }>;
+  /** Push back the expiry of this node's live connections (ones already gone are not revived); called even with none. */
   refresh(entries: Array<{ channel: string; client: string }>, ttlMs: number): Promise<void>;
-  members(channel: string): Promise<PresenceMember[]>;
+  entries(channel: string): Promise<E[]>;
   close(): Promise<void>;
 }
 

@@ -1,36 +1,36 @@
 /**
  * @module presence/tracker
- * This node's side of presence: adds and removes its connections in the store, keeps their
- * entries alive while they live, and announces join/leave to every node through the broker's
- * ephemeral events (so they reach subscribers like publications, but never history).
+ * This node's side of a presence store: adds and removes its entries, keeps them alive while
+ * they live, and hands each join/leave transition it is told of (exactly one node is told of
+ * each) to `announce`. Connections in channels use it for presence; the node itself uses it for
+ * channel occupancy (presence/occupancy.ts).
  */
 import type { PresenceMember } from '@herald/protocol';
 import type { Logger } from 'pino';
-import type { Broker, ChannelEvent } from '../broker/broker.js';
-import type { PresenceEntry, PresenceStore, PresenceStoreHandler } from './presence.js';
+import { toMembers, type PresenceEntry, type PresenceStore, type PresenceStoreHandler } from './presence.js';
 
-export interface PresenceTrackerOptions {
+export interface PresenceTrackerOptions<E extends PresenceEntry> {
   ttlMs: number;
   refreshMs: number;
-  /** Told of each join/leave this node announces: exactly one node announces each (webhooks). */
-  onAnnounce?(event: ChannelEvent): void;
+  /** A user's first connection joined a channel, or its last one left (removed, or expired with its node). */
+  announce(type: 'join' | 'leave', channel: string, entry: E): Promise<void> | void;
 }
 
 const key = (channel: string, client: string) => `${channel}\u0000${client}`;
 
-export class PresenceTracker implements PresenceStoreHandler {
+export class PresenceTracker<E extends PresenceEntry = PresenceEntry> implements PresenceStoreHandler<E> {
   /** This node's live entries, refreshed every `refreshMs`. */
   readonly #live = new Map<string, { channel: string; client: string }>();
   /** Clients whose entries are no longer refreshed (test hook standing in for a dead node). */
   readonly #frozen = new Set<string>();
+  #frozenNode = false;
   /** Per entry, the last store operation: add and remove of one entry must reach the store in order. */
   readonly #ops = new Map<string, Promise<unknown>>();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
-    readonly store: PresenceStore,
-    readonly broker: Broker,
-    readonly options: PresenceTrackerOptions,
+    readonly store: PresenceStore<E>,
+    readonly options: PresenceTrackerOptions<E>,
     readonly log: Logger,
   ) {}
 
@@ -40,11 +40,12 @@ export class PresenceTracker implements PresenceStoreHandler {
     this.#timer = setInterval(() => this.#refresh(), this.options.refreshMs).unref();
   }
 
-  join(channel: string, entry: PresenceEntry): Promise<void> {
+  /** Add an entry, or replace it (same client). */
+  join(channel: string, entry: E): Promise<void> {
     this.#live.set(key(channel, entry.client), { channel, client: entry.client });
     return this.#serial(channel, entry.client, async () => {
       const { joined } = await this.store.add(channel, entry, this.options.ttlMs);
-      if (joined) await this.#announce({ channel, type: 'join', info: { user: entry.user, client: entry.client } });
+      if (joined) await this.#announce('join', channel, entry);
     });
   }
 
@@ -52,41 +53,49 @@ export class PresenceTracker implements PresenceStoreHandler {
     this.#live.delete(key(channel, client));
     return this.#serial(channel, client, async () => {
       const { left, entry } = await this.store.remove(channel, client);
-      if (left && entry) await this.#announce({ channel, type: 'leave', info: { user: entry.user, client: entry.client } });
+      if (left && entry) await this.#announce('leave', channel, entry);
     });
   }
 
-  members(channel: string): Promise<PresenceMember[]> {
-    return this.store.members(channel);
+  async members(channel: string): Promise<PresenceMember[]> {
+    return toMembers(await this.store.entries(channel));
   }
 
-  onExpired(channel: string, entry: PresenceEntry): void {
+  onExpired(channel: string, entry: E): void {
     this.#live.delete(key(channel, entry.client));
-    void this.#announce({ channel, type: 'leave', info: { user: entry.user, client: entry.client } });
+    void this.#announce('leave', channel, entry);
   }
 
-  /** Stop refreshing a client's entries, as if its node had died: they expire after the TTL. For tests. */
-  freeze(client: string): void {
-    this.#frozen.add(client);
+  onRestored(channel: string, entry: E): void {
+    void this.#announce('join', channel, entry);
   }
 
-  /** Stop refreshing; the store belongs to whoever created it. */
-  close(): void {
+  /**
+   * Stop refreshing a client's entries (or, without one, every entry and the node's heartbeat), as
+   * if its node had died: they expire after the TTL. For tests.
+   */
+  freeze(client?: string): void {
+    if (client === undefined) this.#frozenNode = true;
+    else this.#frozen.add(client);
+  }
+
+  /** Stop refreshing once the operations under way are done; the store belongs to whoever created it. */
+  async close(): Promise<void> {
     clearInterval(this.#timer);
+    await Promise.all(this.#ops.values());
   }
 
   #refresh(): void {
+    if (this.#frozenNode) return;
     const entries = [...this.#live.values()].filter((e) => !this.#frozen.has(e.client));
-    if (entries.length === 0) return;
     this.store.refresh(entries, this.options.ttlMs).catch((err: unknown) => this.log.warn({ err }, 'presence refresh failed'));
   }
 
-  async #announce(event: ChannelEvent): Promise<void> {
-    this.options.onAnnounce?.(event);
+  async #announce(type: 'join' | 'leave', channel: string, entry: E): Promise<void> {
     try {
-      await this.broker.publishEvent(event);
+      await this.options.announce(type, channel, entry);
     } catch (err) {
-      this.log.warn({ err, channel: event.channel }, `presence ${event.type} not delivered`);
+      this.log.warn({ err, channel }, `presence ${type} not delivered`);
     }
   }
 

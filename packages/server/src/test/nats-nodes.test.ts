@@ -1,5 +1,9 @@
 import { deleteNatsStreams, NATS_SERVERS, uniquePrefix } from './services.js';
 import { multiNodeSuite } from './multi-node.js';
+import { multiNodePresenceSuite } from './multi-node-presence.js';
 
 const prefix = uniquePrefix();
-multiNodeSuite('nats', () => ({ type: 'nats', prefix, nats: { servers: NATS_SERVERS, storage: 'memory' } }), () => deleteNatsStreams(prefix));
+const engine = () => ({ type: 'nats', prefix, nats: { servers: NATS_SERVERS, storage: 'memory' } });
+const cleanup = () => deleteNatsStreams(prefix);
+multiNodeSuite('nats', engine, cleanup);
+multiNodePresenceSuite('nats', engine, cleanup);

@@ -1,5 +1,9 @@
 import { deleteRedisKeys, REDIS_URL, uniquePrefix } from './services.js';
 import { multiNodeSuite } from './multi-node.js';
+import { multiNodePresenceSuite } from './multi-node-presence.js';
 
 const prefix = uniquePrefix();
-multiNodeSuite('redis', () => ({ type: 'redis', prefix, redis: { url: REDIS_URL } }), () => deleteRedisKeys(REDIS_URL, prefix));
+const engine = () => ({ type: 'redis', prefix, redis: { url: REDIS_URL } });
+const cleanup = () => deleteRedisKeys(REDIS_URL, prefix);
+multiNodeSuite('redis', engine, cleanup);
+multiNodePresenceSuite('redis', engine, cleanup);

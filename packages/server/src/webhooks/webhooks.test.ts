@@ -3,43 +3,12 @@
  * hanging receiver that must not slow message delivery (compared by ratio with a baseline).
  */
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { after, describe, it } from 'node:test';
 import { api, publish, sleep, startServer, TestClient, waitUntil, type TestServer } from '../test/helpers.js';
+import { receiver } from '../test/webhook-receiver.js';
 import { signWebhook, TIMESTAMP_HEADER, WEBHOOK_SIGNATURE_HEADER } from './webhooks.js';
 
 const SECRET = 'webhook-secret-0123456789';
-
-interface Received {
-  body: string;
-  json: { id: string; type: string; channel: string; info?: { user: string; client?: string }; data?: unknown };
-  headers: IncomingMessage['headers'];
-}
-
-/** A receiver whose answer to each request is decided by `respond` (default 200). */
-async function receiver(respond: (n: number, res: ServerResponse) => void = (_n, res) => res.end('ok')) {
-  const received: Received[] = [];
-  let n = 0;
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString();
-      received.push({ body, json: JSON.parse(body) as Received['json'], headers: req.headers });
-      respond(n++, res);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`;
-  return {
-    url,
-    received,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise<void>((r) => server.close(() => r()));
-    },
-  };
-}
 
 const ALL = ['channel.occupied', 'channel.vacated', 'presence.join', 'presence.leave', 'client.publish'];
 

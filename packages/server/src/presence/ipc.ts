@@ -1,0 +1,107 @@
+/**
+ * @module presence/ipc
+ * Presence and occupancy shared by the workers of `herald serve --workers N` on the memory
+ * engine: the primary holds one memory store per space, the workers reach it through the cluster
+ * IPC requests of broker/ipc.ts. The primary remembers which worker added each entry; when a
+ * worker exits, or an entry expires, the leave is handed to one live worker to announce (the
+ * primary has no clients, webhooks or hub of its own).
+ */
+import type { Worker } from 'node:cluster';
+import type { PresenceSpace } from '../broker/broker.js';
+import { MemoryPresenceStore } from './memory.js';
+import type { PresenceEntry, PresenceStore, PresenceStoreHandler } from './presence.js';
+
+export type PresenceOp = 'add' | 'remove' | 'refresh' | 'entries';
+
+/** Worker side: every call answered by the primary. */
+export class IpcPresenceStore<E extends PresenceEntry> implements PresenceStore<E> {
+  #handler: PresenceStoreHandler<E> | undefined;
+
+  constructor(readonly call: (op: PresenceOp, args: unknown[]) => Promise<unknown>) {}
+
+  async start(handler: PresenceStoreHandler<E>): Promise<void> {
+    this.#handler = handler;
+  }
+
+  async add(channel: string, entry: E, ttlMs: number): Promise<{ joined: boolean }> {
+    return (await this.call('add', [channel, entry, ttlMs])) as { joined: boolean };
+  }
+
+  async remove(channel: string, client: string): Promise<{ left: boolean; entry?: E }> {
+    return (await this.call('remove', [channel, client])) as { left: boolean; entry?: E };
+  }
+
+  async refresh(entries: Array<{ channel: string; client: string }>, ttlMs: number): Promise<void> {
+    if (entries.length > 0) await this.call('refresh', [entries, ttlMs]);
+  }
+
+  async entries(channel: string): Promise<E[]> {
+    return (await this.call('entries', [channel])) as E[];
+  }
+
+  async close(): Promise<void> {}
+
+  /** The primary picked this worker to announce a leave. */
+  expired(channel: string, entry: E): void {
+    this.#handler?.onExpired(channel, entry);
+  }
+}
+
+const ownKey = (space: string, channel: string, client: string) => JSON.stringify([space, channel, client]);
+
+/** Primary side. */
+export class PresenceHost {
+  readonly #stores = new Map<PresenceSpace, MemoryPresenceStore>();
+  /** worker → the entries it added (space, channel, client). */
+  readonly #owned = new Map<Worker, Set<string>>();
+
+  /** `announce` hands a leave to a live worker. */
+  constructor(readonly announce: (space: PresenceSpace, channel: string, entry: PresenceEntry) => void) {}
+
+  async handle(worker: Worker, space: PresenceSpace, sweepIntervalMs: number, op: PresenceOp, args: unknown[]): Promise<unknown> {
+    const store = await this.#store(space, sweepIntervalMs);
+    let owned = this.#owned.get(worker);
+    if (!owned) this.#owned.set(worker, (owned = new Set()));
+    switch (op) {
+      case 'add': {
+        const [channel, entry, ttlMs] = args as [string, PresenceEntry, number];
+        owned.add(ownKey(space, channel, entry.client));
+        return store.add(channel, entry, ttlMs);
+      }
+      case 'remove': {
+        const [channel, client] = args as [string, string];
+        owned.delete(ownKey(space, channel, client));
+        return store.remove(channel, client);
+      }
+      case 'refresh':
+        return store.refresh(...(args as [Array<{ channel: string; client: string }>, number]));
+      case 'entries':
+        return store.entries(args[0] as string);
+    }
+  }
+
+  /** A worker is gone with its connections: its entries leave now rather than after the TTL. */
+  async workerExited(worker: Worker): Promise<void> {
+    const owned = this.#owned.get(worker);
+    this.#owned.delete(worker);
+    for (const key of owned ?? []) {
+      const [space, channel, client] = JSON.parse(key) as [PresenceSpace, string, string];
+      const removed = await this.#stores.get(space)?.remove(channel, client);
+      if (removed?.left && removed.entry) this.announce(space, channel, removed.entry);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#stores.values()].map((s) => s.close()));
+  }
+
+  async #store(space: PresenceSpace, sweepIntervalMs: number): Promise<MemoryPresenceStore> {
+    let store = this.#stores.get(space);
+    if (!store) {
+      store = new MemoryPresenceStore({ sweepIntervalMs });
+      this.#stores.set(space, store);
+      await store.start({ onExpired: (channel, entry) => this.announce(space, channel, entry) });
+    }
+    return store;
+  }
+}
