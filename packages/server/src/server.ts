@@ -78,6 +78,8 @@ export interface Herald {
 }
 
 const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** How long an `Idempotency-Key` answer is kept for retries. */
+const IDEMPOTENCY_TTL_MS = 10 * 60_000;
 /** How stale another node's subscriber count may be in a channel's global count. */
 const OCCUPANCY_COUNT_INTERVAL_MS = 1_000;
 
@@ -160,7 +162,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   const publisherFailures = new FailureLimiter(auth.failure_limit_per_minute);
   const clientFailures = new FailureLimiter(auth.failure_limit_per_minute);
   const replay: ReplayCache = broker.replayCache?.() ?? new MemoryReplayCache();
-  const idempotency = new IdempotencyCache(10 * 60_000);
+  const idempotency = new IdempotencyCache(IDEMPOTENCY_TTL_MS, broker.idempotencyStore?.(IDEMPOTENCY_TTL_MS));
   const access = new AccessControl(JwtVerifier.create(auth.jwt), auth.jwt);
   let accepting = true;
   if (!access.enabled) log.warn('client auth is off (no auth.jwt secret, key or JWKS): any client may subscribe to any channel');

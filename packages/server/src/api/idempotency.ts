@@ -1,20 +1,54 @@
 /**
  * @module api/idempotency
  * `Idempotency-Key` for publishes: a retried request (the first answer was lost to a timeout or
- * a dropped connection) gets the first request's answer instead of publishing twice. Keys live
- * `ttlMs`; a key still in flight makes the retry wait for the first attempt's outcome. Failed
- * attempts are forgotten so they can be retried.
+ * a dropped connection) gets the first request's answer instead of publishing twice, on whichever
+ * node it lands. Keys live `ttlMs`; a key still in flight makes the retry wait for the first
+ * attempt's outcome. Failed attempts are forgotten so they can be retried.
+ *
+ * Two levels: this node's in-flight and recent results (a retry to the same node waits on the same
+ * promise), and, with an engine shared by several nodes, the engine's store, where the first
+ * attempt claims the key, then records its answer.
  */
+import { createHash } from 'node:crypto';
 import { ErrorCode } from '@herald/protocol';
 import { HeraldError } from '../errors.js';
 
 const KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
+/** How long a claim holds without an answer: a node that died mid-publish frees the key after this. */
+export const CLAIM_TTL_MS = 30_000;
+/** How long a retry waits for another node's attempt before answering 503 (retry later). */
+const WAIT_MS = 10_000;
+const POLL_MS = 50;
+
+export type Claim = { state: 'claimed' } | { state: 'pending' } | { state: 'done'; result: string };
+
+/** A key's state shared by every node: claimed while the first attempt runs, then its answer. */
+export interface IdempotencyStore {
+  /** Claim `id` for `CLAIM_TTL_MS` unless it is claimed (pending) or answered (done). */
+  claim(id: string): Promise<Claim>;
+  /** Record the answer for `ttlMs`. */
+  complete(id: string, result: string, ttlMs: number): Promise<void>;
+  /** Forget a claim whose attempt failed. */
+  release(id: string): Promise<void>;
+}
+
+/** The store's value: `p:<claim deadline ms>` while pending, `d:<answer JSON>` once answered. */
+export const encodeClaim = (deadline: number) => `p:${deadline}`;
+export const encodeResult = (result: string) => `d:${result}`;
+export function decodeStored(value: string, now = Date.now()): Claim | undefined {
+  if (value.startsWith('d:')) return { state: 'done', result: value.slice(2) };
+  // An expired claim is as good as none (its node died mid-publish).
+  return Number(value.slice(2)) > now ? { state: 'pending' } : undefined;
+}
 
 export class IdempotencyCache {
   readonly #entries = new Map<string, { result: Promise<unknown>; expires: number }>();
   readonly #sweeper: NodeJS.Timeout;
 
-  constructor(readonly ttlMs: number) {
+  constructor(
+    readonly ttlMs: number,
+    readonly shared?: IdempotencyStore,
+  ) {
     this.#sweeper = setInterval(() => {
       const now = Date.now();
       for (const [key, e] of this.#entries) if (e.expires <= now) this.#entries.delete(key);
@@ -28,7 +62,7 @@ export class IdempotencyCache {
     const id = `${scope} ${key}`;
     const existing = this.#entries.get(id);
     if (existing && existing.expires > Date.now()) return existing.result as Promise<T>;
-    const result = work();
+    const result = this.shared ? this.#once(this.shared, createHash('sha256').update(id).digest('base64url'), work) : work();
     this.#entries.set(id, { result, expires: Date.now() + this.ttlMs });
     result.catch(() => this.#entries.delete(id));
     return result;
@@ -36,5 +70,59 @@ export class IdempotencyCache {
 
   close(): void {
     clearInterval(this.#sweeper);
+  }
+
+  async #once<T>(store: IdempotencyStore, id: string, work: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + WAIT_MS;
+    for (;;) {
+      const claim = await store.claim(id);
+      if (claim.state === 'done') return JSON.parse(claim.result) as T;
+      if (claim.state === 'claimed') {
+        let result: T;
+        try {
+          result = await work();
+        } catch (err) {
+          await store.release(id).catch(() => {});
+          throw err;
+        }
+        // Published: a failure to record it only costs a later retry a 503 until the claim expires.
+        await store.complete(id, JSON.stringify(result), this.ttlMs).catch(() => {});
+        return result;
+      }
+      if (Date.now() >= deadline) throw new HeraldError(ErrorCode.Unavailable, 'a request with this Idempotency-Key is still being handled by another node; retry later');
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  }
+}
+
+/** A process-local store, held by the cluster primary for its workers (broker/ipc.ts). */
+export class MemoryIdempotencyStore implements IdempotencyStore {
+  readonly #values = new Map<string, { value: string; expires: number }>();
+
+  async claim(id: string): Promise<Claim> {
+    const now = Date.now();
+    const stored = this.#values.get(id);
+    const claim = stored && stored.expires > now ? decodeStored(stored.value, now) : undefined;
+    if (claim) return claim;
+    this.#sweep(now);
+    this.#values.set(id, { value: encodeClaim(now + CLAIM_TTL_MS), expires: now + CLAIM_TTL_MS });
+    return { state: 'claimed' };
+  }
+
+  async complete(id: string, result: string, ttlMs: number): Promise<void> {
+    this.#values.delete(id); // re-inserted last: the map stays roughly in expiry order
+    this.#values.set(id, { value: encodeResult(result), expires: Date.now() + ttlMs });
+  }
+
+  async release(id: string): Promise<void> {
+    this.#values.delete(id);
+  }
+
+  /** Expired entries go when new ones come, so the map never outgrows the keys of one TTL. */
+  #sweep(now: number): void {
+    for (const [id, { expires }] of this.#values) {
+      if (expires > now) break; // roughly in expiry order: inserted in time order
+      this.#values.delete(id);
+    }
   }
 }

@@ -7,7 +7,7 @@
  *
  * IPC messages are delivered in order on each channel, so a worker sees a channel's publications in
  * the order the primary's MemoryBroker produced them: the broker contract holds as it does in one
- * process. Presence and channel occupancy are held by the primary too (presence/ipc.ts). With the
+ * process. Presence, channel occupancy and `Idempotency-Key` state are held by the primary too. With the
  * Redis or NATS engine, workers do not use this: each is a node of its own.
  */
 import type { Worker } from 'node:cluster';
@@ -16,12 +16,13 @@ import { ErrorCode } from '@herald/protocol';
 import type { ReplayCache } from '../auth/replay-cache.js';
 import { MemoryReplayCache } from '../auth/replay-cache.js';
 import { HeraldError } from '../errors.js';
+import { MemoryIdempotencyStore, type Claim, type IdempotencyStore } from '../api/idempotency.js';
 import { IpcPresenceStore, PresenceHost, type PresenceOp } from '../presence/ipc.js';
 import type { PresenceEntry, PresenceStore } from '../presence/presence.js';
 import type { Broker, BrokerHandler, ChannelEvent, PresenceSpace, HistoryOptions, HistoryQuery, HistoryResult, Publication, PublishMessage } from './broker.js';
 import { MemoryBroker } from './memory.js';
 
-type Op = 'publish' | 'event' | 'history' | 'subscribe' | 'unsubscribe' | 'claim' | 'heartbeat' | 'presence';
+type Op = 'publish' | 'event' | 'history' | 'subscribe' | 'unsubscribe' | 'claim' | 'heartbeat' | 'presence' | 'idempotency';
 
 interface Request {
   herald: 'req';
@@ -93,6 +94,15 @@ export class WorkerBroker implements Broker {
     return { claim: async (key, ttlMs) => (await this.#call('claim', [key, ttlMs])) as boolean, close: () => {} };
   }
 
+  idempotencyStore(): IdempotencyStore {
+    const call = (method: keyof IdempotencyStore, args: unknown[]) => this.#call('idempotency', [method, args]);
+    return {
+      claim: async (id) => (await call('claim', [id])) as Claim,
+      complete: async (id, result, ttlMs) => void (await call('complete', [id, result, ttlMs])),
+      release: async (id) => void (await call('release', [id])),
+    };
+  }
+
   presenceStore<E extends PresenceEntry>(space: PresenceSpace, sweepIntervalMs: number): PresenceStore<E> {
     const store = new IpcPresenceStore<E>((op, args) => this.#call('presence', [space, sweepIntervalMs, op, args]));
     this.#presence.set(space, store as unknown as IpcPresenceStore<PresenceEntry>);
@@ -137,6 +147,7 @@ export class WorkerBroker implements Broker {
 export class BrokerHost {
   readonly #broker = new MemoryBroker();
   readonly #replay = new MemoryReplayCache();
+  readonly #idempotency = new MemoryIdempotencyStore();
   /** channel → workers subscribed to it. */
   readonly #subscribers = new Map<string, Set<Worker>>();
   readonly #workers = new Set<Worker>();
@@ -216,6 +227,12 @@ export class BrokerHost {
         // Back through the same channel that carries publications to this worker.
         send(worker, { herald: 'hb', token: args[0] as string });
         return undefined;
+      case 'idempotency': {
+        const [method, [id, ...rest]] = args as [keyof IdempotencyStore, [string, ...unknown[]]];
+        if (method === 'claim') return this.#idempotency.claim(id);
+        if (method === 'complete') return this.#idempotency.complete(id, rest[0] as string, rest[1] as number);
+        return this.#idempotency.release(id);
+      }
       case 'presence': {
         const [space, sweepIntervalMs, presenceOp, presenceArgs] = args as [PresenceSpace, number, PresenceOp, unknown[]];
         return this.#presence.handle(worker, space, sweepIntervalMs, presenceOp, presenceArgs);

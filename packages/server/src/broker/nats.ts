@@ -36,7 +36,9 @@ import {
 } from '@nats-io/jetstream';
 import { connect, headers, nanos, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
+import { CLAIM_TTL_MS, decodeStored, encodeClaim, encodeResult, type IdempotencyStore } from '../api/idempotency.js';
 import type { ReplayCache } from '../auth/replay-cache.js';
+import { HeraldError } from '../errors.js';
 import { NatsPresenceStore } from '../presence/nats.js';
 import type { PresenceEntry, PresenceStore } from '../presence/presence.js';
 import {
@@ -100,7 +102,7 @@ export class NatsBroker implements Broker {
   readonly #subscriptions = new Map<string, Subscription>();
   readonly #heads = new Map<string, Head>();
   #nonceStream: Promise<void> | undefined;
-  readonly #buckets = new Map<PresenceSpace, Promise<KV>>();
+  readonly #buckets = new Map<string, Promise<KV>>();
   #reconnected: Array<() => void> = [];
   #closed = false;
   /** Why the first connection could not be set up (e.g. JetStream is off), for the error message. */
@@ -244,6 +246,31 @@ export class NatsBroker implements Broker {
     };
   }
 
+  /** `Idempotency-Key` state shared by every node, in the bucket `<prefix>-idempotency` (max age `ttlMs`); claims are compare-and-set. */
+  idempotencyStore(ttlMs: number): IdempotencyStore {
+    const bucket = () => this.#bucket('idempotency', ttlMs);
+    return {
+      claim: async (id) => {
+        const kv = await bucket();
+        for (let attempt = 0; attempt < 3; attempt++) {
+          const entry = await this.#kv(() => kv.get(id));
+          const claim = entry?.operation === 'PUT' ? decodeStored(entry.string()) : undefined;
+          if (claim) return claim;
+          const value = encodeClaim(Date.now() + CLAIM_TTL_MS);
+          try {
+            await (entry ? kv.update(id, value, entry.revision) : kv.create(id, value));
+            return { state: 'claimed' };
+          } catch (err) {
+            if (!isWrongLastSequence(err)) throw unavailable(this.name, err);
+          }
+        }
+        return { state: 'pending' };
+      },
+      complete: async (id, result) => void (await this.#kv(async () => (await bucket()).put(id, encodeResult(result)))),
+      release: async (id) => void (await this.#kv(async () => (await bucket()).delete(id))),
+    };
+  }
+
   /** A key-value bucket per space (`<prefix>-presence`, `<prefix>-occupancy`), created on first use. */
   presenceStore<E extends PresenceEntry>(space: PresenceSpace, sweepIntervalMs: number): PresenceStore<E> {
     return new NatsPresenceStore<E>({ bucket: () => this.#bucket(space), isConflict: isWrongLastSequence, connected: () => this.connected, sweepIntervalMs });
@@ -327,18 +354,26 @@ export class NatsBroker implements Broker {
     return { nc: this.#nc!, js: this.#js!, jsm: this.#jsm! };
   }
 
-  #bucket(space: PresenceSpace): Promise<KV> {
+  /** The bucket `<prefix>-<name>`, created on first use (entries expire after `ttlMs`, if given). */
+  #bucket(name: PresenceSpace | 'idempotency', ttlMs?: number): Promise<KV> {
     const { js } = this.#ready();
-    let bucket = this.#buckets.get(space);
+    let bucket = this.#buckets.get(name);
     if (!bucket) {
       const { storage, replicas, prefix } = this.#options;
-      bucket = new Kvm(js).create(`${prefix}-${space}`, { history: 1, storage: storage === 'memory' ? StorageType.Memory : StorageType.File, replicas });
-      bucket.catch(() => this.#buckets.delete(space));
-      this.#buckets.set(space, bucket);
+      bucket = new Kvm(js).create(`${prefix}-${name}`, { history: 1, storage: storage === 'memory' ? StorageType.Memory : StorageType.File, replicas, ...(ttlMs ? { ttl: ttlMs } : {}) });
+      bucket.catch(() => this.#buckets.delete(name));
+      this.#buckets.set(name, bucket);
     }
-    return bucket.catch((err: unknown) => {
-      throw unavailable(this.name, err);
-    });
+    return this.#kv(() => bucket);
+  }
+
+  /** Run a key-value call, turning any failure into `unavailable`. */
+  async #kv<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      throw err instanceof HeraldError ? err : unavailable(this.name, err);
+    }
   }
 
   #subject(kind: 'h' | 'p' | 'nonce', name: string): string {

@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import type { StreamPosition } from '@herald/protocol';
 import { Redis, type RedisOptions } from 'ioredis';
+import { CLAIM_TTL_MS, decodeStored, encodeClaim, encodeResult, type IdempotencyStore } from '../api/idempotency.js';
 import type { ReplayCache } from '../auth/replay-cache.js';
 import type { PresenceEntry, PresenceStore } from '../presence/presence.js';
 import { RedisPresenceStore } from '../presence/redis.js';
@@ -183,6 +184,27 @@ export class RedisBroker implements Broker {
         return set === 'OK';
       },
       close: () => {},
+    };
+  }
+
+  /** `Idempotency-Key` state shared by every node: `SET NX PX` claims a key atomically. */
+  idempotencyStore(): IdempotencyStore {
+    const cmd = this.#cmd;
+    const key = (id: string) => `${this.#options.prefix}:idem:${id}`;
+    return {
+      claim: async (id) => {
+        // A claim may expire between the SET and the GET: then claim again.
+        for (let attempt = 0; attempt < 3; attempt++) {
+          const claimed = await this.#call(cmd, () => cmd.set(key(id), encodeClaim(Date.now() + CLAIM_TTL_MS), 'PX', CLAIM_TTL_MS, 'NX'));
+          if (claimed === 'OK') return { state: 'claimed' };
+          const value = await this.#call(cmd, () => cmd.get(key(id)));
+          const claim = value === null ? undefined : decodeStored(value);
+          if (claim) return claim;
+        }
+        return { state: 'pending' };
+      },
+      complete: async (id, result, ttlMs) => void (await this.#call(cmd, () => cmd.set(key(id), encodeResult(result), 'PX', ttlMs))),
+      release: async (id) => void (await this.#call(cmd, () => cmd.del(key(id)))),
     };
   }
 

@@ -42,6 +42,16 @@ it('herald serve --workers 2: both workers serve, share offsets, history, presen
       assert.deepEqual(msgs.map((m) => [m.offset, m.data]), [[1, 1], [2, 2], [3, 3]], 'one stream, whichever worker took the publish');
       assert.equal(new Set(msgs.map((m) => m.epoch)).size, 1);
     }
+    // A new connection per request: the primary deals them out to the workers in turn.
+    const once = () =>
+      fetch(`${base}/api/publish`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json', 'idempotency-key': 'cluster-once', connection: 'close' },
+        body: JSON.stringify({ channel: 'idem', data: 'once' }),
+      }).then((r) => r.json());
+    const answers = [await once(), await once(), await once(), await once()];
+    for (const answer of answers) assert.deepEqual(answer, answers[0]);
+    assert.equal(((await (await fetch(`${base}/api/channels/idem/history`, { headers: { authorization: `Bearer ${API_KEY}` } })).json()) as { offset: number }).offset, 1, 'published once');
     // Occupancy and presence are held by the primary: whichever worker answers counts both workers' clients.
     const get = async (path: string) => (await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${API_KEY}` } })).json();
     await until(async () => ((await get('/api/channels/shared')) as ChannelInfo).subscribers === clients.length, 'subscribers on both workers counted', 10_000);

@@ -108,6 +108,15 @@ export function multiNodeSuite(name: string, engine: () => Record<string, unknow
       assert.equal((replay.json.error as { reason?: string }).reason, 'replayed_request');
     });
 
+    it('an Idempotency-Key retried on other nodes, even at the same time, publishes once', async () => {
+      const ch = channel();
+      const send = (node: TestServer) => api(node, '/api/publish', { body: { channel: ch, data: 'once' }, headers: { 'idempotency-key': `idem-${ch}` } });
+      const answers = [...(await Promise.all([send(a), send(b)])), await send(c)];
+      for (const answer of answers) assert.deepEqual([answer.status, answer.json], [200, answers[0]!.json]);
+      const history = await api(c, `/api/channels/${ch}/history`);
+      assert.deepEqual((history.json.publications as Array<{ data: string }>).map((p) => p.data), ['once']);
+    });
+
     it('/readyz names the engine on every node', async () => {
       for (const node of nodes) {
         const res = await api(node, '/readyz');
