@@ -20,6 +20,7 @@ import type { FrameEncoder, Transport } from '../connection/transport.js';
 import { HeraldError } from '../errors.js';
 import { formatPosition, parseCursor, queryChannels, queryParam, type Positions } from './cursor.js';
 import { messageJson } from './message.js';
+import { visitSpread } from './spread.js';
 
 const HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -143,9 +144,7 @@ export function createSseEndpoint(options: SseOptions): SseEndpoint {
   const live = new Map<Connection, ServerResponse>();
 
   // One timer for all streams; the comment goes through the outbox like any frame.
-  const heartbeat = setInterval(() => {
-    for (const connection of live.keys()) context.hub.queue(connection, HEARTBEAT);
-  }, options.heartbeatSeconds * 1000).unref();
+  const heartbeat = visitSpread(live, options.heartbeatSeconds * 1000, (connection) => context.hub.queue(connection, HEARTBEAT));
 
   function fail(connection: Connection, err: unknown): void {
     if (connection.closed) return;

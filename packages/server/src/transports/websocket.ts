@@ -17,6 +17,7 @@ import { HeraldError } from '../errors.js';
 import type { FrameEncoder, Transport } from '../connection/transport.js';
 import { messageJson } from './message.js';
 import { textFrame } from './websocket-frame.js';
+import { visitSpread } from './spread.js';
 
 export const encoder: FrameEncoder = {
   message(p: Publication): Buffer {
@@ -95,16 +96,11 @@ export function createWebSocketEndpoint(options: WebSocketOptions): WebSocketEnd
   const live = new Map<WebSocket, { transport: WebSocketTransport; connection: Connection }>();
 
   // One timer for all connections: per-connection timers cost memory at 10k+ sockets.
-  const heartbeat = setInterval(() => {
-    for (const [ws, { transport }] of live) {
-      if (!transport.alive) {
-        ws.terminate();
-        continue;
-      }
-      transport.alive = false;
-      ws.ping();
-    }
-  }, options.heartbeatSeconds * 1000).unref();
+  const heartbeat = visitSpread(live, options.heartbeatSeconds * 1000, (ws, { transport }) => {
+    if (!transport.alive) return ws.terminate();
+    transport.alive = false;
+    ws.ping();
+  });
 
   function accept(ws: WebSocket, socket: Socket, identity: ClientIdentity): void {
     const transport = new WebSocketTransport(ws, socket);
