@@ -19,6 +19,8 @@ export const CLAIM_TTL_MS = 30_000;
 /** How long a retry waits for another node's attempt before answering 503 (retry later). */
 const WAIT_MS = 10_000;
 const POLL_MS = 50;
+/** Attempts to record an answer, well within the claim's lifetime: one never recorded lets a retry publish again once the claim expires. */
+const RECORD_ATTEMPTS = 5;
 
 export type Claim = { state: 'claimed' } | { state: 'pending' } | { state: 'done'; result: string };
 
@@ -72,6 +74,17 @@ export class IdempotencyCache {
     clearInterval(this.#sweeper);
   }
 
+  /** Record a published answer, retrying in the background. */
+  async #record(store: IdempotencyStore, id: string, result: string): Promise<void> {
+    for (let attempt = 0; attempt < RECORD_ATTEMPTS; attempt++) {
+      try {
+        return await store.complete(id, result, this.ttlMs);
+      } catch {
+        await new Promise((r) => setTimeout(r, CLAIM_TTL_MS / 10).unref());
+      }
+    }
+  }
+
   async #once<T>(store: IdempotencyStore, id: string, work: () => Promise<T>): Promise<T> {
     const deadline = Date.now() + WAIT_MS;
     for (;;) {
@@ -85,8 +98,7 @@ export class IdempotencyCache {
           await store.release(id).catch(() => {});
           throw err;
         }
-        // Published: a failure to record it only costs a later retry a 503 until the claim expires.
-        await store.complete(id, JSON.stringify(result), this.ttlMs).catch(() => {});
+        void this.#record(store, id, JSON.stringify(result));
         return result;
       }
       if (Date.now() >= deadline) throw new HeraldError(ErrorCode.Unavailable, 'a request with this Idempotency-Key is still being handled by another node; retry later');

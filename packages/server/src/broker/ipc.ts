@@ -150,12 +150,8 @@ export class BrokerHost {
   readonly #idempotency = new MemoryIdempotencyStore();
   /** channel → workers subscribed to it. */
   readonly #subscribers = new Map<string, Set<Worker>>();
-  readonly #workers = new Set<Worker>();
   // A leave the primary notices (a worker exited, an entry expired) is announced by one live worker.
-  readonly #presence = new PresenceHost((space, channel, entry) => {
-    const worker = [...this.#workers].find((w) => w.isConnected());
-    if (worker) send(worker, { herald: 'expired', space, channel, entry });
-  });
+  readonly #presence = new PresenceHost((worker, space, channel, entry) => send(worker, { herald: 'expired', space, channel, entry }));
 
   async start(): Promise<void> {
     await this.#broker.start({
@@ -172,7 +168,6 @@ export class BrokerHost {
 
   /** Serve one worker's requests until it exits. */
   attach(worker: Worker): void {
-    this.#workers.add(worker);
     worker.on('message', (message: Request) => {
       if (typeof message !== 'object' || message === null || message.herald !== 'req') return;
       this.#handle(worker, message).then(
@@ -184,7 +179,6 @@ export class BrokerHost {
       );
     });
     worker.on('exit', () => {
-      this.#workers.delete(worker);
       for (const [channel, workers] of this.#subscribers) if (workers.delete(worker) && workers.size === 0) this.#drop(channel);
       void this.#presence.workerExited(worker);
     });

@@ -438,7 +438,7 @@ function positionOf(msg: StoredMsg): StreamPosition {
   return positionFromHeaders(msg.header);
 }
 
-function isWrongLastSequence(err: unknown): boolean {
+export function isWrongLastSequence(err: unknown): boolean {
   return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence;
 }
 

@@ -52,25 +52,31 @@ const ownKey = (space: string, channel: string, client: string) => JSON.stringif
 /** Primary side. */
 export class PresenceHost {
   readonly #stores = new Map<PresenceSpace, MemoryPresenceStore>();
-  /** worker → the entries it added (space, channel, client). */
-  readonly #owned = new Map<Worker, Set<string>>();
+  /** Each entry's worker, by (space, channel, client). */
+  readonly #owners = new Map<string, Worker>();
+  /** Workers whose stores are up (they made a presence call): the ones that can announce. */
+  readonly #ready = new Set<Worker>();
+  /** Leaves noticed while no worker could announce them (e.g. the only worker is being replaced). */
+  #waiting: Array<[PresenceSpace, string, PresenceEntry]> = [];
 
-  /** `announce` hands a leave to a live worker. */
-  constructor(readonly announce: (space: PresenceSpace, channel: string, entry: PresenceEntry) => void) {}
+  /** `send` hands a leave to a worker to announce. */
+  constructor(readonly send: (worker: Worker, space: PresenceSpace, channel: string, entry: PresenceEntry) => void) {}
 
   async handle(worker: Worker, space: PresenceSpace, sweepIntervalMs: number, op: PresenceOp, args: unknown[]): Promise<unknown> {
     const store = await this.#store(space, sweepIntervalMs);
-    let owned = this.#owned.get(worker);
-    if (!owned) this.#owned.set(worker, (owned = new Set()));
+    if (!worker.isDead() && !this.#ready.has(worker)) {
+      this.#ready.add(worker);
+      for (const waiting of this.#waiting.splice(0)) this.#announce(...waiting);
+    }
     switch (op) {
       case 'add': {
         const [channel, entry, ttlMs] = args as [string, PresenceEntry, number];
-        owned.add(ownKey(space, channel, entry.client));
+        this.#owners.set(ownKey(space, channel, entry.client), worker);
         return store.add(channel, entry, ttlMs);
       }
       case 'remove': {
         const [channel, client] = args as [string, string];
-        owned.delete(ownKey(space, channel, client));
+        this.#owners.delete(ownKey(space, channel, client));
         return store.remove(channel, client);
       }
       case 'refresh':
@@ -82,12 +88,13 @@ export class PresenceHost {
 
   /** A worker is gone with its connections: its entries leave now rather than after the TTL. */
   async workerExited(worker: Worker): Promise<void> {
-    const owned = this.#owned.get(worker);
-    this.#owned.delete(worker);
-    for (const key of owned ?? []) {
+    this.#ready.delete(worker);
+    for (const [key, owner] of this.#owners) {
+      if (owner !== worker) continue;
+      this.#owners.delete(key);
       const [space, channel, client] = JSON.parse(key) as [PresenceSpace, string, string];
       const removed = await this.#stores.get(space)?.remove(channel, client);
-      if (removed?.left && removed.entry) this.announce(space, channel, removed.entry);
+      if (removed?.left && removed.entry) this.#announce(space, channel, removed.entry);
     }
   }
 
@@ -95,12 +102,23 @@ export class PresenceHost {
     await Promise.all([...this.#stores.values()].map((s) => s.close()));
   }
 
+  #announce(space: PresenceSpace, channel: string, entry: PresenceEntry): void {
+    const worker = [...this.#ready].find((w) => w.isConnected());
+    if (worker) this.send(worker, space, channel, entry);
+    else this.#waiting.push([space, channel, entry]);
+  }
+
   async #store(space: PresenceSpace, sweepIntervalMs: number): Promise<MemoryPresenceStore> {
     let store = this.#stores.get(space);
     if (!store) {
       store = new MemoryPresenceStore({ sweepIntervalMs });
       this.#stores.set(space, store);
-      await store.start({ onExpired: (channel, entry) => this.announce(space, channel, entry) });
+      await store.start({
+        onExpired: (channel, entry) => {
+          this.#owners.delete(ownKey(space, channel, entry.client));
+          this.#announce(space, channel, entry);
+        },
+      });
     }
     return store;
   }

@@ -10,7 +10,7 @@
  * acceptable price for an event as rare as a node dying. Deadlines are the nodes' own clocks, so
  * keep them in sync (NTP) well within the TTL.
  */
-import type { KV } from '@nats-io/kv';
+import type { Bucket, KV, KvEntry } from '@nats-io/kv';
 import type { PresenceEntry } from './presence.js';
 import { SharedPresenceStore, type Removed } from './shared.js';
 
@@ -29,18 +29,23 @@ export interface NatsPresenceOptions {
   connected: () => boolean;
   sweepIntervalMs: number;
   claimLeaseMs?: number;
+  tidyIntervalMs?: number;
 }
 
 const NODES = 'nodes';
+/** How often a node purges the delete markers of channels left empty (a bucket keeps one per key otherwise). */
+const TIDY_INTERVAL_MS = 10 * 60_000;
 /** Compare-and-set attempts before an operation gives up (only under heavy contention on one key). */
 const MAX_ATTEMPTS = 50;
 
 export class NatsPresenceStore<E extends PresenceEntry = PresenceEntry> extends SharedPresenceStore<E> {
   readonly #options: NatsPresenceOptions;
+  #nextTidy: number;
 
   constructor(options: NatsPresenceOptions) {
     super(options.sweepIntervalMs, options.claimLeaseMs);
     this.#options = options;
+    this.#nextTidy = Date.now() + (options.tidyIntervalMs ?? TIDY_INTERVAL_MS);
   }
 
   protected get reachable(): boolean {
@@ -85,6 +90,19 @@ export class NatsPresenceStore<E extends PresenceEntry = PresenceEntry> extends 
       for (const removed of await this.#removeWhere(key, (_client, stored) => stored.n === dead)) onRemoved(channelOf(key), removed);
     }
     await this.unregister(`~${dead}`);
+  }
+
+  /**
+   * Purges each delete marker with what came before it and nothing after (a purge up to its own
+   * sequence), so a channel that is written to again at the same moment keeps its new entries.
+   */
+  protected override async tidy(): Promise<void> {
+    if (Date.now() < this.#nextTidy) return;
+    this.#nextTidy = Date.now() + (this.#options.tidyIntervalMs ?? TIDY_INTERVAL_MS);
+    const kv = (await this.#options.bucket()) as Bucket;
+    const markers: KvEntry[] = [];
+    for await (const entry of await kv.history({ key: '>' })) if (entry.operation !== 'PUT') markers.push(entry);
+    for (const marker of markers) await kv.jsm.streams.purge(kv.stream, { filter: kv.subjectForKey(marker.key), seq: marker.revision + 1 });
   }
 
   protected async unregister(node: string): Promise<void> {

@@ -51,7 +51,8 @@ export class ChannelOccupancy {
       void this.#tracker.leave(channel, this.#options.node);
       return;
     }
-    this.#write(channel, this.#options.count(channel));
+    // Told before the first subscription is counted: a channel occupied here has at least one.
+    this.#write(channel, Math.max(1, this.#options.count(channel)));
   }
 
   /** Subscribers of a channel on every node, as of each node's last count. */

@@ -110,8 +110,9 @@ export class RedisPresenceStore<E extends PresenceEntry = PresenceEntry> extends
   protected async removeEntry(node: string, channel: string, client: string, onlyIfOwned: boolean): Promise<Removed<E> | undefined> {
     const entries = this.#entriesKey(channel);
     const removed = (await this.#scripts.remove(entries, `${entries}:users`, client, onlyIfOwned ? node : '')) as [string, number] | null;
-    // A dead node's listing goes as a whole once its entries are removed.
-    if (!onlyIfOwned) await this.#redis.srem(this.#nodeKey(node), member(channel, client));
+    // A dead node's listing goes as a whole once its entries are removed. A stale member is
+    // harmless (its cleanup finds nothing it owns), so a failed SREM does not fail the removal.
+    if (!onlyIfOwned) await this.#redis.srem(this.#nodeKey(node), member(channel, client)).catch(() => {});
     return removed ? { entry: decode<E>(removed[0]), left: removed[1] === 1 } : undefined;
   }
 

@@ -29,7 +29,7 @@ export abstract class SharedPresenceStore<E extends PresenceEntry> implements Pr
   /** This node's entries, by channel then client: what its heartbeat keeps alive and what it restores. */
   readonly #own = new Map<string, Map<string, E>>();
   /** Removals that failed, retried with the next heartbeat. */
-  readonly #unremoved = new Map<string, { channel: string; client: string }>();
+  readonly #unremoved = new Map<string, { channel: string; entry: E }>();
   #node = newNodeId();
   #registered = false;
   /** A write failed: the next heartbeat that succeeds writes every live entry again. */
@@ -79,11 +79,12 @@ export abstract class SharedPresenceStore<E extends PresenceEntry> implements Pr
 
   async remove(channel: string, client: string): Promise<{ left: boolean; entry?: E }> {
     const own = this.#own.get(channel);
+    const entry = own?.get(client);
     if (own?.delete(client) && own.size === 0) this.#own.delete(channel);
     try {
       return (await this.#written(() => this.removeEntry(this.#node, channel, client, false))) ?? { left: false };
     } catch (err) {
-      this.#unremoved.set(key(channel, client), { channel, client });
+      if (entry) this.#unremoved.set(key(channel, client), { channel, entry });
       throw err;
     }
   }
@@ -97,10 +98,13 @@ export abstract class SharedPresenceStore<E extends PresenceEntry> implements Pr
     return this.readEntries(channel);
   }
 
-  /** Stops sweeping. A node leaving with entries keeps its heartbeat entry, so they expire and are cleaned up. */
+  /**
+   * Stops sweeping. A node leaving with entries (or with writes it could not make) keeps its
+   * heartbeat entry, so what it leaves behind expires and is cleaned up like a dead node's.
+   */
   async close(): Promise<void> {
     clearInterval(this.#sweeper);
-    if (this.#own.size > 0 || !this.#registered || !this.reachable) return;
+    if (this.#own.size > 0 || this.#unremoved.size > 0 || this.#stale || !this.#registered || !this.reachable) return;
     await this.unregister(this.#node).catch(() => {});
   }
 
@@ -121,16 +125,29 @@ export abstract class SharedPresenceStore<E extends PresenceEntry> implements Pr
     this.#stale = false;
     await this.#written(async () => {
       for (const [channel, own] of this.#own) {
-        for (const entry of own.values()) {
-          if (await this.addEntry(this.#node, channel, entry)) this.#handler?.onRestored?.(channel, entry);
-        }
+        for (const entry of own.values()) await this.#restore(channel, entry);
       }
-      for (const [k, { channel, client }] of this.#unremoved) {
-        const removed = await this.removeEntry(this.#node, channel, client, false);
+      for (const [k, { channel, entry }] of this.#unremoved) {
+        const removed = await this.removeEntry(this.#node, channel, entry.client, false);
         this.#unremoved.delete(k);
-        if (removed?.left) this.#handler?.onExpired(channel, removed.entry);
+        // Nothing to remove: the failed attempt did remove it (its answer was lost), unannounced.
+        const left = removed ? removed.left : !(await this.readEntries(channel)).some((e) => e.user === entry.user);
+        if (left) this.#handler?.onExpired(channel, removed?.entry ?? entry);
       }
     });
+  }
+
+  /** Put back one live entry; a removal or replacement that ran meanwhile wins over the rewrite. */
+  async #restore(channel: string, entry: E): Promise<void> {
+    const joined = await this.addEntry(this.#node, channel, entry);
+    const current = this.#own.get(channel)?.get(entry.client);
+    if (current === entry) {
+      if (joined) this.#handler?.onRestored?.(channel, entry);
+    } else if (current) {
+      await this.addEntry(this.#node, channel, current);
+    } else {
+      await this.removeEntry(this.#node, channel, entry.client, false);
+    }
   }
 
   async #written<T>(write: () => Promise<T>): Promise<T> {
@@ -142,8 +159,12 @@ export abstract class SharedPresenceStore<E extends PresenceEntry> implements Pr
     }
   }
 
+  /** Engine housekeeping, run with every sweep (e.g. purging delete markers). */
+  protected async tidy(): Promise<void> {}
+
   async #sweep(): Promise<void> {
     if (!this.reachable) return;
+    await this.tidy();
     const leaseMs = this.claimLeaseMs ?? Math.max(30_000, this.ttlMs);
     for (let i = 0; i < CLAIMS_PER_SWEEP; i++) {
       const dead = await this.claimDead(leaseMs);

@@ -31,7 +31,7 @@ class Node implements PresenceStoreHandler {
   /** Refresh far more often than the TTL, so a loaded machine's late timers do not expire a live node. */
   beat(): void {
     clearInterval(this.#beating);
-    this.#beating = setInterval(() => void this.store.refresh([], TTL_MS).catch(() => {}), TTL_MS / 6);
+    this.#beating = setInterval(() => void this.store.refresh([], TTL_MS).catch(() => {}), TTL_MS / 6).unref();
   }
   /** Stop refreshing and sweeping, as a node that died would. */
   async stop(): Promise<void> {
@@ -84,9 +84,10 @@ export function presenceStoreConformance(name: string, factory: () => Broker): v
       assert.equal(removed.filter((r) => r.left).length, 1);
     });
 
-    it('removes a dead node\'s entries after the TTL, reporting each user it leaves exactly once', async () => {
+    it('removes a dead node\'s entries after the TTL, reporting each user it leaves exactly once', async (t) => {
       const ch = channel();
       const dead = await new Node(factory()).start();
+      t.after(() => dead.close());
       await a.store.add(ch, { user: 'stays', client: 'a1' }, TTL_MS);
       await dead.store.add(ch, { user: 'stays', client: 'd1' }, TTL_MS);
       await dead.store.add(ch, { user: 'goes', client: 'd2' }, TTL_MS);
@@ -97,13 +98,13 @@ export function presenceStoreConformance(name: string, factory: () => Broker): v
       assert.deepEqual(expired, [[ch, { user: 'goes', client: expired[0]?.[1].client }]], 'one leave, for the user with no entry left');
       assert.ok(['d2', 'd3'].includes(expired[0]![1].client));
       assert.deepEqual(await b.store.entries(ch), [{ user: 'stays', client: 'a1' }]);
-      await dead.close();
       await a.store.remove(ch, 'a1');
     });
 
-    it('puts back the entries of a node taken for dead once it beats again', async () => {
+    it('puts back the entries of a node taken for dead once it beats again', async (t) => {
       const ch = channel();
       const cut = await new Node(factory()).start();
+      t.after(() => cut.close());
       await cut.store.add(ch, { user: 'back', client: 'k1' }, TTL_MS);
       await cut.stop();
       await waitUntil(() => a.expired.concat(b.expired, c.expired).some(([channel]) => channel === ch), 10_000, () => 'taken for dead');
@@ -115,7 +116,6 @@ export function presenceStoreConformance(name: string, factory: () => Broker): v
       await new Promise((r) => setTimeout(r, TTL_MS * 2));
       assert.deepEqual(await a.store.entries(ch), [{ user: 'back', client: 'k1' }]);
       assert.deepEqual(await cut.store.remove(ch, 'k1'), { left: true, entry: { user: 'back', client: 'k1' } });
-      await cut.close();
     });
   });
 }

@@ -3,32 +3,47 @@ import { describe, it, mock } from 'node:test';
 import { visitSpread } from './spread.js';
 
 describe('visitSpread', () => {
-  it('visits every entry once per period, a tenth per tick, following inserts and deletes', () => {
+  const rounds = (size: number, periods: number, change?: (map: Map<number, string>) => void) => {
     mock.timers.enable({ apis: ['setInterval'] });
     try {
-      const map = new Map(Array.from({ length: 25 }, (_, i) => [i, `v${i}`]));
-      const ticks: number[][] = [];
-      let current: number[] = [];
+      const map = new Map(Array.from({ length: size }, (_, i) => [i, `v${i}`]));
+      const perPeriod: number[][] = [];
+      const perTick: number[] = [];
       const timer = visitSpread(map, 1000, (key, value) => {
         assert.equal(value, `v${key}`);
-        current.push(key);
+        perPeriod.at(-1)!.push(key);
+        perTick[perTick.length - 1]!++;
       });
-      const tick = () => {
-        mock.timers.tick(100);
-        ticks.push(current);
-        current = [];
-      };
-      for (let i = 0; i < 4; i++) tick();
-      assert.ok(ticks.every((t) => t.length === 3), 'ceil(25 / 10) per tick');
-      map.delete(20);
-      map.set(99, 'v99');
-      for (let i = 0; i < 5; i++) tick();
-      const round = ticks.flat().slice(0, map.size);
-      assert.deepEqual([...new Set(round)].sort((a, b) => a - b), [...map.keys()].sort((a, b) => a - b), 'the deleted entry skipped, the new one reached');
-      assert.equal(round.length, new Set(round).size, 'nothing twice within one round');
+      for (let p = 0; p < periods; p++) {
+        perPeriod.push([]);
+        for (let t = 0; t < 10; t++) {
+          perTick.push(0);
+          mock.timers.tick(100);
+          if (p === 0 && t === 3) change?.(map);
+        }
+      }
       clearInterval(timer);
+      return { perPeriod: perPeriod.map((keys) => keys.sort((a, b) => a - b)), perTick };
     } finally {
       mock.timers.reset();
     }
+  };
+
+  for (const size of [1, 3, 11, 25]) {
+    it(`visits each of ${size} entries exactly once per period, at most a tenth per tick`, () => {
+      const { perPeriod, perTick } = rounds(size, 3);
+      for (const keys of perPeriod) assert.deepEqual(keys, Array.from({ length: size }, (_, i) => i));
+      assert.ok(perTick.every((n) => n <= Math.ceil(size / 10)));
+    });
+  }
+
+  it('skips entries deleted during a round and reaches entries added', () => {
+    const { perPeriod } = rounds(25, 2, (map) => {
+      map.delete(24);
+      map.set(99, 'v99');
+    });
+    const expected = [...Array.from({ length: 24 }, (_, i) => i), 99];
+    assert.deepEqual(perPeriod[1], expected);
+    assert.ok(!perPeriod[0]!.includes(24));
   });
 });

@@ -7,18 +7,21 @@
 
 const SLICES = 10;
 
-/** Visit every entry of `map` about once per `periodMs`, one slice per tick; returns the timer to clear. */
+/** Visit every entry of `map` once per `periodMs`, one slice per tick; returns the timer to clear. */
 export function visitSpread<K, V>(map: Map<K, V>, periodMs: number, visit: (key: K, value: V) => void): NodeJS.Timeout {
-  // A Map iterator survives inserts and deletes: new entries are reached later in the same round.
   let cursor = map.entries();
+  let perTick = 0;
+  let tick = 0;
   return setInterval(() => {
-    for (let budget = Math.ceil(map.size / SLICES); budget > 0; budget--) {
-      let next = cursor.next();
-      if (next.done) {
-        cursor = map.entries();
-        next = cursor.next();
-        if (next.done) return;
-      }
+    // One round per period, whatever the size: a socket is pinged, then checked a period later.
+    if (tick++ % SLICES === 0) {
+      cursor = map.entries();
+      perTick = Math.ceil(map.size / SLICES);
+    }
+    // A Map iterator survives inserts and deletes: entries added during the round come last, or in the next one.
+    for (let i = 0; i < perTick; i++) {
+      const next = cursor.next();
+      if (next.done) return;
       visit(...next.value);
     }
   }, periodMs / SLICES).unref();
