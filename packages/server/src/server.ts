@@ -159,8 +159,9 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     log,
   );
   // Separate counts: anonymous browsers sending bad tokens must not lock out publishers sharing their address (e.g. behind a proxy).
-  const publisherFailures = new FailureLimiter(auth.failure_limit_per_minute);
-  const clientFailures = new FailureLimiter(auth.failure_limit_per_minute);
+  const counter = broker.sharedCounter?.();
+  const publisherFailures = new FailureLimiter(auth.failure_limit_per_minute, counter && { counter, scope: 'publisher' });
+  const clientFailures = new FailureLimiter(auth.failure_limit_per_minute, counter && { counter, scope: 'client' });
   const replay: ReplayCache = broker.replayCache?.() ?? new MemoryReplayCache();
   const idempotency = new IdempotencyCache(IDEMPOTENCY_TTL_MS, broker.idempotencyStore?.(IDEMPOTENCY_TTL_MS));
   const access = new AccessControl(JwtVerifier.create(auth.jwt), auth.jwt);

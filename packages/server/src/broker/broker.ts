@@ -25,6 +25,7 @@ import { randomBytes } from 'node:crypto';
 import { ErrorCode, type ClientInfo, type RecoveryFailure, type StreamPosition } from '@herald/protocol';
 import type { IdempotencyStore } from '../api/idempotency.js';
 import type { PresenceEntry, PresenceStore } from '../presence/presence.js';
+import type { SharedCounter } from '../auth/failure-limiter.js';
 import type { ReplayCache } from '../auth/replay-cache.js';
 import { HeraldError } from '../errors.js';
 
@@ -107,6 +108,8 @@ export interface Broker {
    * per space); without this, each node keeps its own in memory.
    */
   presenceStore?<E extends PresenceEntry>(space: PresenceSpace, sweepIntervalMs: number): PresenceStore<E>;
+  /** Engines shared by several nodes count failed authentications for all of them (auth/failure-limiter.ts). */
+  sharedCounter?(): SharedCounter;
   /** Engines shared by several nodes share `Idempotency-Key` claims and answers, kept `ttlMs`, so a retry to another node does not publish twice. */
   idempotencyStore?(ttlMs: number): IdempotencyStore;
   close(): Promise<void>;

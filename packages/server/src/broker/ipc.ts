@@ -7,7 +7,8 @@
  *
  * IPC messages are delivered in order on each channel, so a worker sees a channel's publications in
  * the order the primary's MemoryBroker produced them: the broker contract holds as it does in one
- * process. Presence, channel occupancy and `Idempotency-Key` state are held by the primary too. With the
+ * process. Presence, channel occupancy, `Idempotency-Key` state and failed-authentication counts
+ * are held by the primary too. With the
  * Redis or NATS engine, workers do not use this: each is a node of its own.
  */
 import type { Worker } from 'node:cluster';
@@ -15,6 +16,7 @@ import type { StreamPosition } from '@herald/protocol';
 import { ErrorCode } from '@herald/protocol';
 import type { ReplayCache } from '../auth/replay-cache.js';
 import { MemoryReplayCache } from '../auth/replay-cache.js';
+import { MemoryCounter, type SharedCounter } from '../auth/failure-limiter.js';
 import { HeraldError } from '../errors.js';
 import { MemoryIdempotencyStore, type Claim, type IdempotencyStore } from '../api/idempotency.js';
 import { IpcPresenceStore, PresenceHost, type PresenceOp } from '../presence/ipc.js';
@@ -22,7 +24,7 @@ import type { PresenceEntry, PresenceStore } from '../presence/presence.js';
 import type { Broker, BrokerHandler, ChannelEvent, PresenceSpace, HistoryOptions, HistoryQuery, HistoryResult, Publication, PublishMessage } from './broker.js';
 import { MemoryBroker } from './memory.js';
 
-type Op = 'publish' | 'event' | 'history' | 'subscribe' | 'unsubscribe' | 'claim' | 'heartbeat' | 'presence' | 'idempotency';
+type Op = 'publish' | 'event' | 'history' | 'subscribe' | 'unsubscribe' | 'claim' | 'heartbeat' | 'presence' | 'idempotency' | 'count';
 
 interface Request {
   herald: 'req';
@@ -94,6 +96,10 @@ export class WorkerBroker implements Broker {
     return { claim: async (key, ttlMs) => (await this.#call('claim', [key, ttlMs])) as boolean, close: () => {} };
   }
 
+  sharedCounter(): SharedCounter {
+    return { increment: async (key, windowMs) => (await this.#call('count', [key, windowMs])) as number };
+  }
+
   idempotencyStore(): IdempotencyStore {
     const call = (method: keyof IdempotencyStore, args: unknown[]) => this.#call('idempotency', [method, args]);
     return {
@@ -148,6 +154,7 @@ export class BrokerHost {
   readonly #broker = new MemoryBroker();
   readonly #replay = new MemoryReplayCache();
   readonly #idempotency = new MemoryIdempotencyStore();
+  readonly #counter = new MemoryCounter();
   /** channel → workers subscribed to it. */
   readonly #subscribers = new Map<string, Set<Worker>>();
   // A leave the primary notices (a worker exited, an entry expired) is announced by one live worker.
@@ -221,6 +228,8 @@ export class BrokerHost {
         // Back through the same channel that carries publications to this worker.
         send(worker, { herald: 'hb', token: args[0] as string });
         return undefined;
+      case 'count':
+        return this.#counter.increment(args[0] as string, args[1] as number);
       case 'idempotency': {
         const [method, [id, ...rest]] = args as [keyof IdempotencyStore, [string, ...unknown[]]];
         if (method === 'claim') return this.#idempotency.claim(id);

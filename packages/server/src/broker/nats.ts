@@ -20,7 +20,7 @@
  *   max age, stream lost), its next publication starts a new epoch.
  * Key layout and limitations: docs/engines.md.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { StreamPosition } from '@herald/protocol';
 import {
   DiscardPolicy,
@@ -36,7 +36,9 @@ import {
 } from '@nats-io/jetstream';
 import { connect, headers, nanos, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
-import { CLAIM_TTL_MS, decodeStored, encodeClaim, encodeResult, type IdempotencyStore } from '../api/idempotency.js';
+import { isWrongLastSequence, mutateKey } from './nats-kv.js';
+import { CLAIM_TTL_MS, decodeStored, encodeClaim, encodeResult, type Claim, type IdempotencyStore } from '../api/idempotency.js';
+import type { SharedCounter } from '../auth/failure-limiter.js';
 import type { ReplayCache } from '../auth/replay-cache.js';
 import { HeraldError } from '../errors.js';
 import { NatsPresenceStore } from '../presence/nats.js';
@@ -250,30 +252,37 @@ export class NatsBroker implements Broker {
   idempotencyStore(ttlMs: number): IdempotencyStore {
     const bucket = () => this.#bucket('idempotency', ttlMs);
     return {
-      claim: async (id) => {
-        const kv = await bucket();
-        for (let attempt = 0; attempt < 3; attempt++) {
-          const entry = await this.#kv(() => kv.get(id));
-          const claim = entry?.operation === 'PUT' ? decodeStored(entry.string()) : undefined;
-          if (claim) return claim;
-          const value = encodeClaim(Date.now() + CLAIM_TTL_MS);
-          try {
-            await (entry ? kv.update(id, value, entry.revision) : kv.create(id, value));
-            return { state: 'claimed' };
-          } catch (err) {
-            if (!isWrongLastSequence(err)) throw unavailable(this.name, err);
-          }
-        }
-        return { state: 'pending' };
-      },
-      complete: async (id, result) => void (await this.#kv(async () => (await bucket()).put(id, encodeResult(result)))),
+      claim: (id) =>
+        this.#kv(async () =>
+          mutateKey<string, Claim>(await bucket(), id, (value) => {
+            const existing = value === undefined ? undefined : decodeStored(value);
+            return existing ? { result: existing } : { write: encodeClaim(Date.now() + CLAIM_TTL_MS), result: { state: 'claimed' } };
+          }),
+        ),
+      complete: async (id, result) => void (await this.#kv(async () => (await bucket()).put(id, JSON.stringify(encodeResult(result))))),
       release: async (id) => void (await this.#kv(async () => (await bucket()).delete(id))),
+    };
+  }
+
+  /** Failed-authentication counts shared by every node, in the bucket `<prefix>-failures`. */
+  sharedCounter(): SharedCounter {
+    return {
+      increment: (key, windowMs) =>
+        this.#kv(async () => {
+          // Keys allow only [-/_=.a-zA-Z0-9]; an IPv6 address does not fit.
+          const k = createHash('sha256').update(key).digest('base64url');
+          return mutateKey<{ n: number; until: number }, number>(await this.#bucket('failures', windowMs), k, (c) => {
+            const now = Date.now();
+            const next = c && c.until > now ? { n: c.n + 1, until: c.until } : { n: 1, until: now + windowMs };
+            return { write: next, result: next.n };
+          });
+        }),
     };
   }
 
   /** A key-value bucket per space (`<prefix>-presence`, `<prefix>-occupancy`), created on first use. */
   presenceStore<E extends PresenceEntry>(space: PresenceSpace, sweepIntervalMs: number): PresenceStore<E> {
-    return new NatsPresenceStore<E>({ bucket: () => this.#bucket(space), isConflict: isWrongLastSequence, connected: () => this.connected, sweepIntervalMs });
+    return new NatsPresenceStore<E>({ bucket: () => this.#bucket(space), connected: () => this.connected, sweepIntervalMs });
   }
 
   async close(): Promise<void> {
@@ -355,7 +364,7 @@ export class NatsBroker implements Broker {
   }
 
   /** The bucket `<prefix>-<name>`, created on first use (entries expire after `ttlMs`, if given). */
-  #bucket(name: PresenceSpace | 'idempotency', ttlMs?: number): Promise<KV> {
+  #bucket(name: PresenceSpace | 'idempotency' | 'failures', ttlMs?: number): Promise<KV> {
     const { js } = this.#ready();
     let bucket = this.#buckets.get(name);
     if (!bucket) {
@@ -436,10 +445,6 @@ function positionFromHeaders(h: MsgHdrs): StreamPosition {
 
 function positionOf(msg: StoredMsg): StreamPosition {
   return positionFromHeaders(msg.header);
-}
-
-export function isWrongLastSequence(err: unknown): boolean {
-  return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence;
 }
 
 /** Create the stream, or bring an existing one to this configuration. */

@@ -1,6 +1,6 @@
 /**
  * @module broker/redis-lua
- * The Redis engine's two Lua scripts, kept apart from the TypeScript that calls them, and how
+ * The Redis engine's Lua scripts, kept apart from the TypeScript that calls them, and how
  * scripts are registered on a connection. Redis runs a
  * script as one atomic step, which is what the broker contract asks for: offset, append and
  * publish happen together or not at all, whichever node calls them. Key layout: docs/engines.md.
@@ -73,6 +73,13 @@ for _, entry in ipairs(entries) do
   end
 end
 return {tonumber(top), epoch, out}
+`;
+
+/** KEYS: 1 counter. ARGV: 1 window ms. Counts one more; the first count of a window sets its expiry. */
+export const COUNT = `
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n
 `;
 
 export type Script = (...args: Array<string | number>) => Promise<unknown>;

@@ -16,6 +16,7 @@ import { once } from 'node:events';
 import type { StreamPosition } from '@herald/protocol';
 import { Redis, type RedisOptions } from 'ioredis';
 import { CLAIM_TTL_MS, decodeStored, encodeClaim, encodeResult, type IdempotencyStore } from '../api/idempotency.js';
+import type { SharedCounter } from '../auth/failure-limiter.js';
 import type { ReplayCache } from '../auth/replay-cache.js';
 import type { PresenceEntry, PresenceStore } from '../presence/presence.js';
 import { RedisPresenceStore } from '../presence/redis.js';
@@ -38,7 +39,7 @@ import {
   type Publication,
   type PresenceSpace,
 } from './broker.js';
-import { defineScript, HISTORY, PUBLISH, type Script } from './redis-lua.js';
+import { COUNT, defineScript, HISTORY, PUBLISH, type Script } from './redis-lua.js';
 
 export interface RedisBrokerOptions {
   /** `redis://[user:password@]host:port[/db]`, `rediss://…` (TLS) or `redis-sentinel://[:password@]host:port,host:port/master`. */
@@ -61,6 +62,7 @@ export class RedisBroker implements Broker {
   readonly #sub: Redis;
   readonly #publishScript: Script;
   readonly #historyScript: Script;
+  readonly #countScript: Script;
   /** Channels this node listens to: the source of truth for resubscribing. */
   readonly #channels = new Set<string>();
   readonly #pubPrefix: string;
@@ -90,6 +92,7 @@ export class RedisBroker implements Broker {
     for (const conn of [this.#cmd, this.#sub]) conn.on('error', () => {}); // reconnects by itself; the monitor reports it
     this.#publishScript = defineScript(this.#cmd, 'heraldPublish', PUBLISH);
     this.#historyScript = defineScript(this.#cmd, 'heraldHistory', HISTORY);
+    this.#countScript = defineScript(this.#cmd, 'heraldCount', COUNT, 1);
   }
 
   get connected(): boolean {
@@ -185,6 +188,11 @@ export class RedisBroker implements Broker {
       },
       close: () => {},
     };
+  }
+
+  /** Failed-authentication counts shared by every node. */
+  sharedCounter(): SharedCounter {
+    return { increment: async (key, windowMs) => Number(await this.#call(this.#cmd, () => this.#countScript(`${this.#options.prefix}:fail:${key}`, windowMs))) };
   }
 
   /** `Idempotency-Key` state shared by every node: `SET NX PX` claims a key atomically. */

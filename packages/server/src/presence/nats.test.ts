@@ -7,7 +7,6 @@ import { after, it } from 'node:test';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
-import { isWrongLastSequence } from '../broker/nats.js';
 import { waitUntil } from '../test/helpers.js';
 import { deleteNatsStreams, NATS_SERVERS, uniquePrefix } from '../test/services.js';
 import { NatsPresenceStore } from './nats.js';
@@ -18,7 +17,7 @@ after(() => deleteNatsStreams(PREFIX));
 it('purges the delete markers of emptied channels, keeping entries written since', async () => {
   const nc = await connect({ servers: NATS_SERVERS });
   const bucket = new Kvm(nc).create(`${PREFIX}-presence`, { history: 1 });
-  const store = new NatsPresenceStore({ bucket: () => bucket, isConflict: isWrongLastSequence, connected: () => true, sweepIntervalMs: 20, tidyIntervalMs: 0 });
+  const store = new NatsPresenceStore({ bucket: () => bucket, connected: () => true, sweepIntervalMs: 20, tidyIntervalMs: 0 });
   try {
     for (let i = 0; i < 20; i++) {
       await store.add(`ch${i}`, { user: 'u', client: `c${i}` }, 60_000);

@@ -2,8 +2,8 @@
  * @module presence/nats
  * Presence (or occupancy) shared by every node on one NATS, in a JetStream key-value bucket: one
  * key per channel holding its entries (each with its owner node), and one key holding every
- * node's heartbeat deadline. Every change is a compare-and-set on the key's revision, retried on
- * conflict, so join/leave transitions are atomic across nodes.
+ * node's heartbeat deadline. Every change is a compare-and-set on the key's revision
+ * (broker/nats-kv.ts), so join/leave transitions are atomic across nodes.
  *
  * Expiry is per node (presence/shared.ts). NATS keeps no per-node list of entries: the claimer of
  * a dead node scans the channel keys, which costs in proportion to the channels with presence, an
@@ -11,6 +11,7 @@
  * keep them in sync (NTP) well within the TTL.
  */
 import type { Bucket, KV, KvEntry } from '@nats-io/kv';
+import { mutateKey, readKey, type Change } from '../broker/nats-kv.js';
 import type { PresenceEntry } from './presence.js';
 import { SharedPresenceStore, type Removed } from './shared.js';
 
@@ -23,8 +24,6 @@ type NodesDoc = Record<string, number>;
 export interface NatsPresenceOptions {
   /** The bucket of this store's space, created on first use; rejects with `unavailable` while NATS is down. */
   bucket: () => Promise<KV>;
-  /** Whether an error is a lost compare-and-set (someone else changed the key first). */
-  isConflict: (err: unknown) => boolean;
   /** Whether NATS is connected. */
   connected: () => boolean;
   sweepIntervalMs: number;
@@ -35,8 +34,6 @@ export interface NatsPresenceOptions {
 const NODES = 'nodes';
 /** How often a node purges the delete markers of channels left empty (a bucket keeps one per key otherwise). */
 const TIDY_INTERVAL_MS = 10 * 60_000;
-/** Compare-and-set attempts before an operation gives up (only under heavy contention on one key). */
-const MAX_ATTEMPTS = 50;
 
 export class NatsPresenceStore<E extends PresenceEntry = PresenceEntry> extends SharedPresenceStore<E> {
   readonly #options: NatsPresenceOptions;
@@ -54,17 +51,16 @@ export class NatsPresenceStore<E extends PresenceEntry = PresenceEntry> extends 
 
   protected async beat(node: string, ttlMs: number): Promise<boolean> {
     const deadline = Date.now() + ttlMs;
-    return (await this.#mutate<NodesDoc, boolean>(NODES, (nodes) => ({ doc: { ...nodes, [node]: deadline }, result: nodes !== undefined && node in nodes }))) === true;
+    return this.#mutate<NodesDoc, boolean>(NODES, (nodes) => ({ write: { ...nodes, [node]: deadline }, result: nodes !== undefined && node in nodes }));
   }
 
   protected async addEntry(node: string, channel: string, entry: E): Promise<boolean> {
-    const joined = await this.#mutate<ChannelDoc<E>, boolean>(channelKey(channel), (doc) => {
+    return this.#mutate<ChannelDoc<E>, boolean>(channelKey(channel), (doc) => {
       const e = { ...doc?.e };
       const first = !(entry.client in e) && !Object.values(e).some((s) => s.user === entry.user);
       e[entry.client] = { ...entry, n: node };
-      return { doc: { e }, result: first };
+      return { write: { e }, result: first };
     });
-    return joined === true;
   }
 
   protected async removeEntry(node: string, channel: string, client: string, onlyIfOwned: boolean): Promise<Removed<E> | undefined> {
@@ -74,11 +70,11 @@ export class NatsPresenceStore<E extends PresenceEntry = PresenceEntry> extends 
 
   protected async claimDead(leaseMs: number): Promise<string | undefined> {
     const now = Date.now();
-    return this.#mutate<NodesDoc, string>(NODES, (nodes) => {
+    return this.#mutate<NodesDoc, string | undefined>(NODES, (nodes) => {
       const due = Object.entries(nodes ?? {}).find(([, deadline]) => deadline <= now)?.[0];
-      if (!nodes || due === undefined) return undefined;
+      if (!nodes || due === undefined) return { result: undefined };
       const id = due.startsWith('~') ? due.slice(1) : due;
-      return { doc: { ...without(nodes, due), [`~${id}`]: now + leaseMs }, result: id };
+      return { write: { ...without(nodes, due), [`~${id}`]: now + leaseMs }, result: id };
     });
   }
 
@@ -106,19 +102,23 @@ export class NatsPresenceStore<E extends PresenceEntry = PresenceEntry> extends 
   }
 
   protected async unregister(node: string): Promise<void> {
-    await this.#mutate<NodesDoc, void>(NODES, (nodes) => (nodes && node in nodes ? { doc: without(nodes, node), result: undefined } : undefined));
+    await this.#mutate<NodesDoc, void>(NODES, (nodes) => ({ write: nodes && node in nodes ? without(nodes, node) : undefined, result: undefined }));
   }
 
   protected async readEntries(channel: string): Promise<E[]> {
-    const doc = await this.#read<ChannelDoc<E>>(await this.#options.bucket(), channelKey(channel));
+    const doc = await readKey<ChannelDoc<E>>(await this.#options.bucket(), channelKey(channel));
     return Object.values(doc?.value?.e ?? {}).map(strip);
+  }
+
+  async #mutate<T, R>(key: string, change: (doc: T | undefined) => Change<T, R>): Promise<R> {
+    return mutateKey(await this.#options.bucket(), key, change);
   }
 
   /** Removes the matching entries; each user leaves (left: true) with its last removed entry, if none remain. */
   async #removeWhere(key: string, match: (client: string, stored: Stored<E>) => boolean): Promise<Array<Removed<E>>> {
-    const removed = await this.#mutate<ChannelDoc<E>, Array<Removed<E>>>(key, (doc) => {
+    return this.#mutate<ChannelDoc<E>, Array<Removed<E>>>(key, (doc) => {
       const gone = Object.entries(doc?.e ?? {}).filter(([client, stored]) => match(client, stored));
-      if (!doc || gone.length === 0) return undefined;
+      if (!doc || gone.length === 0) return { result: [] };
       const e = { ...doc.e };
       for (const [client] of gone) delete e[client];
       const remaining = new Set(Object.values(e).map((s) => s.user));
@@ -129,42 +129,8 @@ export class NatsPresenceStore<E extends PresenceEntry = PresenceEntry> extends 
         result[i]!.left = !remaining.has(user) && !seen.has(user);
         seen.add(user);
       }
-      return { doc: remaining.size > 0 ? { e } : undefined, result };
+      return remaining.size > 0 ? { write: { e }, result } : { remove: true, result };
     });
-    return removed ?? [];
-  }
-
-  /** The key's document (undefined if deleted) and revision; undefined if it never existed. */
-  async #read<T>(kv: KV, key: string): Promise<{ value: T | undefined; revision: number } | undefined> {
-    const entry = await kv.get(key);
-    if (!entry) return undefined;
-    return { value: entry.operation === 'PUT' ? entry.json<T>() : undefined, revision: entry.revision };
-  }
-
-  /**
-   * Compare-and-set loop on one key: `change` sees the current document and returns the new one
-   * (undefined: delete the key) with a result, or undefined to leave the key alone.
-   */
-  async #mutate<T, R>(key: string, change: (doc: T | undefined) => { doc: T | undefined; result: R } | undefined): Promise<R | undefined> {
-    const kv = await this.#options.bucket();
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const current = await this.#read<T>(kv, key);
-      const next = change(current?.value);
-      if (!next) return undefined;
-      try {
-        if (next.doc !== undefined) {
-          const data = JSON.stringify(next.doc);
-          if (current) await kv.update(key, data, current.revision);
-          else await kv.create(key, data);
-        } else if (current?.value !== undefined) {
-          await kv.delete(key, { previousSeq: current.revision });
-        }
-        return next.result;
-      } catch (err) {
-        if (!this.#options.isConflict(err)) throw err;
-      }
-    }
-    throw new Error(`presence: key ${key} kept changing over ${MAX_ATTEMPTS} attempts`);
   }
 }
 

@@ -10,6 +10,7 @@ import { api, publish, startServer, TestClient, type TestServer } from './helper
 import { until } from './services.js';
 
 const SIGNING_SECRET = 'multi-node-signing-secret-0123456789abcdef';
+const FAILURE_LIMIT = 6;
 
 export const ready = async (node: TestServer) => (await api(node, '/readyz')).status === 200;
 
@@ -17,7 +18,7 @@ export const ready = async (node: TestServer) => (await api(node, '/readyz')).st
 export async function startNodes(count: number, engine: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<TestServer[]> {
   const nodes = await Promise.all(
     Array.from({ length: count }, (_, i) =>
-      startServer({ server: { node_name: `node${i}` }, engine, namespaces: { default: { history_size: 100 } }, ...extra }),
+      startServer({ engine, namespaces: { default: { history_size: 100 } }, ...extra, server: { ...(extra.server as object), node_name: `node${i}` } }),
     ),
   );
   for (const node of nodes) await until(() => ready(node), `${node.url} ready`);
@@ -31,7 +32,11 @@ export function multiNodeSuite(name: string, engine: () => Record<string, unknow
     let n = 0;
     const channel = () => `mn${Date.now()}_${n++}`;
     before(async () => {
-      nodes = await startNodes(3, engine(), { auth: { api_keys: ['test-api-key-0123456789'], signing_keys: { k1: SIGNING_SECRET } } });
+      nodes = await startNodes(3, engine(), {
+        auth: { api_keys: ['test-api-key-0123456789'], signing_keys: { k1: SIGNING_SECRET }, failure_limit_per_minute: FAILURE_LIMIT },
+        // Lets a test stand for other client addresses (X-Forwarded-For) without locking out 127.0.0.1.
+        server: { trust_proxy: ['127.0.0.1'] },
+      });
       [a, b, c] = nodes as [TestServer, TestServer, TestServer];
     });
     after(async () => {
@@ -115,6 +120,26 @@ export function multiNodeSuite(name: string, engine: () => Record<string, unknow
       for (const answer of answers) assert.deepEqual([answer.status, answer.json], [200, answers[0]!.json]);
       const history = await api(c, `/api/channels/${ch}/history`);
       assert.deepEqual((history.json.publications as Array<{ data: string }>).map((p) => p.data), ['once']);
+    });
+
+    it('counts failed authentications from one address across nodes', async () => {
+      const attempt = (node: TestServer) =>
+        api(node, '/api/publish', { body: { channel: channel(), data: 1 }, headers: { authorization: 'Bearer wrong-key-0123456789', 'x-forwarded-for': '203.0.113.9' } });
+      // Round robin over the nodes until each has refused once. Counted per node, that takes
+      // FAILURE_LIMIT failures on every node; shared, each node learns the cluster's count with its
+      // next failure, so at most one more per node (plus one per node for a count still on its way).
+      let failures = 0;
+      const refusing = new Set<TestServer>();
+      for (let i = 0; refusing.size < 3 && i < FAILURE_LIMIT * 3; i++) {
+        const node = nodes[i % 3]!;
+        const { status } = await attempt(node);
+        if (status === 429) refusing.add(node);
+        else failures += Number(status === 401);
+      }
+      assert.equal(refusing.size, 3, 'every node refuses the address');
+      assert.ok(failures <= FAILURE_LIMIT + 6, `${failures} failures let through`);
+      const refused = await Promise.all(nodes.map(attempt));
+      assert.deepEqual(refused.map((r) => r.status), [429, 429, 429]);
     });
 
     it('/readyz names the engine on every node', async () => {
