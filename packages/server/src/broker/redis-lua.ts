@@ -72,3 +72,14 @@ for _, entry in ipairs(entries) do
 end
 return {tonumber(top), epoch, out}
 `;
+
+/**
+ * KEYS: 1 the channel's meta hash, not touched: naming it runs the script on the channel's node
+ * of a Redis Cluster, the node its publications come from, so a subscriber gets a channel's
+ * events and publications in the order they were sent (a PUBLISH sent to any other node would
+ * reach it over another link).
+ * ARGV: 1 pub/sub channel, 2 message.
+ */
+export const EVENT = `
+redis.call('PUBLISH', ARGV[1], ARGV[2])
+`;
