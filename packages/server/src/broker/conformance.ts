@@ -4,6 +4,7 @@
  * so memory, Redis and NATS are held to the same behaviour.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Broker, BrokerHandler, ChannelEvent, Publication } from './broker.js';
 
@@ -192,6 +193,19 @@ export function brokerConformance(name: string, factory: () => Broker | Promise<
           await other.heartbeat('other-hb');
           await waitFor(() => otherHandler.heartbeats.includes('other-hb'));
           assert.equal(handler.heartbeats.includes('other-hb'), false);
+        } finally {
+          await other.close();
+        }
+      });
+
+      it('two instances share signed-request nonces', async () => {
+        const other = await factory();
+        await other.start(new RecordingHandler());
+        try {
+          assert.ok(broker.replayCache && other.replayCache, 'a shared engine has a shared replay cache');
+          const key = `sig:k.1:${randomBytes(6).toString('hex')}`;
+          assert.equal(await broker.replayCache().claim(key, 5000), true);
+          assert.equal(await other.replayCache().claim(key, 5000), false, 'another node sees the nonce as used');
         } finally {
           await other.close();
         }

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { deleteNatsStreams, NATS_SERVERS, uniquePrefix } from '../test/services.js';
 import { presenceStoreConformance } from '../presence/store-conformance.js';
@@ -14,18 +13,6 @@ brokerConformance('nats', () => new NatsBroker(options), { shared: true });
 presenceStoreConformance('nats', () => new NatsBroker(options));
 
 describe('nats engine', () => {
-  it('shares signed-request nonces between nodes', async () => {
-    const [a, b] = [new NatsBroker(options), new NatsBroker(options)];
-    await Promise.all([a.start(new RecordingHandler()), b.start(new RecordingHandler())]);
-    try {
-      const key = `sig:k.1:${randomBytes(6).toString('hex')}`;
-      assert.equal(await a.replayCache().claim(key, 5000), true);
-      assert.equal(await b.replayCache().claim(key, 5000), false, 'another node sees the nonce as used');
-    } finally {
-      await Promise.all([a.close(), b.close()]);
-    }
-  });
-
   it('fails fast with unavailable when NATS cannot be reached, and reports not connected', async () => {
     const broker = new NatsBroker({ ...options, servers: ['nats://127.0.0.1:1'], timeoutMs: 300 });
     await broker.start(new RecordingHandler());

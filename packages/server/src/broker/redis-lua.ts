@@ -7,7 +7,7 @@
  *
  * Times come from Redis (`TIME`), never from a node, so nodes with skewed clocks agree on expiry.
  */
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './redis-connection.js';
 
 /**
  * KEYS: 1 meta hash (`e` epoch, `o` top offset), 2 history stream (entry id `<offset>-0`,
@@ -82,10 +82,22 @@ if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return n
 `;
 
+/**
+ * KEYS: 1 the channel's meta hash, not touched: naming it runs the script on the channel's node
+ * of a Redis Cluster, the node its publications come from, so a subscriber gets a channel's
+ * events and publications in the order they were sent (a PUBLISH sent to any other node would
+ * reach it over another link).
+ * ARGV: 1 pub/sub channel, 2 message.
+ */
+export const EVENT = `
+redis.call('PUBLISH', ARGV[1], ARGV[2])
+`;
+
 export type Script = (...args: Array<string | number>) => Promise<unknown>;
 
-export function defineScript(redis: Redis, name: string, lua: string, numberOfKeys = 2): Script {
+export function defineScript(redis: RedisConnection, name: string, lua: string, numberOfKeys = 2): Script {
   // defineCommand runs EVALSHA and falls back to EVAL when Redis lost its script cache (restart).
+  // On a Cluster, the first key's slot picks the node.
   if (!(name in redis)) redis.defineCommand(name, { numberOfKeys, lua });
   const command = (redis as unknown as Record<string, Script>)[name]!;
   return (...args) => command.apply(redis, args);

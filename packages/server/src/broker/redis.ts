@@ -7,14 +7,13 @@
  * docs/engines.md.
  *
  * Two connections per node: commands, and pub/sub (a subscribed Redis connection takes no other
- * commands). Neither queues commands while disconnected: a publish during an outage fails at
- * once with `unavailable` rather than piling up. Subscriptions are tracked here and re-made on
- * every reconnect, then the node is told (`onResubscribed`) so it can fill the gap from history.
+ * commands), each to one server or to a whole Redis Cluster (redis-connection.ts). Neither queues
+ * commands while disconnected: a publish during an outage fails at once with `unavailable` rather
+ * than piling up. Subscriptions are tracked here and re-made on every reconnect, then the node is
+ * told (`onResubscribed`) so it can fill the gap from history.
  */
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import type { StreamPosition } from '@herald/protocol';
-import { Redis, type RedisOptions } from 'ioredis';
 import { CLAIM_TTL_MS, decodeStored, encodeClaim, encodeResult, type IdempotencyStore } from '../api/idempotency.js';
 import type { SharedCounter } from '../auth/failure-limiter.js';
 import type { ReplayCache } from '../auth/replay-cache.js';
@@ -39,10 +38,11 @@ import {
   type Publication,
   type PresenceSpace,
 } from './broker.js';
-import { COUNT, defineScript, HISTORY, PUBLISH, type Script } from './redis-lua.js';
+import { connectRedis, createRedisConnection, reconnected, type RedisConnection } from './redis-connection.js';
+import { COUNT, defineScript, EVENT, HISTORY, PUBLISH, type Script } from './redis-lua.js';
 
 export interface RedisBrokerOptions {
-  /** `redis://[user:password@]host:port[/db]`, `rediss://…` (TLS) or `redis-sentinel://[:password@]host:port,host:port/master`. */
+  /** `redis://[user:password@]host:port[/db]`, `rediss://…` (TLS), `redis-sentinel://[:password@]host:port,host:port/master` or `redis-cluster://[user:password@]host:port,host:port`. */
   url: string;
   /** Prefix of every key and pub/sub channel, so several Herald clusters (or test runs) can share a Redis. */
   prefix: string;
@@ -58,11 +58,12 @@ const SUBSCRIBE_BATCH = 500;
 export class RedisBroker implements Broker {
   readonly name = 'redis';
   readonly #options: RedisBrokerOptions;
-  readonly #cmd: Redis;
-  readonly #sub: Redis;
+  readonly #cmd: RedisConnection;
+  readonly #sub: RedisConnection;
   readonly #publishScript: Script;
   readonly #historyScript: Script;
   readonly #countScript: Script;
+  readonly #eventScript: Script;
   /** Channels this node listens to: the source of truth for resubscribing. */
   readonly #channels = new Set<string>();
   readonly #pubPrefix: string;
@@ -75,24 +76,14 @@ export class RedisBroker implements Broker {
     this.#options = options;
     this.#pubPrefix = `${options.prefix}:pub:`;
     this.#heartbeatChannel = `${options.prefix}:node:${randomBytes(8).toString('base64url')}`;
-    const base: RedisOptions = {
-      ...redisConnectionOptions(options.url),
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      // A command whose connection dropped fails instead of being re-sent: a publish may already
-      // have run, and running it twice would publish twice.
-      maxRetriesPerRequest: 0,
-      commandTimeout: options.commandTimeoutMs,
-      connectTimeout: options.commandTimeoutMs,
-      retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
-    };
-    this.#cmd = new Redis({ ...base, connectionName: 'herald-cmd' });
-    // No command timeout on the subscriber: it waits for messages by design; the heartbeat watches it.
-    this.#sub = new Redis({ ...base, connectionName: 'herald-sub', commandTimeout: undefined, autoResubscribe: false });
+    const timeoutMs = options.commandTimeoutMs;
+    this.#cmd = createRedisConnection(options.url, { name: 'herald-cmd', timeoutMs });
+    this.#sub = createRedisConnection(options.url, { name: 'herald-sub', timeoutMs, subscriber: true });
     for (const conn of [this.#cmd, this.#sub]) conn.on('error', () => {}); // reconnects by itself; the monitor reports it
     this.#publishScript = defineScript(this.#cmd, 'heraldPublish', PUBLISH);
     this.#historyScript = defineScript(this.#cmd, 'heraldHistory', HISTORY);
     this.#countScript = defineScript(this.#cmd, 'heraldCount', COUNT, 1);
+    this.#eventScript = defineScript(this.#cmd, 'heraldEvent', EVENT, 1);
   }
 
   get connected(): boolean {
@@ -104,7 +95,7 @@ export class RedisBroker implements Broker {
     this.#sub.on('message', (channel: string, message: string) => this.#message(channel, message));
     this.#sub.on('ready', () => void this.#resubscribeAll());
     // Start even when Redis is down: the node runs not ready, and catches up when Redis comes.
-    await Promise.all([this.#cmd.connect().catch(() => {}), this.#sub.connect().catch(() => {})]);
+    await Promise.all([connectRedis(this.#cmd), connectRedis(this.#sub)]);
   }
 
   async publish(channel: string, message: { event?: string; data: unknown }, history: HistoryOptions): Promise<StreamPosition> {
@@ -163,7 +154,7 @@ export class RedisBroker implements Broker {
   }
 
   async publishEvent(event: ChannelEvent): Promise<void> {
-    await this.#call(this.#cmd, () => this.#cmd.publish(`${this.#pubPrefix}${event.channel}`, encodeEvent(event)));
+    await this.#call(this.#cmd, () => this.#eventScript(this.#metaKey(event.channel), this.#pubPrefix + event.channel, encodeEvent(event)));
   }
 
   async heartbeat(token: string): Promise<void> {
@@ -173,7 +164,7 @@ export class RedisBroker implements Broker {
   /** Drop both connections and make new ones: a stalled TCP flow will not recover on its own. */
   async resubscribe(): Promise<void> {
     const resubscribed = new Promise<void>((resolve) => this.#resubscribed.push(resolve));
-    const commandsBack = once(this.#cmd, 'ready');
+    const commandsBack = reconnected(this.#cmd);
     this.#cmd.disconnect(true);
     this.#sub.disconnect(true);
     await Promise.all([resubscribed, commandsBack]);
@@ -252,7 +243,7 @@ export class RedisBroker implements Broker {
   }
 
   /** Run a command on `conn`, turning any failure into `unavailable`; refuse at once while it is down. */
-  async #call<T>(conn: Redis, command: () => Promise<T>): Promise<T> {
+  async #call<T>(conn: RedisConnection, command: () => Promise<T>): Promise<T> {
     if (conn.status !== 'ready') throw unavailable(this.name, 'not connected to Redis');
     try {
       return await command();
@@ -261,7 +252,7 @@ export class RedisBroker implements Broker {
     }
   }
 
-  // Both keys of a channel share a {hash tag}, so they live in one slot if Redis is clustered.
+  // Both keys of a channel share a {hash tag}, so they live in one slot of a Redis Cluster.
   #metaKey(channel: string): string {
     return `${this.#options.prefix}:{${channel}}:meta`;
   }
@@ -273,35 +264,4 @@ export class RedisBroker implements Broker {
   #metaTtl(history: HistoryOptions): number {
     return Math.max(this.#options.metaTtlMs, history.ttlMs);
   }
-}
-
-/** Standalone URLs become host/port/auth options; `redis-sentinel://` becomes a Sentinel setup. */
-export function redisConnectionOptions(url: string): RedisOptions {
-  const sentinel = /^redis-sentinel:\/\/(?:([^@/]*)@)?([^/]+)\/([^/?#]+)$/.exec(url);
-  if (sentinel) {
-    // Not parsed with new URL(): a list of hosts is not a valid URL authority.
-    const [, auth, hosts, name] = sentinel;
-    const password = auth?.includes(':') ? decodeURIComponent(auth.slice(auth.indexOf(':') + 1)) : undefined;
-    return {
-      sentinels: hosts!.split(',').map((h) => {
-        const i = h.lastIndexOf(':');
-        return i > 0 ? { host: h.slice(0, i), port: Number(h.slice(i + 1)) } : { host: h, port: 26379 };
-      }),
-      name: decodeURIComponent(name!),
-      ...(password ? { password, sentinelPassword: password } : {}),
-    };
-  }
-  const parsed = new URL(url);
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-    throw new Error(`unsupported Redis URL "${url}": use redis://host:port, rediss://host:port or redis-sentinel://host:port,host:port/master`);
-  }
-  const db = parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : undefined;
-  return {
-    host: parsed.hostname.replace(/^\[|\]$/g, ''),
-    port: parsed.port ? Number(parsed.port) : 6379,
-    ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
-    ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
-    ...(db !== undefined ? { db } : {}),
-    ...(parsed.protocol === 'rediss:' ? { tls: {} } : {}),
-  };
 }

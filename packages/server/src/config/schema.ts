@@ -170,7 +170,8 @@ export const ConfigSchema = Type.Object(
           {
             url: Type.String({
               default: 'redis://127.0.0.1:6379',
-              description: 'redis://[user:password@]host:port[/db], rediss:// for TLS, or redis-sentinel://[:password@]host:port,host:port/master (env REDIS_URL).',
+              description:
+                'redis://[user:password@]host:port[/db], rediss:// for TLS, redis-sentinel://[:password@]host:port,host:port/master, or redis-cluster://[user:password@]host:port,host:port listing some nodes of a Redis Cluster (env REDIS_URL).',
             }),
             meta_ttl_seconds: Type.Integer({
               minimum: 1,

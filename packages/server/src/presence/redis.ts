@@ -7,7 +7,7 @@
  * clock, and each node lists the entries it owns in a set of its own, which is what the claimer
  * of a dead node walks. Key layout: docs/engines.md.
  */
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../broker/redis-connection.js';
 import { defineScript, type Script } from '../broker/redis-lua.js';
 import type { PresenceEntry } from './presence.js';
 import { SharedPresenceStore, type Removed } from './shared.js';
@@ -62,7 +62,7 @@ return id
 
 export interface RedisPresenceOptions {
   /** The engine's command connection. */
-  redis: Redis;
+  redis: RedisConnection;
   /** The engine's key prefix. */
   prefix: string;
   /** `presence` or `occupancy`: one store's keys never meet the other's. */
@@ -72,7 +72,7 @@ export interface RedisPresenceOptions {
 }
 
 export class RedisPresenceStore<E extends PresenceEntry = PresenceEntry> extends SharedPresenceStore<E> {
-  readonly #redis: Redis;
+  readonly #redis: RedisConnection;
   readonly #options: RedisPresenceOptions;
   readonly #prefix: string;
   readonly #nodesKey: string;

@@ -2,14 +2,16 @@
  * @module test/services
  * The real Redis and NATS servers the engine tests run against (scripts/ensure-services.sh starts
  * them on 127.0.0.1), a unique prefix per run with clean-up, and private `redis-server` children
- * for the tests that kill one: the shared machine Redis is never stopped or paused.
+ * for the tests that kill one or need a Redis Cluster: the shared machine Redis is never stopped,
+ * paused or clustered.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect as connectTcp, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect as connectNats } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
@@ -117,10 +119,15 @@ function accepts(port: number): Promise<boolean> {
 /** A throw-away `redis-server` without persistence: a restart loses everything. */
 export class PrivateRedis extends PrivateServer {
   static async start(): Promise<PrivateRedis> {
-    const port = await freePort();
-    const redis = new PrivateRedis(port, 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmpdir()]);
+    const redis = await PrivateRedis.create();
     await redis.restart();
     return redis;
+  }
+
+  /** One on a free port, not started yet; `args` are more `redis-server` options. */
+  static async create(args: string[] = []): Promise<PrivateRedis> {
+    const port = await freePort();
+    return new PrivateRedis(port, 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmpdir(), ...args]);
   }
 
   get url(): string {
@@ -135,6 +142,57 @@ export class PrivateRedis extends PrivateServer {
     } finally {
       redis.disconnect();
     }
+  }
+}
+
+/**
+ * A throw-away Redis Cluster of `masters` PrivateRedis nodes without replicas, made with
+ * `redis-cli --cluster create`; node files live in a temp dir that `stop()` deletes.
+ */
+export class PrivateRedisCluster {
+  readonly nodes: PrivateRedis[] = [];
+  private constructor(readonly dir: string) {}
+
+  static async start(masters = 3): Promise<PrivateRedisCluster> {
+    const cluster = new PrivateRedisCluster(mkdtempSync(join(tmpdir(), 'herald-cluster-')));
+    try {
+      for (let i = 0; i < masters; i++) {
+        // The cluster bus port is given: the default (port + 10000) may be out of range or taken.
+        const busPort = await freePort();
+        const config = join(cluster.dir, `node${i}.conf`);
+        const node = await PrivateRedis.create(['--cluster-enabled', 'yes', '--cluster-port', String(busPort), '--cluster-config-file', config, '--dir', cluster.dir]);
+        cluster.nodes.push(node); // before it runs, so stop() kills it whatever happens next
+        await node.restart();
+      }
+      const addresses = cluster.nodes.map((node) => `127.0.0.1:${node.port}`);
+      await promisify(execFile)('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'], { timeout: 20_000 });
+      await until(async () => {
+        const infos = await Promise.all(cluster.nodes.map((node) => node.send('CLUSTER', 'INFO')));
+        return infos.every((info) => String(info).includes('cluster_state:ok'));
+      }, 'cluster_state:ok on every node');
+    } catch (err) {
+      await cluster.stop();
+      throw err;
+    }
+    return cluster;
+  }
+
+  /** Every node as a seed. */
+  get url(): string {
+    return `redis-cluster://${this.nodes.map((node) => `127.0.0.1:${node.port}`).join(',')}`;
+  }
+
+  /** The port of the master serving `key`'s slot. */
+  async masterOf(key: string): Promise<number> {
+    const node = this.nodes[0]!;
+    const slot = (await node.send('CLUSTER', 'KEYSLOT', key)) as number;
+    const ranges = (await node.send('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number]]>;
+    return ranges.find(([from, to]) => from <= slot && slot <= to)![2][1];
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.nodes.map((node) => node.kill()));
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
