@@ -9,6 +9,8 @@ import {
   shouldReconnect,
   type AuthResult,
   type ErrorBody,
+  type PresenceEventFrame,
+  type PresenceFrame,
   type PresenceMember,
   type PresenceResult,
   type ServerFrame,
@@ -138,9 +140,14 @@ export class HeraldClient extends Emitter<ClientEvents> {
     return (await this.#request(frame)) as StreamPosition;
   }
 
-  /** Members of a presence channel (one per user, with its connections). Needs a connection. */
+  /**
+   * Members of a presence channel (one per user, with its connections): a request, so WebSocket
+   * only. On SSE, a subscription with `presence: true` keeps `sub.members` instead.
+   */
   async presence(channel: string): Promise<PresenceMember[]> {
-    if (this.transport !== 'websocket') throw new HeraldError('not_supported', `presence needs the websocket transport (now: ${this.transport})`);
+    if (this.transport !== 'websocket') {
+      throw new HeraldError('not_supported', `presence() needs the websocket transport (now: ${this.transport}); on sse, subscribe with { presence: true } and read sub.members`);
+    }
     return ((await this.#request({ type: 'presence', channel })) as PresenceResult).members;
   }
 
@@ -204,10 +211,9 @@ export class HeraldClient extends Emitter<ClientEvents> {
         for (const sub of this.#subscriptions.values()) void this.#subscribe(sub);
         return;
       case 'presence':
-        return this.#subscriptions.get(frame.channel)?.presenceSync(frame.members);
       case 'join':
       case 'leave':
-        return this.#subscriptions.get(frame.channel)?.presenceEvent(frame);
+        return this.#presenceFrame(frame);
       case 'refresh':
         return void this.#refreshToken();
       case 'error':
@@ -215,6 +221,13 @@ export class HeraldClient extends Emitter<ClientEvents> {
       default:
         return;
     }
+  }
+
+  /** A member list or a join/leave, from the WebSocket or an SSE stream. */
+  #presenceFrame(frame: PresenceFrame | PresenceEventFrame): void {
+    const sub = this.#subscriptions.get(frame.channel);
+    if (frame.type === 'presence') sub?.presenceSync(frame.members);
+    else sub?.presenceEvent(frame);
   }
 
   #connected(client: string, node: string): void {
@@ -264,8 +277,7 @@ export class HeraldClient extends Emitter<ClientEvents> {
       const frame: Record<string, unknown> = { type: 'subscribe', channel: sub.channel };
       if (since) frame.since = since;
       if (token !== undefined) frame.token = token;
-      // Presence frames exist on WebSocket only; over SSE/long-poll the subscription just has none.
-      if (sub.presence && this.transport === 'websocket') frame.presence = true;
+      if (sub.presence) frame.presence = true;
       const result = (await this.#request(frame)) as SubscribeResult;
       if (sub.state !== 'unsubscribed') sub.subscribed(result);
     } catch (err) {
@@ -320,6 +332,9 @@ export class HeraldClient extends Emitter<ClientEvents> {
       message: (frame) => {
         if (this.#http === session) this.#subscriptions.get(frame.channel)?.deliver(frame);
       },
+      presence: (frame) => {
+        if (this.#http === session) this.#presenceFrame(frame);
+      },
       closed: (status, error) => {
         if (this.#http !== session) return;
         this.#http = undefined;
@@ -332,7 +347,9 @@ export class HeraldClient extends Emitter<ClientEvents> {
       return;
     }
     const open = this.transport === 'sse' ? openSse : openLongPoll;
-    const session = open({ base: this.#httpBase(), channels: subs.map((s) => s.channel), positions: subs.map((s) => s.beginSubscribe()), token: this.#token, events });
+    // Presence events come over SSE only; on long-poll such a subscription just has none.
+    const presence = this.transport === 'sse' ? subs.filter((s) => s.presence).map((s) => s.channel) : [];
+    const session = open({ base: this.#httpBase(), channels: subs.map((s) => s.channel), positions: subs.map((s) => s.beginSubscribe()), presence, token: this.#token, events });
     this.#http = session;
   }
 

@@ -3,15 +3,18 @@
  * SSE and long-poll sessions for clients that cannot hold a WebSocket. Both speak to Herald over
  * plain `fetch` (browsers and Node 20 alike, headers allowed), name their channels in the URL and
  * resume each channel from the client's own last position, sent as the cursor Herald issues
- * (`epoch:offset` per channel, in URL order; see docs/protocol.md).
+ * (`epoch:offset` per channel, in URL order; see docs/protocol.md). SSE also carries the presence
+ * events of the channels that ask for them; long-poll has none.
  */
-import { formatCursor, type ErrorBody, type MessageFrame, type StreamPosition, type SubscribeResult } from '@herald/protocol';
+import { formatCursor, type ErrorBody, type MessageFrame, type PresenceEventFrame, type PresenceFrame, type StreamPosition, type SubscribeResult } from '@herald/protocol';
 
 export interface HttpSessionEvents {
   /** The stream or first poll is established. */
   open(): void;
   subscribed(channel: string, result: SubscribeResult): void;
   message(frame: MessageFrame): void;
+  /** SSE only: a channel's member list, or a join/leave (the same frames as on WebSocket). */
+  presence(frame: PresenceFrame | PresenceEventFrame): void;
   /** The session ended; `status` is the HTTP status when the server refused it (0 otherwise). */
   closed(status: number, error: ErrorBody | undefined): void;
 }
@@ -20,6 +23,8 @@ export interface HttpSessionOptions {
   base: string;
   channels: string[];
   positions: Array<StreamPosition | undefined>;
+  /** SSE only: the channels whose presence events are wanted (`presence=`); long-poll ignores it. */
+  presence?: string[];
   token: string | undefined;
   events: HttpSessionEvents;
 }
@@ -31,9 +36,10 @@ function parseCursor(cursor: string): Array<StreamPosition | undefined> {
   });
 }
 
-function url(base: string, path: string, channels: string[], extra: Record<string, string | undefined>): string {
+/** `lists` are repeated parameters (`channel=a&channel=b`); `extra` single ones, left out when empty. */
+function url(base: string, path: string, lists: Record<string, readonly string[]>, extra: Record<string, string | undefined>): string {
   const q = new URLSearchParams();
-  for (const c of channels) q.append('channel', c);
+  for (const [k, values] of Object.entries(lists)) for (const v of values) q.append(k, v);
   for (const [k, v] of Object.entries(extra)) if (v !== undefined && v !== '') q.set(k, v);
   return `${base}${path}?${q}`;
 }
@@ -54,7 +60,7 @@ export function openSse(options: HttpSessionOptions): { close(): void } {
     let status = 0;
     let error: ErrorBody | undefined;
     try {
-      const res = await fetch(url(options.base, '/sse', options.channels, { token: options.token, last_event_id: formatCursor(options.positions) }), {
+      const res = await fetch(url(options.base, '/sse', { channel: options.channels, presence: options.presence ?? [] }, { token: options.token, last_event_id: formatCursor(options.positions) }), {
         headers: { accept: 'text/event-stream' },
         signal: controller.signal,
       });
@@ -84,6 +90,7 @@ export function openSse(options: HttpSessionOptions): { close(): void } {
           const frame = JSON.parse(data) as { type: string; channel?: string; error?: ErrorBody };
           if (frame.type === 'message') events.message(frame as MessageFrame);
           else if (frame.type === 'subscribed') events.subscribed(frame.channel!, frame as unknown as SubscribeResult);
+          else if (frame.type === 'presence' || frame.type === 'join' || frame.type === 'leave') events.presence(frame as PresenceFrame | PresenceEventFrame);
           else if (type === 'error' || frame.type === 'error') error = frame.error;
         }
       }
@@ -107,7 +114,7 @@ export function openLongPoll(options: HttpSessionOptions): { close(): void } {
     let first = true;
     try {
       for (;;) {
-        const res = await fetch(url(options.base, '/poll', channels, { token: options.token, cursor }), { signal: controller.signal });
+        const res = await fetch(url(options.base, '/poll', { channel: channels }, { token: options.token, cursor }), { signal: controller.signal });
         if (!res.ok) {
           status = res.status;
           error = await refusal(res);

@@ -60,6 +60,11 @@ export function checkChannel(ctx: ConnectionContext, transport: TransportName, n
   return channel;
 }
 
+/** Seeing a channel's presence needs a namespace that keeps it: the same refusal on every transport. */
+export function checkPresenceNamespace(channel: ResolvedChannel): void {
+  if (!channel.options.presence) throw new HeraldError(ErrorCode.BadRequest, `namespace "${channel.namespace}" has no presence`);
+}
+
 /** Channels asked for all at once (SSE, long-poll): each checked as above against the ones before it. */
 export function checkChannels(ctx: ConnectionContext, transport: TransportName, names: readonly unknown[]): ResolvedChannel[] {
   const seen = new Set<string>();
@@ -263,10 +268,7 @@ export class Connection implements Subscriber {
     // Channels still being authorized count as taken, for duplicates and the per-connection limit.
     const taken = this.#authorizing.size === 0 ? this.#subscriptions : new Set([...this.#subscriptions.keys(), ...this.#authorizing.keys()]);
     const channel = checkChannel(this.ctx, this.transport.name, name, taken);
-    if (presence) {
-      if (!channel.options.presence) throw new HeraldError(ErrorCode.BadRequest, `namespace "${channel.namespace}" has no presence`);
-      if (!this.encoder.event) throw new HeraldError(ErrorCode.BadRequest, `presence events need a WebSocket connection`);
-    }
+    if (presence) checkPresenceNamespace(channel);
     const pending = { cancelled: false };
     this.#authorizing.set(channel.name, pending);
     try {
@@ -313,7 +315,7 @@ export class Connection implements Subscriber {
 
   async #presence(id: number | undefined, name: unknown): Promise<void> {
     const channel = this.ctx.channels.resolve(name);
-    if (!channel.options.presence) throw new HeraldError(ErrorCode.BadRequest, `namespace "${channel.namespace}" has no presence`);
+    checkPresenceNamespace(channel);
     this.ctx.access.checkPresence(this.#identity, channel, this.#subscriptions.has(channel.name));
     const members = await this.ctx.presence.members(channel.name);
     this.#reply(id, { channel: channel.name, members });

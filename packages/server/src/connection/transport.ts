@@ -3,13 +3,15 @@
  * What a connection needs from the socket or request it lives on.
  */
 import type { ServerFrame } from '@herald/protocol';
-import type { Publication } from '../broker/broker.js';
+import type { ChannelEvent, Publication } from '../broker/broker.js';
 import type { Encoder } from '../hub/subscriber.js';
 
 export type TransportName = 'websocket' | 'sse' | 'longpoll';
 
+/** A streaming connection's encoder: every such transport (WebSocket, SSE) carries presence events. */
 export interface FrameEncoder extends Encoder {
   frame(frame: ServerFrame): Buffer;
+  event(event: ChannelEvent): Buffer;
 }
 
 export interface Transport {

@@ -12,7 +12,7 @@ export interface SseEvent {
   type: string;
   /** The parsed `data:` line. */
   data: { type: string; channel?: string; [key: string]: unknown };
-  /** The stream's last event id after this event. */
+  /** The stream's last event id after this event ('' for one without an `id:` line, such as presence: the `eventsource` package reports none). */
   id: string;
 }
 

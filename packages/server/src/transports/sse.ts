@@ -8,18 +8,22 @@
  * browser that reconnects by itself with `Last-Event-ID` resumes every channel where it stopped.
  * Refusals about the request (credentials, channels) are JSON errors before the stream starts;
  * once it has started, an error is one `event: error` and the end of the stream.
+ *
+ * `presence=a` (repeatable) asks for channel a's presence as on a WebSocket subscribe with
+ * `presence: true`: an `event: presence` after its `subscribed`, then `event: join` / `leave`.
+ * These carry no `id:` line: they are not positions, so the stream's last event id stays put.
  */
 import type { ServerResponse } from 'node:http';
-import { CloseCode, ErrorCode, type StreamPosition, type SubscribedFrame, type SubscribeResult } from '@herald/protocol';
+import { CloseCode, ErrorCode, type ServerFrame, type StreamPosition, type SubscribedFrame, type SubscribeResult } from '@herald/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { originAllowed, type ClientAuthenticator } from '../auth/client.js';
 import { TokenReason } from '../auth/jwt.js';
 import type { Publication } from '../broker/broker.js';
-import { checkChannels, Connection, type ConnectionContext } from '../connection/connection.js';
+import { checkChannels, checkPresenceNamespace, Connection, type ConnectionContext } from '../connection/connection.js';
 import type { FrameEncoder, Transport } from '../connection/transport.js';
 import { HeraldError } from '../errors.js';
-import { formatPosition, parseCursor, queryChannels, queryParam, type Positions } from './cursor.js';
-import { messageJson } from './message.js';
+import { formatPosition, parseCursor, queryChannels, queryList, queryParam, type Positions } from './cursor.js';
+import { messageJson, presenceEventFrame } from './message.js';
 import { visitSpread } from './spread.js';
 
 const HEADERS = {
@@ -43,8 +47,23 @@ const CLOSE_ERRORS: Partial<Record<number, ErrorCode>> = {
 export const encoder: FrameEncoder = {
   // No blank line: the stream's own `id:` line (SseTransport.trailer) follows and ends the event.
   message: (p: Publication) => Buffer.from(`${eventLine(p.event)}data: ${messageJson(p)}\n`),
-  frame: (frame) => Buffer.from(`event: ${frame.type}\ndata: ${JSON.stringify(frame)}\n\n`),
+  // Complete events without an `id:` line: they do not move the stream's position.
+  frame: frameEvent,
+  event: (event) => frameEvent(presenceEventFrame(event)),
 };
+
+function frameEvent(frame: ServerFrame): Buffer {
+  return Buffer.from(`event: ${frame.type}\ndata: ${JSON.stringify(frame)}\n\n`);
+}
+
+/** Per channel of the stream, whether a `presence` parameter asks for its presence events. */
+function presenceWanted(query: unknown, names: readonly string[]): boolean[] {
+  const wanted = new Set(queryList(query, 'presence'));
+  for (const name of wanted) {
+    if (!names.includes(name)) throw new HeraldError(ErrorCode.BadRequest, `presence=${name} is not among the stream's channels: add channel=${name}`);
+  }
+  return names.map((name) => wanted.has(name));
+}
 
 /** A publisher's event name as the SSE event type; a name that would break the line is left out (the data still has it). */
 function eventLine(event: string | undefined): string {
@@ -158,12 +177,16 @@ export function createSseEndpoint(options: SseOptions): SseEndpoint {
       if (!originAllowed(req.headers.origin, options.allowedOrigins)) throw new HeraldError(ErrorCode.Forbidden, 'origin not allowed');
       const identity = await options.authenticate(req.raw);
       const names = queryChannels(req.query);
+      const presence = presenceWanted(req.query, names);
       const header = req.headers['last-event-id'];
       const lastEventId = typeof header === 'string' ? header : queryParam(req.query, 'last_event_id');
       const since = parseCursor(lastEventId, names.length, 'Last-Event-ID');
       const channels = checkChannels(context, 'sse', names);
+      const watched = channels.filter((_, i) => presence[i]);
+      watched.forEach(checkPresenceNamespace);
       // Refusals are JSON with a status while that is still possible, i.e. before the stream.
       await Promise.all(channels.map((channel) => context.access.checkSubscribe(identity, channel, undefined)));
+      for (const channel of watched) context.access.checkPresence(identity, channel, true);
       // The client may have gone while credentials were checked (a JWKS fetch can take a while).
       if (req.raw.socket.destroyed) return void reply.hijack();
 
@@ -181,7 +204,7 @@ export function createSseEndpoint(options: SseOptions): SseEndpoint {
       });
       channels.forEach((channel, i) => {
         const onResult = (result: SubscribeResult) => context.hub.queue(connection, transport.subscribed(channel.name, result));
-        connection.subscribe(channel.name, since[i], onResult).catch((err: unknown) => fail(connection, err));
+        connection.subscribe(channel.name, since[i], onResult, undefined, presence[i]).catch((err: unknown) => fail(connection, err));
       });
     },
     get connections() {

@@ -15,7 +15,7 @@ import { TokenReason } from '../auth/jwt.js';
 import { Connection, type ConnectionContext } from '../connection/connection.js';
 import { HeraldError } from '../errors.js';
 import type { FrameEncoder, Transport } from '../connection/transport.js';
-import { messageJson } from './message.js';
+import { messageJson, presenceEventFrame } from './message.js';
 import { textFrame } from './websocket-frame.js';
 import { visitSpread } from './spread.js';
 
@@ -27,7 +27,7 @@ export const encoder: FrameEncoder = {
     return textFrame(JSON.stringify(frame));
   },
   event(event: ChannelEvent): Buffer {
-    return textFrame(JSON.stringify({ type: event.type, channel: event.channel, info: event.info }));
+    return textFrame(JSON.stringify(presenceEventFrame(event)));
   },
 };
 
