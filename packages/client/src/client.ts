@@ -151,7 +151,7 @@ export class HeraldClient extends Emitter<ClientEvents> {
     return ((await this.#request({ type: 'presence', channel })) as PresenceResult).members;
   }
 
-    /** Close for good: no reconnect. */
+  /** Close for good: no reconnect. */
   close(): void {
     clearTimeout(this.#timer);
     this.#setState('closed');
