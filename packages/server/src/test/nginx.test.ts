@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, type HeraldClient } from '@herald/client';
 import { after, before, describe, it } from 'node:test';
-import { API_KEY, TestClient, type TestServer } from './helpers.js';
+import { API_KEY, TestClient, waitUntil, type TestServer } from './helpers.js';
 import { startNodes } from './multi-node.js';
 import { deleteRedisKeys, freePort, PrivateServer, REDIS_URL, uniquePrefix, until } from './services.js';
 
@@ -170,7 +170,12 @@ describe('deploy/nginx.conf: a node killed under a steady publish stream', () =>
         if (i === 100) await victimNode.kill();
         await new Promise((r) => setTimeout(r, 3));
       }
-      await until(() => got.every((seen) => seen.length >= total), `all ${total} messages on every client (have ${got.map((g) => g.length)})`, 30_000);
+      const missing = (seen: number[]) => Array.from({ length: total }, (_, i) => i + 1).filter((n) => !seen.includes(n));
+      await waitUntil(
+        () => got.every((seen) => seen.length >= total),
+        30_000,
+        () => `all ${total} messages on every client; missing per client (on ${onNode.join(',')}, victim ${victim}): ${JSON.stringify(got.map(missing))}`,
+      );
       assert.ok(onNode.filter((n) => n === victim).length >= 1, 'at least one client was on the killed node');
       assert.deepEqual(duplicates, []);
       for (const seen of got) assert.deepEqual(seen, Array.from({ length: total }, (_, i) => i + 1));
