@@ -76,4 +76,6 @@ test('harness measures two Herald nodes sharing Redis, and removes their keys', 
 test('harness measures Herald with --workers 2', { timeout: 30_000 }, async () => {
   const r = await smoke('herald-workers-2', 1);
   assertSplit(r, ['worker 1', 'worker 2']);
+  // Every worker's inspector was found in the primary's output, so GC could be forced in each.
+  assert.ok(Number.isFinite(r.rss?.perConnectionGcBytes), 'RSS after GC is missing');
 });

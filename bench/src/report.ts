@@ -54,7 +54,8 @@ const HEADER = [
 /** "median (min–max)" when the row combines several runs. */
 function withRange(value: string, r: RunResult, key: keyof AggregateResult['ranges'], digits: number, scale = 1): string {
   const range: Range | undefined = 'ranges' in r ? (r as AggregateResult).ranges[key] : undefined;
-  if (!range || (r as AggregateResult).repeats < 2) return value;
+  // No range for a figure no run had (RSS after GC without an inspector).
+  if (!range || (r as AggregateResult).repeats < 2 || !Number.isFinite(range.min)) return value;
   return `${value} (${fmt(range.min / scale, digits)}–${fmt(range.max / scale, digits)})`;
 }
 

@@ -6,6 +6,7 @@
  * what it is (for CPU sampling), sums their RSS, and stops them.
  */
 import type { ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { request } from 'node:http';
 import { forceGc, inspectorUrl } from './gc.js';
 import { childPids, rssBytes, socketCount } from './proc.js';
@@ -34,30 +35,37 @@ function httpStatus(host: string, port: number, path: string): Promise<number> {
   });
 }
 
-/** One started process: its output's tail for error messages, its inspector, its start-up lines. */
+/**
+ * One started process: its output's tail for error messages, and what its lines announce. A
+ * cluster's workers write to the primary's stdout and stderr, so there may be several inspectors
+ * (node gives each worker the primary's inspector port + 1, + 2…) and `herald listening` lines.
+ */
 class Started {
-  inspector: string | undefined;
+  readonly inspectors: string[] = [];
   listening = 0;
   private tail = '';
-  private partial = '';
 
   constructor(
     readonly child: ChildProcess,
     readonly port: number,
   ) {
-    const keep = (d: Buffer): void => {
-      this.tail = (this.tail + d.toString('utf8')).slice(-4000);
-    };
-    child.stderr?.on('data', (d: Buffer) => {
-      keep(d);
-      this.inspector ??= inspectorUrl(d.toString('utf8'));
+    this.onLines(child.stderr, (line) => {
+      const url = inspectorUrl(line);
+      if (url) this.inspectors.push(url);
     });
-    child.stdout?.on('data', (d: Buffer) => {
-      keep(d);
-      // Whole lines only: a cluster's workers share the primary's stdout.
-      const lines = (this.partial + d.toString('utf8')).split('\n');
-      this.partial = lines.pop()!;
-      for (const line of lines) if (line.includes('"herald listening"')) this.listening++;
+    this.onLines(child.stdout, (line) => {
+      if (line.includes('"herald listening"')) this.listening++;
+    });
+  }
+
+  private onLines(stream: Readable | null, onLine: (line: string) => void): void {
+    let partial = '';
+    stream?.on('data', (d: Buffer) => {
+      const text = d.toString('utf8');
+      this.tail = (this.tail + text).slice(-4000);
+      const lines = (partial + text).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) onLine(line);
     });
   }
 
@@ -80,8 +88,8 @@ export class ServerSide {
     core: string | null,
   ) {
     this.started = spec.processes.map(({ args, port }) => {
-      const inspect = spec.inspect ? ['--inspect=127.0.0.1:0'] : [];
-      const child = spawnNode(['--enable-source-maps', ...inspect, ...args], core, { stdio: ['ignore', 'pipe', 'pipe'], env: serverEnv() });
+      // The inspector is only used between phases, to force GC before RSS samples (see gc.ts).
+      const child = spawnNode(['--enable-source-maps', '--inspect=127.0.0.1:0', ...args], core, { stdio: ['ignore', 'pipe', 'pipe'], env: serverEnv() });
       return new Started(child, port);
     });
     // Redis serves the nodes from the server's core for the run, so its work is charged there.
@@ -121,9 +129,9 @@ export class ServerSide {
     this.roles.push(...this.spec.sharedPids.map(() => 'redis'));
   }
 
-  /** Whether RSS can be sampled after a forced GC (every started process has an inspector). */
+  /** Whether RSS can be sampled after a forced GC (every process, workers too, has an inspector). */
   get canGc(): boolean {
-    return this.started.every((s) => s.inspector !== undefined);
+    return this.started.reduce((a, s) => a + s.inspectors.length, 0) === this.ownPids().length;
   }
 
   /**
@@ -134,7 +142,7 @@ export class ServerSide {
     await sleep(settleMs);
     const settled = this.rss();
     if (!this.canGc) return [settled, NaN];
-    await Promise.all(this.started.map((s) => forceGc(s.inspector!)));
+    await Promise.all(this.started.flatMap((s) => s.inspectors.map((url) => forceGc(url))));
     await sleep(Math.min(500, settleMs)); // let freed pages leave RSS
     return [settled, this.rss()];
   }

@@ -61,11 +61,6 @@ export interface LaunchSpec {
   listeners: number;
   /** Whether the processes' children (a cluster's workers) are part of the server. */
   withChildren: boolean;
-  /**
-   * Start with the inspector, to force GC before RSS samples. Not for a cluster primary: its
-   * workers would inherit `--inspect` with ports counted up from 0.
-   */
-  inspect: boolean;
   /** Publishes go to the first process. */
   publish: PublishTarget;
   /** Processes the harness did not start whose CPU is server side: the shared Redis. */
@@ -108,7 +103,6 @@ export function launchSpec(name: ServerName, host: string, ports: number[], subs
       protocol: layout.protocol,
       listeners: layout.nodes * layout.workers,
       withChildren: layout.workers > 1,
-      inspect: layout.workers === 1,
       publish: { host, port: ports[0]!, path: '/api/publish', headers: { authorization: `Bearer ${HERALD_API_KEY}` } },
       sharedPids: redis === undefined ? [] : [redis],
       cleanup: () => {
@@ -124,7 +118,6 @@ export function launchSpec(name: ServerName, host: string, ports: number[], subs
     protocol: name as Protocol,
     listeners: 0,
     withChildren: false,
-    inspect: true,
     publish: { host, port, path: '/publish', headers: {} },
     sharedPids: [],
     cleanup: () => {},
