@@ -1,9 +1,10 @@
 /**
  * @module harness
  * Runs one server × subscriber-count measurement end to end: start the server side (every
- * process of the target, and the Redis it uses) pinned to core 0, start the generator pinned to core 1, measure idle RSS per connection, then the latency
- * and peak phases, then tear everything down. Nothing is shared between runs, so one server's
- * leftovers (sockets, heap) cannot colour the next.
+ * process of the target, and the Redis it uses) pinned to core 0, start the generator pinned to
+ * core 1, measure idle RSS per connection, then the latency and peak phases, then tear
+ * everything down. Nothing is shared between runs, so one server's leftovers (sockets, heap)
+ * cannot colour the next.
  */
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -70,8 +71,9 @@ export interface RunResult {
   attempts?: number;
   foreignLoadPct?: number;
   /**
-   * Server RSS (summed over the target's processes, without Redis), each point sampled twice: after a settle pause (`…Bytes`, what the issue
-   * asks for) and right after a forced full GC (`…GcBytes`, what the connections retain).
+   * Server RSS (summed over the target's processes, without Redis), each point sampled twice:
+   * after a settle pause (`…Bytes`, what the issue asks for) and right after a forced full GC
+   * (`…GcBytes`, what the connections retain).
    */
   rss?: {
     /** No connection, start-up settled. */
