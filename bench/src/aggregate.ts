@@ -65,6 +65,7 @@ function combinePhase(phases: PhaseResult[]): PhaseResult {
       ...first.cpu,
       seconds: m((p) => p.cpu.seconds),
       procs: first.cpu.procs.map((_, i) => m((p) => p.cpu.procs[i] ?? NaN)),
+      ...(first.cpu.serverParts ? { serverParts: first.cpu.serverParts.map((_, i) => m((p) => p.cpu.serverParts?.[i] ?? NaN)) } : {}),
       sys: first.cpu.sys.map((_, i) => m((p) => p.cpu.sys[i] ?? NaN)),
       cores: first.cpu.cores.map((_, i) => m((p) => p.cpu.cores[i] ?? NaN)),
       coresIrq: first.cpu.coresIrq.map((_, i) => m((p) => p.cpu.coresIrq[i] ?? NaN)),

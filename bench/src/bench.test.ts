@@ -2,12 +2,14 @@
  * Smoke test of the whole harness: real server process, real generator process, real HTTP
  * publishes, 50 subscribers, both phases for ~2 s. It checks the measurement machinery (no
  * deliveries lost or duplicated, some delivered) rather than any performance figure. Herald is
- * measured over WebSocket and over SSE.
+ * measured over WebSocket and over SSE, as two nodes sharing Redis, and as a cluster of two
+ * workers.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { DEFAULTS, runOne, type BenchOptions } from './harness.js';
+import { DEFAULTS, runOne, type BenchOptions, type RunResult } from './harness.js';
 import { HERALD_BIN, type ServerName } from './targets.js';
 
 const quick: BenchOptions = {
@@ -22,7 +24,7 @@ const quick: BenchOptions = {
   log: () => {},
 };
 
-async function smoke(server: ServerName, seconds: number): Promise<void> {
+async function smoke(server: ServerName, seconds: number): Promise<RunResult> {
   const r = await runOne(server, 50, { ...quick, durationS: seconds, latencyDurationS: seconds });
   assert.equal(r.error, undefined, r.error);
   assert.equal(r.connect?.ready, 50);
@@ -36,6 +38,15 @@ async function smoke(server: ServerName, seconds: number): Promise<void> {
     assert.equal(phase.duplicates, 0, `${phase.kind}: ${phase.duplicates} duplicate deliveries`);
     assert.equal(phase.malformed, 0, `${phase.kind}: ${phase.malformed} unparseable deliveries`);
     assert.ok(phase.latency.p50 > 0 && phase.latency.p50 <= phase.latency.p99);
+  }
+  return r;
+}
+
+/** Each of `roles` (nodes or workers) holds a share of the 50 subscribers' sockets. */
+function assertSplit(r: RunResult, roles: string[]): void {
+  for (const role of roles) {
+    const sockets = r.sockets?.[r.serverProcs?.indexOf(role) ?? -1];
+    assert.ok(sockets !== undefined && sockets >= 10, `${role}: ${sockets} sockets (processes: ${r.serverProcs?.join(', ')})`);
   }
 }
 
@@ -51,4 +62,20 @@ test('harness measures Herald over SSE the same way', { timeout: 30_000 }, async
 
 test('harness measures the naive ws baseline the same way', { timeout: 30_000 }, async () => {
   await smoke('naive', 1);
+});
+
+test('harness measures two Herald nodes sharing Redis, and removes their keys', { timeout: 30_000 }, async () => {
+  const r = await smoke('herald-redis-2n', 1);
+  assertSplit(r, ['node 1', 'node 2']);
+  assert.equal(r.serverProcs?.at(-1), 'redis', 'the Redis process was not found, so its CPU is not counted');
+  assert.equal(r.peak?.cpu.serverParts?.length, 3);
+  const left = execFileSync('redis-cli', ['--scan', '--pattern', `bench-${process.pid}-*`], { encoding: 'utf8' }).trim();
+  assert.equal(left, '', 'Redis keys of the run were left behind');
+});
+
+test('harness measures Herald with --workers 2', { timeout: 30_000 }, async () => {
+  const r = await smoke('herald-workers-2', 1);
+  assertSplit(r, ['worker 1', 'worker 2']);
+  // Every worker's inspector was found in the primary's output, so GC could be forced in each.
+  assert.ok(Number.isFinite(r.rss?.perConnectionGcBytes), 'RSS after GC is missing');
 });

@@ -52,7 +52,7 @@ function connectAll(req: ConnectRequest): Promise<ConnectResult> {
     const open = (): void => {
       const index = opened++;
       ctx.slots = opened;
-      subscribers[index] = new Subscriber(index, req.protocol, req.host, req.port, recorder, {
+      subscribers[index] = new Subscriber(index, req.protocol, req.host, req.ports[index % req.ports.length]!, recorder, {
         ready: () => {
           ready++;
           settle();

@@ -1,19 +1,19 @@
 /**
  * @module harness
- * Runs one server × subscriber-count measurement end to end: start the server pinned to core
- * 0, start the generator pinned to core 1, measure idle RSS per connection, then the latency
- * and peak phases, then tear everything down. Nothing is shared between runs, so one server's
- * leftovers (sockets, heap) cannot colour the next.
+ * Runs one server × subscriber-count measurement end to end: start the server side (every
+ * process of the target, and the Redis it uses) pinned to core 0, start the generator pinned to
+ * core 1, measure idle RSS per connection, then the latency and peak phases, then tear
+ * everything down. Nothing is shared between runs, so one server's leftovers (sockets, heap)
+ * cannot colour the next.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { ConnectResult, GeneratorReply, GeneratorRequest, PhaseRequest, PhaseResult } from './ipc.js';
 import { foreignLoad, waitForQuiet } from './contention.js';
-import { forceGc, inspectorUrl } from './gc.js';
-import { rssBytes } from './proc.js';
-import { launchSpec, type ServerName } from './targets.js';
+import { spawnNode } from './processes.js';
+import { ServerSide } from './server-side.js';
+import { launchSpec, nodeCount, type ServerName } from './targets.js';
 
 export type PhaseName = 'latency' | 'peak';
 
@@ -32,7 +32,7 @@ export interface BenchOptions {
   payloadBytes: number;
   /** Upper bound on deliveries one phase may expect (limits publications at large N). */
   maxDeliveries: number;
-  /** Pin server to core 0 and generator to core 1 with taskset. */
+  /** Pin the server side (with Redis) to core 0 and the generator to core 1 with taskset. */
   pin: boolean;
   phases: PhaseName[];
   /** Repeat a run whose cores carried more than `foreignMaxPct` of someone else's load. */
@@ -63,12 +63,17 @@ export interface RunResult {
   server: ServerName;
   subscribers: number;
   connect?: ConnectResult;
+  /** What each server-side process was (cpu.serverParts follows this order). */
+  serverProcs?: string[];
+  /** Open sockets per started server process once all subscribers were connected. */
+  sockets?: number[];
   /** Runs made for this cell (see contention.ts) and the foreign core load of the kept one. */
   attempts?: number;
   foreignLoadPct?: number;
   /**
-   * Server RSS, each point sampled twice: after a settle pause (`…Bytes`, what the issue
-   * asks for) and right after a forced full GC (`…GcBytes`, what the connections retain).
+   * Server RSS (summed over the target's processes, without Redis), each point sampled twice:
+   * after a settle pause (`…Bytes`, what the issue asks for) and right after a forced full GC
+   * (`…GcBytes`, what the connections retain).
    */
   rss?: {
     /** No connection, start-up settled. */
@@ -97,83 +102,26 @@ export interface RunResult {
 const HOST = '127.0.0.1';
 const SERVER_CORE = '0';
 const GENERATOR_CORE = '1';
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-let tasksetChecked: boolean | undefined;
-function hasTaskset(): boolean {
-  if (tasksetChecked === undefined) {
-    try {
-      execFileSync('taskset', ['-V'], { stdio: 'ignore' });
-      tasksetChecked = true;
-    } catch {
-      tasksetChecked = false;
-    }
-  }
-  return tasksetChecked;
+/** `count` distinct free ports: all are held open until every one is known. */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => createServer());
+  const ports = await Promise.all(
+    servers.map(
+      (srv) =>
+        new Promise<number>((resolve, reject) => {
+          srv.once('error', reject);
+          srv.listen(0, HOST, () => {
+            const addr = srv.address();
+            if (typeof addr === 'object' && addr) resolve(addr.port);
+            else reject(new Error('no port'));
+          });
+        }),
+    ),
+  );
+  await Promise.all(servers.map((srv) => new Promise((r) => srv.close(r))));
+  return ports;
 }
-
-/** Start node with `args`, optionally pinned; taskset execs node, so the pid is node's. */
-function spawnNode(args: string[], core: string | null, extra: Parameters<typeof spawn>[2]): ChildProcess {
-  if (core !== null && hasTaskset()) return spawn('taskset', ['-c', core, process.execPath, ...args], extra);
-  return spawn(process.execPath, args, extra);
-}
-
-/** Settings in the harness's environment must not leak into a server's config. */
-function serverEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('HERALD_') || k === 'PORT' || k === 'LOG_LEVEL' || k === 'SERVER_ADDR') delete env[k];
-  return env;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, HOST, () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-function httpStatus(port: number, path: string): Promise<number> {
-  return new Promise((resolve) => {
-    const req = request({ host: HOST, port, path, method: 'GET', timeout: 1000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('error', () => resolve(0));
-    req.on('timeout', () => req.destroy());
-    req.end();
-  });
-}
-
-/** Keeps the tail of a child's output for error messages without flooding the terminal. */
-function tail(child: ChildProcess): () => string {
-  let buf = '';
-  const keep = (d: Buffer): void => {
-    buf = (buf + d.toString('utf8')).slice(-4000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  return () => buf.trim();
-}
-
-async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill(signal);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** Children still running, so an interrupted run can clean up after itself. */
-const live = new Set<ChildProcess>();
-process.once('SIGINT', () => {
-  for (const c of live) c.kill('SIGKILL');
-  process.exit(130);
-});
 
 class GeneratorHandle {
   private readonly child: ChildProcess;
@@ -187,7 +135,6 @@ class GeneratorHandle {
     this.child = spawnNode(['--enable-source-maps', '--max-old-space-size=4096', ...extra, script], pin ? GENERATOR_CORE : null, {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    live.add(this.child);
     this.child.on('message', (m: GeneratorReply) => {
       const w = this.waiting;
       this.waiting = null;
@@ -219,50 +166,24 @@ class GeneratorHandle {
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
     await exited;
     clearTimeout(timer);
-    live.delete(this.child);
   }
 }
 
 export async function runOne(server: ServerName, subscribers: number, opts: BenchOptions): Promise<RunResult> {
   const result: RunResult = { server, subscribers };
-  const port = await freePort();
-  const spec = launchSpec(server, HOST, port, subscribers);
-  // The inspector is only used between phases, to force GC before RSS samples (see gc.ts).
-  const child = spawnNode(['--enable-source-maps', '--inspect=127.0.0.1:0', ...spec.args], opts.pin ? SERVER_CORE : null, {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: serverEnv(),
-  });
-  live.add(child);
-  const output = tail(child);
-  let inspector: string | undefined;
-  const findInspector = (d: Buffer): void => {
-    inspector ??= inspectorUrl(d.toString('utf8'));
-  };
-  child.stderr?.on('data', findInspector);
-  /** RSS after a settle pause, then after a forced full GC (NaN if the inspector is missing). */
-  const sampleRss = async (pid: number): Promise<[number, number]> => {
-    await sleep(opts.settleMs);
-    const settled = rssBytes(pid);
-    if (!inspector) return [settled, NaN];
-    await forceGc(inspector);
-    await sleep(Math.min(500, opts.settleMs)); // let freed pages leave RSS
-    return [settled, rssBytes(pid)];
-  };
+  const ports = await freePorts(nodeCount(server));
+  const spec = launchSpec(server, HOST, ports, subscribers);
+  const side = new ServerSide(spec, HOST, opts.pin ? SERVER_CORE : null);
   let generator: GeneratorHandle | null = null;
   try {
-    const pid = child.pid!;
-    const readyBy = performance.now() + 20_000;
-    while ((await httpStatus(port, '/readyz')) !== 200) {
-      if (child.exitCode !== null) throw new Error(`${server} exited with ${child.exitCode}: ${output()}`);
-      if (performance.now() > readyBy) throw new Error(`${server} not ready after 20 s: ${output()}`);
-      await sleep(100);
-    }
-    const [baselineBytes, baselineGcBytes] = await sampleRss(pid);
-    if (!inspector) opts.log(`  ${server}: no inspector URL in its output; RSS is sampled without forced GC`);
+    await side.ready(20_000);
+    result.serverProcs = side.roles;
+    const [baselineBytes, baselineGcBytes] = await side.sampleRss(opts.settleMs);
+    if (!side.canGc) opts.log(`  ${server}: no inspector; RSS is sampled without forced GC`);
 
     generator = new GeneratorHandle(opts.pin);
     const connectTo = async (count: number): Promise<ConnectResult> => {
-      const c = await generator!.call({ cmd: 'connect', protocol: server, host: HOST, port, subscribers: count, concurrency: 256, timeoutMs: 60_000 });
+      const c = await generator!.call({ cmd: 'connect', protocol: spec.protocol, host: HOST, ports, subscribers: count, concurrency: 256, timeoutMs: 60_000 });
       if (c.cmd !== 'connect') throw new Error(`connect: ${'message' in c ? c.message : c.cmd}`);
       if (c.ready < count) throw new Error(`only ${c.ready}/${count} subscribers connected: ${c.firstError ?? 'timeout'}`);
       return c;
@@ -271,13 +192,14 @@ export async function runOne(server: ServerName, subscribers: number, opts: Benc
     // code, pools), so the slope from there to N is the marginal cost of a connection.
     const step = Math.max(1, Math.round(subscribers / 10));
     const first = await connectTo(step);
-    const [stepBytes, stepGcBytes] = await sampleRss(pid);
+    const [stepBytes, stepGcBytes] = await side.sampleRss(opts.settleMs);
     const connect = await connectTo(subscribers);
     connect.ms += first.ms;
     result.connect = connect;
-    opts.log(`  ${server} n=${subscribers}: ${connect.ready} subscribed in ${connect.ms} ms`);
+    result.sockets = side.sockets();
+    opts.log(`  ${server} n=${subscribers}: ${connect.ready} subscribed in ${connect.ms} ms (sockets per process: ${result.sockets.join(' / ')})`);
 
-    const [idleBytes, idleGcBytes] = await sampleRss(pid);
+    const [idleBytes, idleGcBytes] = await side.sampleRss(opts.settleMs);
     result.rss = {
       baselineBytes,
       baselineGcBytes,
@@ -295,7 +217,7 @@ export async function runOne(server: ServerName, subscribers: number, opts: Benc
       cmd: 'phase',
       kind,
       target: spec.publish,
-      serverPid: pid,
+      serverPids: side.pids,
       durationS: kind === 'latency' ? opts.latencyDurationS : opts.durationS,
       rate: opts.rate,
       publishers: opts.publishers,
@@ -312,22 +234,26 @@ export async function runOne(server: ServerName, subscribers: number, opts: Benc
       const r = await generator.call(phase(kind));
       if (r.cmd !== 'phase') throw new Error(`${kind}: ${'message' in r ? r.message : r.cmd}`);
       result[kind] = r;
+      const parts = r.cpu.serverParts ? ` (${r.cpu.serverParts.map((p, i) => `${side.roles[i]} ${p}`).join(', ')})` : '';
       opts.log(
         `  ${server} n=${subscribers} ${kind}: ${r.deliveriesPerSec.toLocaleString('en-US')} deliveries/s, ` +
           `p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, lost ${r.lost}, dup ${r.duplicates}, ` +
-          `cpu server ${r.cpu.procs[0]}% gen ${r.cpu.procs[1]}%`,
+          `cpu server ${r.cpu.procs[0]}%${parts} gen ${r.cpu.procs[1]}%`,
       );
-      if (child.exitCode !== null) throw new Error(`${server} exited during ${kind}: ${output()}`);
+      side.checkAlive(`during ${kind}`);
     }
-    result.rss.afterBytes = rssBytes(pid);
+    result.rss.afterBytes = side.rss();
   } catch (err) {
     result.error = err instanceof Error ? err.message : String(err);
     opts.log(`  ${server} n=${subscribers}: ERROR ${result.error}`);
   } finally {
     await generator?.stop();
-    await stopProcess(child);
-    live.delete(child);
-    spec.cleanup();
+    await side.stop();
+    try {
+      spec.cleanup();
+    } catch (err) {
+      opts.log(`  ${server}: cleanup failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
   return result;
 }

@@ -12,7 +12,8 @@ export interface ConnectRequest {
   cmd: 'connect';
   protocol: Protocol;
   host: string;
-  port: number;
+  /** Subscriber i connects to ports[i % ports.length]: an even split across a target's nodes. */
+  ports: number[];
   subscribers: number;
   /** Handshakes in flight at once; bounded so the server's accept backlog never overflows. */
   concurrency: number;
@@ -31,8 +32,8 @@ export interface PhaseRequest {
   cmd: 'phase';
   kind: 'latency' | 'peak';
   target: PublishTarget;
-  /** Server pid whose CPU is sampled over the phase. */
-  serverPid: number;
+  /** Server-side pids whose CPU is sampled over the phase (every node, worker, Redis). */
+  serverPids: number[];
   durationS: number;
   /** latency: broadcasts per second. */
   rate: number;
@@ -72,7 +73,7 @@ export interface PhaseResult {
   spanS: number;
   /** True if the backlog window was full and no delivery arrived for the stall timeout. */
   stalled: boolean;
-  /** CPU over the publishing window: procs = [server, generator]. */
+  /** CPU over the publishing window: procs = [server side, generator]. */
   cpu: CpuUsage;
 }
 

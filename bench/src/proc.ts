@@ -4,7 +4,7 @@
  * outside is the only way to measure the three servers identically (we cannot instrument
  * Socket.IO or Herald), and it also covers the generator without its own bookkeeping.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 
 /** Linux USER_HZ; 100 on every mainstream kernel (getconf CLK_TCK). */
 const CLK_TCK = 100;
@@ -16,6 +16,24 @@ export function processCpuSeconds(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // After the name: state is field 3 (index 0 here), utime is field 14, stime field 15.
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+/** Direct child processes (a cluster primary's workers). */
+export function childPids(pid: number): number[] {
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1').split(' ').filter(Boolean).map(Number);
+}
+
+/** Open sockets of a process: its connections plus a few listening and IPC ones. */
+export function socketCount(pid: number): number {
+  let n = 0;
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')) n++;
+    } catch {
+      // Closed while we looked.
+    }
+  }
+  return n;
 }
 
 /** VmRSS of a process in bytes. */
@@ -98,6 +116,11 @@ export interface CpuUsage {
   cores: number[];
   /** Of which irq + softirq, percent per core. */
   coresIrq: number[];
+  /**
+   * When the server side is several processes (nodes, a cluster's primary and workers, Redis):
+   * each one's percent of a core; `procs[0]`, `sys[0]` and `syscalls[0]` are then their sums.
+   */
+  serverParts?: number[];
 }
 
 export function cpuBetween(a: CpuSample, b: CpuSample): CpuUsage {
@@ -118,5 +141,21 @@ export function cpuBetween(a: CpuSample, b: CpuSample): CpuUsage {
       const dt = p ? c.total - p.total : 0;
       return dt > 0 ? pct((c.irq - p!.irq) / dt) : NaN;
     }),
+  };
+}
+
+/**
+ * Usage of `[...serverPids, generator]` folded to `[server side, generator]`: the server side is
+ * every process the target runs, so that `procs[0]` compares with a one-process server.
+ */
+export function foldServerSide(u: CpuUsage, serverCount: number): CpuUsage {
+  const sum = (xs: number[]): number => Math.round(xs.reduce((a, b) => a + b, 0) * 10) / 10;
+  const server = u.syscalls.slice(0, serverCount);
+  return {
+    ...u,
+    procs: [sum(u.procs.slice(0, serverCount)), ...u.procs.slice(serverCount)],
+    sys: [sum(u.sys.slice(0, serverCount)), ...u.sys.slice(serverCount)],
+    syscalls: [{ reads: sum(server.map((s) => s.reads)), writes: sum(server.map((s) => s.writes)) }, ...u.syscalls.slice(serverCount)],
+    ...(serverCount > 1 ? { serverParts: u.procs.slice(0, serverCount) } : {}),
   };
 }

@@ -15,11 +15,17 @@ const fmt = (n: number | undefined, digits = 0): string =>
   n === undefined || Number.isNaN(n) ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const kib = (bytes: number | undefined): string => (bytes === undefined ? '–' : fmt(bytes / 1024, 1));
 const pct = (p: PhaseResult | undefined, i: number): string => (p ? fmt(p.cpu.procs[i], 0) : '–');
+/** Server-side CPU at peak per process, for targets that run several ("node 1 48 + node 2 30 + redis 21"). */
+const parts = (r: RunResult): string => {
+  const p = r.peak?.cpu.serverParts;
+  return p && r.serverProcs ? ` (peak: ${p.map((v, i) => `${r.serverProcs![i]} ${fmt(v, 0)}`).join(' + ')})` : '';
+};
 const loss = (p: PhaseResult | undefined): string => (p ? `${fmt(p.lost)}${p.duplicates ? ` (+${p.duplicates} dup)` : ''}` : '–');
 
 /**
- * Which process ran out of CPU during a phase. Process CPU is the right gauge here: on this
- * kernel the loopback softirq work is charged to the process that made the syscall.
+ * Which side ran out of CPU during a phase. Process CPU is the right gauge here: on this
+ * kernel the loopback softirq work is charged to the process that made the syscall. The server
+ * side is every process on its core (nodes, workers, Redis), summed.
  */
 export function saturated(p: PhaseResult | undefined): string {
   if (!p) return '–';
@@ -48,7 +54,8 @@ const HEADER = [
 /** "median (min–max)" when the row combines several runs. */
 function withRange(value: string, r: RunResult, key: keyof AggregateResult['ranges'], digits: number, scale = 1): string {
   const range: Range | undefined = 'ranges' in r ? (r as AggregateResult).ranges[key] : undefined;
-  if (!range || (r as AggregateResult).repeats < 2) return value;
+  // No range for a figure no run had (RSS after GC without an inspector).
+  if (!range || (r as AggregateResult).repeats < 2 || !Number.isFinite(range.min)) return value;
   return `${value} (${fmt(range.min / scale, digits)}–${fmt(range.max / scale, digits)})`;
 }
 
@@ -69,7 +76,7 @@ function row(r: RunResult): string[] {
     loss(l),
     loss(p) + (p?.stalled ? ' (stalled)' : ''),
     r.rss ? `${kib(r.rss.perConnectionBytes)} · ${withRange(kib(r.rss.perConnectionGcBytes), r, 'rssGc', 1, 1024)} (${kib(r.rss.marginalGcBytes)})` : '–',
-    `${pct(l, 0)} · ${pct(p, 0)}`,
+    `${pct(l, 0)} · ${pct(p, 0)}${parts(r)}`,
     `${pct(l, 1)} · ${pct(p, 1)}`,
     saturated(p),
     r.foreignLoadPct === undefined ? '–' : fmt(r.foreignLoadPct, 0),

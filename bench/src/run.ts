@@ -14,8 +14,10 @@ import { checkTargets, markdownTable, targetsMarkdown, textTable } from './repor
 import { DEFAULT_SERVERS, HERALD_BIN, REPO_ROOT, SERVER_NAMES, isHerald, type ServerName } from './targets.js';
 
 const USAGE = `usage: npm run bench -- [options]
-  --servers herald,naive,socketio   servers to measure (default: these three; herald-sse is Herald's
-                                    SSE endpoint, e.g. --servers herald,herald-sse)
+  --servers herald,naive,socketio   servers to measure (default: these three). Other Herald targets:
+                                    herald-sse (its SSE endpoint), herald-redis (one node, Redis
+                                    engine), herald-redis-2n (two nodes sharing Redis),
+                                    herald-workers-2 (serve --workers 2, memory engine)
   --sizes 1000,10000                subscriber counts (default: 1000,10000)
   --duration 5                      seconds of the peak phase
   --latency-duration 10             seconds of the latency phase
@@ -28,8 +30,9 @@ const USAGE = `usage: npm run bench -- [options]
   --no-pin                          do not pin server/generator with taskset
   --retries 2                       repeat a run disturbed by other load on its cores
   --repeat 1                        measure every cell this many times (interleaved); report medians
+  --out bench/results               where to write results (--no-write to skip)
 environment: BENCH_HERALD_BIN=<path> starts another Herald build (default packages/server/dist/bin/herald.js)
-  --out bench/results               where to write results (--no-write to skip)`;
+             BENCH_REDIS_URL=<url> Redis of the Redis targets (default redis://127.0.0.1:6379)`;
 
 function list(v: string): string[] {
   return v.split(',').map((s) => s.trim()).filter(Boolean);

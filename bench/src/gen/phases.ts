@@ -10,7 +10,7 @@
  *    and its slow-consumer limit, not its delivery rate. `window: 0` removes the cap.
  */
 import type { PhaseRequest, PhaseResult } from '../ipc.js';
-import { cpuBetween, sampleCpu } from '../proc.js';
+import { cpuBetween, foldServerSide, sampleCpu } from '../proc.js';
 import { Publisher } from './publisher.js';
 import type { Recorder } from './recorder.js';
 
@@ -58,7 +58,8 @@ export async function runPhase(ctx: PhaseContext, req: PhaseRequest): Promise<Ph
     }
   };
 
-  const cpuStart = sampleCpu([req.serverPid, process.pid]);
+  const sampled = [...req.serverPids, process.pid];
+  const cpuStart = sampleCpu(sampled);
   const startEpoch = epochMs();
   const start = performance.now();
   let stalled = false;
@@ -110,7 +111,7 @@ export async function runPhase(ctx: PhaseContext, req: PhaseRequest): Promise<Ph
   }
   const publishEnd = performance.now();
   const receivedInWindow = rec.received;
-  const cpuEnd = sampleCpu([req.serverPid, process.pid]);
+  const cpuEnd = sampleCpu(sampled);
   publisher.close();
 
   // Drain: wait for everything accepted to arrive, or for deliveries to stop.
@@ -145,6 +146,6 @@ export async function runPhase(ctx: PhaseContext, req: PhaseRequest): Promise<Ph
     deliveriesPerSec: Math.round(counts.received / spanS),
     spanS: Math.round(spanS * 1000) / 1000,
     stalled,
-    cpu: cpuBetween(cpuStart, cpuEnd),
+    cpu: foldServerSide(cpuBetween(cpuStart, cpuEnd), req.serverPids.length),
   };
 }
