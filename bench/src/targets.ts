@@ -21,7 +21,7 @@ interface HeraldLayout {
   engine: 'memory' | 'redis';
   /** `herald serve` processes sharing the engine; subscribers are split evenly across them. */
   nodes: number;
-  /** `--workers` of each node; 1 is the default and starts no cluster primary. */
+  /** `--workers` of each node, always passed (the default is one per core); 1 starts no cluster primary. */
   workers: number;
 }
 
@@ -97,7 +97,7 @@ export function launchSpec(name: ServerName, host: string, ports: number[], subs
     const redis = layout.engine === 'redis' ? redisPid() : undefined;
     return {
       processes: configs.map(({ file, port }) => ({
-        args: [HERALD_BIN, 'serve', '--config', file, ...(layout.workers > 1 ? ['--workers', String(layout.workers)] : [])],
+        args: [HERALD_BIN, 'serve', '--config', file, '--workers', String(layout.workers)],
         port,
       })),
       protocol: layout.protocol,

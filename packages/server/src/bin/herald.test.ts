@@ -67,7 +67,7 @@ describe('herald CLI', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const r = await run(['serve', '--port', String(port), '--log-level', 'silent'], { HERALD_API_KEYS: 'k'.repeat(16) });
+      const r = await run(['serve', '--workers', '1', '--port', String(port), '--log-level', 'silent'], { HERALD_API_KEYS: 'k'.repeat(16) });
       assert.equal(r.code, 1);
       assert.equal(r.stderr, `herald: port ${port} on 127.0.0.1 is already in use\n`);
     } finally {
@@ -76,7 +76,7 @@ describe('herald CLI', () => {
   });
 
   it('serves with a printed dev key; SIGTERM closes clients with 1012 and exits 0', async () => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0'], { env: { PATH: process.env.PATH ?? '' } });
+    const child = spawn(process.execPath, [BIN, 'serve', '--workers', '1', '--port', '0'], { env: { PATH: process.env.PATH ?? '' } });
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));

@@ -13,10 +13,10 @@ import { freePort, until } from '../test/services.js';
 
 const BIN = fileURLToPath(new URL('../bin/herald.js', import.meta.url));
 
-it('herald serve --workers 2: both workers serve, share offsets, history, presence and counts, and stop on SIGTERM', async () => {
+it('herald serve with HERALD_WORKERS=2: both workers serve, share offsets, history, presence and counts, and stop on SIGTERM', async () => {
   const port = await freePort();
-  const child = spawn(process.execPath, [BIN, 'serve', '--workers', '2', '--port', String(port), '--log-level', 'warn'], {
-    env: { PATH: process.env.PATH ?? '', HERALD_API_KEYS: API_KEY },
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', String(port), '--log-level', 'warn'], {
+    env: { PATH: process.env.PATH ?? '', HERALD_API_KEYS: API_KEY, HERALD_WORKERS: '2' },
     stdio: 'ignore',
   });
   const exited = once(child, 'exit');

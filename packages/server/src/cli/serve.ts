@@ -4,6 +4,7 @@
  * `--workers N`, a primary (cli/cluster.ts) and N worker nodes sharing the port.
  */
 import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import { pino } from 'pino';
 import { WorkerBroker } from '../broker/ipc.js';
 import { loadConfig } from '../config/load.js';
@@ -20,11 +21,13 @@ Options:
       --log-level <level> fatal|error|warn|info|debug|trace|silent (log.level)
       --set <key=value>   Set any config key, e.g. --set limits.max_connections=50000 (repeatable)
   -w, --workers <n>       Run n worker processes sharing the port (node:cluster); with the memory
-                          engine they share its streams through this process (default 1)
+                          engine they share its streams, presence and limits through this process
+                          (default: $HERALD_WORKERS, else one per core; 1 runs a single process)
   -h, --help              Show this help
 
 Environment: HERALD_CONFIG, HERALD_<SECTION>__<KEY> (e.g. HERALD_SERVER__PORT=9000),
-PORT, LOG_LEVEL, SERVER_ADDR, HERALD_API_KEYS, TIME_TOKEN_SECRET, JWT_SECRET, CORS_ALLOWED_ORIGINS.`;
+PORT, LOG_LEVEL, SERVER_ADDR, HERALD_API_KEYS, TIME_TOKEN_SECRET, JWT_SECRET, CORS_ALLOWED_ORIGINS,
+HERALD_WORKERS.`;
 
 export async function serveCommand(args: string[]): Promise<void> {
   const { values, help } = parse(
@@ -40,8 +43,9 @@ export async function serveCommand(args: string[]): Promise<void> {
     SERVE_USAGE,
   );
   if (help) return void process.stdout.write(`${SERVE_USAGE}\n`);
-  const workers = values.workers === undefined ? 1 : Number(values.workers);
-  if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new UsageError(`--workers must be a whole number from 1 to 256 (got "${values.workers}")`, SERVE_USAGE);
+  const asked = values.workers ?? process.env.HERALD_WORKERS;
+  const workers = asked === undefined ? availableParallelism() : Number(asked);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new UsageError(`--workers must be a whole number from 1 to 256 (got "${asked}")`, SERVE_USAGE);
   const overrides = [...(values.set ?? [])];
   if (values.host !== undefined) overrides.push(`server.host=${values.host}`);
   if (values.port !== undefined) overrides.push(`server.port=${values.port}`);
@@ -74,6 +78,9 @@ export async function serveCommand(args: string[]): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // A worker whose primary died (SIGKILL, OOM) gets no more connections: it lets its clients go
+  // (1012, reconnect) rather than linger half alive.
+  if (cluster.isWorker) process.on('disconnect', () => signals === 0 && stop('primary gone'));
 }
 
 function printDevBanner(host: string, port: number, devSecret: string, tls: boolean): void {

@@ -57,7 +57,7 @@ export function multiNodePresenceSuite(name: string, engine: () => Record<string
       bPort = await freePort();
       const file = join(dir, 'b.yaml');
       writeFileSync(file, stringify({ ...config, server: { host: '127.0.0.1', port: bPort, node_name: 'nodeB' } }));
-      b = new PrivateServer(bPort, process.execPath, [fileURLToPath(new URL('../bin/herald.js', import.meta.url)), 'serve', '--config', file]);
+      b = new PrivateServer(bPort, process.execPath, [fileURLToPath(new URL('../bin/herald.js', import.meta.url)), 'serve', '--workers', '1', '--config', file]);
       await b.restart();
     });
     after(async () => {

@@ -128,7 +128,7 @@ describe('deploy/nginx.conf: a node killed under a steady publish stream', () =>
     const nodes = ports.map(
       (port, i) =>
         new PrivateServer(port, process.execPath, [
-          bin, 'serve', '--port', String(port),
+          bin, 'serve', '--workers', '1', '--port', String(port),
           '--set', 'engine.type=redis', '--set', `engine.redis.url=${REDIS_URL}`, '--set', `engine.prefix=${prefix}`,
           '--set', `auth.api_keys=[${API_KEY}]`, '--set', 'log.level=silent', '--set', `server.node_name=node${i}`,
         ]),
