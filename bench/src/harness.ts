@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { ConnectResult, GeneratorReply, GeneratorRequest, PhaseRequest, PhaseResult } from './ipc.js';
 import { foreignLoad, waitForQuiet } from './contention.js';
-import { spawnNode } from './processes.js';
+import { spawnNode, stopProcess } from './processes.js';
 import { ServerSide } from './server-side.js';
 import { launchSpec, nodeCount, type ServerName } from './targets.js';
 
@@ -160,12 +160,8 @@ class GeneratorHandle {
     });
   }
 
-  async stop(): Promise<void> {
-    if (this.child.connected) this.child.send({ cmd: 'stop' } satisfies GeneratorRequest);
-    const exited = new Promise<void>((r) => (this.child.exitCode !== null ? r() : this.child.once('exit', () => r())));
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
+  stop(): Promise<void> {
+    return stopProcess(this.child, () => this.child.connected && this.child.send({ cmd: 'stop' } satisfies GeneratorRequest));
   }
 }
 

@@ -8,7 +8,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 let tasksetChecked: boolean | undefined;
-export function hasTaskset(): boolean {
+function hasTaskset(): boolean {
   if (tasksetChecked === undefined) {
     try {
       execFileSync('taskset', ['-V'], { stdio: 'ignore' });
@@ -38,10 +38,11 @@ export function spawnNode(args: string[], core: string | null, extra: Parameters
   return child;
 }
 
-export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+/** Ask a child to stop (SIGTERM unless `ask` says how) and wait; it is killed if it takes over 5 s. */
+export async function stopProcess(child: ChildProcess, ask: () => void = () => child.kill('SIGTERM')): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill(signal);
+  ask();
   const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
   await exited;
   clearTimeout(timer);

@@ -14,8 +14,8 @@ export const REDIS_URL = process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379'
  * Pid of the local redis-server listening on the URL's port, or undefined (a remote Redis, or
  * one we may not see). redis-server sets its title to `redis-server <host>:<port>`.
  */
-export function redisPid(url: string = REDIS_URL): number | undefined {
-  const { hostname, port } = new URL(url);
+export function redisPid(): number | undefined {
+  const { hostname, port } = new URL(REDIS_URL);
   if (hostname !== '127.0.0.1' && hostname !== 'localhost') return undefined;
   // The port exactly (`:6379` must not match `:16379`), then the end or a space.
   const title = new RegExp(`^redis-server \\S*:${port || '6379'}(\\s|$)`);
@@ -31,8 +31,8 @@ export function redisPid(url: string = REDIS_URL): number | undefined {
 }
 
 /** Removes every key under `prefix:` (redis-cli's SCAN, then UNLINK in batches). */
-export function deleteKeys(prefix: string, url: string = REDIS_URL): void {
-  const cli = (args: string[]): string => execFileSync('redis-cli', ['-u', url, ...args], { encoding: 'utf8' });
+export function deleteKeys(prefix: string): void {
+  const cli = (args: string[]): string => execFileSync('redis-cli', ['-u', REDIS_URL, ...args], { encoding: 'utf8' });
   const keys = cli(['--scan', '--pattern', `${prefix}:*`]).split('\n').filter(Boolean);
   for (let i = 0; i < keys.length; i += 500) cli(['UNLINK', ...keys.slice(i, i + 500)]);
 }

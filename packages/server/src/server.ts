@@ -3,6 +3,7 @@
  * Wires the parts into one node: config → engine → hub → HTTP API + WebSocket, SSE and long-poll
  * endpoints, and owns start and graceful shutdown. Nothing here does protocol work itself.
  */
+import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -30,7 +31,7 @@ import { FailureLimiter } from './auth/failure-limiter.js';
 import { JwtVerifier } from './auth/jwt.js';
 import { createPublisherAuthenticator } from './auth/publisher.js';
 import { MemoryReplayCache, type ReplayCache } from './auth/replay-cache.js';
-import type { Broker, PresenceSpace } from './broker/broker.js';
+import type { Broker } from './broker/broker.js';
 import { createBroker } from './broker/create.js';
 import { BrokerMonitor } from './broker/monitor.js';
 import { Channels, INTERNAL_NAMESPACE } from './channels/channels.js';
@@ -39,10 +40,11 @@ import { ConfigError } from './config/load.js';
 import type { HeraldConfig, NamespaceConfig } from './config/schema.js';
 import { Hub } from './hub/hub.js';
 import { MemoryPresenceStore } from './presence/memory.js';
-import type { PresenceEntry, PresenceStore } from './presence/presence.js';
+import type { PresenceEntry, PresenceSpace, PresenceStore } from './presence/presence.js';
 import { ChannelOccupancy, type OccupancyEntry } from './presence/occupancy.js';
 import { PresenceTracker } from './presence/tracker.js';
 import { Webhooks } from './webhooks/webhooks.js';
+import { clusterMetrics } from './metrics/cluster.js';
 import { createMetrics, registerMetricsRoute } from './metrics/metrics.js';
 import { createLongPollEndpoint, type LongPollEndpoint } from './transports/long-poll.js';
 import { createSseEndpoint, type SseEndpoint } from './transports/sse.js';
@@ -56,8 +58,6 @@ export interface HeraldOptions {
   broker?: Broker;
   /** The dev secret to use when none is configured, instead of a new one (cluster workers share their primary's). */
   devSecret?: string;
-  /** Use this presence store instead of the in-memory one; the caller owns it. */
-  presenceStore?: PresenceStore;
   /** Replace how clients are authenticated (default: JWT per `auth.jwt`, anonymous without keys). */
   authenticateClient?: ClientAuthenticator;
 }
@@ -67,7 +67,6 @@ export interface Herald {
   readonly log: Logger;
   readonly hub: Hub;
   readonly presence: PresenceTracker;
-  readonly occupancy: ChannelOccupancy;
   readonly webhooks: Webhooks;
   /** Set when no publisher credential was configured: the secret generated for this run. */
   readonly devSecret: string | undefined;
@@ -129,7 +128,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   const sweepIntervalMs = Math.max(10, Math.min(5_000, presenceTtlMs / 4));
   const storeFor = <E extends PresenceEntry>(space: PresenceSpace): PresenceStore<E> =>
     broker.presenceStore?.<E>(space, sweepIntervalMs) ?? new MemoryPresenceStore<E>({ sweepIntervalMs });
-  const presenceStore = options.presenceStore ?? storeFor('presence');
+  const presenceStore = storeFor('presence');
   const occupancyStore = storeFor<OccupancyEntry>('occupancy');
   const webhooks = new Webhooks(config.webhooks, log);
   const nodeName = config.server.node_name || `n_${randomBytes(3).toString('hex')}`;
@@ -271,7 +270,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
       webhookQueue: () => webhooks.stats().reduce((sum, w) => sum + w.queued, 0),
       webhookDropped: () => webhooks.stats().reduce((sum, w) => sum + w.dropped, 0),
     });
-    registerMetricsRoute(app, registry, config.metrics.token);
+    registerMetricsRoute(app, registry, config.metrics.token, cluster.isWorker ? clusterMetrics(registry) : undefined);
   }
   let admin: Admin | undefined;
   if (config.admin.token) {
@@ -320,7 +319,6 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     log,
     hub,
     presence,
-    occupancy,
     webhooks,
     devSecret,
     async start() {
@@ -349,7 +347,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
         await Promise.all([presence.close(), occupancy.close()]);
         webhooks.close();
         await occupancyStore.close();
-        if (!options.presenceStore) await presenceStore.close();
+        await presenceStore.close();
         if (!options.broker) await broker.close();
         replay.close();
         idempotency.close();

@@ -6,6 +6,7 @@
 import { ErrorCode, type ChannelInfo, type HistoryResponse, type PresenceResult } from '@herald/protocol';
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { checkPresenceNamespace } from '../connection/connection.js';
 import { HeraldError } from '../errors.js';
 import type { ApiContext } from './context.js';
 import { ChannelParams, HistoryQuery } from './schemas.js';
@@ -21,7 +22,7 @@ export function registerChannelRoutes(app: FastifyInstance, ctx: ApiContext): vo
 
   app.get<{ Params: Static<typeof ChannelParams> }>('/api/channels/:channel/presence', { schema: { params: ChannelParams } }, async (req): Promise<PresenceResult> => {
     const channel = ctx.channels.resolve(req.params.channel);
-    if (!channel.options.presence) throw new HeraldError(ErrorCode.BadRequest, `namespace "${channel.namespace}" has no presence`);
+    checkPresenceNamespace(channel);
     return { channel: channel.name, members: await ctx.presence.members(channel.name) };
   });
 

@@ -9,7 +9,7 @@
  * attacker at most one extra attempt per node, not N times the limit. The check itself stays
  * local (no engine round trip on the hot path of every token).
  */
-export const WINDOW_MS = 60_000;
+const WINDOW_MS = 60_000;
 const MAX_ADDRESSES = 100_000;
 
 /** A count per key shared by every node, in fixed windows starting at a key's first increment. */

@@ -24,7 +24,7 @@
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, type ClientInfo, type RecoveryFailure, type StreamPosition } from '@herald/protocol';
 import type { IdempotencyStore } from '../api/idempotency.js';
-import type { PresenceEntry, PresenceStore } from '../presence/presence.js';
+import type { PresenceEntry, PresenceSpace, PresenceStore } from '../presence/presence.js';
 import type { SharedCounter } from '../auth/failure-limiter.js';
 import type { ReplayCache } from '../auth/replay-cache.js';
 import { HeraldError } from '../errors.js';
@@ -114,9 +114,6 @@ export interface Broker {
   idempotencyStore?(ttlMs: number): IdempotencyStore;
   close(): Promise<void>;
 }
-
-/** Connections in channels (presence) and nodes with subscribers in channels (occupancy). */
-export type PresenceSpace = 'presence' | 'occupancy';
 
 /** The error every engine throws while its server cannot be reached: HTTP 503, retry later. */
 export function unavailable(engine: string, cause: unknown): HeraldError {

@@ -20,8 +20,8 @@ import { MemoryCounter, type SharedCounter } from '../auth/failure-limiter.js';
 import { HeraldError } from '../errors.js';
 import { MemoryIdempotencyStore, type Claim, type IdempotencyStore } from '../api/idempotency.js';
 import { IpcPresenceStore, PresenceHost, type PresenceOp } from '../presence/ipc.js';
-import type { PresenceEntry, PresenceStore } from '../presence/presence.js';
-import type { Broker, BrokerHandler, ChannelEvent, PresenceSpace, HistoryOptions, HistoryQuery, HistoryResult, Publication, PublishMessage } from './broker.js';
+import type { PresenceEntry, PresenceSpace, PresenceStore } from '../presence/presence.js';
+import type { Broker, BrokerHandler, ChannelEvent, HistoryOptions, HistoryQuery, HistoryResult, Publication, PublishMessage } from './broker.js';
 import { MemoryBroker } from './memory.js';
 
 type Op = 'publish' | 'event' | 'history' | 'subscribe' | 'unsubscribe' | 'claim' | 'heartbeat' | 'presence' | 'idempotency' | 'count';

@@ -42,7 +42,7 @@ import type { SharedCounter } from '../auth/failure-limiter.js';
 import type { ReplayCache } from '../auth/replay-cache.js';
 import { HeraldError } from '../errors.js';
 import { NatsPresenceStore } from '../presence/nats.js';
-import type { PresenceEntry, PresenceStore } from '../presence/presence.js';
+import type { PresenceEntry, PresenceSpace, PresenceStore } from '../presence/presence.js';
 import {
   checkRecovery,
   decodeBody,
@@ -60,7 +60,6 @@ import {
   type HistoryQuery,
   type HistoryResult,
   type Publication,
-  type PresenceSpace,
 } from './broker.js';
 
 export interface NatsBrokerOptions {

@@ -1,13 +1,21 @@
 /**
  * @module broker/redis-lua
- * The Redis engine's Lua scripts, kept apart from the TypeScript that calls them, and how
- * scripts are registered on a connection. Redis runs a
+ * The Redis engine's publish, history, event and counter scripts, kept apart from the TypeScript
+ * that calls them, and how scripts are registered on a connection (the presence scripts live with
+ * the presence store, presence/redis.ts). Redis runs a
  * script as one atomic step, which is what the broker contract asks for: offset, append and
  * publish happen together or not at all, whichever node calls them. Key layout: docs/engines.md.
  *
  * Times come from Redis (`TIME`), never from a node, so nodes with skewed clocks agree on expiry.
  */
 import type { RedisConnection } from './redis-connection.js';
+
+/** Lua that sets `now` to Redis's clock in milliseconds (effects replication, for scripts that write after reading it). */
+export const NOW_MS = `
+if redis.replicate_commands then redis.replicate_commands() end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`;
 
 /**
  * KEYS: 1 meta hash (`e` epoch, `o` top offset), 2 history stream (entry id `<offset>-0`,
@@ -62,8 +70,8 @@ if limit > 0 then
     entries = redis.call('XRANGE', KEYS[2], string.format('%d-0', tonumber(ARGV[1]) + 1), '+', 'COUNT', limit)
   end
 end
-local now = redis.call('TIME')
-local cutoff = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[3])
+${NOW_MS}
+local cutoff = now - tonumber(ARGV[3])
 local out = {}
 for _, entry in ipairs(entries) do
   local fields = entry[2]

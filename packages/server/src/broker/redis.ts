@@ -17,7 +17,7 @@ import type { StreamPosition } from '@herald/protocol';
 import { CLAIM_TTL_MS, decodeStored, encodeClaim, encodeResult, type IdempotencyStore } from '../api/idempotency.js';
 import type { SharedCounter } from '../auth/failure-limiter.js';
 import type { ReplayCache } from '../auth/replay-cache.js';
-import type { PresenceEntry, PresenceStore } from '../presence/presence.js';
+import type { PresenceEntry, PresenceSpace, PresenceStore } from '../presence/presence.js';
 import { RedisPresenceStore } from '../presence/redis.js';
 import {
   checkRecovery,
@@ -36,7 +36,6 @@ import {
   type HistoryQuery,
   type HistoryResult,
   type Publication,
-  type PresenceSpace,
 } from './broker.js';
 import { connectRedis, createRedisConnection, reconnected, type RedisConnection } from './redis-connection.js';
 import { COUNT, defineScript, EVENT, HISTORY, PUBLISH, type Script } from './redis-lua.js';

@@ -13,7 +13,7 @@ import { freePort, until } from '../test/services.js';
 
 const BIN = fileURLToPath(new URL('../bin/herald.js', import.meta.url));
 
-it('herald serve with HERALD_WORKERS=2: both workers serve, share offsets, history, presence and counts, and stop on SIGTERM', async () => {
+it('herald serve with HERALD_WORKERS=2: both workers serve, share offsets, history, presence, counts and metrics, and stop on SIGTERM', async () => {
   const port = await freePort();
   const child = spawn(process.execPath, [BIN, 'serve', '--port', String(port), '--log-level', 'warn'], {
     env: { PATH: process.env.PATH ?? '', HERALD_API_KEYS: API_KEY, HERALD_WORKERS: '2' },
@@ -56,6 +56,11 @@ it('herald serve with HERALD_WORKERS=2: both workers serve, share offsets, histo
     const get = async (path: string) => (await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${API_KEY}` } })).json();
     await until(async () => ((await get('/api/channels/shared')) as ChannelInfo).subscribers === clients.length, 'subscribers on both workers counted', 10_000);
     assert.equal(((await get('/api/channels/shared')) as ChannelInfo).nodes, 2);
+    // Any worker answers /metrics for both: every scrape counts every worker's connections.
+    for (let i = 0; i < 4; i++) {
+      const text = await (await fetch(`${base}/metrics`, { headers: { connection: 'close' } })).text();
+      assert.match(text, new RegExp(`^herald_connections\\{transport="websocket"\\} ${clients.length}$`, 'm'), text.split('\n').filter((l) => l.startsWith('herald_connections')).join('\n'));
+    }
     const onEach = [clients[0]!, clients.find((c) => (c.frames[0] as { node: string }).node !== (clients[0]!.frames[0] as { node: string }).node)!];
     for (const client of onEach) await client.request({ type: 'subscribe', channel: 'demo:lobby', presence: true });
     await until(async () => ((await get('/api/channels/demo:lobby/presence')) as PresenceResult).members.length === 2, 'one member per worker', 10_000);

@@ -8,6 +8,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { BrokerHost } from '../broker/ipc.js';
+import { serveClusterMetrics } from '../metrics/cluster.js';
 import type { HeraldConfig } from '../config/schema.js';
 
 /** Environment a worker gets from its primary. */
@@ -30,6 +31,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   const { config, log } = options;
   const host = config.engine.type === 'memory' ? new BrokerHost() : undefined;
   await host?.start();
+  if (config.metrics.enabled) serveClusterMetrics();
   let stopping = false;
   let announced = false;
 

@@ -1,7 +1,8 @@
 /**
  * @module cli/serve
- * `herald serve`: run a node until SIGTERM/SIGINT, then shut down gracefully (exit 0); with
- * `--workers N`, a primary (cli/cluster.ts) and N worker nodes sharing the port.
+ * `herald serve`: run a node until SIGTERM/SIGINT, then shut down gracefully (exit 0). With more
+ * than one worker (the default: one per core), a primary (cli/cluster.ts) and N worker nodes
+ * sharing the port.
  */
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
@@ -43,9 +44,9 @@ export async function serveCommand(args: string[]): Promise<void> {
     SERVE_USAGE,
   );
   if (help) return void process.stdout.write(`${SERVE_USAGE}\n`);
-  const asked = values.workers ?? process.env.HERALD_WORKERS;
+  const [source, asked] = values.workers !== undefined ? ['--workers', values.workers] : ['HERALD_WORKERS', process.env.HERALD_WORKERS];
   const workers = asked === undefined ? availableParallelism() : Number(asked);
-  if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new UsageError(`--workers must be a whole number from 1 to 256 (got "${asked}")`, SERVE_USAGE);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new UsageError(`${source} must be a whole number from 1 to 256 (got "${asked}")`, SERVE_USAGE);
   const overrides = [...(values.set ?? [])];
   if (values.host !== undefined) overrides.push(`server.host=${values.host}`);
   if (values.port !== undefined) overrides.push(`server.port=${values.port}`);

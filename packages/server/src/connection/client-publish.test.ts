@@ -5,11 +5,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CloseCode, ErrorCode, type ConnectedFrame } from '@herald/protocol';
-import { SignJWT } from 'jose';
-import { sleep, startServer, TestClient, type TestServer } from '../test/helpers.js';
+import { signJwt, sleep, startServer, TestClient, type TestServer } from '../test/helpers.js';
 
 const SECRET = 'publish-jwt-secret-0123456789abcdef';
-const token = (sub: string) => new SignJWT({ sub }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('1h').sign(new TextEncoder().encode(SECRET));
+const token = (sub: string) => signJwt(SECRET, sub);
 const clientId = (c: TestClient) => (c.frames.find((f) => f.type === 'connected') as ConnectedFrame).client;
 
 describe('client publishing', () => {

@@ -165,7 +165,7 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
   /** Told, once per publication, the seconds from its arrival to its last local write. */
   onFanout: ((seconds: number) => void) | undefined;
 
-  /** Told when a channel gets its first subscriber on this node, and when it loses its last (webhooks). */
+  /** Told when a channel gets its first subscriber on this node, and when it loses its last (cluster-wide occupancy: presence/occupancy.ts). */
   onOccupancy: ((channel: string, occupied: boolean) => void) | undefined;
 
   constructor(

@@ -107,14 +107,17 @@ export function createMetrics(sources: MetricsSources): Registry {
   return registry;
 }
 
-/** `GET /metrics` in Prometheus text format; with a `token`, only for `Authorization: Bearer <token>`. */
-export function registerMetricsRoute(app: FastifyInstance, registry: Registry, token: string): void {
+/**
+ * `GET /metrics` in Prometheus text format; with a `token`, only for `Authorization: Bearer <token>`.
+ * `collect` gives the text (this registry's, or every worker's: metrics/cluster.ts).
+ */
+export function registerMetricsRoute(app: FastifyInstance, registry: Registry, token: string, collect: () => Promise<string> = () => registry.metrics()): void {
   const tokenOk = token ? apiKeyMatcher([token]) : undefined;
   app.get('/metrics', async (req, reply) => {
     if (tokenOk) {
       const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
       if (!bearer || !tokenOk(bearer)) throw new HeraldError(ErrorCode.Unauthorized, 'metrics need Authorization: Bearer <metrics.token>');
     }
-    return reply.header('content-type', registry.contentType).send(await registry.metrics());
+    return reply.header('content-type', registry.contentType).send(await collect());
   });
 }

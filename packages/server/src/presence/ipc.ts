@@ -7,9 +7,8 @@
  * primary has no clients, webhooks or hub of its own).
  */
 import type { Worker } from 'node:cluster';
-import type { PresenceSpace } from '../broker/broker.js';
 import { MemoryPresenceStore } from './memory.js';
-import type { PresenceEntry, PresenceStore, PresenceStoreHandler } from './presence.js';
+import type { PresenceEntry, PresenceSpace, PresenceStore, PresenceStoreHandler } from './presence.js';
 
 export type PresenceOp = 'add' | 'remove' | 'refresh' | 'entries';
 

@@ -13,11 +13,10 @@
 import type { Bucket, KV, KvEntry } from '@nats-io/kv';
 import { mutateKey, readKey, type Change } from '../broker/nats-kv.js';
 import type { PresenceEntry } from './presence.js';
-import { SharedPresenceStore, type Removed } from './shared.js';
+import { SharedPresenceStore, withoutOwner, type Owned, type Removed } from './shared.js';
 
-type Stored<E> = E & { n: string };
 interface ChannelDoc<E> {
-  e: Record<string, Stored<E>>;
+  e: Record<string, Owned<E>>;
 }
 type NodesDoc = Record<string, number>;
 
@@ -27,7 +26,6 @@ export interface NatsPresenceOptions {
   /** Whether NATS is connected. */
   connected: () => boolean;
   sweepIntervalMs: number;
-  claimLeaseMs?: number;
   tidyIntervalMs?: number;
 }
 
@@ -40,7 +38,7 @@ export class NatsPresenceStore<E extends PresenceEntry = PresenceEntry> extends 
   #nextTidy: number;
 
   constructor(options: NatsPresenceOptions) {
-    super(options.sweepIntervalMs, options.claimLeaseMs);
+    super(options.sweepIntervalMs);
     this.#options = options;
     this.#nextTidy = Date.now() + (options.tidyIntervalMs ?? TIDY_INTERVAL_MS);
   }
@@ -107,7 +105,7 @@ export class NatsPresenceStore<E extends PresenceEntry = PresenceEntry> extends 
 
   protected async readEntries(channel: string): Promise<E[]> {
     const doc = await readKey<ChannelDoc<E>>(await this.#options.bucket(), channelKey(channel));
-    return Object.values(doc?.value?.e ?? {}).map(strip);
+    return Object.values(doc?.value?.e ?? {}).map(withoutOwner);
   }
 
   async #mutate<T, R>(key: string, change: (doc: T | undefined) => Change<T, R>): Promise<R> {
@@ -115,14 +113,14 @@ export class NatsPresenceStore<E extends PresenceEntry = PresenceEntry> extends 
   }
 
   /** Removes the matching entries; each user leaves (left: true) with its last removed entry, if none remain. */
-  async #removeWhere(key: string, match: (client: string, stored: Stored<E>) => boolean): Promise<Array<Removed<E>>> {
+  async #removeWhere(key: string, match: (client: string, stored: Owned<E>) => boolean): Promise<Array<Removed<E>>> {
     return this.#mutate<ChannelDoc<E>, Array<Removed<E>>>(key, (doc) => {
       const gone = Object.entries(doc?.e ?? {}).filter(([client, stored]) => match(client, stored));
       if (!doc || gone.length === 0) return { result: [] };
       const e = { ...doc.e };
       for (const [client] of gone) delete e[client];
       const remaining = new Set(Object.values(e).map((s) => s.user));
-      const result = gone.map(([, stored]) => ({ entry: strip(stored), left: false }));
+      const result = gone.map(([, stored]) => ({ entry: withoutOwner(stored), left: false }));
       const seen = new Set<string>();
       for (let i = result.length - 1; i >= 0; i--) {
         const user = result[i]!.entry.user;
@@ -137,11 +135,6 @@ export class NatsPresenceStore<E extends PresenceEntry = PresenceEntry> extends 
 // Key tokens allow only [-/_=.a-zA-Z0-9]; base64url keeps any channel name within them.
 const channelKey = (channel: string) => `c.${Buffer.from(channel).toString('base64url')}`;
 const channelOf = (key: string) => Buffer.from(key.slice(2), 'base64url').toString();
-
-function strip<E>(stored: Stored<E>): E {
-  const { n: _owner, ...entry } = stored;
-  return entry as E;
-}
 
 function without<T extends object>(doc: T, key: string): T {
   const copy = { ...doc };

@@ -61,12 +61,6 @@ export class ChannelOccupancy {
     return { subscribers: entries.reduce((sum, e) => sum + e.subscribers, 0), nodes: entries.length };
   }
 
-  /** Stop as if the node had died (its entries expire after the TTL). For tests. */
-  freeze(): void {
-    clearInterval(this.#timer);
-    this.#tracker.freeze();
-  }
-
   async close(): Promise<void> {
     clearInterval(this.#timer);
     await this.#tracker.close();

@@ -5,12 +5,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ErrorCode, type PresenceEventFrame, type PresenceFrame, type PresenceResult, type ServerFrame } from '@herald/protocol';
-import { SignJWT } from 'jose';
-import { api, sleep, startServer, TestClient, waitUntil, type TestServer } from '../test/helpers.js';
+import { api, signJwt, sleep, startServer, TestClient, waitUntil, type TestServer } from '../test/helpers.js';
 
 const SECRET = 'presence-jwt-secret-0123456789abcdef';
-const token = (sub: string, herald?: Record<string, string[]>) =>
-  new SignJWT(herald ? { sub, herald } : { sub }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('1h').sign(new TextEncoder().encode(SECRET));
+const token = (sub: string, herald?: Record<string, string[]>) => signJwt(SECRET, sub, herald ? { herald } : {});
 
 const events = (c: TestClient, channel: string) =>
   c.frames.filter((f): f is PresenceEventFrame => (f.type === 'join' || f.type === 'leave') && f.channel === channel).map((f) => `${f.type}:${f.info.user}`);

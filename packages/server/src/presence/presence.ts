@@ -2,9 +2,9 @@
  * @module presence/presence
  * The presence store interface: who is in which channel, kept apart from the broker (as
  * Centrifuge does) so an engine can hold it differently from history: in memory, as Redis hashes
- * (presence/redis.ts) or as NATS key-value entries (presence/nats.ts). Channel occupancy across
- * nodes (hub/occupancy.ts) is the same problem one level up, so it uses the same stores with one
- * entry per node.
+ * (presence/redis.ts), as NATS key-value entries (presence/nats.ts), or in the primary of
+ * `--workers` (presence/ipc.ts). Channel occupancy across nodes (presence/occupancy.ts) is the same
+ * problem one level up, so it uses the same stores with one entry per node.
  *
  * Contract:
  * - Entries are per connection; a user is a member while at least one of its connections is.
@@ -20,6 +20,12 @@
 import type { ClientInfo, PresenceMember } from '@herald/protocol';
 
 export type PresenceEntry = Required<ClientInfo>;
+
+/** Connections in channels (presence) and nodes with subscribers in channels (occupancy). */
+export type PresenceSpace = 'presence' | 'occupancy';
+
+/** One entry's key in maps of entries of several channels. */
+export const entryKey = (channel: string, client: string) => `${channel}\u0000${client}`;
 
 export interface PresenceStoreHandler<E extends PresenceEntry = PresenceEntry> {
   /** Expiry removed this user's last connection from the channel. */

@@ -8,15 +8,9 @@
  * of a dead node walks. Key layout: docs/engines.md.
  */
 import type { RedisConnection } from '../broker/redis-connection.js';
-import { defineScript, type Script } from '../broker/redis-lua.js';
+import { defineScript, NOW_MS, type Script } from '../broker/redis-lua.js';
 import type { PresenceEntry } from './presence.js';
-import { SharedPresenceStore, type Removed } from './shared.js';
-
-const NOW_MS = `
-if redis.replicate_commands then redis.replicate_commands() end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-`;
+import { SharedPresenceStore, withoutOwner, type Owned, type Removed } from './shared.js';
 
 /** KEYS: entries, users. ARGV: client, user, stored entry. Returns 1 when the user joined. */
 const ADD = `
@@ -68,7 +62,6 @@ export interface RedisPresenceOptions {
   /** `presence` or `occupancy`: one store's keys never meet the other's. */
   space: string;
   sweepIntervalMs: number;
-  claimLeaseMs?: number;
 }
 
 export class RedisPresenceStore<E extends PresenceEntry = PresenceEntry> extends SharedPresenceStore<E> {
@@ -79,7 +72,7 @@ export class RedisPresenceStore<E extends PresenceEntry = PresenceEntry> extends
   readonly #scripts: Record<'add' | 'remove' | 'heartbeat' | 'claim', Script>;
 
   constructor(options: RedisPresenceOptions) {
-    super(options.sweepIntervalMs, options.claimLeaseMs);
+    super(options.sweepIntervalMs);
     this.#redis = options.redis;
     this.#options = options;
     this.#prefix = `${options.prefix}:${options.space}`;
@@ -156,7 +149,4 @@ export class RedisPresenceStore<E extends PresenceEntry = PresenceEntry> extends
 
 const member = (channel: string, client: string) => JSON.stringify([channel, client]);
 
-function decode<E>(stored: string): E {
-  const { n: _owner, ...entry } = JSON.parse(stored) as E & { n: string };
-  return entry as E;
-}
+const decode = <E>(stored: string): E => withoutOwner(JSON.parse(stored) as Owned<E>);

@@ -14,7 +14,7 @@
  *   gets through: every live entry is added again, every failed removal retried.
  */
 import { randomBytes } from 'node:crypto';
-import type { PresenceEntry, PresenceStore, PresenceStoreHandler } from './presence.js';
+import { entryKey as key, type PresenceEntry, type PresenceStore, type PresenceStoreHandler } from './presence.js';
 
 export interface Removed<E> {
   entry: E;
@@ -38,10 +38,7 @@ export abstract class SharedPresenceStore<E extends PresenceEntry> implements Pr
   #sweeper: NodeJS.Timeout | undefined;
   protected ttlMs = 0;
 
-  constructor(
-    readonly sweepIntervalMs: number,
-    readonly claimLeaseMs?: number,
-  ) {}
+  constructor(readonly sweepIntervalMs: number) {}
 
   /** Push back this node's expiry; whether the node was still listed (not taken for dead). */
   protected abstract beat(node: string, ttlMs: number): Promise<boolean>;
@@ -165,7 +162,8 @@ export abstract class SharedPresenceStore<E extends PresenceEntry> implements Pr
   async #sweep(): Promise<void> {
     if (!this.reachable) return;
     await this.tidy();
-    const leaseMs = this.claimLeaseMs ?? Math.max(30_000, this.ttlMs);
+    // Long enough to walk a dead node's entries; a claimer that dies with it frees the job after this.
+    const leaseMs = Math.max(30_000, this.ttlMs);
     for (let i = 0; i < CLAIMS_PER_SWEEP; i++) {
       const dead = await this.claimDead(leaseMs);
       if (dead === undefined) return;
@@ -176,5 +174,13 @@ export abstract class SharedPresenceStore<E extends PresenceEntry> implements Pr
   }
 }
 
-const key = (channel: string, client: string) => `${channel}\u0000${client}`;
 const newNodeId = () => randomBytes(9).toString('base64url');
+
+/** An entry as stored by a shared store, with `n`, the node that owns it. */
+export type Owned<E> = E & { n: string };
+
+/** The entry without its owner, as callers see it. */
+export function withoutOwner<E>(stored: Owned<E>): E {
+  const { n: _owner, ...entry } = stored;
+  return entry as E;
+}

@@ -7,7 +7,7 @@
  */
 import type { PresenceMember } from '@herald/protocol';
 import type { Logger } from 'pino';
-import { toMembers, type PresenceEntry, type PresenceStore, type PresenceStoreHandler } from './presence.js';
+import { entryKey as key, toMembers, type PresenceEntry, type PresenceStore, type PresenceStoreHandler } from './presence.js';
 
 export interface PresenceTrackerOptions<E extends PresenceEntry> {
   ttlMs: number;
@@ -16,14 +16,11 @@ export interface PresenceTrackerOptions<E extends PresenceEntry> {
   announce(type: 'join' | 'leave', channel: string, entry: E): Promise<void> | void;
 }
 
-const key = (channel: string, client: string) => `${channel}\u0000${client}`;
-
 export class PresenceTracker<E extends PresenceEntry = PresenceEntry> implements PresenceStoreHandler<E> {
   /** This node's live entries, refreshed every `refreshMs`. */
   readonly #live = new Map<string, { channel: string; client: string }>();
   /** Clients whose entries are no longer refreshed (test hook standing in for a dead node). */
   readonly #frozen = new Set<string>();
-  #frozenNode = false;
   /** Per entry, the last store operation: add and remove of one entry must reach the store in order. */
   readonly #ops = new Map<string, Promise<unknown>>();
   #timer: NodeJS.Timeout | undefined;
@@ -70,13 +67,9 @@ export class PresenceTracker<E extends PresenceEntry = PresenceEntry> implements
     void this.#announce('join', channel, entry);
   }
 
-  /**
-   * Stop refreshing a client's entries (or, without one, every entry and the node's heartbeat), as
-   * if its node had died: they expire after the TTL. For tests.
-   */
-  freeze(client?: string): void {
-    if (client === undefined) this.#frozenNode = true;
-    else this.#frozen.add(client);
+  /** Stop refreshing a client's entries, as if its node had died: they expire after the TTL. For tests (memory store). */
+  freeze(client: string): void {
+    this.#frozen.add(client);
   }
 
   /** Stop refreshing once the operations under way are done; the store belongs to whoever created it. */
@@ -86,7 +79,6 @@ export class PresenceTracker<E extends PresenceEntry = PresenceEntry> implements
   }
 
   #refresh(): void {
-    if (this.#frozenNode) return;
     const entries = [...this.#live.values()].filter((e) => !this.#frozen.has(e.client));
     this.store.refresh(entries, this.options.ttlMs).catch((err: unknown) => this.log.warn({ err }, 'presence refresh failed'));
   }
@@ -100,8 +92,9 @@ export class PresenceTracker<E extends PresenceEntry = PresenceEntry> implements
   }
 
   /**
-   * Runs store operations of one entry in order. Never rejects: a store that fails is logged, and
-   * the entry's TTL (or the next refresh) repairs it, so a subscription never fails for presence.
+   * Runs store operations of one entry in order. Never rejects: a failed store operation is logged
+   * (a shared store redoes it with its next heartbeat; a worker's store fails only when its
+   * primary is gone, and the worker with it), so a subscription never fails for presence.
    */
   #serial(channel: string, client: string, op: () => Promise<void>): Promise<void> {
     const k = key(channel, client);

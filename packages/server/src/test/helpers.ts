@@ -7,6 +7,7 @@ import { pino, type Logger } from 'pino';
 import { WebSocket } from 'ws';
 import { loadConfig } from '../config/load.js';
 import { createHerald, type Herald, type HeraldOptions } from '../server.js';
+import { SignJWT } from 'jose';
 
 export const API_KEY = 'test-api-key-0123456789';
 
@@ -141,6 +142,11 @@ export class TestClient {
   close(): void {
     this.ws.close();
   }
+}
+
+/** An HS256 client token for `sub`, valid for an hour, with extra claims (e.g. `herald` permissions). */
+export function signJwt(secret: string, sub: string, claims: Record<string, unknown> = {}): Promise<string> {
+  return new SignJWT({ sub, ...claims }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('1h').sign(new TextEncoder().encode(secret));
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -11,16 +11,15 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { ChannelInfo, PresenceEventFrame } from '@herald/protocol';
-import { SignJWT } from 'jose';
 import { stringify } from 'yaml';
-import { api, sleep, TestClient, waitUntil, type TestServer } from './helpers.js';
+import { api, signJwt, sleep, TestClient, waitUntil, type TestServer } from './helpers.js';
 import { startNodes } from './multi-node.js';
 import { freePort, PrivateServer } from './services.js';
 import { receiver } from './webhook-receiver.js';
 
 const JWT_SECRET = 'multi-node-presence-jwt-0123456789abcdef';
 const HOOK_SECRET = 'multi-node-webhook-secret-0123';
-const token = (sub: string) => new SignJWT({ sub }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('1h').sign(new TextEncoder().encode(JWT_SECRET));
+const token = (sub: string) => signJwt(JWT_SECRET, sub);
 const joinsAndLeaves = (c: TestClient, channel: string) =>
   c.frames.filter((f): f is PresenceEventFrame => (f.type === 'join' || f.type === 'leave') && f.channel === channel).map((f) => `${f.type}:${f.info.user}`);
 

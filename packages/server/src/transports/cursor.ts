@@ -7,8 +7,7 @@
  * `,`; an entry is `epoch:offset` with the epoch percent-encoded, or empty for a channel that has
  * no position yet. One channel: `a1b2c3:18`; two: `a1b2c3:18,Zx9_Qw:4`. It is ASCII without
  * spaces, so it is safe in an SSE `id:` line, an HTTP header and a query parameter.
- *
- * Also the query helpers both endpoints read their parameters with.
+
  */
 import { ErrorCode, type StreamPosition } from '@herald/protocol';
 import { HeraldError } from '../errors.js';
@@ -38,24 +37,4 @@ export function parseCursor(text: string | undefined, count: number, what: strin
     if (epoch === undefined) throw new HeraldError(ErrorCode.BadRequest, `${what} is malformed: expected epoch:offset per channel, comma-separated`);
     return { epoch, offset };
   });
-}
-
-/** The `channel` query parameters (`?channel=a&channel=b`), at least one. */
-export function queryChannels(query: unknown): string[] {
-  const channels = queryList(query, 'channel');
-  if (channels.length === 0) throw new HeraldError(ErrorCode.BadRequest, 'name at least one channel: ?channel=a&channel=b');
-  return channels;
-}
-
-/** A query parameter that may be repeated (`?presence=a&presence=b`): every value, in order; none is []. */
-export function queryList(query: unknown, name: string): string[] {
-  const value = (query as Record<string, unknown> | undefined)?.[name];
-  return value === undefined ? [] : Array.isArray(value) ? value.map(String) : [String(value)];
-}
-
-/** A query parameter that may appear at most once. */
-export function queryParam(query: unknown, name: string): string | undefined {
-  const value = (query as Record<string, unknown> | undefined)?.[name];
-  if (Array.isArray(value)) throw new HeraldError(ErrorCode.BadRequest, `${name} may be given only once`);
-  return value === undefined ? undefined : String(value);
 }

@@ -17,7 +17,8 @@ import { checkChannels, type ConnectionContext } from '../connection/connection.
 import { HeraldError } from '../errors.js';
 import type { Subscription } from '../hub/hub.js';
 import type { Encoder, Subscriber } from '../hub/subscriber.js';
-import { formatCursor, parseCursor, queryChannels, queryParam, type Positions } from './cursor.js';
+import { formatCursor, parseCursor, type Positions } from './cursor.js';
+import { queryChannels, queryParam } from './query.js';
 import { messageJson } from './message.js';
 
 /** Each message as `,{…}`: a batch is their concatenation with the first comma dropped. */

@@ -8,10 +8,9 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { ErrorCode, type PresenceEventFrame, type PresenceFrame } from '@herald/protocol';
-import { SignJWT } from 'jose';
 import type { ClientAuthenticator } from '../auth/client.js';
 import { HeraldError } from '../errors.js';
-import { publish, sleep, startServer, TestClient, waitUntil, type TestServer } from '../test/helpers.js';
+import { publish, signJwt, sleep, startServer, TestClient, waitUntil, type TestServer } from '../test/helpers.js';
 import { closeSseClients, dataOf, SseClient, type SseEvent } from '../test/http-subscribers.js';
 import { startProxy, type Proxy } from '../test/proxy.js';
 
@@ -243,8 +242,7 @@ describe('SSE refusals', () => {
 
 describe('SSE presence', () => {
   const SECRET = 'sse-presence-jwt-secret-0123456789ab';
-  const token = (sub: string, herald?: Record<string, string[]>) =>
-    new SignJWT(herald ? { sub, herald } : { sub }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('1h').sign(new TextEncoder().encode(SECRET));
+  const token = (sub: string, herald?: Record<string, string[]>) => signJwt(SECRET, sub, herald ? { herald } : {});
   const PRESENCE_EVENTS = ['presence', 'join', 'leave'];
   /** The presence events of a stream as `presence` / `join:user` / `leave:user`. */
   const presenceOf = (events: SseEvent[]) =>

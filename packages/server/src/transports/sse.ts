@@ -22,7 +22,8 @@ import type { Publication } from '../broker/broker.js';
 import { checkChannels, checkPresenceNamespace, Connection, type ConnectionContext } from '../connection/connection.js';
 import type { FrameEncoder, Transport } from '../connection/transport.js';
 import { HeraldError } from '../errors.js';
-import { formatPosition, parseCursor, queryChannels, queryList, queryParam, type Positions } from './cursor.js';
+import { formatPosition, parseCursor, type Positions } from './cursor.js';
+import { queryChannels, queryList, queryParam } from './query.js';
 import { messageJson, presenceEventFrame } from './message.js';
 import { visitSpread } from './spread.js';
 
