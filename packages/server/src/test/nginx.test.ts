@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { connect, type HeraldClient } from '@herald/client';
+import { connect, type HeraldClient, type Subscription } from '@herald/client';
 import { after, before, describe, it } from 'node:test';
 import { API_KEY, TestClient, waitUntil, type TestServer } from './helpers.js';
 import { startNodes } from './multi-node.js';
@@ -141,20 +141,22 @@ describe('deploy/nginx.conf: a node killed under a steady publish stream', () =>
       const got: number[][] = [];
       const duplicates: number[] = [];
       const onNode: string[] = [];
+      const subscriptions: Subscription[] = [];
       for (let i = 0; i < 6; i++) {
         const client = connect(`ws://127.0.0.1:${port}/ws`, { backoff: { initialMs: 20, maxMs: 200, factor: 2 } });
         client.on('connected', ({ node }) => (onNode[i] ??= node));
         const seen: number[] = [];
         const offsets = new Set<number>();
         got.push(seen);
-        client.subscribe('failover', (m) => {
+        subscriptions.push(client.subscribe('failover', (m) => {
           if (offsets.has(m.offset)) duplicates.push(m.offset);
           offsets.add(m.offset);
           seen.push(m.data as number);
-        });
+        }));
         clients.push(client);
       }
-      await until(() => onNode.filter(Boolean).length === 6 && clients.every((c) => c.state === 'connected'), 'six connected clients');
+      // Subscribed, not just connected: a new subscription gets what is published after it.
+      await until(() => onNode.filter(Boolean).length === 6 && clients.every((c) => c.state === 'connected') && subscriptions.every((s) => s.state === 'subscribed'), 'six subscribed clients');
       const victim = onNode[0]!;
       const survivor = ports[victim === 'node0' ? 1 : 0]!;
       const victimNode = nodes[victim === 'node0' ? 0 : 1]!;
