@@ -15,8 +15,7 @@
  * complete rather than at the blank line that ends its event (Herald writes an event's data,
  * id and blank line in one write, so they arrive in the same read).
  */
-import type { Socket } from 'node:net';
-import { connectRaw } from './raw-socket.js';
+import { RawClient } from './raw-socket.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -59,11 +58,9 @@ const enum State {
   DataEnd,
   /** Body without chunked framing (a server that sends `Connection: close` instead). */
   Raw,
-  Closed,
 }
 
-export class RawSseClient {
-  private readonly socket: Socket;
+export class RawSseClient extends RawClient {
   private readonly handlers: RawSseHandlers;
   private state = State.Head;
   /** Head bytes cut by a read boundary (rare). */
@@ -75,37 +72,17 @@ export class RawSseClient {
   private carry: Buffer | null = null;
 
   constructor(opts: RawSseOptions) {
+    super(opts.host, opts.port, `GET ${opts.path} HTTP/1.1\r\nHost: ${opts.host}:${opts.port}\r\nAccept: text/event-stream\r\n\r\n`, (reason) =>
+      opts.handlers.onClose(reason),
+    );
     this.handlers = opts.handlers;
-    this.socket = connectRaw({ host: opts.host, port: opts.port, onRead: (n, buf) => this.onRead(n, buf), onEnd: (reason) => this.finish(reason) });
-    this.socket.on('connect', () => {
-      this.socket.write(`GET ${opts.path} HTTP/1.1\r\nHost: ${opts.host}:${opts.port}\r\nAccept: text/event-stream\r\n\r\n`);
-    });
   }
 
   get open(): boolean {
-    return this.state !== State.Head && this.state !== State.Closed;
+    return !this.closed && this.state !== State.Head;
   }
 
-  /** A handler may close the client in the middle of a read. */
-  private get closed(): boolean {
-    return this.state === State.Closed;
-  }
-
-  close(): void {
-    if (this.state === State.Closed) return;
-    this.state = State.Closed;
-    this.socket.destroy();
-  }
-
-  private finish(reason: string): void {
-    if (this.state === State.Closed) return;
-    this.state = State.Closed;
-    this.socket.destroy();
-    this.handlers.onClose(reason);
-  }
-
-  private onRead(nread: number, shared: Buffer): void {
-    if (this.state === State.Closed || nread <= 0) return;
+  protected onRead(nread: number, shared: Buffer): void {
     let buf = shared;
     let pos = 0;
     const end = nread;
@@ -147,9 +124,10 @@ export class RawSseClient {
 
   /** Chunked decoding: hands each run of data bytes within buf[pos, end) to readLines. */
   private readBody(buf: Buffer, pos: number, end: number): void {
+    if (this.closed) return; // by the onOpen handler
     const now = performance.timeOrigin + performance.now();
     if (this.state === State.Raw) return this.readLines(buf, pos, end, now);
-    while (pos < end) {
+    while (pos < end && !this.closed) {
       switch (this.state) {
         case State.Data: {
           const stop = Math.min(end, pos + this.chunkLeft);

@@ -9,9 +9,8 @@
  * handed to the caller as byte ranges of that buffer (no string, no JSON), and only the rare
  * control paths (handshake, close) allocate.
  */
-import type { Socket } from 'node:net';
-import { connectRaw } from './raw-socket.js';
 import { createHash, randomBytes, randomFillSync } from 'node:crypto';
+import { RawClient } from './raw-socket.js';
 
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
@@ -39,11 +38,9 @@ export interface RawWsOptions {
 const enum State {
   Handshake,
   Open,
-  Closed,
 }
 
-export class RawWsClient {
-  private readonly socket: Socket;
+export class RawWsClient extends RawClient {
   private readonly handlers: RawWsHandlers;
   private readonly expectedAccept: string;
   private state = State.Handshake;
@@ -53,20 +50,20 @@ export class RawWsClient {
   private fragments: Buffer[] | null = null;
 
   constructor(opts: RawWsOptions) {
-    this.handlers = opts.handlers;
     const key = randomBytes(16).toString('base64');
+    super(
+      opts.host,
+      opts.port,
+      `GET ${opts.path} HTTP/1.1\r\nHost: ${opts.host}:${opts.port}\r\nUpgrade: websocket\r\n` +
+        `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      (reason) => opts.handlers.onClose(reason),
+    );
+    this.handlers = opts.handlers;
     this.expectedAccept = createHash('sha1').update(key + WS_GUID).digest('base64');
-    this.socket = connectRaw({ host: opts.host, port: opts.port, onRead: (n, buf) => this.onRead(n, buf), onEnd: (reason) => this.finish(reason) });
-    this.socket.on('connect', () => {
-      this.socket.write(
-        `GET ${opts.path} HTTP/1.1\r\nHost: ${opts.host}:${opts.port}\r\nUpgrade: websocket\r\n` +
-          `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
-      );
-    });
   }
 
   get open(): boolean {
-    return this.state === State.Open;
+    return !this.closed && this.state === State.Open;
   }
 
   /** Send one text frame (masked, as RFC 6455 requires of clients). */
@@ -74,21 +71,8 @@ export class RawWsClient {
     this.sendFrame(0x1, Buffer.from(text, 'utf8'));
   }
 
-  close(): void {
-    if (this.state === State.Closed) return;
-    this.state = State.Closed;
-    this.socket.destroy();
-  }
-
-  private finish(reason: string): void {
-    if (this.state === State.Closed) return;
-    this.state = State.Closed;
-    this.socket.destroy();
-    this.handlers.onClose(reason);
-  }
-
   private sendFrame(opcode: number, payload: Buffer): void {
-    if (this.state === State.Closed) return;
+    if (this.closed) return;
     const len = payload.length;
     const headerLen = len < 126 ? 2 : len < 65536 ? 4 : 10;
     const frame = Buffer.allocUnsafe(headerLen + 4 + len);
@@ -108,8 +92,7 @@ export class RawWsClient {
     this.socket.write(frame);
   }
 
-  private onRead(nread: number, shared: Buffer): void {
-    if (this.state === State.Closed || nread <= 0) return;
+  protected onRead(nread: number, shared: Buffer): void {
     let buf: Buffer;
     let pos: number;
     let end: number;
@@ -128,7 +111,7 @@ export class RawWsClient {
       if (pos < 0) return;
     }
     const now = performance.timeOrigin + performance.now();
-    while (pos < end && this.state === State.Open) {
+    while (pos < end && !this.closed && this.state === State.Open) {
       const used = this.readFrame(buf, pos, end, now);
       if (used === 0) {
         // Incomplete frame: keep a copy, because `shared` is overwritten by the next read.

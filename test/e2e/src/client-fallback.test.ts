@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createServer, request, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { connect, type HeraldClient } from '@herald/client';
-import { publish, startServer, waitUntil, type TestServer } from '@herald/server/testing';
+import { FAST_BACKOFF, publish, startServer, waitUntil, type TestServer } from '@herald/server/testing';
 import { launchBrowser } from '@herald/server/testing/browser';
 
 async function receiveAll(server: TestServer, client: HeraldClient, channel: string, count: number): Promise<unknown[]> {
@@ -28,7 +28,7 @@ describe('client SDK transport fallback', () => {
   after(() => server.close());
 
   it('moves to SSE when the namespace forbids WebSocket, and delivers exactly once in order', async () => {
-    const client = connect(server.wsUrl, { backoff: { initialMs: 10, maxMs: 100, factor: 2 } });
+    const client = connect(server.wsUrl, { backoff: FAST_BACKOFF });
     try {
       const got = await receiveAll(server, client, 'dash:sales', 20);
       assert.equal(client.transport, 'sse');
@@ -39,7 +39,7 @@ describe('client SDK transport fallback', () => {
   });
 
   it('several channels refused at once move it one transport on, not several', async () => {
-    const client = connect(server.wsUrl, { backoff: { initialMs: 10, maxMs: 100, factor: 2 } });
+    const client = connect(server.wsUrl, { backoff: FAST_BACKOFF });
     try {
       const got: unknown[] = [];
       const subs = ['dash:a', 'dash:b', 'dash:c'].map((c) => client.subscribe(c, (m) => got.push(m.data)));
@@ -53,7 +53,7 @@ describe('client SDK transport fallback', () => {
   });
 
   it('ends on long-poll when that is all a namespace allows', async () => {
-    const client = connect(server.wsUrl, { backoff: { initialMs: 10, maxMs: 100, factor: 2 } });
+    const client = connect(server.wsUrl, { backoff: FAST_BACKOFF });
     try {
       const got = await receiveAll(server, client, 'legacy:feed', 20);
       assert.equal(client.transport, 'longpoll');
@@ -80,7 +80,7 @@ describe('client SDK transport fallback', () => {
     });
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
     const port = (proxy.address() as { port: number }).port;
-    const client = connect(`ws://127.0.0.1:${port}/ws`, { backoff: { initialMs: 10, maxMs: 100, factor: 2 } });
+    const client = connect(`ws://127.0.0.1:${port}/ws`, { backoff: FAST_BACKOFF });
     try {
       const got = await receiveAll(server, client, 'behind-proxy', 10);
       assert.equal(client.transport, 'sse');

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { connect, type HeraldError, type Message } from '@herald/client';
 import type { ClientInfo } from '@herald/protocol';
-import { publish, startServer, waitUntil } from '@herald/server/testing';
+import { FAST_BACKOFF, publish, startServer, waitUntil } from '@herald/server/testing';
 
-const fast = { backoff: { initialMs: 10, maxMs: 100, factor: 2 } };
+const fast = { backoff: FAST_BACKOFF };
 
 describe('client SDK presence', () => {
   it('keeps members from the presence frame and join/leave, lists them on request, and shows who published', async () => {

@@ -13,6 +13,8 @@ const H = { size: 10, ttlMs: 60_000 };
 export interface ConformanceOptions {
   /** Engines whose instances share a server (Redis, NATS): also test two instances as two nodes. */
   shared?: boolean;
+  /** The engine pointed at a server that is not there (engines with a server). */
+  unreachable?: () => Broker;
 }
 
 /** A handler that records what an engine hands to its node. */
@@ -208,6 +210,22 @@ export function brokerConformance(name: string, factory: () => Broker | Promise<
           assert.equal(await other.replayCache().claim(key, 5000), false, 'another node sees the nonce as used');
         } finally {
           await other.close();
+        }
+      });
+    }
+
+    const { unreachable } = options;
+    if (unreachable) {
+      it('fails fast with unavailable when its server cannot be reached, and reports not connected', async () => {
+        const down = unreachable();
+        await down.start(new RecordingHandler());
+        try {
+          assert.equal(down.connected, false);
+          const refused = (err: Error & { code?: string }) => err.code === 'unavailable' && err.message.includes(`${down.name} engine is unavailable`);
+          await assert.rejects(down.publish('x', { data: 1 }, { size: 1, ttlMs: 1000 }), refused);
+          await assert.rejects(down.subscribe('x'), refused);
+        } finally {
+          await down.close();
         }
       });
     }

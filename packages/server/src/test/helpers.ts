@@ -149,6 +149,9 @@ export function signJwt(secret: string, sub: string, claims: Record<string, unkn
   return new SignJWT({ sub, ...claims }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('1h').sign(new TextEncoder().encode(secret));
 }
 
+/** Client SDK reconnect backoff for tests: retries within milliseconds, not seconds. */
+export const FAST_BACKOFF = { initialMs: 10, maxMs: 100, factor: 2 };
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A logger at the most verbose level whose every line is kept, to check what Herald logs. */
