@@ -1,45 +1,13 @@
 /**
- * deploy/nginx.conf in front of two Herald nodes (Redis engine), with a real nginx: the config is
- * the shipped one with only the node addresses and the listen port replaced, wrapped in a minimal
- * main config whose files all live in a temporary directory.
+ * deploy/nginx.conf in front of two Herald nodes (Redis engine), with a real nginx (test/nginx.ts).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { connect, type HeraldClient, type Subscription } from '@herald/client';
 import { after, before, describe, it } from 'node:test';
-import { API_KEY, TestClient, waitUntil, type TestServer } from './helpers.js';
+import { API_KEY, TestClient, type TestServer } from './helpers.js';
 import { startNodes } from './multi-node.js';
-import { deleteRedisKeys, freePort, PrivateServer, REDIS_URL, uniquePrefix, until } from './services.js';
-
-const SHIPPED = readFileSync(new URL('../../../../deploy/nginx.conf', import.meta.url), 'utf8');
-
-/** The shipped config for these node ports and this listen port. */
-export function nginxSiteConfig(nodePorts: number[], listenPort: number): string {
-  const servers = nodePorts.map((port) => `    server 127.0.0.1:${port} max_fails=3 fail_timeout=10s;`).join('\n');
-  const site = SHIPPED.replace(/( {4}server herald-\d+:8080[^\n]*\n)+/, `${servers}\n`).replace('listen 80;', `listen 127.0.0.1:${listenPort};`);
-  assert.ok(site.includes(`127.0.0.1:${nodePorts[0]}`) && site.includes(`listen 127.0.0.1:${listenPort};`), 'deploy/nginx.conf changed shape: update this test');
-  return site;
-}
-
-class Nginx extends PrivateServer {
-  static async start(site: string, port: number): Promise<Nginx> {
-    const dir = mkdtempSync(join(tmpdir(), 'herald-nginx-'));
-    writeFileSync(join(dir, 'herald.conf'), site);
-    const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `${t}_temp_path ${dir}/${t};`).join(' ');
-    writeFileSync(
-      join(dir, 'nginx.conf'),
-      `pid ${dir}/nginx.pid;\nerror_log ${dir}/error.log warn;\nevents {}\nhttp { access_log off; ${temp} include ${dir}/herald.conf; }\n`,
-    );
-    const nginx = new Nginx(port, '/usr/sbin/nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;']);
-    nginx.dir = dir;
-    await nginx.restart();
-    return nginx;
-  }
-  dir = '';
-}
+import { heraldProcess, Nginx, nginxSiteConfig } from './nginx.js';
+import { SdkSubscribers } from './sdk-subscribers.js';
+import { deleteRedisKeys, freePort, REDIS_URL, uniquePrefix, until } from './services.js';
 
 describe('deploy/nginx.conf with a real nginx', () => {
   const prefix = uniquePrefix();
@@ -53,8 +21,7 @@ describe('deploy/nginx.conf with a real nginx', () => {
     base = `127.0.0.1:${port}`;
   });
   after(async () => {
-    await nginx.kill();
-    rmSync(nginx.dir, { recursive: true, force: true });
+    await nginx.stop();
     await Promise.all(nodes.map((n) => n.close()));
     await deleteRedisKeys(REDIS_URL, prefix);
   });
@@ -122,42 +89,15 @@ describe('deploy/nginx.conf with a real nginx', () => {
 describe('deploy/nginx.conf: a node killed under a steady publish stream', () => {
   it('its clients reconnect through nginx to the other node; every SDK client counts 0 lost, 0 duplicated', async () => {
     const prefix = uniquePrefix();
-    const bin = fileURLToPath(new URL('../bin/herald.js', import.meta.url));
     const ports = [await freePort(), await freePort()];
-    // Real processes, so the kill is a real crash: no goodbye to clients, nginx or Redis.
-    const nodes = ports.map(
-      (port, i) =>
-        new PrivateServer(port, process.execPath, [
-          bin, 'serve', '--workers', '1', '--port', String(port),
-          '--set', 'engine.type=redis', '--set', `engine.redis.url=${REDIS_URL}`, '--set', `engine.prefix=${prefix}`,
-          '--set', `auth.api_keys=[${API_KEY}]`, '--set', 'log.level=silent', '--set', `server.node_name=node${i}`,
-        ]),
-    );
+    const nodes = ports.map((port, i) => heraldProcess(port, prefix, `node${i}`));
     await Promise.all(nodes.map((n) => n.restart()));
     const port = await freePort();
     const nginx = await Nginx.start(nginxSiteConfig(ports, port), port);
-    const clients: HeraldClient[] = [];
+    const subscribers = new SdkSubscribers(`ws://127.0.0.1:${port}/ws`, 'failover', 6);
     try {
-      const got: number[][] = [];
-      const duplicates: number[] = [];
-      const onNode: string[] = [];
-      const subscriptions: Subscription[] = [];
-      for (let i = 0; i < 6; i++) {
-        const client = connect(`ws://127.0.0.1:${port}/ws`, { backoff: { initialMs: 20, maxMs: 200, factor: 2 } });
-        client.on('connected', ({ node }) => (onNode[i] ??= node));
-        const seen: number[] = [];
-        const offsets = new Set<number>();
-        got.push(seen);
-        subscriptions.push(client.subscribe('failover', (m) => {
-          if (offsets.has(m.offset)) duplicates.push(m.offset);
-          offsets.add(m.offset);
-          seen.push(m.data as number);
-        }));
-        clients.push(client);
-      }
-      // Subscribed, not just connected: a new subscription gets what is published after it.
-      await until(() => onNode.filter(Boolean).length === 6 && clients.every((c) => c.state === 'connected') && subscriptions.every((s) => s.state === 'subscribed'), 'six subscribed clients');
-      const victim = onNode[0]!;
+      await until(() => subscribers.firstNode.filter(Boolean).length === 6 && subscribers.allSubscribed(), 'six subscribed clients');
+      const victim = subscribers.firstNode[0]!;
       const survivor = ports[victim === 'node0' ? 1 : 0]!;
       const victimNode = nodes[victim === 'node0' ? 0 : 1]!;
       // Publish steadily to the surviving node; kill the other one a third of the way in.
@@ -172,19 +112,11 @@ describe('deploy/nginx.conf: a node killed under a steady publish stream', () =>
         if (i === 100) await victimNode.kill();
         await new Promise((r) => setTimeout(r, 3));
       }
-      const missing = (seen: number[]) => Array.from({ length: total }, (_, i) => i + 1).filter((n) => !seen.includes(n));
-      await waitUntil(
-        () => got.every((seen) => seen.length >= total),
-        30_000,
-        () => `all ${total} messages on every client; missing per client (on ${onNode.join(',')}, victim ${victim}): ${JSON.stringify(got.map(missing))}`,
-      );
-      assert.ok(onNode.filter((n) => n === victim).length >= 1, 'at least one client was on the killed node');
-      assert.deepEqual(duplicates, []);
-      for (const seen of got) assert.deepEqual(seen, Array.from({ length: total }, (_, i) => i + 1));
+      await subscribers.expectAll(total, () => `on ${subscribers.firstNode.join(',')}, victim ${victim}`);
+      assert.ok(subscribers.firstNode.filter((n) => n === victim).length >= 1, 'at least one client was on the killed node');
     } finally {
-      for (const c of clients) c.close();
-      await nginx.kill();
-      rmSync(nginx.dir, { recursive: true, force: true });
+      subscribers.close();
+      await nginx.stop();
       await Promise.all(nodes.map((n) => n.kill()));
       await deleteRedisKeys(REDIS_URL, prefix);
     }

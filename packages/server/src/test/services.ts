@@ -7,7 +7,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect as connectTcp, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,7 +71,41 @@ export async function until(check: () => boolean | Promise<boolean>, what: strin
   await waitUntil(check, timeoutMs, () => what);
 }
 
-/** A server child process on a free loopback port that a test may kill, restart, freeze and thaw. */
+/** Process groups of PrivateServers still running: killed when the test process exits, whatever happened. */
+const running = new Set<number>();
+process.on('exit', () => {
+  for (const pgid of running) signalGroup(pgid, 'SIGKILL');
+});
+
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // The group is gone already.
+  }
+}
+
+/** Whether any process of group `pgid` is still alive (zombies waiting for their reaper do not count). */
+function groupAlive(pgid: number): boolean {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+      // After the command name in parentheses: state, ppid, pgrp.
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(pgrp) === pgid && state !== 'Z') return true;
+    } catch {
+      // Exited while we looked.
+    }
+  }
+  return false;
+}
+
+/**
+ * A server child process on a free loopback port that a test may kill, restart, freeze and thaw.
+ * It leads a process group of its own, and every signal goes to the whole group: a server's own
+ * children (nginx workers, `herald serve` workers) stop with it instead of living on as orphans.
+ */
 export class PrivateServer {
   #child: ChildProcess | undefined;
   constructor(
@@ -82,27 +116,37 @@ export class PrivateServer {
 
   /** Start it (again) on the same port and wait until it accepts connections. */
   async restart(): Promise<void> {
-    this.#child = spawn(this.command, this.args, { stdio: 'ignore' });
+    const child = spawn(this.command, this.args, { stdio: 'ignore', detached: true });
+    const pgid = child.pid;
+    if (pgid === undefined) throw await new Promise<Error>((r) => child.once('error', r));
+    this.#child = child;
+    running.add(pgid);
+    child.once('exit', () => {
+      if (!groupAlive(pgid)) running.delete(pgid);
+    });
     await until(() => accepts(this.port), `${this.command} on port ${this.port}`);
   }
 
-  /** Kill it the hard way, as a crash would. */
+  /** Kill it and everything it started the hard way, as a crash would, and wait until all are gone. */
   async kill(): Promise<void> {
     const child = this.#child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGCONT'); // a frozen process cannot die otherwise
-    child.kill('SIGKILL');
+    if (!child) return;
+    const pgid = child.pid!;
+    const exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', r));
+    signalGroup(pgid, 'SIGCONT'); // a frozen process cannot die otherwise
+    signalGroup(pgid, 'SIGKILL');
     await exited;
+    await until(() => !groupAlive(pgid), `process group ${pgid} (${this.command}) gone`);
+    running.delete(pgid);
   }
 
   /** Freeze it: connections stay open, nothing moves through them. */
   freeze(): void {
-    this.#child?.kill('SIGSTOP');
+    if (this.#child) signalGroup(this.#child.pid!, 'SIGSTOP');
   }
 
   thaw(): void {
-    this.#child?.kill('SIGCONT');
+    if (this.#child) signalGroup(this.#child.pid!, 'SIGCONT');
   }
 }
 
