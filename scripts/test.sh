@@ -11,5 +11,29 @@ fi
 bash scripts/ensure-services.sh
 # The SSE and browser tests drive Debian's chromium; install it on a fresh machine.
 bash scripts/ensure-chromium.sh
+
+# Everything the tests start from here on inherits a marker and keeps its temporary files in a
+# directory of this run (set after the shared services above, which are meant to stay up); once the
+# runner is done, scripts/leftover-processes.mjs finds any process still holding either.
+run_dir=$(mktemp -d -t herald-test-XXXXXX)
+trap 'rm -rf "$run_dir"' EXIT
+export HERALD_TEST_RUN="${run_dir##*/}"
+export TMPDIR="$run_dir"
+
+# Node's own choice of reporter (spec on a terminal, tap otherwise); a copy of the output keeps the summary.
+reporter=tap
+[ -t 1 ] && reporter=spec
 # A failing test must fail the run, never hang it: bound each test and exit when all are done.
-exec node --enable-source-maps --test --test-concurrency=2 --test-timeout=120000 --test-force-exit "${files[@]}"
+set +e
+node --enable-source-maps --test --test-concurrency=2 --test-timeout=120000 --test-force-exit \
+  --test-reporter="$reporter" "${files[@]}" | tee "$run_dir/output"
+status=${PIPESTATUS[0]}
+set -e
+
+if ! node scripts/leftover-processes.mjs "$HERALD_TEST_RUN" "$run_dir"; then
+  [ "$status" -ne 0 ] || status=1
+  # The runner's summary is above the list now: repeat it as the last line.
+  count() { sed -E 's/\x1b\[[0-9;]*m//g' "$run_dir/output" | sed -n -E "s/^(# |ℹ )$1 ([0-9]+)\$/\\2/p" | tail -1; }
+  echo "$(count pass) passed, $(count fail) failed; processes left running (listed above) fail the run"
+fi
+exit "$status"

@@ -6,12 +6,12 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { jwtVerify } from 'jose';
-import { startServer, TestClient } from '@herald/server/testing';
+import { childEnv, startServer, TestClient } from '@herald/server/testing';
 
 const BIN = createRequire(import.meta.url).resolve('@herald/server/package.json').replace(/package\.json$/, 'dist/bin/herald.js');
 
 function herald(args: string[], env: Record<string, string> = {}, timeoutMs = 15_000) {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
+  const child = spawn(process.execPath, [BIN, ...args], { env: childEnv(env) });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { CloseCode } from '@herald/protocol';
-import { TestClient } from '../test/helpers.js';
+import { childEnv, TestClient } from '../test/helpers.js';
 
 const BIN = fileURLToPath(new URL('./herald.js', import.meta.url));
 
@@ -19,7 +19,7 @@ interface Run {
 
 function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
+    const child = spawn(process.execPath, [BIN, ...args], { env: childEnv(env) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -76,7 +76,7 @@ describe('herald CLI', () => {
   });
 
   it('serves with a printed dev key; SIGTERM closes clients with 1012 and exits 0', async () => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--workers', '1', '--port', '0'], { env: { PATH: process.env.PATH ?? '' } });
+    const child = spawn(process.execPath, [BIN, 'serve', '--workers', '1', '--port', '0'], { env: childEnv() });
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));

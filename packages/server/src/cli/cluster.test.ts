@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { it } from 'node:test';
 import type { ChannelInfo, PresenceResult } from '@herald/protocol';
-import { API_KEY, TestClient } from '../test/helpers.js';
+import { API_KEY, childEnv, TestClient } from '../test/helpers.js';
 import { freePort, until } from '../test/services.js';
 
 const BIN = fileURLToPath(new URL('../bin/herald.js', import.meta.url));
@@ -16,7 +16,7 @@ const BIN = fileURLToPath(new URL('../bin/herald.js', import.meta.url));
 it('herald serve with HERALD_WORKERS=2: both workers serve, share offsets, history, presence, counts and metrics, and stop on SIGTERM', async () => {
   const port = await freePort();
   const child = spawn(process.execPath, [BIN, 'serve', '--port', String(port), '--log-level', 'warn'], {
-    env: { PATH: process.env.PATH ?? '', HERALD_API_KEYS: API_KEY, HERALD_WORKERS: '2' },
+    env: childEnv({ HERALD_API_KEYS: API_KEY, HERALD_WORKERS: '2' }),
     stdio: 'ignore',
   });
   const exited = once(child, 'exit');

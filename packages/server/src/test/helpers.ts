@@ -187,3 +187,12 @@ export async function waitUntil<T>(check: () => T | undefined | false | Promise<
     await sleep(10);
   }
 }
+
+/**
+ * A near-empty environment for a child process under test, so that no setting of the machine leaks
+ * into it; it keeps PATH and the run's marker (scripts/test.sh), by which the run finds any child
+ * left running at its end.
+ */
+export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH ?? '', HERALD_TEST_RUN: process.env.HERALD_TEST_RUN, ...extra };
+}
