@@ -70,6 +70,15 @@ function closeReason(reason: string): string {
   return Buffer.byteLength(reason) <= 123 ? reason : Buffer.from(reason).subarray(0, 120).toString('utf8').replace(/\uFFFD$/, '') + '...';
 }
 
+/**
+ * A socket's error listener for its whole life. Module level on purpose: a closure made in
+ * handleUpgrade would hold that call's scope, the upgrade request and its head buffer included,
+ * for as long as the connection lives.
+ */
+function destroySocket(this: Duplex): void {
+  this.destroy();
+}
+
 /** Refuse an upgrade with the HTTP status and JSON body of the error. */
 function rejectUpgrade(socket: Duplex, error: HeraldError): void {
   const body = JSON.stringify({ error: error.toBody() });
@@ -132,7 +141,7 @@ export function createWebSocketEndpoint(options: WebSocketOptions): WebSocketEnd
 
   return {
     handleUpgrade(req, socket, head) {
-      socket.on('error', () => socket.destroy());
+      socket.on('error', destroySocket);
       if (!originAllowed(req.headers.origin, options.allowedOrigins)) {
         return rejectUpgrade(socket, new HeraldError(ErrorCode.Forbidden, 'origin not allowed'));
       }
