@@ -1,11 +1,13 @@
 /**
  * @module churn
- * Connection churn: N connect → subscribe → close cycles, C at a time, against one `herald serve`
- * process (memory engine) on loopback. Reports the server's RSS at idle, its peak while the
- * cycles run, and its RSS after a quiet minute. The server is pinned to core 0 and this generator
+ * Connection churn: N connect → subscribe → close cycles, C at a time, against `herald serve`
+ * (memory engine; one process, or a primary and its workers with --workers) on loopback. Reports
+ * the server's RSS (all its processes) at idle, its peak while the cycles run (sampled every
+ * 100 ms), and its RSS after a quiet minute. Each cycle subscribes to a channel of its own
+ * (`--channels shared`: one of C), so per-channel state is made and dropped as well. The server is pinned to core 0 and this generator
  * to core 1 (taskset), as in the fan-out benchmark. Bounded: the cycle count, and a deadline.
  *
- *   npm run build && node bench/dist/churn.js [--cycles 100000] [--concurrency 200] [--after 60]
+ *   npm run bench:churn -- [--cycles 100000] [--concurrency 200] [--after 60]
  *     [--channels unique|shared] [--workers 1] [--node-args=--trace-gc]
  */
 import { execFileSync } from 'node:child_process';
