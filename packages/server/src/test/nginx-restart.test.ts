@@ -77,7 +77,7 @@ function publishing(node: TestServer, channel: string, everyMs: number, max = 20
 it('kill A, restart A, kill B within 10 s: nginx sends everything to A at once; SDK clients lose 0, duplicate 0', async (t) => {
   const prefix = uniquePrefix();
   const ports = [await freePort(), await freePort()];
-  const [a, b] = ports.map((port, i) => heraldProcess(port, prefix, `node${i}`)) as [ReturnType<typeof heraldProcess>, ReturnType<typeof heraldProcess>];
+  const [a, b] = [heraldProcess(ports[0]!, prefix, 'node0'), heraldProcess(ports[1]!, prefix, 'node1')];
   const ready = async (port: number) => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200;
   let publisher: TestServer | undefined;
   let nginx: Nginx | undefined;
@@ -105,7 +105,11 @@ it('kill A, restart A, kill B within 10 s: nginx sends everything to A at once; 
     await b.kill();
     const window = performance.now() - killedA;
     assert.ok(window < 10_000, `B was killed ${Math.round(window)} ms after A: outside the window this test is about`);
-    await until(() => subscribers!.allSubscribed(), 'every client subscribed again (on A)', 20_000);
+    // Held until the 502s are reported: they explain a client that could not come back.
+    const notBack = await until(() => subscribers!.node.every((n) => n === 'node0') && subscribers!.allSubscribed(), 'every client subscribed again, on A', 20_000).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     await sleep(1000);
     const samples = await probes.stop();
     const total = await stream.stop();
@@ -117,6 +121,7 @@ it('kill A, restart A, kill B within 10 s: nginx sends everything to A at once; 
     // The scenario happened: nginx did mark the killed node failed before it came back.
     assert.match(readFileSync(join(nginx.dir, 'error.log'), 'utf8'), new RegExp(`upstream server temporarily disabled .*127\\.0\\.0\\.1:${a.port}`));
     assert.ok(blackoutMs < 1000, `nginx answered 502 for ${Math.round(blackoutMs)} ms (${statuses.get(502)} requests) while a node was up`);
+    if (notBack) throw notBack;
     await subscribers.expectAll(total, () => `first on ${subscribers!.firstNode.join(',')}`);
   } finally {
     subscribers?.close();

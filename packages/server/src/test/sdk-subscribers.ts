@@ -13,14 +13,18 @@ export class SdkSubscribers {
   /** Per client, the `data` of each message in arrival order (publishers send 1, 2, 3…). */
   readonly got: number[][] = [];
   readonly duplicates: number[] = [];
-  /** Per client, the node it first connected to. */
+  /** Per client, the node it first connected to, and the one it is on now. */
   readonly firstNode: string[] = [];
+  readonly node: string[] = [];
 
   /** `count` clients on `url` (quick reconnects), all subscribing to `channel`. */
   constructor(url: string, channel: string, count: number) {
     for (let i = 0; i < count; i++) {
       const client = connect(url, { backoff: { initialMs: 20, maxMs: 200, factor: 2 } });
-      client.on('connected', ({ node }) => (this.firstNode[i] ??= node));
+      client.on('connected', ({ node }) => {
+        this.firstNode[i] ??= node;
+        this.node[i] = node;
+      });
       const seen: number[] = [];
       const offsets = new Set<number>();
       this.got.push(seen);
