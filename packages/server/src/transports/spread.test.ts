@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it, mock } from 'node:test';
-import { visitSpread } from './spread.js';
+import { SpreadMap, visitSpread } from './spread.js';
 
 describe('visitSpread', () => {
-  const rounds = (size: number, periods: number, change?: (map: Map<number, string>) => void) => {
+  const rounds = (size: number, periods: number, change?: (map: SpreadMap<number, string>) => void) => {
     mock.timers.enable({ apis: ['setInterval'] });
     try {
-      const map = new Map(Array.from({ length: size }, (_, i) => [i, `v${i}`]));
+      const map = new SpreadMap<number, string>();
+      for (let i = 0; i < size; i++) map.set(i, `v${i}`);
       const perPeriod: number[][] = [];
       const perTick: number[] = [];
       const timer = visitSpread(map, 1000, (key, value) => {

@@ -25,7 +25,7 @@ import { HeraldError } from '../errors.js';
 import { formatPosition, parseCursor, type Positions } from './cursor.js';
 import { queryChannels, queryList, queryParam } from './query.js';
 import { messageJson, presenceEventFrame } from './message.js';
-import { visitSpread } from './spread.js';
+import { SpreadMap, visitSpread } from './spread.js';
 
 const HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -161,7 +161,7 @@ export interface SseEndpoint {
 
 export function createSseEndpoint(options: SseOptions): SseEndpoint {
   const { context } = options;
-  const live = new Map<Connection, ServerResponse>();
+  const live = new SpreadMap<Connection, ServerResponse>();
 
   // One timer for all streams; the comment goes through the outbox like any frame.
   const heartbeat = visitSpread(live, options.heartbeatSeconds * 1000, (connection) => context.hub.queue(connection, HEARTBEAT));

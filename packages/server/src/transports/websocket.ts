@@ -17,7 +17,7 @@ import { HeraldError } from '../errors.js';
 import type { FrameEncoder, Transport } from '../connection/transport.js';
 import { messageJson, presenceEventFrame } from './message.js';
 import { textFrame } from './websocket-frame.js';
-import { visitSpread } from './spread.js';
+import { SpreadMap, visitSpread } from './spread.js';
 
 export const encoder: FrameEncoder = {
   message(p: Publication): Buffer {
@@ -102,7 +102,7 @@ export function createWebSocketEndpoint(options: WebSocketOptions): WebSocketEnd
     perMessageDeflate: false,
     maxPayload: context.limits.max_frame_bytes,
   });
-  const live = new Map<WebSocket, { transport: WebSocketTransport; connection: Connection }>();
+  const live = new SpreadMap<WebSocket, { transport: WebSocketTransport; connection: Connection }>();
 
   // One timer for all connections: per-connection timers cost memory at 10k+ sockets.
   const heartbeat = visitSpread(live, options.heartbeatSeconds * 1000, (ws, { transport }) => {
