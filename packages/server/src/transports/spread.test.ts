@@ -38,6 +38,11 @@ describe('visitSpread', () => {
     });
   }
 
+  it('visits a key set twice once per period', () => {
+    const { perPeriod } = rounds(3, 2, (map) => map.set(1, 'v1'));
+    assert.deepEqual(perPeriod[1], [0, 1, 2]);
+  });
+
   it('skips entries deleted during a round and reaches entries added', () => {
     const { perPeriod } = rounds(25, 2, (map) => {
       map.delete(24);
