@@ -22,7 +22,8 @@ import { registerHealthRoutes } from './api/health.js';
 import { IdempotencyCache } from './api/idempotency.js';
 import { apiPublisher, registerPublishRoutes } from './api/publish.js';
 import { registerAdmin, type Admin } from './admin/admin.js';
-import { keepRawJsonBodies, requirePublisher } from './api/publisher-auth.js';
+import { registerJsonBodies } from './api/json-body.js';
+import { requirePublisher } from './api/publisher-auth.js';
 import { registerValidation } from './api/validation.js';
 import { registerWebhookRoutes } from './api/webhooks.js';
 import { AccessControl } from './auth/access.js';
@@ -224,7 +225,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   });
   // JSON only: anything else is a 415 rather than a string the schema then rejects.
   app.removeContentTypeParser('text/plain');
-  keepRawJsonBodies(app);
+  registerJsonBodies(app, config.limits.max_json_depth);
   registerValidation(app);
   registerErrorHandling(app, (message) => hub.counters.error('http', message));
   app.addHook('onSend', async (_req, reply) => {

@@ -6,6 +6,7 @@
 import { ErrorCode, type ChannelInfo, type HistoryResponse, type PresenceResult } from '@herald/protocol';
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import type { HistoryResult } from '../broker/broker.js';
 import { checkPresenceNamespace } from '../connection/connection.js';
 import { HeraldError } from '../errors.js';
 import type { ApiContext } from './context.js';
@@ -29,7 +30,7 @@ export function registerChannelRoutes(app: FastifyInstance, ctx: ApiContext): vo
   app.get<{ Params: Static<typeof ChannelParams>; Querystring: Static<typeof HistoryQuery> }>(
     '/api/channels/:channel/history',
     { schema: { params: ChannelParams, querystring: HistoryQuery } },
-    async (req): Promise<HistoryResponse> => {
+    async (req, reply) => {
       const channel = ctx.channels.resolve(req.params.channel);
       const { since, epoch } = req.query;
       if ((since === undefined) !== (epoch === undefined)) {
@@ -40,11 +41,14 @@ export function registerChannelRoutes(app: FastifyInstance, ctx: ApiContext): vo
       const history = { size: channel.options.history_size, ttlMs: channel.options.history_ttl_seconds * 1000 };
       const query = since === undefined ? { limit } : { limit, since: { offset: since, epoch: epoch! } };
       const result = await ctx.broker.history(channel.name, query, history);
-      return {
-        channel: channel.name,
-        ...result,
-        publications: result.publications.map(({ offset, event, data }) => (event === undefined ? { offset, data } : { offset, event, data })),
-      };
+      return reply.type('application/json; charset=utf-8').send(historyJson(channel.name, result));
     },
   );
+}
+
+/** A HistoryResponse, built around each publication's raw `data` text (json/raw) instead of serialising it. */
+function historyJson(channel: string, { publications, ...position }: HistoryResult): string {
+  const head: Omit<HistoryResponse, 'publications'> = { channel, ...position };
+  const items = publications.map(({ offset, event, data }) => `{"offset":${offset},${event === undefined ? '' : `"event":${JSON.stringify(event)},`}"data":${data}}`);
+  return `${JSON.stringify(head).slice(0, -1)},"publications":[${items.join(',')}]}`;
 }

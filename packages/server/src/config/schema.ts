@@ -270,6 +270,13 @@ export const ConfigSchema = Type.Object(
       {
         max_body_bytes: Type.Integer({ minimum: 64, default: 65536, description: 'Largest HTTP request body.' }),
         max_frame_bytes: Type.Integer({ minimum: 64, default: 65536, description: 'Largest inbound WebSocket frame.' }),
+        max_json_depth: Type.Integer({
+          minimum: 2,
+          maximum: 1000,
+          default: 64,
+          description:
+            'Deepest nesting of objects and arrays in any JSON a client or publisher sends (an HTTP body or WebSocket frame as a whole: a publish\'s data sits one level inside it), checked before it is parsed; deeper is refused with 400 bad_request.',
+        }),
         max_connections: Type.Integer({ minimum: 1, default: 10000, description: 'Streaming connections (WebSocket and SSE together) per node; long-poll requests are not counted.' }),
         max_subscriptions_per_connection: Type.Integer({ minimum: 1, default: 128, description: 'Channels one connection may subscribe to.' }),
         client_messages_per_second: Type.Integer({

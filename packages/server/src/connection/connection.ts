@@ -14,6 +14,7 @@ import type { Publication, PublishMessage } from '../broker/broker.js';
 import type { Channels, ResolvedChannel } from '../channels/channels.js';
 import type { HeraldConfig } from '../config/schema.js';
 import { HeraldError } from '../errors.js';
+import type { RawJson } from '../json/raw.js';
 import type { Hub, Subscription } from '../hub/hub.js';
 import type { PresenceTracker } from '../presence/tracker.js';
 import type { Webhooks } from '../webhooks/webhooks.js';
@@ -200,7 +201,7 @@ export class Connection implements Subscriber {
     }
     let command: Command;
     try {
-      command = parseCommand(text);
+      command = parseCommand(text, this.ctx.limits.max_json_depth);
     } catch (err) {
       this.#fail(err instanceof CommandError ? err.id : undefined, err);
       return;
@@ -336,7 +337,7 @@ export class Connection implements Subscriber {
     this.#reply(id);
   }
 
-  async #publish(id: number | undefined, name: unknown, event: string | undefined, data: unknown): Promise<void> {
+  async #publish(id: number | undefined, name: unknown, event: string | undefined, data: RawJson): Promise<void> {
     const channel = this.ctx.channels.resolve(name);
     if (!channel.options.allow_client_publish) {
       throw new HeraldError(ErrorCode.Forbidden, `namespace "${channel.namespace}" does not allow client publishing`);

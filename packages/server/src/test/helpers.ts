@@ -43,9 +43,9 @@ function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Reco
   return out;
 }
 
-export async function api(server: TestServer, path: string, init: { method?: string; body?: unknown; headers?: Record<string, string>; rawBody?: string } = {}) {
+export async function api(server: TestServer, path: string, init: { method?: string; body?: unknown; headers?: Record<string, string>; rawBody?: string | Uint8Array } = {}) {
   const headers: Record<string, string> = { authorization: `Bearer ${API_KEY}`, ...init.headers };
-  let body: string | undefined = init.rawBody;
+  let body: string | Uint8Array | undefined = init.rawBody;
   if (init.body !== undefined) {
     body = JSON.stringify(init.body);
     headers['content-type'] ??= 'application/json';
@@ -97,8 +97,13 @@ export class TestClient {
 
   /** Send a command with a fresh id and wait for its reply. */
   async request(command: Record<string, unknown>, timeoutMs = 5000): Promise<ServerFrame & { type: 'reply' }> {
+    return this.requestRaw((id) => JSON.stringify({ ...command, id }), timeoutMs);
+  }
+
+  /** Send the text `frame(id)` makes with a fresh id (JSON a serialiser would not write) and wait for its reply. */
+  async requestRaw(frame: (id: number) => string, timeoutMs = 5000): Promise<ServerFrame & { type: 'reply' }> {
     const id = this.#nextId++;
-    this.send({ ...command, id });
+    this.send(frame(id));
     return (await this.waitFor((f) => f.type === 'reply' && f.id === id, timeoutMs)) as ServerFrame & { type: 'reply' };
   }
 

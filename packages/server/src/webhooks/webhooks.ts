@@ -8,6 +8,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { WebhookConfig } from '../config/schema.js';
+import type { RawJson } from '../json/raw.js';
 
 export const WEBHOOK_EVENTS = ['channel.occupied', 'channel.vacated', 'presence.join', 'presence.leave', 'client.publish'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
@@ -19,7 +20,8 @@ export interface WebhookEvent {
   info?: { user: string; client?: string };
   /** client.publish only. */
   event?: string;
-  data?: unknown;
+  /** client.publish only: the publisher's own JSON text, spliced into the body as is (json/raw). */
+  data?: RawJson;
   offset?: number;
   epoch?: string;
 }
@@ -130,6 +132,11 @@ class Receiver {
   }
 }
 
+function webhookBody({ data, ...event }: WebhookEvent): string {
+  const json = JSON.stringify({ id: `wh_${randomBytes(9).toString('base64url')}`, time: Date.now(), ...event });
+  return data === undefined ? json : `${json.slice(0, -1)},"data":${data}}`;
+}
+
 export class Webhooks {
   readonly #receivers: Receiver[];
 
@@ -146,7 +153,7 @@ export class Webhooks {
     let body: string | undefined;
     for (const receiver of this.#receivers) {
       if (!receiver.wants(event.type)) continue;
-      body ??= JSON.stringify({ id: `wh_${randomBytes(9).toString('base64url')}`, time: Date.now(), ...event });
+      body ??= webhookBody(event);
       receiver.push(body);
     }
   }
