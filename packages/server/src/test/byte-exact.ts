@@ -13,8 +13,10 @@ export const SENT_DATA = '{ "big": 12345678901234567890, "inf": 1e400, "a": 1.0,
 /** …and what every subscriber must see: the same tokens, whitespace dropped. */
 export const EXACT_DATA = '{"big":12345678901234567890,"inf":1e400,"a":1.0,"b":-0,"s":"\\u00e9\\n","arr":[1,-0.0E+00]}';
 
+type Node = Pick<TestServer, 'url' | 'wsUrl'>;
+
 /** Publish SENT_DATA through `publishTo` and read it back through every transport of `readFrom`. */
-export async function assertByteExact(publishTo: TestServer, readFrom: TestServer, channel: string): Promise<void> {
+export async function assertByteExact(publishTo: Node, readFrom: Node, channel: string): Promise<void> {
   const ws = await rawWebSocket(readFrom, channel);
   const sse = rawSse(readFrom, channel);
   try {
@@ -43,7 +45,7 @@ export async function assertByteExact(publishTo: TestServer, readFrom: TestServe
   }
 }
 
-async function rawWebSocket(server: TestServer, channel: string): Promise<{ socket: WebSocket; texts: string[] }> {
+async function rawWebSocket(server: Node, channel: string): Promise<{ socket: WebSocket; texts: string[] }> {
   const socket = new WebSocket(server.wsUrl);
   const texts: string[] = [];
   socket.on('message', (data) => texts.push(data.toString()));
@@ -53,7 +55,7 @@ async function rawWebSocket(server: TestServer, channel: string): Promise<{ sock
   return { socket, texts };
 }
 
-function rawSse(server: TestServer, channel: string): { subscribed: Promise<unknown>; text(): string; abort(): void } {
+function rawSse(server: Node, channel: string): { subscribed: Promise<unknown>; text(): string; abort(): void } {
   const controller = new AbortController();
   let text = '';
   const done = (async () => {
