@@ -58,7 +58,10 @@ const TAGS = [
   { name: 'clients', description: 'Client transports over plain HTTP (SSE, long-poll).' },
 ];
 
-/** Register before any route: @fastify/swagger learns the routes as they are added. */
+/**
+ * @fastify/swagger learns routes as they are added, once it has loaded: that is, routes added in a
+ * plugin registered after this call; routes added on `app` itself right away are missed.
+ */
 export function registerOpenApi(app: FastifyInstance): void {
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   // Answers stay exactly what the handlers return: fast-json-stringify would silently drop any

@@ -33,7 +33,6 @@ export const ErrorResponse = Type.Object(
     $id: 'ErrorResponse',
     additionalProperties: false,
     description: 'Every error of the HTTP API, with the status of its code.',
-    examples: [{ error: { code: 'unauthorized', message: 'invalid credentials', reason: 'invalid_credentials' } }],
   },
 );
 
@@ -176,20 +175,40 @@ export const PollResult = Type.Object(
   { additionalProperties: false },
 );
 
-const ERROR_STATUS: Record<number, string> = {
-  400: 'Bad request: invalid JSON (`bad_json`), a field or parameter the schema refuses (`bad_request`), an invalid channel name (`invalid_channel`).',
-  401: 'Credentials missing or refused (`unauthorized`, with a `reason`); sent with `WWW-Authenticate: Bearer`.',
-  403: 'Refused (`forbidden`), e.g. publishing to the internal `_herald` namespace, or a client origin not allowed.',
-  404: 'The namespace is not configured, or the channel is not declared in it (`unknown_channel`).',
-  413: 'The body is larger than `limits.max_body_bytes` (`payload_too_large`).',
-  415: 'The body is not `Content-Type: application/json` (`unsupported_media_type`).',
-  429: 'Too many failed authentications from this address (`rate_limited`): retry after the minute ends.',
-  503: 'The node is shutting down (`shutting_down`) or its engine is unreachable (`unavailable`): retry, on another node if you can.',
-};
+const error = (code: string, message: string, reason?: string) => ({ error: reason === undefined ? { code, message } : { code, message, reason } });
+
+/** What each error status means, with a typical answer. */
+const ERROR_STATUS = {
+  400: [
+    'Bad request: invalid JSON (`bad_json`), a field or parameter the schema refuses (`bad_request`), an invalid channel name (`invalid_channel`).',
+    error('invalid_channel', 'channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /'),
+  ],
+  401: [
+    'Credentials missing or refused (`unauthorized`, with a `reason`); sent with `WWW-Authenticate: Bearer`.',
+    error('unauthorized', 'invalid credentials', 'invalid_credentials'),
+  ],
+  403: ['Refused (`forbidden`), e.g. publishing to the internal `_herald` namespace, or a client origin not allowed.', error('forbidden', 'internal channels are published to by Herald only')],
+  404: ['The namespace is not configured, or the channel is not declared in it (`unknown_channel`).', error('unknown_channel', 'namespace "orders" is not configured')],
+  413: ['The body is larger than `limits.max_body_bytes` (`payload_too_large`).', error('payload_too_large', 'Request body is too large')],
+  415: ['The body is not `Content-Type: application/json` (`unsupported_media_type`).', error('unsupported_media_type', 'send the request body as Content-Type: application/json')],
+  429: [
+    'Too many failed authentications from this address (`rate_limited`): retry after the minute ends.',
+    error('rate_limited', 'too many failed authentications from this address; retry after a minute'),
+  ],
+  503: [
+    'The node is shutting down (`shutting_down`) or its engine is unreachable (`unavailable`): retry, on another node if you can.',
+    error('shutting_down', 'node is shutting down; retry on another node'),
+  ],
+} as const;
 
 /** The error answers a route documents: each one an `ErrorResponse` with what that status means. */
-export function errorResponses(...statuses: Array<keyof typeof ERROR_STATUS>): Record<number, TSchema> {
-  return Object.fromEntries(statuses.map((status) => [status, Type.Ref(ErrorResponse, { description: ERROR_STATUS[status] })]));
+export function errorResponses(...statuses: Array<keyof typeof ERROR_STATUS>): Record<number, unknown> {
+  return Object.fromEntries(
+    statuses.map((status) => {
+      const [description, example] = ERROR_STATUS[status];
+      return [status, { description, content: { 'application/json': { schema: Type.Ref(ErrorResponse), example } } }];
+    }),
+  );
 }
 
 /** Every shared schema, for `app.addSchema`. */

@@ -46,7 +46,7 @@ export const SeedQuery = Type.Object(
   { additionalProperties: false },
 );
 
-/** Documentation only: the header is read and checked by api/idempotency, so any string passes here. */
+/** No pattern here: api/idempotency checks the key and says what is wrong with it. */
 export const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(
     Type.String({
