@@ -61,6 +61,17 @@ describe('OpenAPI document', () => {
     ]);
   });
 
+  it('leaves out the admin page, its API, the demo pages and /client.js, also when they are on', async () => {
+    const full = await startServer({ admin: { token: 'an-admin-token-0123456789' }, server: { demo: true } });
+    try {
+      assert.equal((await fetch(`${full.url}/admin`)).status, 200, 'the admin page is served');
+      const document = (await (await fetch(full.url + OPENAPI_PATH)).json()) as OpenApi;
+      assert.deepEqual(Object.keys(document.paths).sort(), Object.keys(served.paths).sort());
+    } finally {
+      await full.close();
+    }
+  });
+
   /** Assert that a real answer is one the document describes for this route and status. */
   function conforms(method: string, path: string, answer: { status: number; json: unknown }): void {
     const media = served.paths[path]?.[method]?.responses[String(answer.status)]?.content?.['application/json'];
