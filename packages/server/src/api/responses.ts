@@ -192,7 +192,7 @@ const ERROR_STATUS = {
   413: ['The body is larger than `limits.max_body_bytes` (`payload_too_large`).', error('payload_too_large', 'Request body is too large')],
   415: ['The body is not `Content-Type: application/json` (`unsupported_media_type`).', error('unsupported_media_type', 'send the request body as Content-Type: application/json')],
   429: [
-    'Too many failed authentications from this address (`rate_limited`): retry after the minute ends.',
+    'Too many failed authentications from this address (`rate_limited`): retry after the minute ends. For clients (`/sse`, `/poll`) also `too_many_subscriptions` and `channel_full`.',
     error('rate_limited', 'too many failed authentications from this address; retry after a minute'),
   ],
   503: [

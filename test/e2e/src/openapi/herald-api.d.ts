@@ -582,7 +582,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Too many failed authentications from this address (`rate_limited`): retry after the minute ends. */
+            /** @description Too many failed authentications from this address (`rate_limited`): retry after the minute ends. For clients (`/sse`, `/poll`) also `too_many_subscriptions` and `channel_full`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -716,7 +716,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Too many failed authentications from this address (`rate_limited`): retry after the minute ends. */
+            /** @description Too many failed authentications from this address (`rate_limited`): retry after the minute ends. For clients (`/sse`, `/poll`) also `too_many_subscriptions` and `channel_full`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -896,7 +896,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Too many failed authentications from this address (`rate_limited`): retry after the minute ends. */
+            /** @description Too many failed authentications from this address (`rate_limited`): retry after the minute ends. For clients (`/sse`, `/poll`) also `too_many_subscriptions` and `channel_full`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1076,7 +1076,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Too many failed authentications from this address (`rate_limited`): retry after the minute ends. */
+            /** @description Too many failed authentications from this address (`rate_limited`): retry after the minute ends. For clients (`/sse`, `/poll`) also `too_many_subscriptions` and `channel_full`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1246,7 +1246,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Too many failed authentications from this address (`rate_limited`): retry after the minute ends. */
+            /** @description Too many failed authentications from this address (`rate_limited`): retry after the minute ends. For clients (`/sse`, `/poll`) also `too_many_subscriptions` and `channel_full`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1416,7 +1416,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Too many failed authentications from this address (`rate_limited`): retry after the minute ends. */
+            /** @description Too many failed authentications from this address (`rate_limited`): retry after the minute ends. For clients (`/sse`, `/poll`) also `too_many_subscriptions` and `channel_full`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1622,7 +1622,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Too many failed authentications from this address (`rate_limited`): retry after the minute ends. */
+            /** @description Too many failed authentications from this address (`rate_limited`): retry after the minute ends. For clients (`/sse`, `/poll`) also `too_many_subscriptions` and `channel_full`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1709,7 +1709,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Too many failed authentications from this address (`rate_limited`): retry after the minute ends. */
+            /** @description Too many failed authentications from this address (`rate_limited`): retry after the minute ends. For clients (`/sse`, `/poll`) also `too_many_subscriptions` and `channel_full`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1817,7 +1817,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Too many failed authentications from this address (`rate_limited`): retry after the minute ends. */
+            /** @description Too many failed authentications from this address (`rate_limited`): retry after the minute ends. For clients (`/sse`, `/poll`) also `too_many_subscriptions` and `channel_full`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1947,7 +1947,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Too many failed authentications from this address (`rate_limited`): retry after the minute ends. */
+            /** @description Too many failed authentications from this address (`rate_limited`): retry after the minute ends. For clients (`/sse`, `/poll`) also `too_many_subscriptions` and `channel_full`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2095,7 +2095,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Too many failed authentications from this address (`rate_limited`): retry after the minute ends. */
+            /** @description Too many failed authentications from this address (`rate_limited`): retry after the minute ends. For clients (`/sse`, `/poll`) also `too_many_subscriptions` and `channel_full`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2189,7 +2189,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Too many failed authentications from this address (`rate_limited`): retry after the minute ends. */
+            /** @description Too many failed authentications from this address (`rate_limited`): retry after the minute ends. For clients (`/sse`, `/poll`) also `too_many_subscriptions` and `channel_full`. */
             429: {
                 headers: {
                     [name: string]: unknown;
