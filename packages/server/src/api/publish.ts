@@ -11,7 +11,8 @@ import { HeraldError } from '../errors.js';
 import type { RawJson } from '../json/raw.js';
 import type { ApiContext } from './context.js';
 import { bodyMember, bodyRoot } from './json-body.js';
-import { BroadcastBody, EventBody, PublishBody, SeedQuery } from './schemas.js';
+import { broadcastRoute, eventRoute, publishRoute, seedRoute } from './operations.js';
+import type { BroadcastBody, EventBody, PublishBody, SeedQuery } from './schemas.js';
 
 /** Publish as the API does: refuses while shutting down, and to internal channels. */
 export function apiPublisher(ctx: ApiContext) {
@@ -29,22 +30,22 @@ export function registerPublishRoutes(app: FastifyInstance, ctx: ApiContext): vo
 
   const once = <T>(req: FastifyRequest, work: () => Promise<T>) => ctx.idempotency.run(idempotencyKey(req), req.url, work);
 
-  app.post<{ Body: Static<typeof PublishBody> }>('/api/publish', { schema: { body: PublishBody } }, (req) =>
+  app.post<{ Body: Static<typeof PublishBody> }>('/api/publish', { schema: publishRoute }, (req) =>
     once(req, () => publish(req.body.channel, req.body.event, bodyMember(req, 'data'))),
   );
 
-  app.post<{ Body: Static<typeof EventBody> }>('/api/event', { schema: { body: EventBody } }, (req) =>
+  app.post<{ Body: Static<typeof EventBody> }>('/api/event', { schema: eventRoute }, (req) =>
     once(req, () => publish(req.body.channel, req.body.event, bodyMember(req, 'payload'))),
   );
 
   // Seed 000's backends POST the payload itself, with the channel in the query string.
   for (const path of ['/update', '/publish']) {
-    app.post<{ Querystring: Static<typeof SeedQuery> }>(path, { schema: { querystring: SeedQuery } }, (req) =>
+    app.post<{ Querystring: Static<typeof SeedQuery> }>(path, { schema: seedRoute(path) }, (req) =>
       publish(req.query.channel ?? ctx.config.server.default_channel, undefined, bodyRoot(req)),
     );
   }
 
-  app.post<{ Body: Static<typeof BroadcastBody> }>('/api/broadcast', { schema: { body: BroadcastBody } }, (req) =>
+  app.post<{ Body: Static<typeof BroadcastBody> }>('/api/broadcast', { schema: broadcastRoute }, (req) =>
     once(req, () => broadcast(req.body, bodyMember(req, 'data'))),
   );
 
