@@ -67,7 +67,7 @@ export function seedRoute(path: string): FastifySchema {
     summary: "Publish in seed 000's shape",
     description: 'The body is the data itself (any JSON); the channel is in the query. Usually sent with an `X-API-Token` time token.',
     querystring: SeedQuery,
-    body: Type.Unknown({ description: 'The data to publish: any JSON value.', examples: [{ status: 'paid' }] }),
+    body: Type.Unknown({ description: 'The data to publish: any JSON value, delivered as the exact text sent minus insignificant whitespace.', examples: [{ status: 'paid' }] }),
     response: { 200: published('Published.'), ...PUBLISH_ERRORS },
   };
 }

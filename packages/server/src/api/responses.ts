@@ -180,7 +180,7 @@ const error = (code: string, message: string, reason?: string) => ({ error: reas
 /** What each error status means, with a typical answer. */
 const ERROR_STATUS = {
   400: [
-    'Bad request: invalid JSON (`bad_json`), a field or parameter the schema refuses (`bad_request`), an invalid channel name (`invalid_channel`).',
+    'Bad request: invalid JSON or UTF-8 (`bad_json`), a field or parameter the schema refuses or JSON nested deeper than `limits.max_json_depth` (`bad_request`), an invalid channel name (`invalid_channel`).',
     error('invalid_channel', 'channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /'),
   ],
   401: [

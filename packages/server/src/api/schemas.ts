@@ -8,7 +8,7 @@ import { MAX_EVENT_LENGTH } from '../connection/parse.js';
 
 const Channel = Type.String({ minLength: 1, description: '`namespace:name`, e.g. `orders:42`.' });
 const Event = Type.String({ minLength: 1, maxLength: MAX_EVENT_LENGTH, description: 'Optional event name that subscribers can filter on.' });
-const Data = Type.Unknown({ description: 'Any JSON value: delivered to subscribers as is.' });
+const Data = Type.Unknown({ description: 'Any JSON value: delivered to subscribers as the exact text sent (every number and escape as written), minus insignificant whitespace.' });
 
 export const PublishBody = Type.Object(
   { channel: Channel, event: Type.Optional(Event), data: Data },

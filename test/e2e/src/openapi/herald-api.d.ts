@@ -513,7 +513,7 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
-            /** @description Bad request: invalid JSON (`bad_json`), a field or parameter the schema refuses (`bad_request`), an invalid channel name (`invalid_channel`). */
+            /** @description Bad request: invalid JSON or UTF-8 (`bad_json`), a field or parameter the schema refuses or JSON nested deeper than `limits.max_json_depth` (`bad_request`), an invalid channel name (`invalid_channel`). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -647,7 +647,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad request: invalid JSON (`bad_json`), a field or parameter the schema refuses (`bad_request`), an invalid channel name (`invalid_channel`). */
+            /** @description Bad request: invalid JSON or UTF-8 (`bad_json`), a field or parameter the schema refuses or JSON nested deeper than `limits.max_json_depth` (`bad_request`), an invalid channel name (`invalid_channel`). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -778,7 +778,7 @@ export interface operations {
                     channel: string;
                     /** @description Optional event name that subscribers can filter on. */
                     event?: string;
-                    /** @description Any JSON value: delivered to subscribers as is. */
+                    /** @description Any JSON value: delivered to subscribers as the exact text sent (every number and escape as written), minus insignificant whitespace. */
                     data: unknown;
                 };
             };
@@ -793,7 +793,7 @@ export interface operations {
                     "application/json": components["schemas"]["PublishResult"];
                 };
             };
-            /** @description Bad request: invalid JSON (`bad_json`), a field or parameter the schema refuses (`bad_request`), an invalid channel name (`invalid_channel`). */
+            /** @description Bad request: invalid JSON or UTF-8 (`bad_json`), a field or parameter the schema refuses or JSON nested deeper than `limits.max_json_depth` (`bad_request`), an invalid channel name (`invalid_channel`). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -958,7 +958,7 @@ export interface operations {
                     channel: string;
                     /** @description Optional event name that subscribers can filter on. */
                     event?: string;
-                    /** @description Any JSON value: delivered to subscribers as is. */
+                    /** @description Any JSON value: delivered to subscribers as the exact text sent (every number and escape as written), minus insignificant whitespace. */
                     payload: unknown;
                 };
             };
@@ -973,7 +973,7 @@ export interface operations {
                     "application/json": components["schemas"]["PublishResult"];
                 };
             };
-            /** @description Bad request: invalid JSON (`bad_json`), a field or parameter the schema refuses (`bad_request`), an invalid channel name (`invalid_channel`). */
+            /** @description Bad request: invalid JSON or UTF-8 (`bad_json`), a field or parameter the schema refuses or JSON nested deeper than `limits.max_json_depth` (`bad_request`), an invalid channel name (`invalid_channel`). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1122,7 +1122,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description The data to publish: any JSON value. */
+        /** @description The data to publish: any JSON value, delivered as the exact text sent minus insignificant whitespace. */
         requestBody: {
             content: {
                 /**
@@ -1143,7 +1143,7 @@ export interface operations {
                     "application/json": components["schemas"]["PublishResult"];
                 };
             };
-            /** @description Bad request: invalid JSON (`bad_json`), a field or parameter the schema refuses (`bad_request`), an invalid channel name (`invalid_channel`). */
+            /** @description Bad request: invalid JSON or UTF-8 (`bad_json`), a field or parameter the schema refuses or JSON nested deeper than `limits.max_json_depth` (`bad_request`), an invalid channel name (`invalid_channel`). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1292,7 +1292,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description The data to publish: any JSON value. */
+        /** @description The data to publish: any JSON value, delivered as the exact text sent minus insignificant whitespace. */
         requestBody: {
             content: {
                 /**
@@ -1313,7 +1313,7 @@ export interface operations {
                     "application/json": components["schemas"]["PublishResult"];
                 };
             };
-            /** @description Bad request: invalid JSON (`bad_json`), a field or parameter the schema refuses (`bad_request`), an invalid channel name (`invalid_channel`). */
+            /** @description Bad request: invalid JSON or UTF-8 (`bad_json`), a field or parameter the schema refuses or JSON nested deeper than `limits.max_json_depth` (`bad_request`), an invalid channel name (`invalid_channel`). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1480,7 +1480,7 @@ export interface operations {
                     channels: string[];
                     /** @description Optional event name that subscribers can filter on. */
                     event?: string;
-                    /** @description Any JSON value: delivered to subscribers as is. */
+                    /** @description Any JSON value: delivered to subscribers as the exact text sent (every number and escape as written), minus insignificant whitespace. */
                     data: unknown;
                 };
             };
@@ -1519,7 +1519,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad request: invalid JSON (`bad_json`), a field or parameter the schema refuses (`bad_request`), an invalid channel name (`invalid_channel`). */
+            /** @description Bad request: invalid JSON or UTF-8 (`bad_json`), a field or parameter the schema refuses or JSON nested deeper than `limits.max_json_depth` (`bad_request`), an invalid channel name (`invalid_channel`). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1765,7 +1765,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad request: invalid JSON (`bad_json`), a field or parameter the schema refuses (`bad_request`), an invalid channel name (`invalid_channel`). */
+            /** @description Bad request: invalid JSON or UTF-8 (`bad_json`), a field or parameter the schema refuses or JSON nested deeper than `limits.max_json_depth` (`bad_request`), an invalid channel name (`invalid_channel`). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1895,7 +1895,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad request: invalid JSON (`bad_json`), a field or parameter the schema refuses (`bad_request`), an invalid channel name (`invalid_channel`). */
+            /** @description Bad request: invalid JSON or UTF-8 (`bad_json`), a field or parameter the schema refuses or JSON nested deeper than `limits.max_json_depth` (`bad_request`), an invalid channel name (`invalid_channel`). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2043,7 +2043,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad request: invalid JSON (`bad_json`), a field or parameter the schema refuses (`bad_request`), an invalid channel name (`invalid_channel`). */
+            /** @description Bad request: invalid JSON or UTF-8 (`bad_json`), a field or parameter the schema refuses or JSON nested deeper than `limits.max_json_depth` (`bad_request`), an invalid channel name (`invalid_channel`). */
             400: {
                 headers: {
                     [name: string]: unknown;
