@@ -53,14 +53,18 @@ export function rawBody(req: FastifyRequest): Buffer {
 
 /** The publisher's own text of a member of the (validated) JSON body, e.g. `data`. */
 export function bodyMember(req: FastifyRequest, key: string): RawJson {
-  const body = bodies.get(req);
-  if (!body) throw new HeraldError(ErrorCode.BadRequest, 'send the request body as Content-Type: application/json');
-  return rawMember(body.text, body.scan, key);
+  const { text, scan } = parsed(req);
+  return rawMember(text, scan, key);
 }
 
 /** The publisher's own text of the whole (validated) JSON body. */
 export function bodyRoot(req: FastifyRequest): RawJson {
+  const { text, scan } = parsed(req);
+  return rawRoot(text, scan);
+}
+
+function parsed(req: FastifyRequest): JsonBody {
   const body = bodies.get(req);
   if (!body) throw new HeraldError(ErrorCode.BadRequest, 'send the request body as Content-Type: application/json');
-  return rawRoot(body.text, body.scan);
+  return body;
 }
