@@ -26,7 +26,7 @@ import { keepRawJsonBodies, requirePublisher } from './api/publisher-auth.js';
 import { registerValidation } from './api/validation.js';
 import { registerWebhookRoutes } from './api/webhooks.js';
 import { AccessControl } from './auth/access.js';
-import { createClientAuthenticator, peerAddress, type AddressOf, type ClientAuthenticator } from './auth/client.js';
+import { ClientFailures, createClientAuthenticator, peerAddress, type AddressOf, type ClientAuthenticator } from './auth/client.js';
 import { FailureLimiter } from './auth/failure-limiter.js';
 import { JwtVerifier } from './auth/jwt.js';
 import { createPublisherAuthenticator } from './auth/publisher.js';
@@ -167,21 +167,24 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   let accepting = true;
   if (!access.enabled) log.warn('client auth is off (no auth.jwt secret, key or JWKS): any client may subscribe to any channel');
 
+  const trustProxy = config.server.trust_proxy;
+  const trusted = trustProxy.length > 0 ? proxyAddr.compile(trustProxy) : undefined;
+  const addressOf: AddressOf = trusted ? (req) => proxyAddr(req, trusted) : peerAddress;
+  const failures = new ClientFailures(clientFailures, (reason) => hub.counters.authFailure('client', reason));
   const context: ConnectionContext = {
     hub,
     channels,
     limits: config.limits,
     log,
     access,
+    failures,
+    addressOf,
     presence,
     webhooks,
     refreshGraceSeconds: auth.jwt.refresh_grace_seconds,
     accepting: () => accepting,
   };
-  const trustProxy = config.server.trust_proxy;
-  const trusted = trustProxy.length > 0 ? proxyAddr.compile(trustProxy) : undefined;
-  const addressOf: AddressOf = trusted ? (req) => proxyAddr(req, trusted) : peerAddress;
-  const authenticate = options.authenticateClient ?? createClientAuthenticator(access, clientFailures, (reason) => hub.counters.authFailure('client', reason), addressOf);
+  const authenticate = options.authenticateClient ?? createClientAuthenticator(access, failures, addressOf);
   const connections = () => ws.connections + sse.connections;
   const ws: WebSocketEndpoint = createWebSocketEndpoint({
     context,
