@@ -17,6 +17,7 @@ import { registerChannelRoutes } from './api/channels.js';
 import { registerClientBundle } from './api/client-bundle.js';
 import { demoNamespace, registerDemo } from './api/demo.js';
 import type { ApiContext } from './api/context.js';
+import { clientErrorHandler } from './api/client-error.js';
 import { registerErrorHandling } from './api/error-handler.js';
 import { registerHealthRoutes } from './api/health.js';
 import { IdempotencyCache } from './api/idempotency.js';
@@ -221,6 +222,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     // req.ip (publisher auth limits, admin) follows X-Forwarded-For only from these proxies.
     trustProxy: trustProxy.length > 0 ? [...trustProxy] : false,
     loggerInstance: log as FastifyBaseLogger,
+    clientErrorHandler: clientErrorHandler(log as FastifyBaseLogger),
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.limits.max_body_bytes,
     return503OnClosing: true,
