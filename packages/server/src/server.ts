@@ -86,6 +86,20 @@ const OCCUPANCY_COUNT_INTERVAL_MS = 1_000;
 /** Header and query values that carry credentials: never logged. */
 const REDACT = ['req.headers.authorization', 'req.headers["x-api-token"]', 'req.headers["x-herald-signature"]', 'headers.authorization'];
 
+/**
+ * Node's limits on receiving a request (its defaults, 60 s for headers and 300 s for the whole
+ * request, let a body trickled byte by byte hold a connection for minutes). Node measures only
+ * the request, never the answer, so streams and long-polls are not cut. Expiry is checked every
+ * `connectionsCheckingInterval` (Node's default: 30 s), here every second or more often.
+ */
+function requestTimeouts(server: HeraldConfig['server']): { headersTimeout: number; requestTimeout: number; connectionsCheckingInterval: number } {
+  if (server.headers_timeout_seconds > server.request_timeout_seconds) {
+    throw new ConfigError('config: server.headers_timeout_seconds must not exceed server.request_timeout_seconds');
+  }
+  const headersTimeout = Math.round(server.headers_timeout_seconds * 1000);
+  return { headersTimeout, requestTimeout: Math.round(server.request_timeout_seconds * 1000), connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.round(headersTimeout / 2))) };
+}
+
 /** No publisher credential of any kind is configured: the node runs with a generated dev secret. */
 export function needsDevSecret(config: HeraldConfig): boolean {
   const auth = config.auth;
@@ -213,12 +227,13 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   });
 
   const tls = loadTls(config.server.tls);
+  const timeouts = requestTimeouts(config.server);
   const app = Fastify({
     // One port either way: with TLS, the HTTPS server also carries the WebSocket upgrades (WSS).
     // A socket stuck before its TLS handshake is no HTTP connection: nothing idles it out and
     // close() waits for it, so it gets 10 s (Node's default is 120 s).
     serverFactory: (handler: RequestListener) =>
-      tls ? (createHttpsServer({ ...tls, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, handler) as unknown as Server) : createHttpServer(handler),
+      tls ? (createHttpsServer({ ...tls, ...timeouts, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, handler) as unknown as Server) : createHttpServer(timeouts, handler),
     // req.ip (publisher auth limits, admin) follows X-Forwarded-For only from these proxies.
     trustProxy: trustProxy.length > 0 ? [...trustProxy] : false,
     loggerInstance: log as FastifyBaseLogger,

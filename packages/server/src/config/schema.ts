@@ -105,6 +105,17 @@ export const ConfigSchema = Type.Object(
           default: 10,
           description: 'On SIGTERM/SIGINT, how long clients get to close before they are cut.',
         }),
+        headers_timeout_seconds: Type.Number({
+          minimum: 0.1,
+          default: 10,
+          description: "How long a client has to send a request's headers (WebSocket upgrades included); past it the request is answered 408 and the connection closed. Checked every second (more often below 2 s), so the cut comes up to that much later.",
+        }),
+        request_timeout_seconds: Type.Number({
+          minimum: 0.1,
+          default: 30,
+          description:
+            'How long a client has to send a whole request, headers and body; past it the request is answered 408 and the connection closed, so a body trickled byte by byte cannot hold a connection. Only receiving the request counts: SSE streams and long-polls, whose answers last, are not cut. At least headers_timeout_seconds.',
+        }),
         allowed_origins: Type.Array(Type.String({ minLength: 1 }), {
           default: [],
           description: 'Browser origins allowed to open WebSocket/SSE connections (e.g. https://app.example.com); empty = any origin (tokens still apply).',
