@@ -43,7 +43,7 @@ import { Hub } from './hub/hub.js';
 import { MemoryPresenceStore } from './presence/memory.js';
 import type { PresenceEntry, PresenceSpace, PresenceStore } from './presence/presence.js';
 import { ChannelOccupancy, type OccupancyEntry } from './presence/occupancy.js';
-import { PresenceTracker } from './presence/tracker.js';
+import { PresenceTracker, presenceTiming } from './presence/tracker.js';
 import { Webhooks } from './webhooks/webhooks.js';
 import { clusterMetrics } from './metrics/cluster.js';
 import { createMetrics, registerMetricsRoute } from './metrics/metrics.js';
@@ -138,9 +138,11 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   if (demo && !namespaces.demo) namespaces = { ...namespaces, demo: demoNamespace() };
   if (config.admin.token) namespaces = { ...namespaces, [INTERNAL_NAMESPACE]: adminNamespace };
   const channels = new Channels({ ...config, namespaces });
-  const presenceTtlMs = config.presence.ttl_seconds * 1000;
+  const { sweepIntervalMs, entryTtlMs } = presenceTiming(config.presence.ttl_seconds * 1000);
   const refreshMs = config.presence.refresh_seconds * 1000;
-  const sweepIntervalMs = Math.max(10, Math.min(5_000, presenceTtlMs / 4));
+  if (refreshMs >= entryTtlMs) {
+    throw new ConfigError(`config: presence.refresh_seconds must be below presence.ttl_seconds less its sweep interval (${entryTtlMs / 1000} s)`);
+  }
   const storeFor = <E extends PresenceEntry>(space: PresenceSpace): PresenceStore<E> =>
     broker.presenceStore?.<E>(space, sweepIntervalMs) ?? new MemoryPresenceStore<E>({ sweepIntervalMs });
   const presenceStore = storeFor('presence');
@@ -151,7 +153,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     occupancyStore,
     {
       node: `${nodeName}/${randomBytes(6).toString('base64url')}`,
-      ttlMs: presenceTtlMs,
+      ttlMs: entryTtlMs,
       refreshMs,
       countIntervalMs: OCCUPANCY_COUNT_INTERVAL_MS,
       count: (channel) => hub.subscriberCount(channel),
@@ -163,7 +165,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   const presence = new PresenceTracker(
     presenceStore,
     {
-      ttlMs: presenceTtlMs,
+      ttlMs: entryTtlMs,
       refreshMs,
       announce: async (type, channel, { user, client }) => {
         webhooks.emit({ type: type === 'join' ? 'presence.join' : 'presence.leave', channel, info: { user, client } });

@@ -340,12 +340,14 @@ export const ConfigSchema = Type.Object(
         ttl_seconds: Type.Number({
           minimum: 0.05,
           default: 60,
-          description: 'How long a node\'s presence entries (and its share of channel occupancy) live without a refresh: the members of a node that died leave, and channels only it had subscribers in are vacated, after at most this long.',
+          description:
+            "How long a node's presence entries (and its share of channel occupancy) last without a refresh: the members of a node that died leave, and channels only it had subscribers in are vacated, at most this long after its last refresh. Expired entries are swept every min(5 s, ttl_seconds / 4), and entries live ttl_seconds less that interval, so the sweep that removes them falls within ttl_seconds.",
         }),
         refresh_seconds: Type.Number({
           minimum: 0.01,
           default: 20,
-          description: 'How often a node refreshes its presence and occupancy entries (one write per node on Redis/NATS); keep it well below ttl_seconds.',
+          description:
+            'How often a node refreshes its presence and occupancy entries (one write per node on Redis/NATS). Must be below ttl_seconds less its sweep interval (a config error otherwise); keep it well below.',
         }),
       },
       { additionalProperties: false, default: {} },
