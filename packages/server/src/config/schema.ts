@@ -85,7 +85,7 @@ export const WebhookSchema = Type.Object(
     }),
     timeout_ms: Type.Integer({ minimum: 1, default: 5000, description: 'How long one POST may take before it counts as failed.' }),
     max_attempts: Type.Integer({ minimum: 1, default: 6, description: 'Attempts per event (first try included) before it is given up and counted as failed.' }),
-    retry_base_ms: Type.Integer({ minimum: 1, default: 500, description: 'Delay before the first retry; it doubles with each further attempt (with jitter).' }),
+    retry_base_ms: Type.Integer({ minimum: 1, default: 500, description: 'Delay before the first retry; it doubles with each further attempt. Jitter adds up to half of each delay, never less (capped at retry_max_ms).' }),
     retry_max_ms: Type.Integer({ minimum: 1, default: 30000, description: 'Longest delay between two attempts.' }),
     queue_size: Type.Integer({ minimum: 1, default: 10000, description: 'Events waiting for this receiver; beyond it new events are dropped and counted.' }),
   },
