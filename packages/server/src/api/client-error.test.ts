@@ -1,11 +1,11 @@
 /**
  * Requests the HTTP server refuses before any route runs: too slow to arrive (headers, or a body
- * trickled byte by byte), while SSE streams and long-polls, whose answers last, are never cut.
+ * trickled byte by byte), while WebSockets, SSE streams and long-polls, which last, are never cut.
  */
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { API_KEY, publish, sleep, startServer, type TestServer } from '../test/helpers.js';
+import { API_KEY, publish, sleep, startServer, TestClient, type TestServer } from '../test/helpers.js';
 import { closeSseClients, poll, SseClient } from '../test/http-subscribers.js';
 
 const REQUEST_TIMEOUT_S = 1;
@@ -55,7 +55,9 @@ describe('request timeouts', () => {
     assert.match(answer, /^HTTP\/1\.1 408 /);
   });
 
-  it('an SSE stream and a held long-poll outlive the request timeout', async () => {
+  it('a WebSocket, an SSE stream and a held long-poll outlive the request timeout', async () => {
+    const ws = await TestClient.connect(server.wsUrl);
+    await ws.subscribe('lasting');
     const sse = new SseClient(`${server.url}/sse?channel=lasting`);
     await sse.waitForSubscribed(1);
     const { body } = await poll(server.url, ['lasting']);
@@ -66,6 +68,9 @@ describe('request timeouts', () => {
     const answered = await held;
     assert.equal(answered.status, 200);
     assert.deepEqual(answered.body.messages.map((m) => m.data), ['still here']);
+    await ws.waitForMessages(1);
+    assert.equal(ws.ws.readyState, ws.ws.OPEN);
+    ws.close();
     await sse.waitForMessages(1);
     assert.deepEqual(sse.failures, [], 'the SSE stream never dropped');
     assert.equal(sse.subscribed().length, 1, 'the SSE stream was never reopened');

@@ -114,7 +114,7 @@ export const ConfigSchema = Type.Object(
           minimum: 0.1,
           default: 30,
           description:
-            'How long a client has to send a whole request, headers and body; past it the request is answered 408 and the connection closed, so a body trickled byte by byte cannot hold a connection. Only receiving the request counts: SSE streams and long-polls, whose answers last, are not cut. At least headers_timeout_seconds.',
+            'How long a client has to send a whole request, headers and body; past it the request is answered 408 and the connection closed, so a body trickled byte by byte cannot hold a connection. Only receiving the request counts: WebSockets, SSE streams and long-polls, which last, are not cut. At least headers_timeout_seconds.',
         }),
         allowed_origins: Type.Array(Type.String({ minLength: 1 }), {
           default: [],
