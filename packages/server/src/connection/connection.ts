@@ -253,8 +253,8 @@ export class Connection implements Subscriber {
 
   /**
    * Run a check of a token the client presented. A refusal counts toward the address's failure
-   * limit; once the address is over it, the refusal is the connection's last reply (close 4029),
-   * and any further token is refused unchecked until the minute ends, as a new connect would be.
+   * limit, and once the address is over it the refusal is the connection's last reply (close 4029).
+   * A token presented while the address is over it is refused unchecked, as a new connect would be.
    */
   async #checkToken<T>(check: () => Promise<T>): Promise<T> {
     try {
