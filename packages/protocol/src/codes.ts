@@ -60,7 +60,10 @@ export const CloseCode = {
   SlowConsumer: 4008,
   /** No pong/traffic within the heartbeat timeout (only seen if the peer is still half there). */
   HeartbeatTimeout: 4009,
-  /** The client sent frames faster than `limits.client_messages_per_second` allows. */
+  /**
+   * The client sent frames faster than `limits.client_messages_per_second` allows, or a refused
+   * token (`auth` frame, subscription token) left its address over `auth.failure_limit_per_minute`.
+   */
   RateLimited: 4029,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

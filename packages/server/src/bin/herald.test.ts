@@ -42,7 +42,7 @@ describe('herald CLI', () => {
   it('a config file with an unknown key exits 2 with one line naming it', async () => {
     const r = await run(['serve', '--config', yaml('server:\n  prot: 80\n')]);
     assert.equal(r.code, 2);
-    assert.equal(r.stderr, 'herald: config: unknown key "server.prot" (expected one of: host, port, node_name, shutdown_timeout_seconds, allowed_origins, cors_origins, demo, default_channel, trust_proxy, tls)\n');
+    assert.equal(r.stderr, 'herald: config: unknown key "server.prot" (expected one of: host, port, node_name, shutdown_timeout_seconds, headers_timeout_seconds, request_timeout_seconds, allowed_origins, cors_origins, demo, default_channel, trust_proxy, tls)\n');
   });
 
   it('a bad value from the environment exits 2 naming the key', async () => {

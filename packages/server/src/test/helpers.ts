@@ -2,6 +2,7 @@
  * @module test/helpers
  * Real servers on 127.0.0.1:0 and real WebSocket clients for the tests. Nothing is mocked.
  */
+import { connect } from 'node:net';
 import type { MessageFrame, ServerFrame } from '@herald/protocol';
 import { pino, type Logger } from 'pino';
 import { WebSocket } from 'ws';
@@ -164,6 +165,23 @@ export function capturingLogger(): { logger: Logger; lines: string[] } {
   const lines: string[] = [];
   const logger = pino({ level: 'trace' }, { write: (line: string) => void lines.push(line) });
   return { logger, lines };
+}
+
+/** Whether `secret` is in captured log output: as text, or as the byte list of a serialised Buffer. */
+export function leaks(log: string, secret: string): boolean {
+  return log.includes(secret) || log.includes(Buffer.from(secret).join(','));
+}
+
+/** Send raw bytes over TCP and resolve with everything the server answered before it closed. */
+export function rawRequest(url: string, bytes: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(Number(port), hostname, () => socket.end(bytes));
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+  });
 }
 
 /** Open a WebSocket and resolve with how it ended: the `connected` frame, or a close code. */

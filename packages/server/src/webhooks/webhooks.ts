@@ -48,6 +48,15 @@ interface Pending {
   attempts: number;
 }
 
+/**
+ * How long to wait after failed attempt number `attempt` (1 = the first): `retry_base_ms`, doubled
+ * per further attempt, plus up to half of it as jitter so a receiver coming back is not stampeded,
+ * capped at `retry_max_ms`. Jitter only adds: no retry comes sooner than documented.
+ */
+export function retryDelay(attempt: number, config: Pick<WebhookConfig, 'retry_base_ms' | 'retry_max_ms'>, random = Math.random()): number {
+  return Math.min(config.retry_max_ms, config.retry_base_ms * 2 ** (attempt - 1) * (1 + random / 2));
+}
+
 class Receiver {
   readonly #queue: Pending[] = [];
   readonly #events: ReadonlySet<string>;
@@ -104,9 +113,7 @@ class Receiver {
         this.#pump();
         return;
       }
-      // Exponential backoff with jitter, capped: a receiver coming back is not stampeded.
-      const delay = Math.min(this.config.retry_max_ms, this.config.retry_base_ms * 2 ** (item.attempts - 1)) * (0.5 + Math.random() / 2);
-      this.#timer = setTimeout(() => this.#pump(), delay).unref();
+      this.#timer = setTimeout(() => this.#pump(), retryDelay(item.attempts, this.config)).unref();
     });
   }
 
