@@ -7,7 +7,9 @@ import { ErrorCode, type ChannelInfo, type HistoryResponse, type PresenceResult 
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { checkPresenceNamespace } from '../connection/connection.js';
+import type { Publication } from '../broker/broker.js';
 import { HeraldError } from '../errors.js';
+import type { Hub } from '../hub/hub.js';
 import type { ApiContext } from './context.js';
 import { ChannelParams, HistoryQuery } from './schemas.js';
 
@@ -29,7 +31,7 @@ export function registerChannelRoutes(app: FastifyInstance, ctx: ApiContext): vo
   app.get<{ Params: Static<typeof ChannelParams>; Querystring: Static<typeof HistoryQuery> }>(
     '/api/channels/:channel/history',
     { schema: { params: ChannelParams, querystring: HistoryQuery } },
-    async (req): Promise<HistoryResponse> => {
+    async (req, reply) => {
       const channel = ctx.channels.resolve(req.params.channel);
       const { since, epoch } = req.query;
       if ((since === undefined) !== (epoch === undefined)) {
@@ -39,12 +41,30 @@ export function registerChannelRoutes(app: FastifyInstance, ctx: ApiContext): vo
       const limit = Math.min(req.query.limit ?? max, max);
       const history = { size: channel.options.history_size, ttlMs: channel.options.history_ttl_seconds * 1000 };
       const query = since === undefined ? { limit } : { limit, since: { offset: since, epoch: epoch! } };
-      const result = await ctx.broker.history(channel.name, query, history);
-      return {
-        channel: channel.name,
-        ...result,
-        publications: result.publications.map(({ offset, event, data }) => (event === undefined ? { offset, data } : { offset, event, data })),
-      };
+      const { publications, ...position } = await ctx.broker.history(channel.name, query, history);
+      return reply.type('application/json; charset=utf-8').send(historyText({ channel: channel.name, ...position }, publications, ctx.hub));
     },
   );
+}
+
+/**
+ * The history answer as JSON text, each publication encoded on its own: one that cannot be
+ * encoded (a bug, a poisoned value) is left out, and the answer says `recovered: false, reason:
+ * "undeliverable"`, rather than every read of the channel failing with 500.
+ */
+function historyText(head: Omit<HistoryResponse, 'publications'>, publications: Publication[], hub: Hub): string {
+  const parts: string[] = [];
+  let failure: { offset: number; err: unknown } | undefined;
+  for (const pub of publications) {
+    const { offset, event, data } = pub;
+    try {
+      if (hub.encodeFault?.(pub, undefined)) throw new Error(`fault injected by a test into the history encoder (offset ${offset})`);
+      parts.push(JSON.stringify(event === undefined ? { offset, data } : { offset, event, data }));
+    } catch (err) {
+      failure ??= { offset, err };
+    }
+  }
+  if (failure) hub.reportFailure('history', { channel: head.channel, offset: failure.offset }, failure.err);
+  const meta = JSON.stringify(failure ? { ...head, recovered: false, reason: 'undeliverable' } : head);
+  return `${meta.slice(0, -1)},"publications":[${parts.join(',')}]}`;
 }
