@@ -20,6 +20,7 @@ import type { ApiContext } from './api/context.js';
 import { registerErrorHandling } from './api/error-handler.js';
 import { registerHealthRoutes } from './api/health.js';
 import { IdempotencyCache } from './api/idempotency.js';
+import { registerOpenApi } from './api/openapi.js';
 import { apiPublisher, registerPublishRoutes } from './api/publish.js';
 import { registerAdmin, type Admin } from './admin/admin.js';
 import { keepRawJsonBodies, requirePublisher } from './api/publisher-auth.js';
@@ -230,6 +231,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   keepRawJsonBodies(app);
   registerValidation(app);
   registerErrorHandling(app, (message) => hub.counters.error('http', message));
+  registerOpenApi(app);
   app.addHook('onSend', async (_req, reply) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
@@ -263,18 +265,8 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     engine: () => monitor.status(),
     stats: () => ({ connections: connections() }),
   };
-  registerHealthRoutes(app, ctx);
   registerClientBundle(app);
   if (demo) registerDemo(app);
-  if (config.metrics.enabled) {
-    const registry = createMetrics({
-      hub,
-      connections: () => ({ websocket: ws.connections, sse: sse.connections, longpoll: longPoll.pending }),
-      webhookQueue: () => webhooks.stats().reduce((sum, w) => sum + w.queued, 0),
-      webhookDropped: () => webhooks.stats().reduce((sum, w) => sum + w.dropped, 0),
-    });
-    registerMetricsRoute(app, registry, config.metrics.token, cluster.isWorker ? clusterMetrics(registry) : undefined);
-  }
   let admin: Admin | undefined;
   if (config.admin.token) {
     admin = registerAdmin(app, {
@@ -289,8 +281,21 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     });
     access.adminToken = admin.tokenMatches;
   }
-  app.get('/sse', sse.handle);
-  app.get('/poll', longPoll.handle);
+  // Plugins load in order, so routes added in these two run after @fastify/swagger: they are in the OpenAPI document.
+  void app.register(async (open) => {
+    registerHealthRoutes(open, ctx);
+    if (config.metrics.enabled) {
+      const registry = createMetrics({
+        hub,
+        connections: () => ({ websocket: ws.connections, sse: sse.connections, longpoll: longPoll.pending }),
+        webhookQueue: () => webhooks.stats().reduce((sum, w) => sum + w.queued, 0),
+        webhookDropped: () => webhooks.stats().reduce((sum, w) => sum + w.dropped, 0),
+      });
+      registerMetricsRoute(open, registry, config.metrics.token, cluster.isWorker ? clusterMetrics(registry) : undefined);
+    }
+    open.get('/sse', sse.handle);
+    open.get('/poll', longPoll.handle);
+  });
   void app.register(async (api) => {
     requirePublisher(api, ctx.authenticate);
     registerPublishRoutes(api, ctx);

@@ -11,18 +11,19 @@ import type { Publication } from '../broker/broker.js';
 import { HeraldError } from '../errors.js';
 import type { Hub } from '../hub/hub.js';
 import type { ApiContext } from './context.js';
-import { ChannelParams, HistoryQuery } from './schemas.js';
+import { channelRoute, channelsRoute, historyRoute, presenceRoute } from './operations.js';
+import type { ChannelParams, HistoryQuery } from './schemas.js';
 
 export function registerChannelRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.get('/api/channels', async () => ({ channels: ctx.hub.channels() }));
+  app.get('/api/channels', { schema: channelsRoute }, async () => ({ channels: ctx.hub.channels() }));
 
-  app.get<{ Params: Static<typeof ChannelParams> }>('/api/channels/:channel', { schema: { params: ChannelParams } }, async (req): Promise<ChannelInfo> => {
+  app.get<{ Params: Static<typeof ChannelParams> }>('/api/channels/:channel', { schema: channelRoute }, async (req): Promise<ChannelInfo> => {
     const channel = ctx.channels.resolve(req.params.channel);
     const { subscribers, nodes } = await ctx.occupancy.subscribers(channel.name);
     return { channel: channel.name, occupied: nodes > 0, subscribers, nodes };
   });
 
-  app.get<{ Params: Static<typeof ChannelParams> }>('/api/channels/:channel/presence', { schema: { params: ChannelParams } }, async (req): Promise<PresenceResult> => {
+  app.get<{ Params: Static<typeof ChannelParams> }>('/api/channels/:channel/presence', { schema: presenceRoute }, async (req): Promise<PresenceResult> => {
     const channel = ctx.channels.resolve(req.params.channel);
     checkPresenceNamespace(channel);
     return { channel: channel.name, members: await ctx.presence.members(channel.name) };
@@ -30,7 +31,7 @@ export function registerChannelRoutes(app: FastifyInstance, ctx: ApiContext): vo
 
   app.get<{ Params: Static<typeof ChannelParams>; Querystring: Static<typeof HistoryQuery> }>(
     '/api/channels/:channel/history',
-    { schema: { params: ChannelParams, querystring: HistoryQuery } },
+    { schema: historyRoute },
     async (req, reply) => {
       const channel = ctx.channels.resolve(req.params.channel);
       const { since, epoch } = req.query;

@@ -9,7 +9,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { INTERNAL_NAMESPACE } from '../channels/channels.js';
 import { HeraldError } from '../errors.js';
 import type { ApiContext } from './context.js';
-import { BroadcastBody, EventBody, PublishBody, SeedQuery } from './schemas.js';
+import { broadcastRoute, eventRoute, publishRoute, seedRoute } from './operations.js';
+import type { BroadcastBody, EventBody, PublishBody, SeedQuery } from './schemas.js';
 
 /** Publish as the API does: refuses while shutting down, and to internal channels. */
 export function apiPublisher(ctx: ApiContext) {
@@ -27,22 +28,22 @@ export function registerPublishRoutes(app: FastifyInstance, ctx: ApiContext): vo
 
   const once = <T>(req: FastifyRequest, work: () => Promise<T>) => ctx.idempotency.run(idempotencyKey(req), req.url, work);
 
-  app.post<{ Body: Static<typeof PublishBody> }>('/api/publish', { schema: { body: PublishBody } }, (req) =>
+  app.post<{ Body: Static<typeof PublishBody> }>('/api/publish', { schema: publishRoute }, (req) =>
     once(req, () => publish(req.body.channel, req.body.event, req.body.data)),
   );
 
-  app.post<{ Body: Static<typeof EventBody> }>('/api/event', { schema: { body: EventBody } }, (req) =>
+  app.post<{ Body: Static<typeof EventBody> }>('/api/event', { schema: eventRoute }, (req) =>
     once(req, () => publish(req.body.channel, req.body.event, req.body.payload)),
   );
 
   // Seed 000's backends POST the payload itself, with the channel in the query string.
   for (const path of ['/update', '/publish']) {
-    app.post<{ Querystring: Static<typeof SeedQuery> }>(path, { schema: { querystring: SeedQuery } }, (req) =>
+    app.post<{ Querystring: Static<typeof SeedQuery> }>(path, { schema: seedRoute(path) }, (req) =>
       publish(req.query.channel ?? ctx.config.server.default_channel, undefined, req.body),
     );
   }
 
-  app.post<{ Body: Static<typeof BroadcastBody> }>('/api/broadcast', { schema: { body: BroadcastBody } }, (req) => once(req, () => broadcast(req.body)));
+  app.post<{ Body: Static<typeof BroadcastBody> }>('/api/broadcast', { schema: broadcastRoute }, (req) => once(req, () => broadcast(req.body)));
 
   async function broadcast({ channels, event, data }: Static<typeof BroadcastBody>): Promise<BroadcastResponse> {
     const results = await Promise.all(
