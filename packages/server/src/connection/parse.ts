@@ -48,7 +48,9 @@ export function parseCommand(text: string): Command {
     throw new CommandError(code, message, id);
   };
   if (typeof f.type !== 'string' || !TYPES.includes(f.type)) {
-    fail(ErrorCode.UnknownType, `unknown type ${JSON.stringify(f.type) ?? 'undefined'}; expected one of ${TYPES.join(', ')}`);
+    // Only a string is quoted back: serialising any other value (e.g. nested thousands deep) could throw.
+    const given = typeof f.type === 'string' ? JSON.stringify(f.type) : f.type === undefined ? 'undefined' : `of type ${Array.isArray(f.type) ? 'array' : typeof f.type}`;
+    fail(ErrorCode.UnknownType, `unknown type ${given}; expected one of ${TYPES.join(', ')}`);
   }
   if (f.type !== 'ping' && f.type !== 'auth' && f.channel === undefined) fail(ErrorCode.BadRequest, `${String(f.type)} needs a channel`);
   switch (f.type) {

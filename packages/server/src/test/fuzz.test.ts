@@ -266,7 +266,7 @@ describe('fuzzing a default node (fast-check)', () => {
               alive();
               assert.ok(status === 'held' || status < 500, `HTTP ${status}`);
             }),
-            { seed, numRuns: RUNS },
+            { seed, numRuns: RUNS, includeErrorInReport: true },
           ),
           fc.assert(
             fc.asyncProperty(wsCase, async (c) => {
@@ -276,7 +276,7 @@ describe('fuzzing a default node (fast-check)', () => {
               const internal = frames.find((f) => f.includes('"code":"internal"'));
               assert.equal(internal, undefined);
             }),
-            { seed, numRuns: RUNS },
+            { seed, numRuns: RUNS, includeErrorInReport: true },
           ),
         ]);
       } finally {
