@@ -143,16 +143,18 @@ const wsCase: fc.Arbitrary<WsCase> = fc.oneof(
 async function sendHttp(node: Node, c: HttpCase): Promise<number | 'held'> {
   const headers: Record<string, string> = { authorization: `Bearer ${node.secret}` };
   if (c.contentType) headers['content-type'] = c.contentType;
-  // A poll or stream that is accepted holds the request open: its status is what matters.
+  // A poll or stream that is accepted holds the request open (its status is what matters); any
+  // other request must be answered.
+  const holds = c.path.startsWith('/poll') || c.path.startsWith('/sse');
   const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), 1_000);
+  const timer = holds ? setTimeout(() => abort.abort(), 1_000) : undefined;
   try {
     const res = await fetch(node.url + c.path, { method: c.method, headers, body: c.body, signal: abort.signal });
-    if (c.path.startsWith('/sse') && res.status === 200) abort.abort();
+    if (holds && res.status === 200) abort.abort();
     else await res.arrayBuffer();
     return res.status;
   } catch (err) {
-    if (abort.signal.aborted) return 'held';
+    if (holds && abort.signal.aborted) return 'held';
     throw err;
   } finally {
     clearTimeout(timer);
