@@ -63,6 +63,8 @@ export interface HeraldOptions {
   devSecret?: string;
   /** Replace how clients are authenticated (default: JWT per `auth.jwt`, anonymous without keys). */
   authenticateClient?: ClientAuthenticator;
+  /** TEST ONLY: fault injection, see `Hub.encodeFault`. Never set it in production. */
+  testHooks?: { encodeFault?: Hub['encodeFault'] };
 }
 
 export interface Herald {
@@ -118,6 +120,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   const devSecret = needsDevSecret(config) ? (options.devSecret ?? newDevSecret()) : undefined;
   const broker = options.broker ?? createBroker(config);
   const hub = new Hub(broker, log);
+  hub.encodeFault = options.testHooks?.encodeFault;
   const monitor = new BrokerMonitor(broker, hub, { heartbeatIntervalMs: config.engine.heartbeat_interval_seconds * 1000, log });
   const demo = config.server.demo;
   // The admin page's stats channel lives in a reserved namespace that exists only with the page on.

@@ -6,9 +6,10 @@
 import { ErrorCode, type ChannelInfo, type HistoryResponse, type PresenceResult } from '@herald/protocol';
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { HistoryResult } from '../broker/broker.js';
+import type { Publication } from '../broker/broker.js';
 import { checkPresenceNamespace } from '../connection/connection.js';
 import { HeraldError } from '../errors.js';
+import type { Hub } from '../hub/hub.js';
 import type { ApiContext } from './context.js';
 import { channelRoute, channelsRoute, historyRoute, presenceRoute } from './operations.js';
 import type { ChannelParams, HistoryQuery } from './schemas.js';
@@ -41,15 +42,31 @@ export function registerChannelRoutes(app: FastifyInstance, ctx: ApiContext): vo
       const limit = Math.min(req.query.limit ?? max, max);
       const history = { size: channel.options.history_size, ttlMs: channel.options.history_ttl_seconds * 1000 };
       const query = since === undefined ? { limit } : { limit, since: { offset: since, epoch: epoch! } };
-      const result = await ctx.broker.history(channel.name, query, history);
-      return reply.type('application/json; charset=utf-8').send(historyJson(channel.name, result));
+      const { publications, ...position } = await ctx.broker.history(channel.name, query, history);
+      return reply.type('application/json; charset=utf-8').send(historyText({ channel: channel.name, ...position }, publications, ctx.hub));
     },
   );
 }
 
-/** A HistoryResponse, built around each publication's raw `data` text (json/raw) instead of serialising it. */
-function historyJson(channel: string, { publications, ...position }: HistoryResult): string {
-  const head: Omit<HistoryResponse, 'publications'> = { channel, ...position };
-  const items = publications.map(({ offset, event, data }) => `{"offset":${offset},${event === undefined ? '' : `"event":${JSON.stringify(event)},`}"data":${data}}`);
-  return `${JSON.stringify(head).slice(0, -1)},"publications":[${items.join(',')}]}`;
+/**
+ * The history answer as JSON text, built around each publication's raw `data`, each encoded on its own: one that cannot be
+ * encoded (a bug, a poisoned value) is left out, and the answer says `recovered: false, reason:
+ * "undeliverable"`, rather than every read of the channel failing with 500.
+ */
+function historyText(head: Omit<HistoryResponse, 'publications'>, publications: Publication[], hub: Hub): string {
+  const parts: string[] = [];
+  let failure: { offset: number; err: unknown } | undefined;
+  for (const pub of publications) {
+    const { offset, event, data } = pub;
+    try {
+      if (hub.encodeFault?.(pub, undefined)) throw new Error(`fault injected by a test into the history encoder (offset ${offset})`);
+      // `data` is the publisher's raw JSON text (json/raw): spliced in, never re-serialised.
+      parts.push(`{"offset":${offset},${event === undefined ? '' : `"event":${JSON.stringify(event)},`}"data":${data}}`);
+    } catch (err) {
+      failure ??= { offset, err };
+    }
+  }
+  if (failure) hub.reportFailure('history', { channel: head.channel, offset: failure.offset }, failure.err);
+  const meta = JSON.stringify(failure ? { ...head, recovered: false, reason: 'undeliverable' } : head);
+  return `${meta.slice(0, -1)},"publications":[${parts.join(',')}]}`;
 }

@@ -83,8 +83,8 @@ export const ChannelInfo = Type.Object(
   { additionalProperties: false, examples: [{ channel: 'orders:42', occupied: true, subscribers: 5, nodes: 2 }] },
 );
 
-export const RecoveryFailure = Type.Union([Type.Literal('epoch_changed'), Type.Literal('history_truncated'), Type.Literal('offset_ahead')], {
-  description: 'Why the publications after `since` could not all be returned.',
+export const RecoveryFailure = Type.Union([Type.Literal('epoch_changed'), Type.Literal('history_truncated'), Type.Literal('offset_ahead'), Type.Literal('undeliverable')], {
+  description: 'Why the publications after `since` could not all be returned (`undeliverable`: one could not be encoded and was left out).',
 });
 
 export const HistoryResult = Type.Object(
@@ -96,7 +96,7 @@ export const HistoryResult = Type.Object(
       Type.Object({ offset: Type.Integer({ minimum: 1 }), event: Type.Optional(Type.String()), data: Type.Unknown() }, { additionalProperties: false }),
       { description: 'Oldest first.' },
     ),
-    recovered: Type.Optional(Type.Boolean({ description: 'With `since`: whether every publication after it is here.' })),
+    recovered: Type.Optional(Type.Boolean({ description: 'With `since`: whether every publication after it is here. Also false, with or without `since`, when a publication that could not be encoded was left out.' })),
     reason: Type.Optional(RecoveryFailure),
   },
   {

@@ -157,9 +157,9 @@ export class Connection implements Subscriber {
     this.close(CloseCode.SlowConsumer, 'slow consumer: too many publications while subscribing');
   }
 
-  resync(_reason: string): void {
+  resync(reason: string): void {
     // 1012: reconnect and recover; what is queued is still delivered, so the client resumes from there.
-    this.close(CloseCode.ServiceRestart, 'node lost publications between nodes: reconnect and recover');
+    this.close(CloseCode.ServiceRestart, reason);
   }
 
   sendFrame(frame: ServerFrame): void {

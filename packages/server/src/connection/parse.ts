@@ -68,7 +68,9 @@ export function parseCommand(text: string, maxDepth: number): Command {
     throw new CommandError(code, message, id);
   };
   if (typeof f.type !== 'string' || !TYPES.includes(f.type)) {
-    fail(ErrorCode.UnknownType, `unknown type ${JSON.stringify(f.type) ?? 'undefined'}; expected one of ${TYPES.join(', ')}`);
+    // Only a string is quoted back: serialising any other value (e.g. nested thousands deep) could throw.
+    const given = typeof f.type === 'string' ? JSON.stringify(f.type) : f.type === undefined ? 'undefined' : `of type ${Array.isArray(f.type) ? 'array' : typeof f.type}`;
+    fail(ErrorCode.UnknownType, `unknown type ${given}; expected one of ${TYPES.join(', ')}`);
   }
   const allowed = FIELDS[f.type as string]!;
   const unknown = Object.keys(f).find((key) => !allowed.includes(key));

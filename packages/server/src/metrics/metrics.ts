@@ -89,6 +89,16 @@ export function createMetrics(sources: MetricsSources): Registry {
       }
     },
   });
+  new Counter({
+    name: 'herald_fanout_errors_total',
+    help: 'Publications or presence events that could not be encoded or delivered to some local subscribers (who were asked to recover), by stage: encode, event, deliver, recovery (a subscribe or poll reading history), history (the HTTP history API).',
+    labelNames: ['stage'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [stage, count] of counters.fanoutErrors) this.inc({ stage }, count);
+    },
+  });
   const fanout = new Histogram({
     name: 'herald_fanout_latency_seconds',
     help: "Time from a publication's arrival at this node (for a local publish: its acceptance by the engine) to the last write of it to a local socket. Publications with no local subscriber are not observed.",

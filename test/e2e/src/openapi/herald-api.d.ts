@@ -641,8 +641,8 @@ export interface operations {
                         /** @description Channels whose cursor position history could no longer serve: refetch their state; they continue from their current position. */
                         reset?: {
                             channel: string;
-                            /** @description Why the publications after `since` could not all be returned. */
-                            reason: "epoch_changed" | "history_truncated" | "offset_ahead";
+                            /** @description Why the publications after `since` could not all be returned (`undeliverable`: one could not be encoded and was left out). */
+                            reason: "epoch_changed" | "history_truncated" | "offset_ahead" | "undeliverable";
                         }[];
                     };
                 };
@@ -2036,10 +2036,10 @@ export interface operations {
                             event?: string;
                             data: unknown;
                         }[];
-                        /** @description With `since`: whether every publication after it is here. */
+                        /** @description With `since`: whether every publication after it is here. Also false, with or without `since`, when a publication that could not be encoded was left out. */
                         recovered?: boolean;
-                        /** @description Why the publications after `since` could not all be returned. */
-                        reason?: "epoch_changed" | "history_truncated" | "offset_ahead";
+                        /** @description Why the publications after `since` could not all be returned (`undeliverable`: one could not be encoded and was left out). */
+                        reason?: "epoch_changed" | "history_truncated" | "offset_ahead" | "undeliverable";
                     };
                 };
             };
