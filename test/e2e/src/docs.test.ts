@@ -191,7 +191,7 @@ describe('the docs, run as written on a fresh clone', () => {
     const reply = frames.find((f) => f.type === 'reply') as { id: number; ok?: boolean } | undefined;
     assert.deepEqual([reply?.id, reply?.ok], [1, true], `${where(wsBlock)}: the subscribe is answered`);
 
-    const updated = messages.filter((m) => m.event === 'updated');
+    const updated = messages.filter((m) => m.event === 'updated').map((m) => ({ type: 'message', ...m }));
     await waitForOutput(sse, new RegExp(`"offset":${updated.at(-1)!.offset},`), 30_000, 'stdout');
     assert.deepEqual(logged(sse).map(([m]) => m), updated, `${where(sseBlock)}: the EventSource logs every "updated" message`);
 
