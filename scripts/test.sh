@@ -12,13 +12,13 @@ bash scripts/ensure-services.sh
 # The SSE and browser tests drive Debian's chromium; install it on a fresh machine.
 bash scripts/ensure-chromium.sh
 # A failing test must fail the run, never hang it: bound each test file and exit when all are done.
-# The docs test (test/e2e/src/docs.test.ts) first clones the repository, runs `npm install && npm
-# start` there (a full install and build) and only then the docs: it gets a bound of its own, and
-# runs first so that the summary printed last is the whole suite's.
+# Tests named *.install.test.ts run `npm install` first (the docs test on a fresh clone, with a
+# full build; the packed packages in an empty project): they get a longer bound of their own, and
+# run first so that the summary printed last is the rest of the suite's.
 slow=()
 fast=()
 for f in "${files[@]}"; do
-  if [[ "$f" == */docs.test.js ]]; then slow+=("$f"); else fast+=("$f"); fi
+  if [[ "$f" == *.install.test.js ]]; then slow+=("$f"); else fast+=("$f"); fi
 done
 rc=0
 if [ "${#slow[@]}" -gt 0 ]; then

@@ -3,6 +3,7 @@
  * (`herald serve`, `npm start`) that is ready once it logs "herald listening".
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { createServer } from 'node:net';
 
 export interface Running {
   child: ChildProcess;
@@ -59,4 +60,19 @@ export function stop(p: Running, signal: NodeJS.Signals = 'SIGTERM'): void {
   } catch {
     // already gone
   }
+}
+
+/** The environment of a user's shell: ours, less what npm sets for the script running the tests. */
+export function userEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('npm_') && k !== 'INIT_CWD'));
+  return { ...env, ...extra };
+}
+
+/** A port free right now, for a process that takes its port from PORT. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

@@ -15,7 +15,6 @@
  *   the quick start's page runs in headless Chromium (scripts/ensure-chromium.sh).
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +22,7 @@ import { after, before, describe, it } from 'node:test';
 import { launchBrowser, type Browser } from '@herald/server/testing/browser';
 import { codeBlocks, ROOT, type CodeBlock } from './markdown.js';
 import { logged, runShell, shellCommands, showsInOrder, startSnippet } from './doc-runner.js';
-import { start, stop, waitForOutput, type Running } from './spawn.js';
+import { freePort, start, stop, userEnv, waitForOutput, type Running } from './spawn.js';
 
 const DOCS = ['README.md', 'docs/quickstart.md', 'docs/cli.md'];
 const blocks = DOCS.flatMap((file) => codeBlocks(file, readFileSync(join(ROOT, file), 'utf8')));
@@ -35,20 +34,6 @@ function block(file: string, needle: string | RegExp): CodeBlock {
   const found = blocks.filter((b) => b.file === file && (typeof needle === 'string' ? b.text.includes(needle) : needle.test(b.text)));
   assert.equal(found.length, 1, `${file}: expected one block with ${needle}, found ${found.length}`);
   return found[0]!;
-}
-
-/** The environment of a user's shell: ours, less what npm sets for the script running this test. */
-function userEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('npm_') && k !== 'INIT_CWD'));
-  return { ...env, ...extra };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('the docs, run as written on a fresh clone', () => {
@@ -206,9 +191,11 @@ describe('the docs, run as written on a fresh clone', () => {
     assert.deepEqual(await items.allTextContents(), messages.map((m) => `${m.event ?? 'message'} #${m.offset}: ${JSON.stringify(m.data)}`));
     assert.equal(await page.title(), 'Live orders (connected)');
 
-    // `herald subscribe` stops with exit 0 on Ctrl-C (docs/cli.md, exit codes).
+    // Ctrl-C (SIGINT to the foreground group, as a terminal sends it) ends `npx herald subscribe`.
+    // Only its exit status is npm's (npx dies of the signal); `herald` itself exits 0 (cli.test.ts).
     stop(cliSub, 'SIGINT');
-    assert.equal(await cliSub.exited, 0);
+    const ended = await Promise.race([cliSub.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 15_000))]);
+    assert.ok(ended, 'Ctrl-C ends `npx herald subscribe`');
     // `herald init` (docs/cli.md) wrote its file in the clone.
     assert.ok(existsSync(join(clone, 'herald.yaml')));
 
