@@ -53,7 +53,7 @@ describe('herald CLI', () => {
       assert.equal(r.code, 2, `${cases[i]!.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, /Usage: herald \w+/, cases[i]!.join(' '));
     }
-    const commands = ['publish', 'subscribe', 'token', 'simulate', 'serve'];
+    const commands = ['publish', 'subscribe', 'token', 'simulate', 'serve', 'init'];
     const helps = await Promise.all(commands.map((command) => herald([command, '--help']).done));
     for (const [i, help] of helps.entries()) {
       assert.equal(help.code, 0);
