@@ -107,30 +107,33 @@ describe('the docs, run as written on a fresh clone', () => {
     };
 
     // 1. Every subscriber the docs show, each in before anything is published.
+    let following = 0;
+    const follow = async <T>(b: CodeBlock, subscriber: T): Promise<T> => {
+      ran.add(b);
+      await joined(++following, where(b));
+      return subscriber;
+    };
+    const snippet = (b: CodeBlock) => {
+      const p = startSnippet(clone, `docs-${b.file.replace(/\W/g, '-')}-${b.line}`, localize(b.text), env);
+      background.push(p);
+      return p;
+    };
     const wsBlock = block('README.md', 'new WebSocket(');
-    const ws = startSnippet(clone, 'docs-readme-websocket', localize(wsBlock.text), env);
-    background.push(ws);
-    await joined(1, where(wsBlock));
+    const ws = await follow(wsBlock, snippet(wsBlock));
     const sseBlock = block('README.md', 'new EventSource(');
-    const sse = startSnippet(clone, 'docs-readme-eventsource', localize(sseBlock.text), env);
-    background.push(sse);
-    await joined(2, where(sseBlock));
+    const sse = await follow(sseBlock, snippet(sseBlock));
     const pageBlock = block('docs/quickstart.md', '<title>Live orders</title>');
     browser = await launchBrowser();
     // "paste the script into the console of any page on 127.0.0.1": a page of the node itself.
     const page = await browser.open(`${base}/healthz`);
     await page.setContent(localize(pageBlock.text));
-    await joined(3, where(pageBlock));
+    await follow(pageBlock, page);
     const cliSubBlock = block('docs/quickstart.md', 'npx herald subscribe orders:42');
-    const [cliSubCommand] = shellCommands(cliSubBlock.text);
-    const cliSub = start('bash', ['-c', cliSubCommand!.command], { cwd: clone, env });
+    const cliSub = start('bash', ['-c', shellCommands(cliSubBlock.text)[0]!.command], { cwd: clone, env });
     background.push(cliSub);
-    await joined(4, where(cliSubBlock));
+    await follow(cliSubBlock, cliSub);
     const sdkSubBlock = block('docs/quickstart.md', "from '@herald/client'");
-    const sdkSub = startSnippet(clone, 'docs-quickstart-client', localize(sdkSubBlock.text), env);
-    background.push(sdkSub);
-    await joined(5, where(sdkSubBlock));
-    ran.add(wsBlock).add(sseBlock).add(pageBlock).add(cliSubBlock).add(sdkSubBlock);
+    const sdkSub = await follow(sdkSubBlock, snippet(sdkSubBlock));
 
     // 2. Everything else, in the docs' order: publishes, exports, CLI examples.
     for (const b of blocks) {
@@ -145,11 +148,11 @@ describe('the docs, run as written on a fresh clone', () => {
         }
         ran.add(b);
       } else if (b.lang === 'js') {
-        const snippet = startSnippet(clone, `docs-${b.file.replace(/\W/g, '-')}-${b.line}`, localize(b.text), env);
-        const timer = setTimeout(() => stop(snippet, 'SIGKILL'), 60_000);
-        const code = await snippet.exited;
+        const p = snippet(b);
+        const timer = setTimeout(() => stop(p, 'SIGKILL'), 60_000);
+        const code = await p.exited;
         clearTimeout(timer);
-        assert.equal(code, 0, `${where(b)} exited ${code}: ${snippet.stderr()}`);
+        assert.equal(code, 0, `${where(b)} exited ${code}: ${p.stderr()}`);
         ran.add(b);
       }
     }
