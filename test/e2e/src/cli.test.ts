@@ -10,7 +10,7 @@ import { startServer, TestClient } from '@herald/server/testing';
 
 const BIN = createRequire(import.meta.url).resolve('@herald/server/package.json').replace(/package\.json$/, 'dist/bin/herald.js');
 
-function herald(args: string[], env: Record<string, string> = {}, timeoutMs = 15_000) {
+function herald(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000) {
   const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
   let stdout = '';
   let stderr = '';
