@@ -40,15 +40,15 @@ export function shellCommands(text: string): ShellCommand[] {
 
 /**
  * A documented output line as a pattern: `…` stands for anything, and an `"epoch":"…"` value is
- * an example (epochs are generated per run), so any epoch matches.
+ * an example (epochs are generated per run), so any epoch matches. `prefix`: the line may go on.
  */
-export function shownPattern(shown: string): RegExp {
+export function shownPattern(shown: string, prefix = false): RegExp {
   const escaped = shown
     .replace(/"epoch":"[^"]*"/g, '\u0000')
     .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
     .replace(/…/g, '.*?')
     .replace(/\u0000/g, '"epoch":"[^"]+"');
-  return new RegExp(`^${escaped}$`);
+  return new RegExp(`^${escaped}${prefix ? '' : '$'}`);
 }
 
 /** True when the lines appear in the output in the documented order. */

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { launchBrowser, type Browser } from '@herald/server/testing/browser';
 import { codeBlocks, ROOT, type CodeBlock } from './markdown.js';
-import { logged, runShell, shellCommands, showsInOrder, startSnippet } from './doc-runner.js';
+import { logged, runShell, shellCommands, shownPattern, showsInOrder, startSnippet } from './doc-runner.js';
 import { freePort, start, stop, userEnv, waitForOutput, type Running } from './spawn.js';
 
 const DOCS = ['README.md', 'docs/quickstart.md', 'docs/cli.md'];
@@ -83,7 +83,7 @@ describe('the docs, run as written on a fresh clone', () => {
     const banner = block('README.md', 'Herald is running on');
     const lines = printed.split('\n');
     for (const expected of localize(banner.text).split('\n')) {
-      const pattern = new RegExp(`^${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/…/g, '.*?')}`);
+      const pattern = shownPattern(expected, true);
       assert.ok(lines.some((l) => pattern.test(l)), `${where(banner)}: "${expected}" is not in the banner:\n${printed}`);
     }
     ran.add(banner);
