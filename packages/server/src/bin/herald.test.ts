@@ -103,7 +103,7 @@ describe('herald CLI', () => {
       assert.equal(stderr.split(key!).length - 1, 2, 'printed once, plus once in the export line');
       // Plain HTTP says so, with workers too (the primary has no server of its own to ask).
       assert.match(stderr, new RegExp(`Herald is running on http://127\\.0\\.0\\.1:${port} \\(WebSocket: ws://127\\.0\\.0\\.1:${port}/ws\\)`));
-      assert.match(stderr, /Dev mode \(no config file\): channels in any namespace are accepted/);
+      assert.match(stderr, /Dev mode: channels in any namespace are accepted/);
       assert.match(stderr, new RegExp(`npx herald subscribe orders:42 --url ws://127\\.0\\.0\\.1:${port}/ws\n`));
       const client = await TestClient.connect(`ws://127.0.0.1:${port}/ws`);
       await client.subscribe('orders:42');

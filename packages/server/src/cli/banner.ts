@@ -34,9 +34,10 @@ export function banner({ host, port, devSecret, anyNamespace, tls }: BannerFacts
     lines.push(`Dev secret (this run only; valid as API key, signing key "default" and time-token secret; configure auth for your own):`, `  ${devSecret}`);
   }
   if (anyNamespace) {
-    lines.push(`Dev mode (no config file): channels in any namespace are accepted (orders:42, chat:room1, …); \`npx herald init\` writes a production herald.yaml.`);
+    lines.push(`Dev mode: channels in any namespace are accepted (orders:42, chat:room1, …; server.accept_any_namespace, on without a config file); \`npx herald init\` writes a production herald.yaml.`);
   }
-  if (devSecret) {
+  // The commands use orders:42, which only dev mode is sure to accept.
+  if (devSecret && anyNamespace) {
     lines.push(
       `Next, in another terminal:`,
       `  export HERALD_SECRET=${devSecret}`,
