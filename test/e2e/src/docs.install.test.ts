@@ -2,6 +2,7 @@
  * The first five minutes, exactly as written: README.md, docs/quickstart.md and docs/cli.md run
  * against a fresh clone of this repository (its committed HEAD) started with the quick start's
  * own commands: `git clone <this repository> herald && cd herald`, `npm install && npm start`.
+ * The docs are read from this checkout and the node runs the committed code: commit, then run.
  *
  * Every fenced block of those docs is run, or carries a `<!-- not-run: reason -->` mark; a block
  * that is neither fails the test, and the counts are printed. How the docs meet the test:
