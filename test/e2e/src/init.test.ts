@@ -4,11 +4,11 @@
  * key) and a browser-style client (JWT).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
 import { parse as parseYaml } from 'yaml';
 import { Publisher } from '@herald/publisher';
@@ -26,8 +26,15 @@ interface Written {
 }
 
 describe('herald init', () => {
+  const dirs: string[] = [];
+  const tempDir = () => {
+    dirs.push(mkdtempSync(join(tmpdir(), 'herald-init-')));
+    return dirs.at(-1)!;
+  };
+  after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
   it('writes a commented config with fresh secrets, and never overwrites one without --force', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'herald-init-'));
+    const dir = tempDir();
     const file = join(dir, 'herald.yaml');
     const first = await run(process.execPath, [BIN, 'init', '--output', file, '--namespace', 'orders', '--namespace', 'chat:presence,client-publish'], { env: ENV });
     assert.equal(first.code, 0, first.stderr);
@@ -60,7 +67,7 @@ describe('herald init', () => {
   });
 
   it('its output starts a ready node with the demo off, and its secrets work with the SDK, curl and a JWT client', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'herald-init-'));
+    const dir = tempDir();
     const file = join(dir, 'herald.yaml');
     const init = await run(process.execPath, [BIN, 'init', '--output', file, '--host', '127.0.0.1', '--namespace', 'orders'], { env: ENV });
     assert.equal(init.code, 0, init.stderr);
