@@ -1,7 +1,7 @@
 /**
  * @module codes
  * The stable error-code and close-code tables. Clients branch on these, so a code never changes
- * meaning once released; docs/errors.md lists the same tables for humans.
+ * meaning once released; docs/protocol.md ("Error codes", "Close codes") lists the same tables for humans.
  */
 
 /** Error codes used both in WebSocket replies and in HTTP error bodies. */

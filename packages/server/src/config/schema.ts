@@ -128,6 +128,11 @@ export const ConfigSchema = Type.Object(
           default: true,
           description: 'Serve the demo pages (chat with presence, live notifications) under /demo/; they use a `demo` namespace, added with presence and client publishing unless you define it. Turn off in production.',
         }),
+        accept_any_namespace: Type.Boolean({
+          default: false,
+          description:
+            'Accept channels in namespaces that are not configured, with the `default` namespace\'s options (dev mode). `herald serve` without a config file turns it on so every example in the docs works; with a config file it stays off unless set, and an undeclared namespace is refused.',
+        }),
         default_channel: Type.String({
           default: 'updates',
           description: 'Channel for seed-000 style `POST /update` and `POST /publish` requests that name no `?channel=`.',
@@ -385,7 +390,7 @@ export const ConfigSchema = Type.Object(
     namespaces: Type.Record(Type.String({ pattern: '^[a-z0-9_-]{1,64}$' }), NamespaceSchema, {
       default: { default: {} },
       description:
-        'Channel namespaces by name. A channel `ns:name` uses namespace `ns`; a channel without a colon uses `default`. Channels in an undeclared namespace are refused.',
+        'Channel namespaces by name. A channel `ns:name` uses namespace `ns`; a channel without a colon uses `default`. Channels in an undeclared namespace are refused (unless `server.accept_any_namespace`).',
     }),
   },
   { additionalProperties: false },
