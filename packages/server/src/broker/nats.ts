@@ -60,6 +60,7 @@ import {
   type HistoryQuery,
   type HistoryResult,
   type Publication,
+  type PublishMessage,
 } from './broker.js';
 
 export interface NatsBrokerOptions {
@@ -126,7 +127,7 @@ export class NatsBroker implements Broker {
     await this.#connect();
   }
 
-  async publish(channel: string, message: { event?: string; data: unknown }, _history: HistoryOptions): Promise<StreamPosition> {
+  async publish(channel: string, message: PublishMessage, _history: HistoryOptions): Promise<StreamPosition> {
     const js = this.#ready().js;
     const subject = this.#subject('h', channel);
     const body = encodeBody(message);
