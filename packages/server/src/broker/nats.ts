@@ -7,8 +7,9 @@
  * How the contract is met:
  * - Atomic offset + append: a publication carries its offset and epoch in headers and is published
  *   with `Nats-Expected-Last-Subject-Sequence` = the stream sequence of the channel's previous
- *   message. JetStream refuses it if any other publication got in between, and the node retries
- *   with the new head: offsets can never repeat or skip.
+ *   message. JetStream refuses it if any other publication got in between: offsets can never
+ *   repeat or skip. A node queues its own publishes per channel (channel-queue.ts), so only
+ *   another node can get in between; then it retries with the new head until the timeout.
  * - Publish as part of the same step: the stream's RePublish sends exactly the messages it stored,
  *   in stream order, so nodes see only accepted publications and in offset order.
  * - History: each message also carries the stream sequence of the channel's previous message, so
