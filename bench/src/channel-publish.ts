@@ -232,7 +232,10 @@ async function main(): Promise<void> {
     }
   }
   const key = (c: Cell): string => `${c.engine}/${c.nodes}/${c.inFlight}/${c.build}`;
-  const keys = [...new Set(cells.map(key))].sort();
+  // Table order: engine, nodes, in flight, then the builds side by side in the order given.
+  const order = (c: Cell): number[] => [engines.indexOf(c.engine), c.nodes, c.inFlight, builds.findIndex((b) => b.label === c.build)];
+  const sorted = [...cells].sort((x, y) => order(x).reduce((d, v, i) => d || v - order(y)[i]!, 0));
+  const keys = [...new Set(sorted.map(key))];
   const table = [
     `${started.toISOString()}, Herald ${builds.map((b) => `${b.label} (${b.bin})`).join(' vs ')}; ${opts.durationS} s per cell after ${opts.warmupS} s warm-up${Number(values.repeat) > 1 ? `, ${values.repeat} runs: median (min–max)` : ''}.`,
     '',
