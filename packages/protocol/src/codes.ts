@@ -1,7 +1,7 @@
 /**
  * @module codes
  * The stable error-code and close-code tables. Clients branch on these, so a code never changes
- * meaning once released; docs/errors.md lists the same tables for humans.
+ * meaning once released; docs/protocol.md ("Error codes", "Close codes") lists the same tables for humans.
  */
 
 /** Error codes used both in WebSocket replies and in HTTP error bodies. */
@@ -60,7 +60,10 @@ export const CloseCode = {
   SlowConsumer: 4008,
   /** No pong/traffic within the heartbeat timeout (only seen if the peer is still half there). */
   HeartbeatTimeout: 4009,
-  /** The client sent frames faster than `limits.client_messages_per_second` allows. */
+  /**
+   * The client sent frames faster than `limits.client_messages_per_second` allows, or a refused
+   * token (`auth` frame, subscription token) left its address over `auth.failure_limit_per_minute`.
+   */
   RateLimited: 4029,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

@@ -93,8 +93,11 @@ export interface RefreshFrame {
   grace: number;
 }
 
-/** Why a subscribe with `since` could not deliver everything that was missed. */
-export type RecoveryFailure = 'epoch_changed' | 'history_truncated' | 'offset_ahead';
+/**
+ * Why a subscribe with `since` could not deliver everything that was missed. `undeliverable`: the
+ * node could not encode a publication of that history (docs/protocol.md#recovery).
+ */
+export type RecoveryFailure = 'epoch_changed' | 'history_truncated' | 'offset_ahead' | 'undeliverable';
 
 export interface SubscribeResult extends StreamPosition {
   /** Present when the subscribe carried `since`. */

@@ -8,3 +8,4 @@ export { ConfigSchema, type HeraldConfig, type NamespaceConfig } from './config/
 export { HeraldError } from './errors.js';
 export type { Broker, Publication } from './broker/broker.js';
 export { MemoryBroker } from './broker/memory.js';
+export { toRawJson, type RawJson } from './json/raw.js';

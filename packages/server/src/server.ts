@@ -17,16 +17,19 @@ import { registerChannelRoutes } from './api/channels.js';
 import { registerClientBundle } from './api/client-bundle.js';
 import { demoNamespace, registerDemo } from './api/demo.js';
 import type { ApiContext } from './api/context.js';
+import { clientErrorHandler } from './api/client-error.js';
 import { registerErrorHandling } from './api/error-handler.js';
 import { registerHealthRoutes } from './api/health.js';
 import { IdempotencyCache } from './api/idempotency.js';
+import { registerOpenApi } from './api/openapi.js';
 import { apiPublisher, registerPublishRoutes } from './api/publish.js';
 import { registerAdmin, type Admin } from './admin/admin.js';
-import { keepRawJsonBodies, requirePublisher } from './api/publisher-auth.js';
+import { registerJsonBodies } from './api/json-body.js';
+import { requirePublisher } from './api/publisher-auth.js';
 import { registerValidation } from './api/validation.js';
 import { registerWebhookRoutes } from './api/webhooks.js';
 import { AccessControl } from './auth/access.js';
-import { createClientAuthenticator, peerAddress, type AddressOf, type ClientAuthenticator } from './auth/client.js';
+import { ClientFailures, createClientAuthenticator, peerAddress, type AddressOf, type ClientAuthenticator } from './auth/client.js';
 import { FailureLimiter } from './auth/failure-limiter.js';
 import { JwtVerifier } from './auth/jwt.js';
 import { createPublisherAuthenticator } from './auth/publisher.js';
@@ -42,7 +45,7 @@ import { Hub } from './hub/hub.js';
 import { MemoryPresenceStore } from './presence/memory.js';
 import type { PresenceEntry, PresenceSpace, PresenceStore } from './presence/presence.js';
 import { ChannelOccupancy, type OccupancyEntry } from './presence/occupancy.js';
-import { PresenceTracker } from './presence/tracker.js';
+import { PresenceTracker, presenceTiming } from './presence/tracker.js';
 import { Webhooks } from './webhooks/webhooks.js';
 import { clusterMetrics } from './metrics/cluster.js';
 import { createMetrics, registerMetricsRoute } from './metrics/metrics.js';
@@ -60,6 +63,8 @@ export interface HeraldOptions {
   devSecret?: string;
   /** Replace how clients are authenticated (default: JWT per `auth.jwt`, anonymous without keys). */
   authenticateClient?: ClientAuthenticator;
+  /** TEST ONLY: fault injection, see `Hub.encodeFault`. Never set it in production. */
+  testHooks?: { encodeFault?: Hub['encodeFault'] };
 }
 
 export interface Herald {
@@ -85,6 +90,20 @@ const OCCUPANCY_COUNT_INTERVAL_MS = 1_000;
 /** Header and query values that carry credentials: never logged. */
 const REDACT = ['req.headers.authorization', 'req.headers["x-api-token"]', 'req.headers["x-herald-signature"]', 'headers.authorization'];
 
+/**
+ * Node's limits on receiving a request (its defaults, 60 s for headers and 300 s for the whole
+ * request, let a body trickled byte by byte hold a connection for minutes). Node measures only
+ * the request, never the answer, so streams and long-polls are not cut. Expiry is checked every
+ * `connectionsCheckingInterval` (Node's default: 30 s), here every second or more often.
+ */
+function requestTimeouts(server: HeraldConfig['server']): { headersTimeout: number; requestTimeout: number; connectionsCheckingInterval: number } {
+  if (server.headers_timeout_seconds > server.request_timeout_seconds) {
+    throw new ConfigError('config: server.headers_timeout_seconds must not exceed server.request_timeout_seconds');
+  }
+  const headersTimeout = Math.round(server.headers_timeout_seconds * 1000);
+  return { headersTimeout, requestTimeout: Math.round(server.request_timeout_seconds * 1000), connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.round(headersTimeout / 2))) };
+}
+
 /** No publisher credential of any kind is configured: the node runs with a generated dev secret. */
 export function needsDevSecret(config: HeraldConfig): boolean {
   const auth = config.auth;
@@ -101,6 +120,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   const devSecret = needsDevSecret(config) ? (options.devSecret ?? newDevSecret()) : undefined;
   const broker = options.broker ?? createBroker(config);
   const hub = new Hub(broker, log);
+  hub.encodeFault = options.testHooks?.encodeFault;
   const monitor = new BrokerMonitor(broker, hub, { heartbeatIntervalMs: config.engine.heartbeat_interval_seconds * 1000, log });
   const demo = config.server.demo;
   // The admin page's stats channel lives in a reserved namespace that exists only with the page on.
@@ -123,9 +143,11 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   if (demo && !namespaces.demo) namespaces = { ...namespaces, demo: demoNamespace() };
   if (config.admin.token) namespaces = { ...namespaces, [INTERNAL_NAMESPACE]: adminNamespace };
   const channels = new Channels({ ...config, namespaces });
-  const presenceTtlMs = config.presence.ttl_seconds * 1000;
+  const { sweepIntervalMs, entryTtlMs } = presenceTiming(config.presence.ttl_seconds * 1000);
   const refreshMs = config.presence.refresh_seconds * 1000;
-  const sweepIntervalMs = Math.max(10, Math.min(5_000, presenceTtlMs / 4));
+  if (refreshMs >= entryTtlMs) {
+    throw new ConfigError(`config: presence.refresh_seconds must be below presence.ttl_seconds less its sweep interval (${entryTtlMs / 1000} s)`);
+  }
   const storeFor = <E extends PresenceEntry>(space: PresenceSpace): PresenceStore<E> =>
     broker.presenceStore?.<E>(space, sweepIntervalMs) ?? new MemoryPresenceStore<E>({ sweepIntervalMs });
   const presenceStore = storeFor('presence');
@@ -136,7 +158,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     occupancyStore,
     {
       node: `${nodeName}/${randomBytes(6).toString('base64url')}`,
-      ttlMs: presenceTtlMs,
+      ttlMs: entryTtlMs,
       refreshMs,
       countIntervalMs: OCCUPANCY_COUNT_INTERVAL_MS,
       count: (channel) => hub.subscriberCount(channel),
@@ -148,7 +170,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   const presence = new PresenceTracker(
     presenceStore,
     {
-      ttlMs: presenceTtlMs,
+      ttlMs: entryTtlMs,
       refreshMs,
       announce: async (type, channel, { user, client }) => {
         webhooks.emit({ type: type === 'join' ? 'presence.join' : 'presence.leave', channel, info: { user, client } });
@@ -167,21 +189,24 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   let accepting = true;
   if (!access.enabled) log.warn('client auth is off (no auth.jwt secret, key or JWKS): any client may subscribe to any channel');
 
+  const trustProxy = config.server.trust_proxy;
+  const trusted = trustProxy.length > 0 ? proxyAddr.compile(trustProxy) : undefined;
+  const addressOf: AddressOf = trusted ? (req) => proxyAddr(req, trusted) : peerAddress;
+  const failures = new ClientFailures(clientFailures, (reason) => hub.counters.authFailure('client', reason));
   const context: ConnectionContext = {
     hub,
     channels,
     limits: config.limits,
     log,
     access,
+    failures,
+    addressOf,
     presence,
     webhooks,
     refreshGraceSeconds: auth.jwt.refresh_grace_seconds,
     accepting: () => accepting,
   };
-  const trustProxy = config.server.trust_proxy;
-  const trusted = trustProxy.length > 0 ? proxyAddr.compile(trustProxy) : undefined;
-  const addressOf: AddressOf = trusted ? (req) => proxyAddr(req, trusted) : peerAddress;
-  const authenticate = options.authenticateClient ?? createClientAuthenticator(access, clientFailures, (reason) => hub.counters.authFailure('client', reason), addressOf);
+  const authenticate = options.authenticateClient ?? createClientAuthenticator(access, failures, addressOf);
   const connections = () => ws.connections + sse.connections;
   const ws: WebSocketEndpoint = createWebSocketEndpoint({
     context,
@@ -209,24 +234,27 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   });
 
   const tls = loadTls(config.server.tls);
+  const timeouts = requestTimeouts(config.server);
   const app = Fastify({
     // One port either way: with TLS, the HTTPS server also carries the WebSocket upgrades (WSS).
     // A socket stuck before its TLS handshake is no HTTP connection: nothing idles it out and
     // close() waits for it, so it gets 10 s (Node's default is 120 s).
     serverFactory: (handler: RequestListener) =>
-      tls ? (createHttpsServer({ ...tls, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, handler) as unknown as Server) : createHttpServer(handler),
+      tls ? (createHttpsServer({ ...tls, ...timeouts, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, handler) as unknown as Server) : createHttpServer(timeouts, handler),
     // req.ip (publisher auth limits, admin) follows X-Forwarded-For only from these proxies.
     trustProxy: trustProxy.length > 0 ? [...trustProxy] : false,
     loggerInstance: log as FastifyBaseLogger,
+    clientErrorHandler: clientErrorHandler(log as FastifyBaseLogger),
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.limits.max_body_bytes,
     return503OnClosing: true,
   });
   // JSON only: anything else is a 415 rather than a string the schema then rejects.
   app.removeContentTypeParser('text/plain');
-  keepRawJsonBodies(app);
+  registerJsonBodies(app, config.limits.max_json_depth);
   registerValidation(app);
   registerErrorHandling(app, (message) => hub.counters.error('http', message));
+  registerOpenApi(app);
   app.addHook('onSend', async (_req, reply) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
@@ -260,18 +288,8 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     engine: () => monitor.status(),
     stats: () => ({ connections: connections() }),
   };
-  registerHealthRoutes(app, ctx);
   registerClientBundle(app);
   if (demo) registerDemo(app);
-  if (config.metrics.enabled) {
-    const registry = createMetrics({
-      hub,
-      connections: () => ({ websocket: ws.connections, sse: sse.connections, longpoll: longPoll.pending }),
-      webhookQueue: () => webhooks.stats().reduce((sum, w) => sum + w.queued, 0),
-      webhookDropped: () => webhooks.stats().reduce((sum, w) => sum + w.dropped, 0),
-    });
-    registerMetricsRoute(app, registry, config.metrics.token, cluster.isWorker ? clusterMetrics(registry) : undefined);
-  }
   let admin: Admin | undefined;
   if (config.admin.token) {
     admin = registerAdmin(app, {
@@ -286,8 +304,21 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     });
     access.adminToken = admin.tokenMatches;
   }
-  app.get('/sse', sse.handle);
-  app.get('/poll', longPoll.handle);
+  // Plugins load in order, so routes added in these two run after @fastify/swagger: they are in the OpenAPI document.
+  void app.register(async (open) => {
+    registerHealthRoutes(open, ctx);
+    if (config.metrics.enabled) {
+      const registry = createMetrics({
+        hub,
+        connections: () => ({ websocket: ws.connections, sse: sse.connections, longpoll: longPoll.pending }),
+        webhookQueue: () => webhooks.stats().reduce((sum, w) => sum + w.queued, 0),
+        webhookDropped: () => webhooks.stats().reduce((sum, w) => sum + w.dropped, 0),
+      });
+      registerMetricsRoute(open, registry, config.metrics.token, cluster.isWorker ? clusterMetrics(registry) : undefined);
+    }
+    open.get('/sse', sse.handle);
+    open.get('/poll', longPoll.handle);
+  });
   void app.register(async (api) => {
     requirePublisher(api, ctx.authenticate);
     registerPublishRoutes(api, ctx);

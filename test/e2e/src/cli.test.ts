@@ -10,7 +10,7 @@ import { startServer, TestClient } from '@herald/server/testing';
 
 const BIN = createRequire(import.meta.url).resolve('@herald/server/package.json').replace(/package\.json$/, 'dist/bin/herald.js');
 
-function herald(args: string[], env: Record<string, string> = {}, timeoutMs = 15_000) {
+function herald(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000) {
   const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
   let stdout = '';
   let stderr = '';
@@ -53,7 +53,7 @@ describe('herald CLI', () => {
       assert.equal(r.code, 2, `${cases[i]!.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, /Usage: herald \w+/, cases[i]!.join(' '));
     }
-    const commands = ['publish', 'subscribe', 'token', 'simulate', 'serve'];
+    const commands = ['publish', 'subscribe', 'token', 'simulate', 'serve', 'init'];
     const helps = await Promise.all(commands.map((command) => herald([command, '--help']).done));
     for (const [i, help] of helps.entries()) {
       assert.equal(help.code, 0);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { connect, type HeraldClient, type Message } from '@herald/client';
 import { Publisher } from '@herald/publisher';
-import { MemoryBroker } from '@herald/server';
+import { MemoryBroker, toRawJson } from '@herald/server';
 import { API_KEY, publish, sleep, startServer, waitUntil, type TestServer } from '@herald/server/testing';
 import { SignJWT } from 'jose';
 
@@ -65,7 +65,7 @@ describe('client SDK', () => {
       const port = Number(new URL(a.url).port);
       await a.close(); // the client keeps retrying this port
       // Meanwhile another node of the system publishes more than history keeps.
-      for (let i = 0; i < 10; i++) await broker.publish('short', { data: `missed-${i}` }, { size: 5, ttlMs: 60_000 });
+      for (let i = 0; i < 10; i++) await broker.publish('short', { data: toRawJson(`missed-${i}`) }, { size: 5, ttlMs: 60_000 });
       back = await startServer({ ...config, server: { port } }, { broker });
       await waitUntil(() => failed.length === 1 && sub.state === 'subscribed', 10_000, () => 'recovery-failed');
       assert.deepEqual(failed, ['history_truncated']);

@@ -17,6 +17,8 @@ import type { FailureLimiter } from '../auth/failure-limiter.js';
 import { INTERNAL_NAMESPACE, type Channels } from '../channels/channels.js';
 import { HeraldError } from '../errors.js';
 import type { Hub } from '../hub/hub.js';
+import { bodyMember } from '../api/json-body.js';
+import { toRawJson, type RawJson } from '../json/raw.js';
 import { ADMIN_CSS, ADMIN_HTML, ADMIN_JS } from './page.js';
 
 export interface AdminOptions {
@@ -28,7 +30,7 @@ export interface AdminOptions {
   limiter: FailureLimiter;
   connections(): { websocket: number; sse: number; longpoll: number };
   /** Publish as the HTTP API does (checks included). */
-  publish(channel: string, event: string | undefined, data: unknown): Promise<{ channel: string; offset: number; epoch: string }>;
+  publish(channel: string, event: string | undefined, data: RawJson): Promise<{ channel: string; offset: number; epoch: string }>;
 }
 
 export interface Admin {
@@ -109,7 +111,7 @@ export function registerAdmin(app: FastifyInstance, options: AdminOptions): Admi
     if (hub.subscriberCount(channel) === 0) return;
     const resolved = options.channels.resolve(channel);
     hub.broker
-      .publish(resolved.name, { event: 'stats', data: snapshot(true) }, { size: resolved.options.history_size, ttlMs: resolved.options.history_ttl_seconds * 1000 })
+      .publish(resolved.name, { event: 'stats', data: toRawJson(snapshot(true)) }, { size: resolved.options.history_size, ttlMs: resolved.options.history_ttl_seconds * 1000 })
       .catch((err: unknown) => app.log.warn({ err }, 'admin stats publish failed'));
   }, 1000).unref();
 
@@ -144,7 +146,7 @@ export function registerAdmin(app: FastifyInstance, options: AdminOptions): Admi
           },
         },
       },
-      (req) => options.publish(req.body.channel, req.body.event, req.body.data),
+      (req) => options.publish(req.body.channel, req.body.event, bodyMember(req, 'data')),
     );
   });
 

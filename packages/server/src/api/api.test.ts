@@ -115,7 +115,9 @@ describe('bad input over HTTP', () => {
   });
 
   const json = { 'content-type': 'application/json' };
-  const rows: Array<{ name: string; path?: string; method?: string; rawBody?: string; headers?: Record<string, string>; status: number; code: string }> = [
+  const bytes = (...parts: Array<string | number[]>) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+  const deep = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+  const rows: Array<{ name: string; path?: string; method?: string; rawBody?: string | Buffer; headers?: Record<string, string>; status: number; code: string; message?: RegExp }> = [
     { name: 'malformed JSON', rawBody: '{"channel": "a",', headers: json, status: 400, code: ErrorCode.BadJson },
     { name: 'empty JSON body', rawBody: '', headers: json, status: 400, code: ErrorCode.BadJson },
     { name: 'missing data', rawBody: '{"channel":"a"}', headers: json, status: 400, code: ErrorCode.BadRequest },
@@ -135,6 +137,10 @@ describe('bad input over HTTP', () => {
     { name: 'history: since without epoch', path: '/api/channels/a/history?since=1', method: 'GET', status: 400, code: ErrorCode.BadRequest },
     { name: 'history: bad limit', path: '/api/channels/a/history?limit=0', method: 'GET', status: 400, code: ErrorCode.BadRequest },
     { name: 'history: invalid channel', path: '/api/channels/a%20b/history', method: 'GET', status: 400, code: ErrorCode.InvalidChannel },
+    { name: 'invalid UTF-8 in the body', rawBody: bytes('{"channel":"a","data":"', [0xff, 0xfe], '"}'), headers: json, status: 400, code: ErrorCode.BadJson, message: /UTF-8/ },
+    { name: 'UTF-8-encoded surrogate in the body', rawBody: bytes('{"channel":"a","data":"', [0xed, 0xa0, 0x80], '"}'), headers: json, status: 400, code: ErrorCode.BadJson, message: /UTF-8/ },
+    { name: 'data nested deeper than max_json_depth', rawBody: `{"channel":"a","data":${deep(64)}}`, headers: json, status: 400, code: ErrorCode.BadRequest, message: /limits\.max_json_depth \(64 levels\)/ },
+    { name: 'deep JSON even without credentials', rawBody: deep(500), headers: { ...json, authorization: '' }, status: 400, code: ErrorCode.BadRequest, message: /max_json_depth/ },
     { name: 'broadcast: empty channel list', path: '/api/broadcast', rawBody: '{"channels":[],"data":1}', headers: json, status: 400, code: ErrorCode.BadRequest },
   ];
 
@@ -145,6 +151,7 @@ describe('bad input over HTTP', () => {
       assert.equal(res.status, row.status, JSON.stringify(res.json));
       assert.equal(res.json.error?.code, row.code);
       assert.ok((res.json.error?.message.length ?? 0) > 0);
+      if (row.message) assert.match(res.json.error!.message, row.message);
       if (row.status === 401) assert.equal(res.headers.get('www-authenticate'), 'Bearer');
       await publish(server, 'bystander', ++published);
       assert.equal((await bystander.waitForMessages(published)).at(-1)!.data, published);

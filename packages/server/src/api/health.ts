@@ -5,10 +5,11 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from './context.js';
+import { livenessRoute, readinessRoute } from './operations.js';
 
 export function registerHealthRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_req, reply) => {
+  app.get('/healthz', { schema: livenessRoute }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: readinessRoute }, async (_req, reply) => {
     if (!ctx.accepting()) return reply.status(503).send({ status: 'shutting_down' });
     const engine = ctx.engine();
     if (!engine.ready) return reply.status(503).send({ status: 'unavailable', engine: ctx.broker.name, reason: engine.reason });

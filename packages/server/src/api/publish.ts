@@ -8,12 +8,15 @@ import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { INTERNAL_NAMESPACE } from '../channels/channels.js';
 import { HeraldError } from '../errors.js';
+import type { RawJson } from '../json/raw.js';
 import type { ApiContext } from './context.js';
-import { BroadcastBody, EventBody, PublishBody, SeedQuery } from './schemas.js';
+import { bodyMember, bodyRoot } from './json-body.js';
+import { broadcastRoute, eventRoute, publishRoute, seedRoute } from './operations.js';
+import type { BroadcastBody, EventBody, PublishBody, SeedQuery } from './schemas.js';
 
 /** Publish as the API does: refuses while shutting down, and to internal channels. */
 export function apiPublisher(ctx: ApiContext) {
-  return async function publish(name: string, event: string | undefined, data: unknown): Promise<PublishResponse> {
+  return async function publish(name: string, event: string | undefined, data: RawJson): Promise<PublishResponse> {
     if (!ctx.accepting()) throw new HeraldError(ErrorCode.ShuttingDown, 'node is shutting down; retry on another node');
     const channel = ctx.channels.resolve(name);
     if (channel.namespace === INTERNAL_NAMESPACE) throw new HeraldError(ErrorCode.Forbidden, 'internal channels are published to by Herald only');
@@ -27,24 +30,26 @@ export function registerPublishRoutes(app: FastifyInstance, ctx: ApiContext): vo
 
   const once = <T>(req: FastifyRequest, work: () => Promise<T>) => ctx.idempotency.run(idempotencyKey(req), req.url, work);
 
-  app.post<{ Body: Static<typeof PublishBody> }>('/api/publish', { schema: { body: PublishBody } }, (req) =>
-    once(req, () => publish(req.body.channel, req.body.event, req.body.data)),
+  app.post<{ Body: Static<typeof PublishBody> }>('/api/publish', { schema: publishRoute }, (req) =>
+    once(req, () => publish(req.body.channel, req.body.event, bodyMember(req, 'data'))),
   );
 
-  app.post<{ Body: Static<typeof EventBody> }>('/api/event', { schema: { body: EventBody } }, (req) =>
-    once(req, () => publish(req.body.channel, req.body.event, req.body.payload)),
+  app.post<{ Body: Static<typeof EventBody> }>('/api/event', { schema: eventRoute }, (req) =>
+    once(req, () => publish(req.body.channel, req.body.event, bodyMember(req, 'payload'))),
   );
 
   // Seed 000's backends POST the payload itself, with the channel in the query string.
   for (const path of ['/update', '/publish']) {
-    app.post<{ Querystring: Static<typeof SeedQuery> }>(path, { schema: { querystring: SeedQuery } }, (req) =>
-      publish(req.query.channel ?? ctx.config.server.default_channel, undefined, req.body),
+    app.post<{ Querystring: Static<typeof SeedQuery> }>(path, { schema: seedRoute(path) }, (req) =>
+      publish(req.query.channel ?? ctx.config.server.default_channel, undefined, bodyRoot(req)),
     );
   }
 
-  app.post<{ Body: Static<typeof BroadcastBody> }>('/api/broadcast', { schema: { body: BroadcastBody } }, (req) => once(req, () => broadcast(req.body)));
+  app.post<{ Body: Static<typeof BroadcastBody> }>('/api/broadcast', { schema: broadcastRoute }, (req) =>
+    once(req, () => broadcast(req.body, bodyMember(req, 'data'))),
+  );
 
-  async function broadcast({ channels, event, data }: Static<typeof BroadcastBody>): Promise<BroadcastResponse> {
+  async function broadcast({ channels, event }: Static<typeof BroadcastBody>, data: RawJson): Promise<BroadcastResponse> {
     const results = await Promise.all(
       channels.map((channel) =>
         publish(channel, event, data).catch((err: unknown) => {

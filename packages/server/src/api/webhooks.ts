@@ -4,9 +4,10 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Webhooks } from '../webhooks/webhooks.js';
+import { webhooksRoute } from './operations.js';
 
 export function registerWebhookRoutes(app: FastifyInstance, webhooks: Webhooks): void {
-  app.get('/api/webhooks', async () => ({
+  app.get('/api/webhooks', { schema: webhooksRoute }, async () => ({
     // Only origin and path: a receiver URL may carry a credential in its query string.
     webhooks: webhooks.stats().map(({ url, ...counters }) => {
       const u = new URL(url);

@@ -5,13 +5,15 @@
  * - a token's permission claim, when present, limits the channels (glob patterns, `*` = any run);
  * - anonymous clients only reach namespaces with `allow_anonymous`;
  * - `name#u1,u2` channels are limited to those users, whatever else allows;
- * - `private` namespaces need a subscription token whose `channel` claim names the channel.
+ * - `private` namespaces need a subscription token whose `channel` claim names the channel. Such a
+ *   token opens private channels only: elsewhere it must still be valid for the channel, and the
+ *   rules above apply as if it were absent.
  */
 import { ErrorCode } from '@herald/protocol';
 import type { JWTPayload } from 'jose';
 import { INTERNAL_NAMESPACE, type ResolvedChannel } from '../channels/channels.js';
 import { HeraldError } from '../errors.js';
-import type { JwtOptions, JwtVerifier } from './jwt.js';
+import { TokenRefused, type JwtOptions, type JwtVerifier } from './jwt.js';
 
 export type Action = 'subscribe' | 'publish' | 'presence';
 
@@ -57,11 +59,11 @@ export class AccessControl {
     const claims = await this.verifier.verify(token);
     if (claims.channel !== undefined) {
       // Subscription tokens name one channel; accepted here they would drop the permission limits.
-      throw new HeraldError(ErrorCode.Unauthorized, 'a subscription token cannot authenticate a connection', 'invalid_token');
+      throw new TokenRefused(ErrorCode.Unauthorized, 'a subscription token cannot authenticate a connection', 'invalid_token');
     }
     const user = claims[this.options.user_claim];
     if ((typeof user !== 'string' || user === '') && typeof user !== 'number') {
-      throw new HeraldError(ErrorCode.Unauthorized, `token has no "${this.options.user_claim}" claim`, 'invalid_token');
+      throw new TokenRefused(ErrorCode.Unauthorized, `token has no "${this.options.user_claim}" claim`, 'invalid_token');
     }
     const identity: ClientIdentity = { user: String(user) };
     if (claims.exp !== undefined) identity.expires = claims.exp;
@@ -72,13 +74,15 @@ export class AccessControl {
 
   async checkSubscribe(identity: ClientIdentity, channel: ResolvedChannel, subscriptionToken: string | undefined): Promise<void> {
     if (channel.namespace === INTERNAL_NAMESPACE) {
-      if (subscriptionToken === undefined || !this.adminToken?.(subscriptionToken)) throw forbidden('internal channels need the admin token as subscription token');
+      const message = 'internal channels need the admin token as subscription token';
+      if (subscriptionToken === undefined) throw forbidden(message);
+      if (!this.adminToken?.(subscriptionToken)) throw new TokenRefused(ErrorCode.Forbidden, message);
       return;
     }
     this.#checkUserLimited(identity, channel.name);
-    if (subscriptionToken !== undefined) return this.#checkSubscriptionToken(identity, channel, subscriptionToken);
-    if (channel.options.private) throw forbidden(`channel "${channel.name}" is private: subscribe with a subscription token`);
-    this.#check(identity, 'subscribe', channel);
+    if (subscriptionToken !== undefined) await this.#checkSubscriptionToken(identity, channel, subscriptionToken);
+    if (!channel.options.private) return this.#check(identity, 'subscribe', channel);
+    if (subscriptionToken === undefined) throw forbidden(`channel "${channel.name}" is private: subscribe with a subscription token`);
   }
 
   checkPublish(identity: ClientIdentity, channel: ResolvedChannel): void {
@@ -113,15 +117,15 @@ export class AccessControl {
   async #checkSubscriptionToken(identity: ClientIdentity, channel: ResolvedChannel, token: string): Promise<void> {
     if (!this.verifier) throw forbidden('subscription tokens need client auth to be configured');
     const claims = await this.verifier.verify(token, ['channel']);
-    if (claims.channel !== channel.name) throw forbidden(`subscription token is for another channel`);
+    if (claims.channel !== channel.name) throw new TokenRefused(ErrorCode.Forbidden, 'subscription token is for another channel');
     const sub = claims[this.options.user_claim];
-    if (sub !== undefined && String(sub) !== identity.user) throw forbidden('subscription token is for another user');
+    if (sub !== undefined && String(sub) !== identity.user) throw new TokenRefused(ErrorCode.Forbidden, 'subscription token is for another user');
   }
 
   #permissions(claims: JWTPayload): ClientIdentity['permissions'] {
     const raw = claims[this.options.permissions_claim];
     if (raw === undefined) return undefined;
-    const bad = () => new HeraldError(ErrorCode.Unauthorized, `token "${this.options.permissions_claim}" claim must map subscribe/publish/presence to lists of channel patterns`, 'invalid_token');
+    const bad = () => new TokenRefused(ErrorCode.Unauthorized, `token "${this.options.permissions_claim}" claim must map subscribe/publish/presence to lists of channel patterns`, 'invalid_token');
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad();
     const out: NonNullable<ClientIdentity['permissions']> = {};
     for (const [action, globs] of Object.entries(raw as Record<string, unknown>)) {

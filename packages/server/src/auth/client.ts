@@ -29,21 +29,44 @@ export function tokenFromRequest(req: IncomingMessage): string | undefined {
 export type AddressOf = (req: IncomingMessage) => string;
 export const peerAddress: AddressOf = (req) => req.socket.remoteAddress ?? '';
 
-/** `onFailure` is told the reason code of every refused token (metrics). */
-export function createClientAuthenticator(access: AccessControl, limiter: FailureLimiter, onFailure?: (reason: string) => void, addressOf: AddressOf = peerAddress): ClientAuthenticator {
+/**
+ * Refused client credentials, wherever presented (a connect, an `auth` frame, a subscription
+ * token): counted per address in the failure limiter and, by reason, in the metrics.
+ */
+export class ClientFailures {
+  /** `onFailure` is told the reason code of every refusal (metrics). */
+  constructor(
+    readonly limiter: FailureLimiter,
+    readonly onFailure: (reason: string) => void = () => {},
+  ) {}
+
+  blocked(address: string): boolean {
+    return this.limiter.blocked(address);
+  }
+
+  /** Throws `rate_limited` (counted) while the address is over the limit: not even a correct token is tried. */
+  check(address: string): void {
+    if (!this.limiter.blocked(address)) return;
+    this.onFailure('rate_limited');
+    throw new HeraldError(ErrorCode.RateLimited, 'too many failed authentications from this address; retry after a minute');
+  }
+
+  record(address: string, err: unknown): void {
+    this.limiter.recordFailure(address);
+    this.onFailure(err instanceof HeraldError ? (err.reason ?? err.code) : 'internal');
+  }
+}
+
+export function createClientAuthenticator(access: AccessControl, failures: ClientFailures, addressOf: AddressOf = peerAddress): ClientAuthenticator {
   return async (req) => {
     const token = tokenFromRequest(req);
     if (token === undefined || !access.enabled) return ANONYMOUS;
     const address = addressOf(req);
-    if (limiter.blocked(address)) {
-      onFailure?.('rate_limited');
-      throw new HeraldError(ErrorCode.RateLimited, 'too many failed authentications from this address; retry after a minute');
-    }
+    failures.check(address);
     try {
       return await access.identify(token);
     } catch (err) {
-      limiter.recordFailure(address);
-      onFailure?.(err instanceof HeraldError ? (err.reason ?? err.code) : 'internal');
+      failures.record(address, err);
       throw err;
     }
   };

@@ -19,7 +19,13 @@ export const TokenReason = {
   NotYetValid: 'token_not_yet_valid',
 } as const;
 
-const invalid = (message: string, reason: string = TokenReason.Invalid) => new HeraldError(ErrorCode.Unauthorized, message, reason);
+/**
+ * A token that was presented and refused (bad, expired, for another channel or user): every one
+ * counts toward its address's `auth.failure_limit_per_minute`, wherever it was presented.
+ */
+export class TokenRefused extends HeraldError {}
+
+const invalid = (message: string, reason: string = TokenReason.Invalid) => new TokenRefused(ErrorCode.Unauthorized, message, reason);
 
 /** Errors that mean "this key is not the one", so the next candidate key is tried. */
 function wrongKey(err: unknown): boolean {
@@ -75,7 +81,7 @@ export class JwtVerifier {
   }
 }
 
-function toHeraldError(err: unknown): HeraldError {
+function toHeraldError(err: unknown): TokenRefused {
   if (err instanceof errors.JWTExpired) return invalid('token expired', TokenReason.Expired);
   if (err instanceof errors.JWTClaimValidationFailed) {
     if (err.claim === 'nbf') return invalid('token not yet valid', TokenReason.NotYetValid);

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ErrorCode } from '@herald/protocol';
-import { capturingLogger, startServer, TestClient, type TestServer } from '../test/helpers.js';
+import { capturingLogger, leaks, rawRequest, startServer, TestClient, type TestServer } from '../test/helpers.js';
 import { signRequest } from './signature.js';
 import { mintTimeToken } from './time-token.js';
 
@@ -38,9 +38,9 @@ describe('publisher authentication', () => {
   });
   after(async () => {
     await server.close();
-    // Nothing that authenticates a request may reach the logs.
+    // Nothing that authenticates a request may reach the logs, not even as raw bytes.
     const log = captured.lines.join('');
-    for (const secret of [...used, OLD_SECRET, NEW_SECRET, SIGNING.main, SIGNING.next]) assert.ok(!log.includes(secret), 'a credential leaked into the logs');
+    for (const secret of [...used, OLD_SECRET, NEW_SECRET, SIGNING.main, SIGNING.next]) assert.ok(!leaks(log, secret), 'a credential leaked into the logs');
   });
 
   const timeToken = (secret: string, windowsFromNow = 0) => {
@@ -92,6 +92,20 @@ describe('publisher authentication', () => {
       }
     });
   }
+
+  it('a request the HTTP parser refuses is answered 400, and its credentials stay out of the logs', async () => {
+    const credentials = { query: 'query-token-0123456789', bearer: 'bearer-key-0123456789', apiToken: timeToken(NEW_SECRET)['x-api-token'], signature: sig(signed())['x-herald-signature'] };
+    used.push(credentials.query, credentials.bearer);
+    const before = captured.lines.length;
+    const answer = await rawRequest(
+      server.url,
+      `POST /api/publish?token=${credentials.query} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${credentials.bearer}\r\nX-API-Token: ${credentials.apiToken}\r\nX-Herald-Signature: ${credentials.signature}\r\nnot a header line\r\n\r\n`,
+    );
+    assert.match(answer, /^HTTP\/1\.1 400 /);
+    assert.match(answer, /"code":"bad_request"/);
+    // The refusal is logged (so the check below looks at a line that exists), without the request.
+    assert.ok(captured.lines.slice(before).some((line) => line.includes('HPE_INVALID_HEADER_TOKEN')), 'the refusal was not logged');
+  });
 
   it('a replayed signed request is refused the second time', async () => {
     const header = sig(signed());

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -42,7 +42,7 @@ describe('herald CLI', () => {
   it('a config file with an unknown key exits 2 with one line naming it', async () => {
     const r = await run(['serve', '--config', yaml('server:\n  prot: 80\n')]);
     assert.equal(r.code, 2);
-    assert.equal(r.stderr, 'herald: config: unknown key "server.prot" (expected one of: host, port, node_name, shutdown_timeout_seconds, allowed_origins, cors_origins, demo, default_channel, trust_proxy, tls)\n');
+    assert.equal(r.stderr, 'herald: config: unknown key "server.prot" (expected one of: host, port, node_name, shutdown_timeout_seconds, headers_timeout_seconds, request_timeout_seconds, allowed_origins, cors_origins, demo, accept_any_namespace, default_channel, trust_proxy, tls)\n');
   });
 
   it('a bad value from the environment exits 2 naming the key', async () => {
@@ -75,15 +75,15 @@ describe('herald CLI', () => {
     }
   });
 
-  it('serves with a printed dev key; SIGTERM closes clients with 1012 and exits 0', async () => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--workers', '1', '--port', '0'], { env: { PATH: process.env.PATH ?? '' } });
+  it('serves (two workers, no config file) with a printed dev key and commands that work; SIGTERM closes clients with 1012 and exits 0', async () => {
+    const child = spawn(process.execPath, [BIN, 'serve', '--workers', '2', '--port', '0'], { env: { PATH: process.env.PATH ?? '' } });
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     // The listening line (stdout) and the dev secret (stderr) arrive on two pipes in either order.
     const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no listening line and dev secret; stdout: ${stdout} stderr: ${stderr}`)), 10_000);
+      const timer = setTimeout(() => reject(new Error(`no listening line and dev secret; stdout: ${stdout} stderr: ${stderr}`)), 60_000);
       const check = () => {
         const m = /"port":(\d+).*"msg":"herald listening"/.exec(stdout);
         if (m && /Dev secret[^\n]*\n\s+\S+\n/.test(stderr)) {
@@ -100,15 +100,19 @@ describe('herald CLI', () => {
     try {
       const key = /Dev secret[^\n]*\n\s+(\S+)/.exec(stderr)?.[1];
       assert.ok(key?.startsWith('hrld_dev_'), stderr);
-      assert.equal(stderr.split(key!).length - 1, 2, 'printed once, plus once in the curl example');
+      assert.equal(stderr.split(key!).length - 1, 2, 'printed once, plus once in the export line');
+      // Plain HTTP says so, with workers too (the primary has no server of its own to ask).
+      assert.match(stderr, new RegExp(`Herald is running on http://127\\.0\\.0\\.1:${port} \\(WebSocket: ws://127\\.0\\.0\\.1:${port}/ws\\)`));
+      assert.match(stderr, /Dev mode: channels in any namespace are accepted/);
+      assert.match(stderr, new RegExp(`npx herald subscribe orders:42 --url ws://127\\.0\\.0\\.1:${port}/ws\n`));
       const client = await TestClient.connect(`ws://127.0.0.1:${port}/ws`);
-      await client.subscribe('news');
-      const res = await fetch(`http://127.0.0.1:${port}/api/publish`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ channel: 'news', data: 'hi' }),
-      });
-      assert.equal(res.status, 200);
+      await client.subscribe('orders:42');
+      // The printed curl command, run as printed (a shell with HERALD_SECRET exported).
+      const curl = /^ {2}(curl [^\n]*\\\n[^\n]*)$/m.exec(stderr)?.[1];
+      assert.ok(curl, stderr);
+      const published = spawnSync('bash', ['-c', curl], { env: { PATH: process.env.PATH ?? '', HERALD_SECRET: key! }, encoding: 'utf8', timeout: 10_000 });
+      assert.equal(published.status, 0, published.stderr);
+      assert.match(published.stdout, /^\{"channel":"orders:42","offset":1,"epoch":"[^"]+"\}$/);
       await client.waitForMessages(1);
       child.kill('SIGTERM');
       const { code } = await client.closed;

@@ -5,6 +5,7 @@
  * the documented exit codes (0 ok, 1 runtime failure, 2 usage or configuration error).
  */
 import { readFileSync } from 'node:fs';
+import { initCommand } from '../cli/init.js';
 import { publishCommand } from '../cli/publish.js';
 import { serveCommand } from '../cli/serve.js';
 import { simulateCommand } from '../cli/simulate.js';
@@ -15,6 +16,7 @@ import { ConfigError } from '../config/load.js';
 
 const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   serve: serveCommand,
+  init: initCommand,
   publish: publishCommand,
   subscribe: subscribeCommand,
   token: tokenCommand,

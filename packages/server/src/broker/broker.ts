@@ -28,11 +28,14 @@ import type { PresenceEntry, PresenceSpace, PresenceStore } from '../presence/pr
 import type { SharedCounter } from '../auth/failure-limiter.js';
 import type { ReplayCache } from '../auth/replay-cache.js';
 import { HeraldError } from '../errors.js';
+import { trustedRawJson, type RawJson } from '../json/raw.js';
+import { scanJson } from '../json/scan.js';
 
 export interface Publication extends StreamPosition {
   channel: string;
   event?: string;
-  data: unknown;
+  /** The publisher's JSON text (json/raw): relayed as is, never parsed on the delivery path. */
+  data: RawJson;
   /** Who published it, for publications made by clients; set by the server only. */
   info?: ClientInfo;
   /** False when the publishing client must not receive its own publication live. */
@@ -42,7 +45,7 @@ export interface Publication extends StreamPosition {
 /** What a publish carries into the engine. */
 export interface PublishMessage {
   event?: string;
-  data: unknown;
+  data: RawJson;
   info?: ClientInfo;
   echo?: false;
 }
@@ -121,22 +124,35 @@ export function unavailable(engine: string, cause: unknown): HeraldError {
   return new HeraldError(ErrorCode.Unavailable, `the ${engine} engine is unavailable (${detail}); retry later`);
 }
 
-/** Publications cross the wire between nodes as JSON of `{event?, data}`; offset and epoch travel beside it. */
-/** A publication's body as engines store and relay it (the sender's info travels with it). */
+/**
+ * A publication's body as engines store and relay it (offset and epoch travel beside it): a JSON
+ * object `{"event"?,"info"?,"echo"?,"data"}` whose `data` is the publisher's text spliced in as is.
+ * Reading it back finds `data`'s span instead of parsing it (json/scan), so no value is ever
+ * rebuilt; bodies written before this format (`data` first, re-serialised) read the same way.
+ */
 export function encodeBody(message: PublishMessage): string {
-  const body: PublishMessage = { data: message.data };
-  if (message.event !== undefined) body.event = message.event;
-  if (message.info !== undefined) body.info = message.info;
-  if (message.echo === false) body.echo = false;
-  return JSON.stringify(body);
+  let head = '{';
+  if (message.event !== undefined) head += `"event":${JSON.stringify(message.event)},`;
+  if (message.info !== undefined) head += `"info":${JSON.stringify(message.info)},`;
+  if (message.echo === false) head += '"echo":false,';
+  return `${head}"data":${message.data}}`;
 }
 
 export function decodeBody(channel: string, position: StreamPosition, body: string): Publication {
-  const { event, data, info, echo } = JSON.parse(body) as PublishMessage;
-  const publication: Publication = { channel, offset: position.offset, epoch: position.epoch, data };
-  if (event !== undefined) publication.event = event;
-  if (info !== undefined) publication.info = info;
-  if (echo === false) publication.echo = false;
+  // The body was validated when it entered the engine: no depth limit here, the scan cannot overflow.
+  const { members } = scanJson(body, Infinity);
+  const span = (key: string) => {
+    const s = members?.get(key);
+    return s && body.slice(s.start, s.end);
+  };
+  const data = span('data');
+  if (data === undefined) throw new Error(`publication ${channel}@${position.offset} has no data`);
+  const publication: Publication = { channel, offset: position.offset, epoch: position.epoch, data: trustedRawJson(data) };
+  const event = span('event');
+  if (event !== undefined) publication.event = JSON.parse(event) as string;
+  const info = span('info');
+  if (info !== undefined) publication.info = JSON.parse(info) as ClientInfo;
+  if (span('echo') === 'false') publication.echo = false;
   return publication;
 }
 

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { toRawJson as j, trustedRawJson } from '../json/raw.js';
 import type { Broker, BrokerHandler, ChannelEvent, Publication } from './broker.js';
 
 const H = { size: 10, ttlMs: 60_000 };
@@ -59,38 +60,38 @@ export function brokerConformance(name: string, factory: () => Broker | Promise<
       const ch = channel();
       await broker.subscribe(ch);
       const positions = [];
-      for (let i = 0; i < 5; i++) positions.push(await broker.publish(ch, { data: i, event: 'e' }, H));
+      for (let i = 0; i < 5; i++) positions.push(await broker.publish(ch, { data: j(i), event: 'e' }, H));
       assert.deepEqual(positions.map((p) => p.offset), [1, 2, 3, 4, 5]);
       assert.equal(new Set(positions.map((p) => p.epoch)).size, 1);
       await waitFor(() => received.filter((p) => p.channel === ch).length === 5);
-      assert.deepEqual(received.filter((p) => p.channel === ch).map((p) => [p.offset, p.data, p.event]), [[1, 0, 'e'], [2, 1, 'e'], [3, 2, 'e'], [4, 3, 'e'], [5, 4, 'e']]);
+      assert.deepEqual(received.filter((p) => p.channel === ch).map((p) => [p.offset, JSON.parse(p.data), p.event]), [[1, 0, 'e'], [2, 1, 'e'], [3, 2, 'e'], [4, 3, 'e'], [5, 4, 'e']]);
     });
 
     it('delivers ephemeral events in order, outside offsets and history', async () => {
       const ch = channel();
       await broker.subscribe(ch);
-      await broker.publish(ch, { data: 'a' }, H);
+      await broker.publish(ch, { data: j('a') }, H);
       await broker.publishEvent({ channel: ch, type: 'join', info: { user: 'u1', client: 'c1' } });
       await broker.publishEvent({ channel: ch, type: 'leave', info: { user: 'u1', client: 'c1' } });
       await waitFor(() => events.filter((e) => e.channel === ch).length === 2);
       assert.deepEqual(events.filter((e) => e.channel === ch).map((e) => e.type), ['join', 'leave']);
-      const position = await broker.publish(ch, { data: 'b' }, H);
+      const position = await broker.publish(ch, { data: j('b') }, H);
       assert.equal(position.offset, 2);
       const history = await broker.history(ch, { limit: 10 }, H);
-      assert.deepEqual(history.publications.map((p) => p.data), ['a', 'b']);
+      assert.deepEqual(history.publications.map((p) => JSON.parse(p.data)), ['a', 'b']);
     });
 
     it('concurrent publishes to one channel get distinct, gap-free offsets', async () => {
       const ch = channel();
-      const positions = await Promise.all(Array.from({ length: 50 }, (_, i) => broker.publish(ch, { data: i }, H)));
+      const positions = await Promise.all(Array.from({ length: 50 }, (_, i) => broker.publish(ch, { data: j(i) }, H)));
       assert.deepEqual(positions.map((p) => p.offset).sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i + 1));
     });
 
     it('keeps at most `size` publications and returns the latest ones', async () => {
       const ch = channel();
-      for (let i = 1; i <= 15; i++) await broker.publish(ch, { data: i }, H);
+      for (let i = 1; i <= 15; i++) await broker.publish(ch, { data: j(i) }, H);
       const all = await broker.history(ch, { limit: 100 }, H);
-      assert.deepEqual(all.publications.map((p) => p.data), [6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
+      assert.deepEqual(all.publications.map((p) => JSON.parse(p.data)), [6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
       assert.equal(all.offset, 15);
       const latest = await broker.history(ch, { limit: 3 }, H);
       assert.deepEqual(latest.publications.map((p) => p.offset), [13, 14, 15]);
@@ -99,7 +100,7 @@ export function brokerConformance(name: string, factory: () => Broker | Promise<
     it('recovers from a position inside history, fails outside it or in another epoch', async () => {
       const ch = channel();
       let epoch = '';
-      for (let i = 1; i <= 15; i++) epoch = (await broker.publish(ch, { data: i }, H)).epoch;
+      for (let i = 1; i <= 15; i++) epoch = (await broker.publish(ch, { data: j(i) }, H)).epoch;
       const ok = await broker.history(ch, { since: { offset: 9, epoch }, limit: 100 }, H);
       assert.equal(ok.recovered, true);
       assert.deepEqual(ok.publications.map((p) => p.offset), [10, 11, 12, 13, 14, 15]);
@@ -118,12 +119,28 @@ export function brokerConformance(name: string, factory: () => Broker | Promise<
     it('expires publications after their TTL', async () => {
       const ch = channel();
       const short = { size: 10, ttlMs: 100 };
-      await broker.publish(ch, { data: 1 }, short);
+      await broker.publish(ch, { data: j(1) }, short);
       await new Promise((r) => setTimeout(r, 150));
-      await broker.publish(ch, { data: 2 }, short);
+      await broker.publish(ch, { data: j(2) }, short);
       const h = await broker.history(ch, { limit: 10 }, short);
-      assert.deepEqual(h.publications.map((p) => p.data), [2]);
+      assert.deepEqual(h.publications.map((p) => JSON.parse(p.data)), [2]);
       assert.equal(h.offset, 2, 'the offset survives expiry within an epoch');
+    });
+
+    it("relays data as the publisher's own JSON text, live and from history, with event, info and echo", async () => {
+      const ch = channel();
+      await broker.subscribe(ch);
+      // Values a parse and re-serialise would change: big integer, overflow, 1.0, -0, escapes.
+      const data = trustedRawJson('{"big":12345678901234567890,"inf":1e400,"a":1.0,"b":-0,"s":"\\u00e9\\n\\"}"}');
+      const info = { user: 'u"1', client: 'c_1' };
+      await broker.publish(ch, { data, event: 'e"v', info, echo: false }, H);
+      await broker.publish(ch, { data: trustedRawJson('-0.0E+00') }, H);
+      await waitFor(() => handler.on(ch).length === 2);
+      const [live, plain] = handler.on(ch);
+      assert.deepEqual({ ...live }, { channel: ch, offset: 1, epoch: live!.epoch, data, event: 'e"v', info, echo: false });
+      assert.deepEqual({ ...plain }, { channel: ch, offset: 2, epoch: live!.epoch, data: '-0.0E+00' });
+      const history = await broker.history(ch, { limit: 10 }, H);
+      assert.deepEqual(history.publications.map((p) => ({ ...p })), [{ ...live }, { ...plain }]);
     });
 
     it('creates a stream on request so a first subscriber has a position', async () => {
@@ -132,7 +149,7 @@ export function brokerConformance(name: string, factory: () => Broker | Promise<
       assert.equal(none.offset, 0);
       const created = await broker.history(ch, { limit: 0, create: true }, H);
       assert.ok(created.epoch.length > 0);
-      const pub = await broker.publish(ch, { data: 1 }, H);
+      const pub = await broker.publish(ch, { data: j(1) }, H);
       assert.deepEqual(pub, { offset: 1, epoch: created.epoch });
     });
 
@@ -141,8 +158,8 @@ export function brokerConformance(name: string, factory: () => Broker | Promise<
       await broker.subscribe(gone);
       await broker.subscribe(kept);
       await broker.unsubscribe(gone);
-      await broker.publish(gone, { data: 'no' }, H);
-      await broker.publish(kept, { data: 'yes' }, H);
+      await broker.publish(gone, { data: j('no') }, H);
+      await broker.publish(kept, { data: j('yes') }, H);
       await waitFor(() => handler.on(kept).length === 1);
       assert.equal(handler.on(gone).length, 0);
     });
@@ -150,8 +167,8 @@ export function brokerConformance(name: string, factory: () => Broker | Promise<
     it('keeps history at size 0 empty but still counts offsets', async () => {
       const ch = channel();
       const none = { size: 0, ttlMs: 60_000 };
-      await broker.publish(ch, { data: 1 }, none);
-      const second = await broker.publish(ch, { data: 2 }, none);
+      await broker.publish(ch, { data: j(1) }, none);
+      const second = await broker.publish(ch, { data: j(2) }, none);
       assert.equal(second.offset, 2);
       const h = await broker.history(ch, { limit: 10 }, none);
       assert.deepEqual([h.offset, h.publications.length], [2, 0]);
@@ -166,7 +183,7 @@ export function brokerConformance(name: string, factory: () => Broker | Promise<
       const before = handler.resubscribed;
       await broker.resubscribe();
       await waitFor(() => handler.resubscribed > before);
-      await broker.publish(ch, { data: 'after' }, H);
+      await broker.publish(ch, { data: j('after') }, H);
       await waitFor(() => handler.on(ch).length === 1);
       await broker.heartbeat('hb-2');
       await waitFor(() => handler.heartbeats.includes('hb-2'));
@@ -182,7 +199,7 @@ export function brokerConformance(name: string, factory: () => Broker | Promise<
           await broker.subscribe(ch);
           await other.subscribe(ch);
           const positions = await Promise.all(
-            Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? broker : other).publish(ch, { data: i }, H)),
+            Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? broker : other).publish(ch, { data: j(i) }, H)),
           );
           assert.deepEqual(positions.map((p) => p.offset).sort((a, b) => a - b), Array.from({ length: 40 }, (_, i) => i + 1));
           for (const h of [handler, otherHandler]) {
@@ -222,7 +239,7 @@ export function brokerConformance(name: string, factory: () => Broker | Promise<
         try {
           assert.equal(down.connected, false);
           const refused = (err: Error & { code?: string }) => err.code === 'unavailable' && err.message.includes(`${down.name} engine is unavailable`);
-          await assert.rejects(down.publish('x', { data: 1 }, { size: 1, ttlMs: 1000 }), refused);
+          await assert.rejects(down.publish('x', { data: j(1) }, { size: 1, ttlMs: 1000 }), refused);
           await assert.rejects(down.subscribe('x'), refused);
         } finally {
           await down.close();

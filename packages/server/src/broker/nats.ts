@@ -62,6 +62,7 @@ import {
   type HistoryQuery,
   type HistoryResult,
   type Publication,
+  type PublishMessage,
 } from './broker.js';
 
 export interface NatsBrokerOptions {
@@ -128,7 +129,7 @@ export class NatsBroker implements Broker {
     await this.#connect();
   }
 
-  async publish(channel: string, message: { event?: string; data: unknown }, _history: HistoryOptions): Promise<StreamPosition> {
+  async publish(channel: string, message: PublishMessage, _history: HistoryOptions): Promise<StreamPosition> {
     this.#ready();
     const body = encodeBody(message);
     const deadline = performance.now() + this.#options.timeoutMs;

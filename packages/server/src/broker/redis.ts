@@ -27,6 +27,7 @@ import {
   encodeEvent,
   EVENT_PREFIX,
   type ChannelEvent,
+  type PublishMessage,
   newEpoch,
   noStream,
   unavailable,
@@ -97,7 +98,7 @@ export class RedisBroker implements Broker {
     await Promise.all([connectRedis(this.#cmd), connectRedis(this.#sub)]);
   }
 
-  async publish(channel: string, message: { event?: string; data: unknown }, history: HistoryOptions): Promise<StreamPosition> {
+  async publish(channel: string, message: PublishMessage, history: HistoryOptions): Promise<StreamPosition> {
     const [offset, epoch] = (await this.#call(this.#cmd, () =>
       this.#publishScript(
         this.#metaKey(channel),

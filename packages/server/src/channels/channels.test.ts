@@ -53,3 +53,20 @@ describe('Channels.resolve', () => {
     it(`${JSON.stringify(name)} → ${expected}`, () => assert.equal(code(name), expected));
   }
 });
+
+describe('server.accept_any_namespace (dev mode: no config file)', () => {
+  it('is on without a config file and off with one', () => {
+    assert.equal(loadConfig({ env: {} }).server.accept_any_namespace, true);
+    assert.equal(loadConfig({ env: {}, object: {} }).server.accept_any_namespace, false);
+  });
+
+  it('gives an unconfigured namespace the default namespace options; the reserved one stays refused', () => {
+    const open = new Channels(loadConfig({ env: {}, object: { server: { accept_any_namespace: true }, namespaces: { default: { history_size: 7 }, chat: { history_size: 5 } } } }));
+    assert.equal(open.resolve('orders:42').namespace, 'orders');
+    assert.equal(open.resolve('orders:42').options.history_size, 7);
+    assert.equal(open.resolve('chat:x').options.history_size, 5, 'a configured namespace keeps its own options');
+    assert.throws(() => open.resolve('_herald:admin.n1'), (err: unknown) => err instanceof HeraldError && err.code === ErrorCode.UnknownChannel);
+    const noDefault = new Channels(loadConfig({ env: {}, object: { server: { accept_any_namespace: true }, namespaces: { chat: {} } } }));
+    assert.equal(noDefault.resolve('orders:42').options.history_size, 100, 'the schema defaults when `default` is not configured');
+  });
+});

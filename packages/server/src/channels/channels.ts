@@ -1,11 +1,13 @@
 /**
  * @module channels/channels
  * Channel-name rules and namespace lookup. A channel `ns:rest` belongs to namespace `ns`; one
- * without a colon belongs to `default`. Every entry point (HTTP, WebSocket) resolves through here,
- * so a name is checked the same way wherever it arrives.
+ * without a colon belongs to `default`. A namespace that is not configured is refused, or, with
+ * `server.accept_any_namespace` (dev mode), gets the `default` namespace's options. Every entry
+ * point (HTTP, WebSocket) resolves through here, so a name is checked the same way wherever it arrives.
  */
 import { ErrorCode } from '@herald/protocol';
-import type { HeraldConfig, NamespaceConfig } from '../config/schema.js';
+import { Value } from '@sinclair/typebox/value';
+import { NamespaceSchema, type HeraldConfig, type NamespaceConfig } from '../config/schema.js';
 import { HeraldError } from '../errors.js';
 
 export interface ResolvedChannel {
@@ -27,12 +29,15 @@ const NAMESPACE = /^[a-z0-9_-]{1,64}$/;
 export class Channels {
   readonly #namespaces: Map<string, { options: NamespaceConfig; declared: Set<string> }>;
   readonly #maxLength: number;
+  /** Options for a namespace that is not configured (server.accept_any_namespace); none = refused. */
+  readonly #anyNamespace: NamespaceConfig | undefined;
 
-  constructor(config: Pick<HeraldConfig, 'namespaces' | 'limits'>) {
+  constructor(config: Pick<HeraldConfig, 'namespaces' | 'limits'> & { server?: Pick<HeraldConfig['server'], 'accept_any_namespace'> }) {
     this.#maxLength = config.limits.max_channel_length;
     this.#namespaces = new Map(
       Object.entries(config.namespaces).map(([name, options]) => [name, { options, declared: new Set(options.channels) }]),
     );
+    if (config.server?.accept_any_namespace) this.#anyNamespace = config.namespaces.default ?? (Value.Create(NamespaceSchema) as NamespaceConfig);
   }
 
   /** Throws `invalid_channel` or `unknown_channel` with a message that says what is wrong. */
@@ -52,7 +57,9 @@ export class Channels {
     if (colon !== -1 && (!NAMESPACE.test(namespace) || rest.length === 0)) {
       throw new HeraldError(ErrorCode.InvalidChannel, 'channel must be "namespace:name" with a lowercase namespace and a non-empty name');
     }
-    const ns = this.#namespaces.get(namespace);
+    // The reserved namespace exists only when configured (admin page on), never as "any namespace".
+    const open = namespace === INTERNAL_NAMESPACE ? undefined : this.#anyNamespace;
+    const ns = this.#namespaces.get(namespace) ?? (open && { options: open, declared: new Set(open.channels) });
     if (!ns) throw new HeraldError(ErrorCode.UnknownChannel, `namespace "${namespace}" is not configured`);
     if (!ns.options.allow_create_new_channels && !ns.declared.has(rest)) {
       throw new HeraldError(ErrorCode.UnknownChannel, `channel "${name}" is not declared in namespace "${namespace}"`);

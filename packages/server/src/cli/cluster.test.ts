@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { it } from 'node:test';
 import type { ChannelInfo, PresenceResult } from '@herald/protocol';
+import { assertByteExact } from '../test/byte-exact.js';
 import { API_KEY, TestClient } from '../test/helpers.js';
 import { freePort, until } from '../test/services.js';
 
@@ -42,6 +43,9 @@ it('herald serve with HERALD_WORKERS=2: both workers serve, share offsets, histo
       assert.deepEqual(msgs.map((m) => [m.offset, m.data]), [[1, 1], [2, 2], [3, 3]], 'one stream, whichever worker took the publish');
       assert.equal(new Set(msgs.map((m) => m.epoch)).size, 1);
     }
+    // Through the primary's IPC too, data stays the publisher's own text.
+    const node = { url: base, wsUrl: `ws://127.0.0.1:${port}/ws` };
+    await assertByteExact(node, node, 'exact');
     // A new connection per request: the primary deals them out to the workers in turn.
     const once = () =>
       fetch(`${base}/api/publish`, {

@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import { WorkerBroker } from '../broker/ipc.js';
 import { loadConfig } from '../config/load.js';
 import { createHerald, needsDevSecret, newDevSecret } from '../server.js';
+import { banner, servesTls } from './banner.js';
 import { runPrimary, WORKER_DEV_SECRET } from './cluster.js';
 import { parse, RuntimeError, UsageError } from './usage.js';
 
@@ -56,7 +57,8 @@ export async function serveCommand(args: string[]): Promise<void> {
   if (workers > 1 && cluster.isPrimary) {
     const devSecret = needsDevSecret(config) ? newDevSecret() : undefined;
     const log = pino({ level: config.log.level });
-    return runPrimary({ config, workers, log, devSecret, onListening: ({ host, port }) => devSecret && printDevBanner(host, port, devSecret, Boolean(config.server.tls)) });
+    const anyNamespace = config.server.accept_any_namespace;
+    return runPrimary({ config, workers, log, devSecret, onListening: ({ host, port }) => process.stderr.write(banner({ host, port, devSecret, anyNamespace, tls: servesTls(config) })) });
   }
   // A cluster worker: the primary printed the banner and, for the memory engine, holds the streams.
   const worker = cluster.isWorker ? { devSecret: process.env[WORKER_DEV_SECRET], ...(config.engine.type === 'memory' ? { broker: new WorkerBroker() } : {}) } : {};
@@ -64,7 +66,7 @@ export async function serveCommand(args: string[]): Promise<void> {
   const { host, port, tls } = await herald.start().catch((err: NodeJS.ErrnoException) => {
     throw new RuntimeError(err.code === 'EADDRINUSE' ? `port ${herald.config.server.port} on ${herald.config.server.host} is already in use` : err.message);
   });
-  if (herald.devSecret && cluster.isPrimary) printDevBanner(host, port, herald.devSecret, tls);
+  if (cluster.isPrimary) process.stderr.write(banner({ host, port, devSecret: herald.devSecret, anyNamespace: config.server.accept_any_namespace, tls }));
   let signals = 0;
   const stop = (signal: string) => {
     if (++signals > 1) process.exit(1);
@@ -82,14 +84,4 @@ export async function serveCommand(args: string[]): Promise<void> {
   // A worker whose primary died (SIGKILL, OOM) gets no more connections: it lets its clients go
   // (1012, reconnect) rather than linger half alive.
   if (cluster.isWorker) process.on('disconnect', () => signals === 0 && stop('primary gone'));
-}
-
-function printDevBanner(host: string, port: number, devSecret: string, tls: boolean): void {
-  const [http, ws] = tls ? ['https', 'wss'] : ['http', 'ws'];
-  process.stderr.write(
-    `\nHerald is running on ${http}://${host}:${port} (WebSocket: ${ws}://${host}:${port}/ws)\n` +
-      `Dev secret (this run only; valid as API key, signing key "default" and time-token secret; configure auth for your own):\n  ${devSecret}\n` +
-      `Try: curl -H 'Authorization: Bearer ${devSecret}' -H 'Content-Type: application/json' \\\n` +
-      `       -d '{"channel":"news","data":{"hello":"world"}}' ${http}://${host}:${port}/api/publish\n\n`,
-  );
 }

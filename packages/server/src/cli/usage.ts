@@ -22,6 +22,7 @@ export const MAIN_USAGE = `Usage: herald <command> [options]
 
 Commands:
   serve        Run a Herald node (memory engine and a printed dev secret by default)
+  init         Write a production herald.yaml with fresh secrets:  herald init --namespace orders
   publish      Publish one message:             herald publish <channel> <json>
   subscribe    Print messages as they arrive:   herald subscribe <channel...>
   token        Mint a client JWT for development

@@ -14,7 +14,7 @@ export class ConfigError extends Error {
 }
 
 export interface ConfigSources {
-  /** Path of a YAML file; falls back to HERALD_CONFIG. */
+  /** Path of a YAML file; falls back to HERALD_CONFIG. Neither file nor object: dev defaults (DEV_DEFAULTS). */
   file?: string;
   env?: NodeJS.ProcessEnv;
   /** `key.path=value` overrides (the CLI's --set, --port, ...), applied last. */
@@ -25,13 +25,19 @@ export interface ConfigSources {
 
 type Tree = Record<string, unknown>;
 
+/**
+ * Without a config file the node serves the docs' examples as written (`orders:42` and the like):
+ * any namespace is accepted. Env and flags still override it; a config file starts from nothing.
+ */
+const DEV_DEFAULTS: Tree = { server: { accept_any_namespace: true } };
+
 const ajv = new Ajv({ useDefaults: true, allErrors: false, strict: false });
 const validate = ajv.compile<HeraldConfig>(ConfigSchema);
 
 export function loadConfig(sources: ConfigSources = {}): HeraldConfig {
   const env = sources.env ?? process.env;
   const file = sources.file ?? env.HERALD_CONFIG;
-  const tree: Tree = structuredClone(sources.object ?? (file ? readYamlFile(file) : {}));
+  const tree: Tree = structuredClone(sources.object ?? (file ? readYamlFile(file) : DEV_DEFAULTS));
   applyEnv(tree, env);
   for (const override of sources.overrides ?? []) applyOverride(tree, override);
   if (!validate(tree)) throw new ConfigError(describe(validate.errors?.[0], tree));

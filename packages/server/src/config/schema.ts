@@ -85,7 +85,7 @@ export const WebhookSchema = Type.Object(
     }),
     timeout_ms: Type.Integer({ minimum: 1, default: 5000, description: 'How long one POST may take before it counts as failed.' }),
     max_attempts: Type.Integer({ minimum: 1, default: 6, description: 'Attempts per event (first try included) before it is given up and counted as failed.' }),
-    retry_base_ms: Type.Integer({ minimum: 1, default: 500, description: 'Delay before the first retry; it doubles with each further attempt (with jitter).' }),
+    retry_base_ms: Type.Integer({ minimum: 1, default: 500, description: 'Delay before the first retry; it doubles with each further attempt. Jitter adds up to half of each delay, never less (capped at retry_max_ms).' }),
     retry_max_ms: Type.Integer({ minimum: 1, default: 30000, description: 'Longest delay between two attempts.' }),
     queue_size: Type.Integer({ minimum: 1, default: 10000, description: 'Events waiting for this receiver; beyond it new events are dropped and counted.' }),
   },
@@ -105,6 +105,17 @@ export const ConfigSchema = Type.Object(
           default: 10,
           description: 'On SIGTERM/SIGINT, how long clients get to close before they are cut.',
         }),
+        headers_timeout_seconds: Type.Number({
+          minimum: 0.1,
+          default: 10,
+          description: "How long a client has to send a request's headers (WebSocket upgrades included); past it the request is answered 408 and the connection closed. Checked every second (more often below 2 s), so the cut comes up to that much later.",
+        }),
+        request_timeout_seconds: Type.Number({
+          minimum: 0.1,
+          default: 30,
+          description:
+            'How long a client has to send a whole request, headers and body; past it the request is answered 408 and the connection closed, so a body trickled byte by byte cannot hold a connection. Only receiving the request counts: WebSockets, SSE streams and long-polls, which last, are not cut. At least headers_timeout_seconds.',
+        }),
         allowed_origins: Type.Array(Type.String({ minLength: 1 }), {
           default: [],
           description: 'Browser origins allowed to open WebSocket/SSE connections (e.g. https://app.example.com); empty = any origin (tokens still apply).',
@@ -116,6 +127,11 @@ export const ConfigSchema = Type.Object(
         demo: Type.Boolean({
           default: true,
           description: 'Serve the demo pages (chat with presence, live notifications) under /demo/; they use a `demo` namespace, added with presence and client publishing unless you define it. Turn off in production.',
+        }),
+        accept_any_namespace: Type.Boolean({
+          default: false,
+          description:
+            'Accept channels in namespaces that are not configured, with the `default` namespace\'s options (dev mode). `herald serve` without a config file turns it on so every example in the docs works; with a config file it stays off unless set, and an undeclared namespace is refused.',
         }),
         default_channel: Type.String({
           default: 'updates',
@@ -270,6 +286,13 @@ export const ConfigSchema = Type.Object(
       {
         max_body_bytes: Type.Integer({ minimum: 64, default: 65536, description: 'Largest HTTP request body.' }),
         max_frame_bytes: Type.Integer({ minimum: 64, default: 65536, description: 'Largest inbound WebSocket frame.' }),
+        max_json_depth: Type.Integer({
+          minimum: 2,
+          maximum: 1000,
+          default: 64,
+          description:
+            'Deepest nesting of objects and arrays in any JSON a client or publisher sends (an HTTP body or WebSocket frame as a whole: a publish\'s data sits one level inside it), checked before it is parsed; deeper is refused with 400 bad_request.',
+        }),
         max_connections: Type.Integer({ minimum: 1, default: 10000, description: 'Streaming connections (WebSocket and SSE together) per node; long-poll requests are not counted.' }),
         max_subscriptions_per_connection: Type.Integer({ minimum: 1, default: 128, description: 'Channels one connection may subscribe to.' }),
         client_messages_per_second: Type.Integer({
@@ -329,12 +352,14 @@ export const ConfigSchema = Type.Object(
         ttl_seconds: Type.Number({
           minimum: 0.05,
           default: 60,
-          description: 'How long a node\'s presence entries (and its share of channel occupancy) live without a refresh: the members of a node that died leave, and channels only it had subscribers in are vacated, after at most this long.',
+          description:
+            "How long a node's presence entries (and its share of channel occupancy) last without a refresh: the members of a node that died leave, and channels only it had subscribers in are vacated, at most this long after its last refresh. Expired entries are swept every min(5 s, ttl_seconds / 4), and entries live ttl_seconds less that interval, so the sweep that removes them falls within ttl_seconds.",
         }),
         refresh_seconds: Type.Number({
           minimum: 0.01,
           default: 20,
-          description: 'How often a node refreshes its presence and occupancy entries (one write per node on Redis/NATS); keep it well below ttl_seconds.',
+          description:
+            'How often a node refreshes its presence and occupancy entries (one write per node on Redis/NATS). Must be below ttl_seconds less its sweep interval (a config error otherwise); keep it well below.',
         }),
       },
       { additionalProperties: false, default: {} },
@@ -365,7 +390,7 @@ export const ConfigSchema = Type.Object(
     namespaces: Type.Record(Type.String({ pattern: '^[a-z0-9_-]{1,64}$' }), NamespaceSchema, {
       default: { default: {} },
       description:
-        'Channel namespaces by name. A channel `ns:name` uses namespace `ns`; a channel without a colon uses `default`. Channels in an undeclared namespace are refused.',
+        'Channel namespaces by name. A channel `ns:name` uses namespace `ns`; a channel without a colon uses `default`. Channels in an undeclared namespace are refused (unless `server.accept_any_namespace`).',
     }),
   },
   { additionalProperties: false },

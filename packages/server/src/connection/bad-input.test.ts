@@ -8,7 +8,7 @@ import { CloseCode, ErrorCode, type ServerFrame } from '@herald/protocol';
 import { WebSocket } from 'ws';
 import { publish, startServer, TestClient, type TestServer } from '../test/helpers.js';
 
-type Outcome = { error: string; id?: number } | { close: number };
+type Outcome = { error: string; id?: number; message?: RegExp } | { close: number };
 
 interface Row {
   name: string;
@@ -16,6 +16,8 @@ interface Row {
   send: (c: TestClient) => void | Promise<void>;
   expect: Outcome;
 }
+
+const deep = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
 
 const rows: Row[] = [
   { name: 'malformed JSON', send: (c) => c.send('{"type": "subscribe",'), expect: { error: ErrorCode.BadJson } },
@@ -25,6 +27,16 @@ const rows: Row[] = [
   { name: 'missing channel', send: (c) => c.send({ id: 3, type: 'subscribe' }), expect: { error: ErrorCode.BadRequest, id: 3 } },
   { name: 'bad id', send: (c) => c.send({ id: 'x', type: 'ping' }), expect: { error: ErrorCode.BadRequest } },
   { name: 'bad since', send: (c) => c.send({ id: 4, type: 'subscribe', channel: 'a', since: { offset: -1 } }), expect: { error: ErrorCode.BadRequest, id: 4 } },
+  { name: 'unknown field', send: (c) => c.send({ id: 13, type: 'subscribe', channel: 'a', sinse: { offset: 0, epoch: '' } }), expect: { error: ErrorCode.BadRequest, id: 13, message: /unknown field "sinse"/ } },
+  { name: 'unknown field in since', send: (c) => c.send({ id: 14, type: 'subscribe', channel: 'a', since: { offset: 0, epoch: '', x: 1 } }), expect: { error: ErrorCode.BadRequest, id: 14 } },
+  { name: 'field of another command', send: (c) => c.send({ id: 15, type: 'ping', channel: 'a' }), expect: { error: ErrorCode.BadRequest, id: 15, message: /unknown field "channel" in ping/ } },
+  {
+    name: 'publish nested deeper than max_json_depth',
+    send: (c) => c.send(`{"id":16,"type":"publish","channel":"open:a","data":${deep(1500)}}`),
+    expect: { error: ErrorCode.BadRequest, id: 16, message: /limits\.max_json_depth \(64 levels\)/ },
+  },
+  { name: 'deep auth frame, id after it', send: (c) => c.send(`{"type":"auth","token":${deep(100)},"id":17}`), expect: { error: ErrorCode.BadRequest, id: 17, message: /max_json_depth/ } },
+  { name: 'deep frame without an id', send: (c) => c.send(deep(2000)), expect: { error: ErrorCode.BadRequest, message: /max_json_depth/ } },
   { name: 'publish without data', send: (c) => c.send({ id: 5, type: 'publish', channel: 'open:a' }), expect: { error: ErrorCode.BadRequest, id: 5 } },
   { name: 'invalid channel name', send: (c) => c.send({ id: 6, type: 'subscribe', channel: 'bad channel!' }), expect: { error: ErrorCode.InvalidChannel, id: 6 } },
   { name: 'channel name too long', send: (c) => c.send({ id: 7, type: 'subscribe', channel: 'x'.repeat(300) }), expect: { error: ErrorCode.InvalidChannel, id: 7 } },
@@ -128,6 +140,7 @@ describe('bad input over WebSocket', () => {
         const error = 'error' in frame ? frame.error : undefined;
         assert.equal(error?.code, expected.error, JSON.stringify(frame));
         assert.ok(error.message.length > 0);
+        if (expected.message) assert.match(error.message, expected.message);
         if (expected.id !== undefined) assert.equal((frame as { id?: number }).id, expected.id);
         else assert.equal(frame.type, 'error');
         // The offender itself is still served after a recoverable error.

@@ -52,14 +52,18 @@ describe('client publishing', () => {
     assert.equal(echoed!.offset, 1);
   });
 
-  it('ignores a client-supplied identity: the server sets info from the connection', async () => {
+  it('refuses a client-supplied identity (an unknown field); the server sets info from the connection', async () => {
     const mallory = await connect('mallory');
     const bob = await connect('bob');
     await bob.subscribe('chat:forge');
-    mallory.send({ id: 1, type: 'publish', channel: 'chat:forge', data: { text: 'trust me' }, info: { user: 'admin', client: 'c_admin' }, from: 'admin' });
+    const forged = await mallory.request({ type: 'publish', channel: 'chat:forge', data: { text: 'trust me' }, info: { user: 'admin', client: 'c_admin' } });
+    assert.equal('error' in forged && forged.error.code, ErrorCode.BadRequest);
+    assert.match('error' in forged ? forged.error.message : '', /unknown field "info"/);
+    // data that looks like frame fields stays inside data.
+    mallory.send('{"id":2,"type":"publish","channel":"chat:forge","data":{"x":"\\"},\\"info\\":1"},"event":"e"}');
     const [received] = await bob.waitForMessages(1, 'chat:forge');
+    assert.deepEqual(received!.data, { x: '"},"info":1' });
     assert.deepEqual(received!.info, { user: 'mallory', client: clientId(mallory) });
-    assert.equal('from' in received!, false);
   });
 
   it('refuses namespaces without allow_client_publish with forbidden', async () => {

@@ -10,10 +10,13 @@ import { randomBytes } from 'node:crypto';
 import { CloseCode, ErrorCode, type AuthResult, type PresenceResult, type ServerFrame, type StreamPosition, type SubscribeResult } from '@herald/protocol';
 import type { Logger } from 'pino';
 import type { AccessControl, ClientIdentity } from '../auth/access.js';
+import type { AddressOf, ClientFailures } from '../auth/client.js';
+import { TokenRefused } from '../auth/jwt.js';
 import type { Publication, PublishMessage } from '../broker/broker.js';
 import type { Channels, ResolvedChannel } from '../channels/channels.js';
 import type { HeraldConfig } from '../config/schema.js';
 import { HeraldError } from '../errors.js';
+import type { RawJson } from '../json/raw.js';
 import type { Hub, Subscription } from '../hub/hub.js';
 import type { PresenceTracker } from '../presence/tracker.js';
 import type { Webhooks } from '../webhooks/webhooks.js';
@@ -32,6 +35,10 @@ export interface ConnectionContext {
   limits: HeraldConfig['limits'];
   log: Logger;
   access: AccessControl;
+  /** Refused tokens of `auth` frames and subscriptions count here, per address, like failed connects. */
+  failures: ClientFailures;
+  /** The client's address (behind a trusted proxy, the forwarded one): what failures are counted by. */
+  addressOf: AddressOf;
   presence: PresenceTracker;
   webhooks: Webhooks;
   /** Seconds a connection whose token expired has to send a fresh one. */
@@ -90,11 +97,15 @@ export class Connection implements Subscriber {
   #frames: Buffer[] = [];
   #bytes = 0;
   #closed = false;
+  /** Set when a refused token leaves this address over the failure limit: the next error reply is the last frame. */
+  #guessing = false;
 
   constructor(
     readonly ctx: ConnectionContext,
     readonly transport: Transport,
     identity: ClientIdentity,
+    /** The client's address, see ConnectionContext.addressOf. */
+    readonly address: string,
   ) {
     this.#limiter = new TokenBucket(ctx.limits.client_messages_per_second);
     this.#identity = identity;
@@ -146,9 +157,9 @@ export class Connection implements Subscriber {
     this.close(CloseCode.SlowConsumer, 'slow consumer: too many publications while subscribing');
   }
 
-  resync(_reason: string): void {
+  resync(reason: string): void {
     // 1012: reconnect and recover; what is queued is still delivered, so the client resumes from there.
-    this.close(CloseCode.ServiceRestart, 'node lost publications between nodes: reconnect and recover');
+    this.close(CloseCode.ServiceRestart, reason);
   }
 
   sendFrame(frame: ServerFrame): void {
@@ -200,7 +211,7 @@ export class Connection implements Subscriber {
     }
     let command: Command;
     try {
-      command = parseCommand(text);
+      command = parseCommand(text, this.ctx.limits.max_json_depth);
     } catch (err) {
       this.#fail(err instanceof CommandError ? err.id : undefined, err);
       return;
@@ -231,7 +242,7 @@ export class Connection implements Subscriber {
   /** First authentication of an anonymous connection, or a token refresh for the same user. */
   async #authenticate(id: number | undefined, token: string): Promise<void> {
     if (!this.ctx.access.enabled) throw new HeraldError(ErrorCode.BadRequest, 'client authentication is not configured on this server');
-    const identity = await this.ctx.access.identify(token);
+    const identity = await this.#checkToken(() => this.ctx.access.identify(token));
     if (this.#closed) return;
     if (this.#identity.user !== '' && identity.user !== this.#identity.user) {
       throw new HeraldError(ErrorCode.Forbidden, 'a connection cannot change user; reconnect with the new token');
@@ -239,6 +250,22 @@ export class Connection implements Subscriber {
     this.#identity = identity;
     this.#watchExpiry();
     this.#reply(id, identity.expires === undefined ? { user: identity.user } : { user: identity.user, expires: identity.expires });
+  }
+
+  /**
+   * Run a check of a token the client presented. A refusal counts toward the address's failure
+   * limit, and once the address is over it the refusal is the connection's last reply (close 4029).
+   * A token presented while the address is over it is refused unchecked, as a new connect would be.
+   */
+  async #checkToken<T>(check: () => Promise<T>): Promise<T> {
+    try {
+      this.ctx.failures.check(this.address);
+      return await check();
+    } catch (err) {
+      if (err instanceof TokenRefused) this.ctx.failures.record(this.address, err);
+      this.#guessing ||= this.ctx.failures.blocked(this.address);
+      throw err;
+    }
   }
 
   /** When the token expires, ask for a fresh one; without it within the grace period, close 4004. */
@@ -272,7 +299,8 @@ export class Connection implements Subscriber {
     const pending = { cancelled: false };
     this.#authorizing.set(channel.name, pending);
     try {
-      await this.ctx.access.checkSubscribe(this.#identity, channel, token);
+      const authorize = () => this.ctx.access.checkSubscribe(this.#identity, channel, token);
+      await (token === undefined ? authorize() : this.#checkToken(authorize));
       // Checked after the subscription token: a private channel's presence is for its subscribers.
       if (presence) this.ctx.access.checkPresence(this.#identity, channel, true);
     } finally {
@@ -336,7 +364,7 @@ export class Connection implements Subscriber {
     this.#reply(id);
   }
 
-  async #publish(id: number | undefined, name: unknown, event: string | undefined, data: unknown): Promise<void> {
+  async #publish(id: number | undefined, name: unknown, event: string | undefined, data: RawJson): Promise<void> {
     const channel = this.ctx.channels.resolve(name);
     if (!channel.options.allow_client_publish) {
       throw new HeraldError(ErrorCode.Forbidden, `namespace "${channel.namespace}" does not allow client publishing`);
@@ -374,5 +402,8 @@ export class Connection implements Subscriber {
       error = new HeraldError(ErrorCode.Internal, 'internal error');
     }
     this.sendFrame(id === undefined ? { type: 'error', error: error.toBody() } : { type: 'reply', id, error: error.toBody() });
+    if (!this.#guessing) return;
+    this.flush();
+    this.close(CloseCode.RateLimited, 'too many failed authentications from this address; retry after a minute');
   }
 }

@@ -5,16 +5,28 @@
  */
 import { ErrorCode, type StreamPosition } from '@herald/protocol';
 import { HeraldError } from '../errors.js';
+import { rawMember, type RawJson } from '../json/raw.js';
+import { JsonTooDeep, scanJson, type JsonScan } from '../json/scan.js';
 
 export type Command =
   | { id?: number; type: 'subscribe'; channel: unknown; since?: StreamPosition; token?: string; presence?: boolean }
   | { id?: number; type: 'presence'; channel: unknown }
   | { id?: number; type: 'unsubscribe'; channel: unknown }
-  | { id?: number; type: 'publish'; channel: unknown; event?: string; data: unknown }
+  | { id?: number; type: 'publish'; channel: unknown; event?: string; data: RawJson }
   | { id?: number; type: 'ping' }
   | { id?: number; type: 'auth'; token: string };
 
-const TYPES = ['subscribe', 'unsubscribe', 'publish', 'ping', 'auth', 'presence'];
+/** The fields each command may carry: anything else is refused, as HTTP bodies refuse it. */
+const FIELDS: Record<string, readonly string[]> = {
+  subscribe: ['id', 'type', 'channel', 'since', 'token', 'presence'],
+  unsubscribe: ['id', 'type', 'channel'],
+  publish: ['id', 'type', 'channel', 'event', 'data'],
+  ping: ['id', 'type'],
+  auth: ['id', 'type', 'token'],
+  presence: ['id', 'type', 'channel'],
+};
+const TYPES = Object.keys(FIELDS);
+const SINCE_FIELDS = ['offset', 'epoch'];
 export const MAX_EVENT_LENGTH = 128;
 const MAX_TOKEN_LENGTH = 8192;
 
@@ -29,7 +41,15 @@ export class CommandError extends HeraldError {
   }
 }
 
-export function parseCommand(text: string): Command {
+/** `maxDepth`: `limits.max_json_depth`, checked before the frame is parsed. */
+export function parseCommand(text: string, maxDepth: number): Command {
+  let scan: JsonScan;
+  try {
+    scan = scanJson(text, maxDepth);
+  } catch (err) {
+    if (!(err instanceof JsonTooDeep)) throw err;
+    throw new CommandError(err.code, err.message, shallowId(text, err.scan));
+  }
   let frame: unknown;
   try {
     frame = JSON.parse(text);
@@ -48,8 +68,13 @@ export function parseCommand(text: string): Command {
     throw new CommandError(code, message, id);
   };
   if (typeof f.type !== 'string' || !TYPES.includes(f.type)) {
-    fail(ErrorCode.UnknownType, `unknown type ${JSON.stringify(f.type) ?? 'undefined'}; expected one of ${TYPES.join(', ')}`);
+    // Only a string is quoted back: serialising any other value (e.g. nested thousands deep) could throw.
+    const given = typeof f.type === 'string' ? JSON.stringify(f.type) : f.type === undefined ? 'undefined' : `of type ${Array.isArray(f.type) ? 'array' : typeof f.type}`;
+    fail(ErrorCode.UnknownType, `unknown type ${given}; expected one of ${TYPES.join(', ')}`);
   }
+  const allowed = FIELDS[f.type as string]!;
+  const unknown = Object.keys(f).find((key) => !allowed.includes(key));
+  if (unknown !== undefined) fail(ErrorCode.BadRequest, `unknown field ${JSON.stringify(unknown)} in ${String(f.type)}; allowed: ${allowed.join(', ')}`);
   if (f.type !== 'ping' && f.type !== 'auth' && f.channel === undefined) fail(ErrorCode.BadRequest, `${String(f.type)} needs a channel`);
   switch (f.type) {
     case 'subscribe': {
@@ -61,7 +86,14 @@ export function parseCommand(text: string): Command {
       }
       if (f.since === undefined) return command;
       const s = f.since as Record<string, unknown> | null;
-      if (typeof s !== 'object' || s === null || !Number.isSafeInteger(s.offset) || (s.offset as number) < 0 || typeof s.epoch !== 'string') {
+      if (
+        typeof s !== 'object' ||
+        s === null ||
+        !Number.isSafeInteger(s.offset) ||
+        (s.offset as number) < 0 ||
+        typeof s.epoch !== 'string' ||
+        Object.keys(s).some((key) => !SINCE_FIELDS.includes(key))
+      ) {
         fail(ErrorCode.BadRequest, 'since must be {"offset": <non-negative integer>, "epoch": <string>}');
       }
       command.since = { offset: s!.offset as number, epoch: s!.epoch as string };
@@ -76,7 +108,9 @@ export function parseCommand(text: string): Command {
     case 'publish': {
       if (!('data' in f)) fail(ErrorCode.BadRequest, 'publish needs data');
       const event = parseEvent(f.event);
-      return event === undefined ? { id, type: 'publish', channel: f.channel, data: f.data } : { id, type: 'publish', channel: f.channel, event, data: f.data };
+      // The publisher's own text of `data`, relayed as is (json/raw).
+      const data = rawMember(text, scan, 'data');
+      return event === undefined ? { id, type: 'publish', channel: f.channel, data } : { id, type: 'publish', channel: f.channel, event, data };
     }
     default:
       return { id, type: 'ping' };
@@ -96,4 +130,11 @@ export function parseCommand(text: string): Command {
     }
     return event as string;
   }
+}
+
+/** The frame's `id` when it is a plain non-negative integer, read from the scan without parsing the frame. */
+function shallowId(text: string, scan: JsonScan): number | undefined {
+  const span = scan.members?.get('id');
+  const id = span && !span.spaced ? text.slice(span.start, span.end) : '';
+  return /^(0|[1-9][0-9]{0,14})$/.test(id) ? Number(id) : undefined;
 }

@@ -19,6 +19,7 @@ import type { ResolvedChannel } from '../channels/channels.js';
 import { HeraldError } from '../errors.js';
 import type { Logger } from 'pino';
 import { Counters } from '../metrics/counters.js';
+import { EventJob, FanoutJob, heldBack, MAX_PENDING, UNDELIVERABLE, type FanoutStage, type Job, type JobHost } from './jobs.js';
 import type { Encoder, Subscriber } from './subscriber.js';
 
 /** Deliveries queued per turn before yielding to I/O. Queuing is a pointer push: cheap. */
@@ -27,8 +28,6 @@ const FANOUT_SLICE = 65_536;
 const FLUSH_SLICE = 4_096;
 /** Fan-outs awaiting their latency observation before they are observed regardless. */
 const MAX_UNFLUSHED = 10_000;
-/** Live publications buffered for one subscription while its history is being read. */
-const MAX_PENDING = 10_000;
 /** Reading a gap from history is retried this often, this far apart, before subscribers are told to recover. */
 const GAP_READ_ATTEMPTS = 20;
 const GAP_RETRY_MS = 500;
@@ -61,91 +60,6 @@ interface ChannelEntry {
   held?: Publication[];
 }
 
-interface Job {
-  /** Queues up to `budget` deliveries; returns how many it used, or -1 once every subscriber is served. */
-  step(budget: number, markDirty: (s: Subscriber) => void, counters: Counters): number;
-}
-
-/** A client that publishes with echo off does not get its own publication live. */
-function heldBack(sub: Subscription, pub: Publication): boolean {
-  return pub.echo === false && pub.info?.client !== undefined && pub.info.client === sub.subscriber.id;
-}
-
-/** Ephemeral events go to live subscriptions that asked for them; they never touch offsets. */
-class EventJob implements Job {
-  readonly #frames = new Map<Encoder, Buffer>();
-  readonly #iterator: Iterator<Subscription>;
-  constructor(
-    readonly event: ChannelEvent,
-    subscriptions: Set<Subscription>,
-  ) {
-    this.#iterator = subscriptions.values();
-  }
-
-  step(budget: number, markDirty: (s: Subscriber) => void): number {
-    for (let used = 0; used < budget; used++) {
-      const next = this.#iterator.next();
-      if (next.done) return -1;
-      const sub = next.value;
-      const encoder = sub.subscriber.encoder;
-      if (sub.cancelled || !sub.live || !sub.events || !encoder.event) continue;
-      let frame = this.#frames.get(encoder);
-      if (!frame) this.#frames.set(encoder, (frame = encoder.event(this.event)));
-      sub.subscriber.send(frame);
-      markDirty(sub.subscriber);
-    }
-    return budget;
-  }
-}
-
-class FanoutJob implements Job {
-  readonly #frames = new Map<Encoder, Buffer>();
-  readonly #iterator: Iterator<Subscription>;
-  /** When this node got the publication from the engine (for the fan-out latency histogram). */
-  readonly started = performance.now();
-  constructor(
-    readonly publication: Publication,
-    subscriptions: Set<Subscription>,
-  ) {
-    this.#iterator = subscriptions.values();
-  }
-
-  /** Queues up to `budget` deliveries; returns how many it used, or -1 once every subscriber is served. */
-  step(budget: number, markDirty: (s: Subscriber) => void, counters: Counters): number {
-    const pub = this.publication;
-    // Counted in locals and added once per slice: no per-delivery work beyond an increment.
-    let delivered = 0;
-    let dropped = 0;
-    for (let used = 0; used < budget; used++) {
-      const next = this.#iterator.next();
-      if (next.done) {
-        counters.delivered += delivered;
-        counters.dropped += dropped;
-        return -1;
-      }
-      const sub = next.value;
-      if (sub.cancelled) continue;
-      if (!sub.live) {
-        if (sub.pending.push(pub) > MAX_PENDING) sub.subscriber.overflow();
-        continue;
-      }
-      if (pub.epoch === sub.epoch && pub.offset <= sub.offset) continue;
-      sub.offset = pub.offset;
-      sub.epoch = pub.epoch;
-      if (heldBack(sub, pub)) continue;
-      const encoder = sub.subscriber.encoder;
-      let frame = this.#frames.get(encoder);
-      if (!frame) this.#frames.set(encoder, (frame = encoder.message(pub)));
-      if (sub.subscriber.send(frame, pub)) delivered++;
-      else dropped++;
-      markDirty(sub.subscriber);
-    }
-    counters.delivered += delivered;
-    counters.dropped += dropped;
-    return budget;
-  }
-}
-
 export interface SubscribeOptions {
   since?: StreamPosition;
   /** Called with the result before any publication is queued, so a reply precedes the stream. */
@@ -159,7 +73,7 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
   readonly #jobs: Job[] = [];
   readonly #dirty = new Set<Subscriber>();
   #scheduled = false;
-  readonly #markDirty = (s: Subscriber) => this.#dirtyAndSchedule(s);
+  readonly #host: JobHost;
   /** Start times of fan-outs fully queued whose last write waits for the flush to finish. */
   #unflushed: number[] = [];
   /** Told, once per publication, the seconds from its arrival to its last local write. */
@@ -168,11 +82,47 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
   /** Told when a channel gets its first subscriber on this node, and when it loses its last (cluster-wide occupancy: presence/occupancy.ts). */
   onOccupancy: ((channel: string, occupied: boolean) => void) | undefined;
 
+  /**
+   * TEST ONLY (HeraldOptions.testHooks): when it returns true, encoding this publication for this
+   * transport's encoder (undefined: for the HTTP history API) throws, as a bug or a poisoned value
+   * would. Unset in production: one property check per publication and transport, not per subscriber.
+   */
+  encodeFault: ((publication: Publication, encoder: Encoder | undefined) => boolean) | undefined;
+
   constructor(
     readonly broker: Broker,
-    readonly log: Pick<Logger, 'warn'> = { warn: () => {} },
+    readonly log: Pick<Logger, 'warn' | 'error'> = { warn: () => {}, error: () => {} },
     readonly counters = new Counters(),
-  ) {}
+  ) {
+    this.#host = {
+      counters,
+      markDirty: (s) => this.#dirtyAndSchedule(s),
+      encode: (encoder, publication) => this.#encode(encoder, publication),
+      report: (stage, what, err) => this.reportFailure(stage, what, err),
+      resync: (subscriber, reason) => this.#resync(subscriber, reason),
+    };
+  }
+
+  /** Log and count a publication or event that could not reach (some of) its subscribers; once per failure, not per subscriber. */
+  reportFailure(stage: FanoutStage, what: { channel?: string; offset?: number }, err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    this.counters.fanoutError(stage, `${what.channel ?? 'a socket write'}${what.offset === undefined ? '' : ` offset ${what.offset}`}: ${message}`);
+    this.log.error({ err, stage, ...what }, 'a publication or event could not be delivered; its subscribers are asked to recover');
+  }
+
+  #encode(encoder: Encoder, publication: Publication): Buffer {
+    if (this.encodeFault?.(publication, encoder)) throw new Error(`fault injected by a test into the encoder (offset ${publication.offset})`);
+    return encoder.message(publication);
+  }
+
+  /** Ask a subscriber to reconnect and recover; a subscriber that fails even at that is only logged. */
+  #resync(subscriber: Subscriber, reason: string): void {
+    try {
+      subscriber.resync(reason);
+    } catch (err) {
+      this.log.error({ err }, 'a subscriber could not be asked to recover');
+    }
+  }
 
   async publish(channel: ResolvedChannel, message: PublishMessage): Promise<StreamPosition> {
     const position = await this.broker.publish(channel.name, message, historyOptions(channel));
@@ -229,7 +179,7 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
     if (lost !== undefined && this.#channels.get(channel) === entry) {
       const reason = `publications after offset ${since.offset} were lost between nodes: ${lost}`;
       this.log.warn({ channel, subscribers: entry.subscriptions.size }, `${reason}; asking subscribers to reconnect and recover`);
-      for (const sub of entry.subscriptions) sub.subscriber.resync(reason);
+      for (const sub of entry.subscriptions) this.#resync(sub.subscriber, 'node lost publications between nodes: reconnect and recover');
     }
     const held = entry.held ?? [];
     entry.held = undefined;
@@ -311,27 +261,52 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
     if (sub.cancelled) throw new HeraldError(ErrorCode.NotSubscribed, 'unsubscribed before the subscription completed');
     // Until the live stream shows a position, the first history read is where gaps are counted from.
     entry.position ??= { offset: result.offset, epoch: result.epoch };
+    const subscriber = sub.subscriber;
+    // Encoded before the answer: a publication that cannot be encoded makes it `recovered: false`
+    // (the client refetches its state and goes on live), not a subscription that never gets its history.
+    const replay = this.#encodeHistory(subscriber.encoder, result.publications, channel.name);
     const reply: SubscribeResult = { offset: result.offset, epoch: result.epoch };
     if (since) {
-      reply.recovered = result.recovered ?? false;
-      if (result.reason) reply.reason = result.reason;
+      reply.recovered = replay !== undefined && (result.recovered ?? false);
+      const reason = replay ? result.reason : 'undeliverable';
+      if (reason) reply.reason = reason;
     }
     options.onResult(reply);
-    for (const pub of result.publications) this.#deliver(sub.subscriber, pub, true);
-    sub.offset = result.offset;
-    sub.epoch = result.epoch;
-    sub.live = true;
-    for (const pub of sub.pending) {
-      if (pub.epoch === sub.epoch && pub.offset <= sub.offset) continue;
-      sub.offset = pub.offset;
-      sub.epoch = pub.epoch;
-      if (!heldBack(sub, pub)) this.#deliver(sub.subscriber, pub);
+    // Answered: from here on a failure must reach the client as a resync, never leave it subscribed and silent.
+    try {
+      replay?.forEach((frame, i) => this.#queue(subscriber, frame, result.publications[i]!, true));
+      sub.offset = result.offset;
+      sub.epoch = result.epoch;
+      sub.live = true;
+      for (const pub of sub.pending) {
+        if (pub.epoch === sub.epoch && pub.offset <= sub.offset) continue;
+        sub.offset = pub.offset;
+        sub.epoch = pub.epoch;
+        if (!heldBack(sub, pub)) this.#queue(subscriber, this.#encode(subscriber.encoder, pub), pub);
+      }
+      sub.pending = [];
+    } catch (err) {
+      this.reportFailure('recovery', { channel: channel.name }, err);
+      this.#resync(subscriber, UNDELIVERABLE);
     }
-    sub.pending = [];
   }
 
-  #deliver(subscriber: Subscriber, pub: Publication, replay = false): void {
-    if (subscriber.send(subscriber.encoder.message(pub), pub, replay)) this.counters.delivered++;
+  /** Every publication's frame for `encoder`, or undefined (reported) when one cannot be encoded. */
+  #encodeHistory(encoder: Encoder, publications: Publication[], channel: string): Buffer[] | undefined {
+    const frames: Buffer[] = [];
+    for (const pub of publications) {
+      try {
+        frames.push(this.#encode(encoder, pub));
+      } catch (err) {
+        this.reportFailure('recovery', { channel, offset: pub.offset }, err);
+        return undefined;
+      }
+    }
+    return frames;
+  }
+
+  #queue(subscriber: Subscriber, frame: Buffer, pub: Publication, replay = false): void {
+    if (subscriber.send(frame, pub, replay)) this.counters.delivered++;
     else this.counters.dropped++;
     this.#dirtyAndSchedule(subscriber);
   }
@@ -368,21 +343,47 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
   }
 
   readonly #run = (): void => {
+    try {
+      this.#runJobs();
+      this.#flush();
+    } finally {
+      // Whatever happened, the loop keeps running: a fault never strands the queued work.
+      this.#scheduled = false;
+      if (this.#jobs.length > 0 || this.#dirty.size > 0) this.#schedule();
+    }
+  };
+
+  #runJobs(): void {
     let budget = FANOUT_SLICE;
     while (budget > 0 && this.#jobs.length > 0) {
       const job = this.#jobs[0]!;
-      const used = job.step(budget, this.#markDirty, this.counters);
+      let used: number;
+      try {
+        used = job.step(budget, this.#host);
+      } catch (err) {
+        // Jobs isolate every delivery themselves; this is the last guard against a bug in one.
+        this.log.error({ err }, 'a fan-out job failed; dropping it');
+        used = -1;
+      }
       if (used === -1) {
         this.#jobs.shift();
         // Fan-out latency is measured for publications; ephemeral events are not timed.
         if (this.onFanout && job instanceof FanoutJob) this.#unflushed.push(job.started);
       } else budget -= used;
     }
+  }
+
+  #flush(): void {
     let flushed = 0;
     for (const subscriber of this.#dirty) {
       if (flushed++ === FLUSH_SLICE) break;
       this.#dirty.delete(subscriber);
-      subscriber.flush();
+      try {
+        subscriber.flush();
+      } catch (err) {
+        this.reportFailure('deliver', {}, err);
+        this.#resync(subscriber, UNDELIVERABLE);
+      }
     }
     // Nothing left to write: every fan-out queued so far has reached its sockets. (Under overload
     // the dirty set may never empty; past a bound, observe anyway rather than grow.)
@@ -391,9 +392,7 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
       for (const started of this.#unflushed) this.onFanout?.((now - started) / 1000);
       this.#unflushed = [];
     }
-    this.#scheduled = false;
-    if (this.#jobs.length > 0 || this.#dirty.size > 0) this.#schedule();
-  };
+  }
 }
 
 function historyOptions(channel: ResolvedChannel): HistoryOptions {

@@ -25,6 +25,8 @@ export class Counters {
   dropped = 0;
   /** Connections closed because they did not read fast enough (close code 4008). */
   slowConsumerCloses = 0;
+  /** Publications and events that could not be encoded or delivered to some local subscribers, by stage (hub/jobs.ts). */
+  readonly fanoutErrors = new Map<string, number>();
   /** Failed authentications by `kind` and reason code, keyed `kind reason`. */
   readonly authFailures = new Map<string, number>();
   /** The last few failures worth showing an operator (bounded ring). */
@@ -34,6 +36,11 @@ export class Counters {
     const key = `${kind} ${reason}`;
     this.authFailures.set(key, (this.authFailures.get(key) ?? 0) + 1);
     this.error('auth', `${kind} authentication refused: ${reason}`);
+  }
+
+  fanoutError(stage: string, message: string): void {
+    this.fanoutErrors.set(stage, (this.fanoutErrors.get(stage) ?? 0) + 1);
+    this.error('fanout', `${stage}: ${message}`);
   }
 
   slowConsumer(client: string): void {

@@ -78,7 +78,7 @@ export function createMetrics(sources: MetricsSources): Registry {
   total('herald_slow_consumer_disconnects_total', 'Connections closed because they did not read fast enough (close code 4008).', () => counters.slowConsumerCloses);
   new Counter({
     name: 'herald_auth_failures_total',
-    help: 'Refused authentications: kind is publisher (HTTP API), client (WebSocket/SSE/long-poll token) or admin (admin API); reason is the reason code of docs/security.md, or rate_limited.',
+    help: 'Refused authentications: kind is publisher (HTTP API), client (a WebSocket/SSE/long-poll token on connect, an `auth` frame or a subscription token) or admin (admin API); reason is the reason code of docs/security.md, or rate_limited.',
     labelNames: ['kind', 'reason'],
     registers: [registry],
     collect() {
@@ -87,6 +87,16 @@ export function createMetrics(sources: MetricsSources): Registry {
         const [kind, reason] = key.split(' ');
         this.inc({ kind: kind!, reason: reason! }, count);
       }
+    },
+  });
+  new Counter({
+    name: 'herald_fanout_errors_total',
+    help: 'Publications or presence events that could not be encoded or delivered to some local subscribers (who were asked to recover), by stage: encode, event, deliver, recovery (a subscribe or poll reading history), history (the HTTP history API).',
+    labelNames: ['stage'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [stage, count] of counters.fanoutErrors) this.inc({ stage }, count);
     },
   });
   const fanout = new Histogram({

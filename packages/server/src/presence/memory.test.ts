@@ -3,9 +3,11 @@
  * transitions and TTL expiry reported as a leave.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, mock } from 'node:test';
+import { pino } from 'pino';
 import { MemoryPresenceStore } from './memory.js';
 import { toMembers, type PresenceEntry } from './presence.js';
+import { PresenceTracker, presenceTiming } from './tracker.js';
 
 describe('memory presence store', () => {
   it('joins with a user\'s first connection and leaves with its last', async () => {
@@ -38,6 +40,35 @@ describe('memory presence store', () => {
     }
     assert.deepEqual(expired, [['ch', { user: 'u1', client: 'b' }]]);
     assert.deepEqual(toMembers(await store.entries('ch')), [{ user: 'u2', clients: ['c'] }]);
+    await store.close();
+  });
+
+  it('a dead node\'s member leaves within presence.ttl_seconds of its last refresh, sweep included', async (t) => {
+    // A mocked clock: the bound is exact, and a loaded machine's late timers must not decide it.
+    mock.timers.enable({ apis: ['setInterval', 'Date'], now: 0 });
+    t.after(() => mock.timers.reset());
+    // In small steps: one big tick runs every due timer with the clock already at its end.
+    const advance = (ms: number) => {
+      for (let i = 0; i < ms / 100; i++) mock.timers.tick(100);
+    };
+    const ttlMs = 60_000;
+    // Refreshes at 7 s steps fall between the 5 s sweeps: an entry living the whole TTL would be swept up to 5 s late.
+    const refreshMs = 7_000;
+    const { sweepIntervalMs, entryTtlMs } = presenceTiming(ttlMs);
+    assert.equal(sweepIntervalMs, 5_000);
+    const store = new MemoryPresenceStore({ sweepIntervalMs });
+    const events: string[] = [];
+    const tracker = new PresenceTracker(store, { ttlMs: entryTtlMs, refreshMs, announce: (type, _channel, entry) => void events.push(`${type} ${entry.user}`) }, pino({ level: 'silent' }));
+    await tracker.start();
+    await tracker.join('ch', { user: 'u1', client: 'a' });
+    advance(3 * refreshMs);
+    assert.deepEqual(events, ['join u1'], 'refreshed entries stay');
+    const lastRefresh = Date.now();
+    tracker.freeze('a');
+    advance(ttlMs);
+    assert.equal(Date.now(), lastRefresh + ttlMs);
+    assert.deepEqual(events, ['join u1', 'leave u1']);
+    await tracker.close();
     await store.close();
   });
 });

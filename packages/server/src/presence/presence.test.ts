@@ -29,7 +29,7 @@ describe('presence', () => {
   before(async () => {
     server = await startServer({
       auth: { jwt: { secrets: [SECRET] } },
-      presence: { ttl_seconds: 0.4, refresh_seconds: 0.1 },
+      presence: { ttl_seconds: 0.5, refresh_seconds: 0.1 },
       namespaces: { room: { presence: true }, news: {}, secret: { presence: true, private: true } },
     });
   });

@@ -9,7 +9,18 @@ import type { PresenceMember } from '@herald/protocol';
 import type { Logger } from 'pino';
 import { entryKey as key, toMembers, type PresenceEntry, type PresenceStore, type PresenceStoreHandler } from './presence.js';
 
+/**
+ * How `presence.ttl_seconds` is kept. Stores look for expired entries every `sweepIntervalMs`
+ * (min(5 s, ttl/4)), and entries live the TTL less one such interval, so the sweep that removes a
+ * dead node's entries comes within the TTL of their last refresh, as the setting promises.
+ */
+export function presenceTiming(ttlMs: number): { sweepIntervalMs: number; entryTtlMs: number } {
+  const sweepIntervalMs = Math.max(10, Math.min(5_000, ttlMs / 4));
+  return { sweepIntervalMs, entryTtlMs: ttlMs - sweepIntervalMs };
+}
+
 export interface PresenceTrackerOptions<E extends PresenceEntry> {
+  /** How long an entry lives without a refresh (presenceTiming's `entryTtlMs`). */
   ttlMs: number;
   refreshMs: number;
   /** A user's first connection joined a channel, or its last one left (removed, or expired with its node). */

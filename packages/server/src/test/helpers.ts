@@ -2,6 +2,7 @@
  * @module test/helpers
  * Real servers on 127.0.0.1:0 and real WebSocket clients for the tests. Nothing is mocked.
  */
+import { connect } from 'node:net';
 import type { MessageFrame, ServerFrame } from '@herald/protocol';
 import { pino, type Logger } from 'pino';
 import { WebSocket } from 'ws';
@@ -43,9 +44,9 @@ function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Reco
   return out;
 }
 
-export async function api(server: TestServer, path: string, init: { method?: string; body?: unknown; headers?: Record<string, string>; rawBody?: string } = {}) {
+export async function api(server: TestServer, path: string, init: { method?: string; body?: unknown; headers?: Record<string, string>; rawBody?: string | Uint8Array } = {}) {
   const headers: Record<string, string> = { authorization: `Bearer ${API_KEY}`, ...init.headers };
-  let body: string | undefined = init.rawBody;
+  let body: string | Uint8Array | undefined = init.rawBody;
   if (init.body !== undefined) {
     body = JSON.stringify(init.body);
     headers['content-type'] ??= 'application/json';
@@ -97,8 +98,13 @@ export class TestClient {
 
   /** Send a command with a fresh id and wait for its reply. */
   async request(command: Record<string, unknown>, timeoutMs = 5000): Promise<ServerFrame & { type: 'reply' }> {
+    return this.requestRaw((id) => JSON.stringify({ ...command, id }), timeoutMs);
+  }
+
+  /** Send the text `frame(id)` makes with a fresh id (JSON a serialiser would not write) and wait for its reply. */
+  async requestRaw(frame: (id: number) => string, timeoutMs = 5000): Promise<ServerFrame & { type: 'reply' }> {
     const id = this.#nextId++;
-    this.send({ ...command, id });
+    this.send(frame(id));
     return (await this.waitFor((f) => f.type === 'reply' && f.id === id, timeoutMs)) as ServerFrame & { type: 'reply' };
   }
 
@@ -159,6 +165,23 @@ export function capturingLogger(): { logger: Logger; lines: string[] } {
   const lines: string[] = [];
   const logger = pino({ level: 'trace' }, { write: (line: string) => void lines.push(line) });
   return { logger, lines };
+}
+
+/** Whether `secret` is in captured log output: as text, or as the byte list of a serialised Buffer. */
+export function leaks(log: string, secret: string): boolean {
+  return log.includes(secret) || log.includes(Buffer.from(secret).join(','));
+}
+
+/** Send raw bytes over TCP and resolve with everything the server answered before it closed. */
+export function rawRequest(url: string, bytes: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(Number(port), hostname, () => socket.end(bytes));
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+  });
 }
 
 /** Open a WebSocket and resolve with how it ended: the `connected` frame, or a close code. */

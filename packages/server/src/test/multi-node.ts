@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { signRequest } from '../auth/signature.js';
+import { assertByteExact } from './byte-exact.js';
 import { api, publish, startServer, TestClient, type TestServer } from './helpers.js';
 import { until } from './services.js';
 
@@ -93,6 +94,8 @@ export function multiNodeSuite(name: string, engine: () => Record<string, unknow
       assert.deepEqual(msgs.map((m) => m.data), ['missed-1', 'missed-2', 'missed-3', 'missed-4', 'missed-5', 'live']);
       moved.close();
     });
+
+    it("data published on one node reaches another's WebSocket, SSE, long-poll and history byte-exact", () => assertByteExact(a, b, channel()));
 
     it('history is the same from every node', async () => {
       const ch = channel();

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { brokerConformance, RecordingHandler, waitFor } from '../broker/conformance.js';
 import { RedisBroker } from '../broker/redis.js';
+import { toRawJson } from '../json/raw.js';
 import { presenceStoreConformance } from '../presence/store-conformance.js';
 import { connectRedis, createRedisConnection, reconnected } from '../broker/redis-connection.js';
 import { api, publish, TestClient, type TestServer } from './helpers.js';
@@ -112,7 +113,7 @@ describe('redis cluster node failure', () => {
       // The pub/sub connection starts on the first seed node.
       await first!.kill();
       await waitFor(() => handler.resubscribed === 2);
-      for (const ch of live) await engine.publish(ch, { data: 'after' }, { size: 10, ttlMs: 60_000 });
+      for (const ch of live) await engine.publish(ch, { data: toRawJson('after') }, { size: 10, ttlMs: 60_000 });
       await waitFor(() => live.every((ch) => handler.on(ch).length === 1));
     } finally {
       await engine.close();

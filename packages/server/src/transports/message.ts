@@ -4,16 +4,16 @@
  * long-poll batch entry), so clients see identical messages whatever they connect with; likewise
  * a presence join/leave on the transports that carry them (WebSocket, SSE).
  */
-import type { MessageFrame, PresenceEventFrame } from '@herald/protocol';
+import type { PresenceEventFrame } from '@herald/protocol';
 import type { ChannelEvent, Publication } from '../broker/broker.js';
 
+/** Built around the publisher's raw `data` text (json/raw): no value is serialised for it. */
 export function messageJson(p: Publication): string {
-  const frame: MessageFrame =
-    p.event === undefined
-      ? { type: 'message', channel: p.channel, offset: p.offset, epoch: p.epoch, data: p.data }
-      : { type: 'message', channel: p.channel, offset: p.offset, epoch: p.epoch, event: p.event, data: p.data };
-  if (p.info !== undefined) frame.info = p.info;
-  return JSON.stringify(frame);
+  let json = `{"type":"message","channel":${JSON.stringify(p.channel)},"offset":${p.offset},"epoch":${JSON.stringify(p.epoch)},`;
+  if (p.event !== undefined) json += `"event":${JSON.stringify(p.event)},`;
+  json += `"data":${p.data}`;
+  if (p.info !== undefined) json += `,"info":${JSON.stringify(p.info)}`;
+  return `${json}}`;
 }
 
 export function presenceEventFrame(event: ChannelEvent): PresenceEventFrame {

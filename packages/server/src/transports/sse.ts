@@ -197,7 +197,7 @@ export function createSseEndpoint(options: SseOptions): SseEndpoint {
       if (!context.accepting()) return transport.close(CloseCode.ServiceRestart, 'node is shutting down; reconnect');
       if (options.connections() >= options.maxConnections) return transport.close(CloseCode.TryAgainLater, 'node is at its connection limit; retry later');
 
-      const connection = new Connection(context, transport, identity);
+      const connection = new Connection(context, transport, identity, context.addressOf(req.raw));
       live.set(connection, reply.raw);
       reply.raw.on('close', () => {
         live.delete(connection);

@@ -102,9 +102,9 @@ export function createWebSocketEndpoint(options: WebSocketOptions): WebSocketEnd
     ws.ping();
   });
 
-  function accept(ws: WebSocket, socket: Socket, identity: ClientIdentity): void {
+  function accept(ws: WebSocket, socket: Socket, identity: ClientIdentity, address: string): void {
     const transport = new WebSocketTransport(ws, socket);
-    const connection = new Connection(context, transport, identity);
+    const connection = new Connection(context, transport, identity, address);
     live.set(ws, { transport, connection });
     const markAlive = () => (transport.alive = true);
     ws.on('pong', markAlive);
@@ -137,7 +137,7 @@ export function createWebSocketEndpoint(options: WebSocketOptions): WebSocketEnd
         return rejectUpgrade(socket, new HeraldError(ErrorCode.Forbidden, 'origin not allowed'));
       }
       options.authenticate(req).then(
-        (identity) => wss.handleUpgrade(req, socket, head, (ws) => accept(ws, socket as Socket, identity)),
+        (identity) => wss.handleUpgrade(req, socket, head, (ws) => accept(ws, socket as Socket, identity, context.addressOf(req))),
         (err: unknown) => {
           const error = err instanceof HeraldError ? err : new HeraldError(ErrorCode.Internal, 'internal error');
           if (error.code !== ErrorCode.Unauthorized) return rejectUpgrade(socket, error);

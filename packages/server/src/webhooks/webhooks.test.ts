@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { api, publish, sleep, startServer, TestClient, waitUntil, type TestServer } from '../test/helpers.js';
 import { receiver } from '../test/webhook-receiver.js';
-import { signWebhook, TIMESTAMP_HEADER, WEBHOOK_SIGNATURE_HEADER } from './webhooks.js';
+import { retryDelay, signWebhook, TIMESTAMP_HEADER, WEBHOOK_SIGNATURE_HEADER } from './webhooks.js';
 
 const SECRET = 'webhook-secret-0123456789';
 
@@ -29,13 +29,14 @@ describe('webhooks', () => {
     const c = await TestClient.connect(server.wsUrl);
     await c.subscribe('chat:1');
     await waitUntil(() => hook.received.length >= 2, 3000, () => JSON.stringify(hook.received.map((r) => r.json.type)));
-    assert.ok('ok' in (await c.request({ type: 'publish', channel: 'chat:1', data: { text: 'hi' } })));
+    // Sent as text: the webhook carries data byte-exact, as subscribers get it.
+    assert.ok('ok' in (await c.requestRaw((id) => `{"id":${id},"type":"publish","channel":"chat:1","data":{"text":"hi","n":12345678901234567890, "x":1e400}}`)));
     c.close();
     await waitUntil(() => hook.received.length >= 5, 3000, () => JSON.stringify(hook.received.map((r) => r.json.type)));
     assert.deepEqual(hook.received.map((r) => r.json.type), ['channel.occupied', 'presence.join', 'client.publish', 'channel.vacated', 'presence.leave'].sort((a, b) => order(a) - order(b)));
     const client = hook.received[1]!.json.info!.client;
     assert.deepEqual(hook.received[2]!.json.info, { user: client, client });
-    assert.deepEqual(hook.received[2]!.json.data, { text: 'hi' });
+    assert.ok(hook.received[2]!.body.includes('"data":{"text":"hi","n":12345678901234567890,"x":1e400}'), hook.received[2]!.body);
     for (const r of hook.received) {
       const timestamp = r.headers[TIMESTAMP_HEADER] as string;
       assert.match(timestamp, /^\d+$/);
@@ -46,13 +47,16 @@ describe('webhooks', () => {
     }
   });
 
-  it('retries after 500s with backoff, keeping order and the event id', async () => {
+  it('retries after 500s with backoff, no sooner than retry_base_ms, keeping order and the event id', async () => {
+    const BASE = 200;
+    const answered: number[] = [];
     const hook = await receiver((n, res) => {
       res.statusCode = n < 2 ? 500 : 200;
       res.end();
+      answered.push(performance.now());
     });
     cleanup.push(hook.close);
-    const server = await startServer({ webhooks: [{ url: hook.url, secret: SECRET, events: ['channel.occupied', 'channel.vacated'], retry_base_ms: 20 }] });
+    const server = await startServer({ webhooks: [{ url: hook.url, secret: SECRET, events: ['channel.occupied', 'channel.vacated'], retry_base_ms: BASE }] });
     cleanup.push(server.close);
     const c = await TestClient.connect(server.wsUrl);
     await c.subscribe('room');
@@ -61,9 +65,19 @@ describe('webhooks', () => {
     const types = hook.received.map((r) => r.json.type);
     assert.deepEqual(types, ['channel.occupied', 'channel.occupied', 'channel.occupied', 'channel.vacated']);
     assert.equal(new Set(hook.received.slice(0, 3).map((r) => r.json.id)).size, 1);
+    // Lower bounds only (a timer never fires early): the first retry waits the base, the second twice it.
+    assert.ok(answered[1]! - answered[0]! >= BASE, `first retry after ${answered[1]! - answered[0]!} ms`);
+    assert.ok(answered[2]! - answered[1]! >= 2 * BASE, `second retry after ${answered[2]! - answered[1]!} ms`);
     const res = await api(server, '/api/webhooks');
     assert.deepEqual(res.json.webhooks, [{ url: hook.url, delivered: 2, failed: 0, dropped: 0, queued: 0 }]);
     c.close();
+  });
+
+  it('retry delays: retry_base_ms doubled per attempt, jitter adding up to half, capped at retry_max_ms', () => {
+    const config = { retry_base_ms: 500, retry_max_ms: 3_000 };
+    assert.deepEqual([1, 2, 3].map((attempt) => retryDelay(attempt, config, 0)), [500, 1_000, 2_000]);
+    assert.deepEqual([1, 2, 3].map((attempt) => retryDelay(attempt, config, 1)), [750, 1_500, 3_000]);
+    assert.equal(retryDelay(10, config, 0), 3_000);
   });
 
   it('a hanging receiver does not slow message delivery; its overflow is dropped and counted', async () => {

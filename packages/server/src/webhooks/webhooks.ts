@@ -8,6 +8,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { WebhookConfig } from '../config/schema.js';
+import type { RawJson } from '../json/raw.js';
 
 export const WEBHOOK_EVENTS = ['channel.occupied', 'channel.vacated', 'presence.join', 'presence.leave', 'client.publish'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
@@ -19,7 +20,8 @@ export interface WebhookEvent {
   info?: { user: string; client?: string };
   /** client.publish only. */
   event?: string;
-  data?: unknown;
+  /** client.publish only: the publisher's own JSON text, spliced into the body as is (json/raw). */
+  data?: RawJson;
   offset?: number;
   epoch?: string;
 }
@@ -44,6 +46,15 @@ export interface WebhookStats {
 interface Pending {
   body: string;
   attempts: number;
+}
+
+/**
+ * How long to wait after failed attempt number `attempt` (1 = the first): `retry_base_ms`, doubled
+ * per further attempt, plus up to half of it as jitter so a receiver coming back is not stampeded,
+ * capped at `retry_max_ms`. Jitter only adds: no retry comes sooner than documented.
+ */
+export function retryDelay(attempt: number, config: Pick<WebhookConfig, 'retry_base_ms' | 'retry_max_ms'>, random = Math.random()): number {
+  return Math.min(config.retry_max_ms, config.retry_base_ms * 2 ** (attempt - 1) * (1 + random / 2));
 }
 
 class Receiver {
@@ -102,9 +113,7 @@ class Receiver {
         this.#pump();
         return;
       }
-      // Exponential backoff with jitter, capped: a receiver coming back is not stampeded.
-      const delay = Math.min(this.config.retry_max_ms, this.config.retry_base_ms * 2 ** (item.attempts - 1)) * (0.5 + Math.random() / 2);
-      this.#timer = setTimeout(() => this.#pump(), delay).unref();
+      this.#timer = setTimeout(() => this.#pump(), retryDelay(item.attempts, this.config)).unref();
     });
   }
 
@@ -130,6 +139,11 @@ class Receiver {
   }
 }
 
+function webhookBody({ data, ...event }: WebhookEvent): string {
+  const json = JSON.stringify({ id: `wh_${randomBytes(9).toString('base64url')}`, time: Date.now(), ...event });
+  return data === undefined ? json : `${json.slice(0, -1)},"data":${data}}`;
+}
+
 export class Webhooks {
   readonly #receivers: Receiver[];
 
@@ -146,7 +160,7 @@ export class Webhooks {
     let body: string | undefined;
     for (const receiver of this.#receivers) {
       if (!receiver.wants(event.type)) continue;
-      body ??= JSON.stringify({ id: `wh_${randomBytes(9).toString('base64url')}`, time: Date.now(), ...event });
+      body ??= webhookBody(event);
       receiver.push(body);
     }
   }
