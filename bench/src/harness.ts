@@ -104,7 +104,7 @@ const SERVER_CORE = '0';
 const GENERATOR_CORE = '1';
 
 /** `count` distinct free ports: all are held open until every one is known. */
-async function freePorts(count: number): Promise<number[]> {
+export async function freePorts(count: number): Promise<number[]> {
   const servers = Array.from({ length: count }, () => createServer());
   const ports = await Promise.all(
     servers.map(

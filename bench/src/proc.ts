@@ -18,6 +18,19 @@ export function processCpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
+/** Pid of the first process whose command line (arguments joined by spaces) matches, or undefined. */
+export function findPid(commandLine: RegExp): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (commandLine.test(readFileSync(`/proc/${entry}/cmdline`, 'latin1').replace(/\0/g, ' '))) return Number(entry);
+    } catch {
+      // Exited while we looked.
+    }
+  }
+  return undefined;
+}
+
 /** Direct child processes (a cluster primary's workers). */
 export function childPids(pid: number): number[] {
   return readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1').split(' ').filter(Boolean).map(Number);

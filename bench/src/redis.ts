@@ -5,7 +5,7 @@
  * run left behind. Each run uses its own key prefix, so nothing else's keys are touched.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { findPid } from './proc.js';
 
 /** BENCH_REDIS_URL points the Redis targets elsewhere; REDIS_URL is Herald's own and not read here. */
 export const REDIS_URL = process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379';
@@ -19,15 +19,7 @@ export function redisPid(): number | undefined {
   if (hostname !== '127.0.0.1' && hostname !== 'localhost') return undefined;
   // The port exactly (`:6379` must not match `:16379`), then the end or a space.
   const title = new RegExp(`^redis-server \\S*:${port || '6379'}(\\s|$)`);
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (title.test(readFileSync(`/proc/${entry}/cmdline`, 'latin1').replace(/\0/g, ' '))) return Number(entry);
-    } catch {
-      // Exited while we looked.
-    }
-  }
-  return undefined;
+  return findPid(title);
 }
 
 /** Removes every key under `prefix:` (redis-cli's SCAN, then UNLINK in batches). */

@@ -3,13 +3,13 @@
  * `npm run bench` entry point: parse flags, run every server × size, print the table, and
  * write the raw results (JSON) and the markdown tables under bench/results/.
  */
-import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULTS, runMeasured, type BenchOptions, type PhaseName, type RunResult } from './harness.js';
 import { aggregate } from './aggregate.js';
+import { heraldRevision, machine } from './provenance.js';
 import { checkTargets, markdownTable, targetsMarkdown, textTable } from './report.js';
 import { DEFAULT_SERVERS, HERALD_BIN, REPO_ROOT, SERVER_NAMES, isHerald, type ServerName } from './targets.js';
 
@@ -36,30 +36,6 @@ environment: BENCH_HERALD_BIN=<path> starts another Herald build (default packag
 
 function list(v: string): string[] {
   return v.split(',').map((s) => s.trim()).filter(Boolean);
-}
-
-function machine(): Record<string, string | number> {
-  const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
-  return {
-    cpus: cpus().length,
-    cpuModel: /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? cpus()[0]?.model ?? 'unknown',
-    cpuMHz: Number(/^cpu MHz\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? cpus()[0]?.speed ?? 0),
-    node: process.version,
-    kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
-  };
-}
-
-/** Which Herald was measured: the commit, and whether packages/server had uncommitted changes. */
-function heraldRevision(): string {
-  // A snapshot build (BENCH_HERALD_BIN) says which revision it was taken from.
-  if (process.env.BENCH_HERALD_REVISION) return process.env.BENCH_HERALD_REVISION;
-  try {
-    const git = (args: string[]): string => execFileSync('git', ['-C', REPO_ROOT, ...args], { encoding: 'utf8' }).trim();
-    const dirty = git(['status', '--porcelain', '--', 'packages/server', 'packages/protocol']) !== '';
-    return `${git(['rev-parse', '--short', 'HEAD'])}${dirty ? ' + uncommitted changes' : ''}`;
-  } catch {
-    return 'unknown';
-  }
 }
 
 async function main(): Promise<void> {

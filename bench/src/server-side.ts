@@ -126,7 +126,7 @@ export class ServerSide {
       this.roles.push('primary', ...workers.map((_, w) => `worker ${w + 1}`));
     });
     this.pids.push(...this.spec.sharedPids);
-    this.roles.push(...this.spec.sharedPids.map(() => 'redis'));
+    this.roles.push(...this.spec.sharedPids.map(() => this.spec.sharedRole ?? 'redis'));
   }
 
   /** Whether RSS can be sampled after a forced GC (every process, workers too, has an inspector). */

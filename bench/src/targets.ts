@@ -65,6 +65,8 @@ export interface LaunchSpec {
   publish: PublishTarget;
   /** Processes the harness did not start whose CPU is server side: the shared Redis. */
   sharedPids: number[];
+  /** What those are, for the CPU breakdown (default `redis`). */
+  sharedRole?: string;
   /** Removes anything the launch created (config files, Redis keys). */
   cleanup(): void;
 }

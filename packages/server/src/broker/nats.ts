@@ -7,8 +7,9 @@
  * How the contract is met:
  * - Atomic offset + append: a publication carries its offset and epoch in headers and is published
  *   with `Nats-Expected-Last-Subject-Sequence` = the stream sequence of the channel's previous
- *   message. JetStream refuses it if any other publication got in between, and the node retries
- *   with the new head: offsets can never repeat or skip.
+ *   message. JetStream refuses it if any other publication got in between: offsets can never
+ *   repeat or skip. A node queues its own publishes per channel (channel-queue.ts), so only
+ *   another node can get in between; then it retries with the new head until the timeout.
  * - Publish as part of the same step: the stream's RePublish sends exactly the messages it stored,
  *   in stream order, so nodes see only accepted publications and in offset order.
  * - History: each message also carries the stream sequence of the channel's previous message, so
@@ -36,6 +37,7 @@ import {
 } from '@nats-io/jetstream';
 import { connect, headers, nanos, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
+import { ChannelQueue } from './channel-queue.js';
 import { isWrongLastSequence, mutateKey } from './nats-kv.js';
 import { CLAIM_TTL_MS, decodeStored, encodeClaim, encodeResult, type Claim, type IdempotencyStore } from '../api/idempotency.js';
 import type { SharedCounter } from '../auth/failure-limiter.js';
@@ -81,8 +83,6 @@ const OFFSET = 'Herald-Offset';
 const EPOCH = 'Herald-Epoch';
 /** Stream sequence of the channel's previous message (0 for the first of an epoch). */
 const PREV = 'Herald-Prev';
-/** Publishing retries this often when other nodes keep getting in first. */
-const MAX_PUBLISH_ATTEMPTS = 50;
 const FIRST_CONNECT_RETRY_MS = 1000;
 /** Channel heads this node remembers, to skip a lookup before publishing. */
 const MAX_CACHED_HEADS = 10_000;
@@ -103,6 +103,8 @@ export class NatsBroker implements Broker {
   #handler: BrokerHandler | undefined;
   readonly #subscriptions = new Map<string, Subscription>();
   readonly #heads = new Map<string, Head>();
+  /** Publishes wait here for the channel's previous one: a node never races itself for the head. */
+  readonly #appends = new ChannelQueue();
   #nonceStream: Promise<void> | undefined;
   readonly #buckets = new Map<string, Promise<KV>>();
   #reconnected: Array<() => void> = [];
@@ -128,21 +130,32 @@ export class NatsBroker implements Broker {
   }
 
   async publish(channel: string, message: PublishMessage, _history: HistoryOptions): Promise<StreamPosition> {
-    const js = this.#ready().js;
-    const subject = this.#subject('h', channel);
+    this.#ready();
     const body = encodeBody(message);
-    for (let attempt = 1; ; attempt++) {
+    const deadline = performance.now() + this.#options.timeoutMs;
+    return this.#appends.run(channel, () => this.#append(channel, body, deadline));
+  }
+
+  /** One conditional append, this node's only one in flight on the channel (see `#appends`). */
+  async #append(channel: string, body: string, deadline: number): Promise<StreamPosition> {
+    const subject = this.#subject('h', channel);
+    for (let conflicts = 0; ; ) {
+      const js = this.#ready().js;
+      const left = deadline - performance.now();
+      // The whole timeout went on waiting behind this channel's earlier publishes, or on losing to other nodes.
+      if (left <= 0) throw unavailable(this.name, `not stored within ${this.#options.timeoutMs} ms${conflicts ? ` (${conflicts} times another node got in first)` : ''}`);
       try {
         const head = this.#heads.get(channel) ?? (await this.#head(subject));
         const next: Head = { offset: (head?.offset ?? 0) + 1, epoch: head?.epoch ?? newEpoch(), seq: 0 };
         const expected = head?.seq ?? 0;
-        const ack = await js.publish(subject, body, { headers: positionHeaders(next, expected), expect: { lastSubjectSequence: expected }, timeout: this.#options.timeoutMs });
+        const ack = await js.publish(subject, body, { headers: positionHeaders(next, expected), expect: { lastSubjectSequence: expected }, timeout: left });
         this.#remember(channel, { ...next, seq: ack.seq });
         return { offset: next.offset, epoch: next.epoch };
       } catch (err) {
         this.#heads.delete(channel);
-        // Another node published first: read the new head and try again.
-        if (!isWrongLastSequence(err) || attempt === MAX_PUBLISH_ATTEMPTS) throw unavailable(this.name, err);
+        // Another node published first: read the new head and try again, until the deadline.
+        if (!isWrongLastSequence(err)) throw unavailable(this.name, err);
+        conflicts++;
       }
     }
   }

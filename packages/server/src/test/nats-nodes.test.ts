@@ -1,3 +1,4 @@
+import { concurrentPublishSuite } from './concurrent-publishes.js';
 import { deleteNatsStreams, NATS_SERVERS, uniquePrefix } from './services.js';
 import { multiNodeSuite } from './multi-node.js';
 import { multiNodePresenceSuite } from './multi-node-presence.js';
@@ -7,3 +8,4 @@ const engine = () => ({ type: 'nats', prefix, nats: { servers: NATS_SERVERS, sto
 const cleanup = () => deleteNatsStreams(prefix);
 multiNodeSuite('nats', engine, cleanup);
 multiNodePresenceSuite('nats', engine, cleanup);
+concurrentPublishSuite('nats', engine, cleanup);

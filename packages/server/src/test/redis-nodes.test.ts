@@ -1,3 +1,4 @@
+import { concurrentPublishSuite } from './concurrent-publishes.js';
 import { deleteRedisKeys, REDIS_URL, uniquePrefix } from './services.js';
 import { multiNodeSuite } from './multi-node.js';
 import { multiNodePresenceSuite } from './multi-node-presence.js';
@@ -7,3 +8,4 @@ const engine = () => ({ type: 'redis', prefix, redis: { url: REDIS_URL } });
 const cleanup = () => deleteRedisKeys(REDIS_URL, prefix);
 multiNodeSuite('redis', engine, cleanup);
 multiNodePresenceSuite('redis', engine, cleanup);
+concurrentPublishSuite('redis', engine, cleanup);
