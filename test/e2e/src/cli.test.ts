@@ -64,6 +64,9 @@ describe('herald CLI', () => {
       const refused = await herald(['publish', 'a', '1', '--url', server.url, '--api-key', 'wrong-key-wrong-key']).done;
       assert.equal(refused.code, 1);
       assert.match(refused.stderr, /unauthorized \(invalid_credentials\)/);
+      // --api-key on the command line wins over a $HERALD_SECRET left in the environment.
+      const flagWins = await herald(['publish', 'a', '1', '--url', server.url, '--api-key', 'the-only-valid-key-here'], { HERALD_SECRET: 'x'.repeat(32) }).done;
+      assert.equal(flagWins.code, 0, flagWins.stderr);
     } finally {
       await server.close();
     }
