@@ -12,7 +12,7 @@ import cors from '@fastify/cors';
 import proxyAddr from '@fastify/proxy-addr';
 import { CloseCode } from '@herald/protocol';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { registerChannelRoutes } from './api/channels.js';
 import { registerClientBundle } from './api/client-bundle.js';
 import { demoNamespace, registerDemo } from './api/demo.js';
@@ -35,6 +35,7 @@ import { JwtVerifier } from './auth/jwt.js';
 import { createPublisherAuthenticator } from './auth/publisher.js';
 import { MemoryReplayCache, type ReplayCache } from './auth/replay-cache.js';
 import type { Broker } from './broker/broker.js';
+import { createLogger } from './logger.js';
 import { createBroker } from './broker/create.js';
 import { BrokerMonitor } from './broker/monitor.js';
 import { Channels, INTERNAL_NAMESPACE } from './channels/channels.js';
@@ -88,8 +89,6 @@ const IDEMPOTENCY_TTL_MS = 10 * 60_000;
 const OCCUPANCY_COUNT_INTERVAL_MS = 1_000;
 
 /** Header and query values that carry credentials: never logged. */
-const REDACT = ['req.headers.authorization', 'req.headers["x-api-token"]', 'req.headers["x-herald-signature"]', 'headers.authorization'];
-
 /**
  * Node's limits on receiving a request (its defaults, 60 s for headers and 300 s for the whole
  * request, let a body trickled byte by byte hold a connection for minutes). Node measures only
@@ -115,7 +114,7 @@ export function newDevSecret(): string {
 }
 
 export function createHerald(config: HeraldConfig, options: HeraldOptions = {}): Herald {
-  const log = options.logger ?? pino({ level: config.log.level, redact: { paths: REDACT, censor: '[redacted]' } });
+  const log = options.logger ?? createLogger(config.log.level);
   const auth = config.auth;
   const devSecret = needsDevSecret(config) ? (options.devSecret ?? newDevSecret()) : undefined;
   const broker = options.broker ?? createBroker(config);

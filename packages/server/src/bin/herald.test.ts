@@ -123,4 +123,31 @@ describe('herald CLI', () => {
       child.kill('SIGKILL');
     }
   });
+
+  it('exits on SIGTERM after whatever read its stdout has gone (EPIPE on the log), with one worker and with two', async () => {
+    for (const workers of ['1', '2']) {
+      const child = spawn(process.execPath, [BIN, 'serve', '--workers', workers, '--port', '0'], { env: childEnv() });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      try {
+        let stderr = '';
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no banner: ${stderr}`)), 60_000);
+          child.stderr.on('data', (d) => {
+            stderr += d;
+            if (stderr.includes('Herald is running on')) {
+              clearTimeout(timer);
+              resolve();
+            }
+          });
+        });
+        // The log reader goes away; the shutdown's own log lines then meet a closed pipe.
+        child.stdout.destroy();
+        child.kill('SIGTERM');
+        const stopped = await Promise.race([exited, new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 30_000))]);
+        assert.notEqual(stopped, 'hung', `--workers ${workers}: still running 30 s after SIGTERM`);
+      } finally {
+        child.kill('SIGKILL');
+      }
+    }
+  });
 });

@@ -6,7 +6,7 @@
  */
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import { pino } from 'pino';
+import { createLogger } from '../logger.js';
 import { WorkerBroker } from '../broker/ipc.js';
 import { loadConfig } from '../config/load.js';
 import { createHerald, needsDevSecret, newDevSecret } from '../server.js';
@@ -56,7 +56,7 @@ export async function serveCommand(args: string[]): Promise<void> {
 
   if (workers > 1 && cluster.isPrimary) {
     const devSecret = needsDevSecret(config) ? newDevSecret() : undefined;
-    const log = pino({ level: config.log.level });
+    const log = createLogger(config.log.level);
     const anyNamespace = config.server.accept_any_namespace;
     return runPrimary({ config, workers, log, devSecret, onListening: ({ host, port }) => process.stderr.write(banner({ host, port, devSecret, anyNamespace, tls: servesTls(config) })) });
   }
