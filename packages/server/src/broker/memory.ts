@@ -60,7 +60,7 @@ export class MemoryBroker implements Broker {
   /**
    * A channel that was published to has a Stream. One that only has a position (a subscriber
    * asked for it, nothing was published yet) has just its epoch: under connection churn, where
-   * most channels are subscribed once and left, that is ~100 bytes a channel instead of ~300
+   * most channels are subscribed once and left, that is ~100 bytes a channel instead of ~260
    * (docs/capacity.md, "Connection churn"), with the same answers to a returning client.
    */
   readonly #streams = new Map<string, Stream | string>();
