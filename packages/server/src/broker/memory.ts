@@ -12,12 +12,13 @@ interface Entry {
 }
 
 class Stream {
-  readonly epoch = newEpoch();
   offset = 0;
   /** Entries in offset order; `head` skips trimmed ones so trimming is O(1). */
   entries: Entry[] = [];
   head = 0;
   touchedAt = Date.now();
+
+  constructor(readonly epoch: string = newEpoch()) {}
 
   append(publication: Publication, history: HistoryOptions, now: number): void {
     this.touchedAt = now;
@@ -56,7 +57,13 @@ export class MemoryBroker implements Broker {
   readonly name = 'memory';
   /** Nothing to lose a connection to. */
   readonly connected = true;
-  readonly #streams = new Map<string, Stream>();
+  /**
+   * A channel that was published to has a Stream. One that only has a position (a subscriber
+   * asked for it, nothing was published yet) has just its epoch: under connection churn, where
+   * most channels are subscribed once and left, that is ~100 bytes a channel instead of ~260
+   * (docs/capacity.md, "Connection churn"), with the same answers to a returning client.
+   */
+  readonly #streams = new Map<string, Stream | string>();
   /** Per channel, the longest TTL it was used with: a stream is forgotten only after that much idleness. */
   readonly #ttl = new Map<string, number>();
   readonly #subscribed = new Set<string>();
@@ -91,14 +98,17 @@ export class MemoryBroker implements Broker {
   }
 
   async history(channel: string, query: HistoryQuery, history: HistoryOptions): Promise<HistoryResult> {
-    const existing = this.#streams.get(channel);
-    const stream = existing ?? (query.create ? this.#stream(channel, history) : undefined);
-    if (!stream) return noStream(query.since);
-    const top = { offset: stream.offset, epoch: stream.epoch };
-    const live = stream.live(history.size, Date.now()).map((e) => e.publication);
+    let stream = this.#streams.get(channel);
+    if (stream === undefined) {
+      if (!query.create) return noStream(query.since);
+      stream = newEpoch();
+      this.#streams.set(channel, stream);
+    }
+    const top = typeof stream === 'string' ? { offset: 0, epoch: stream } : { offset: stream.offset, epoch: stream.epoch };
+    const live = typeof stream === 'string' ? [] : stream.live(history.size, Date.now()).map((e) => e.publication);
     if (!query.since) return { ...top, publications: query.limit === 0 ? [] : live.slice(-query.limit) };
     const since = query.since;
-    const after = since.epoch === stream.epoch ? live.filter((p) => p.offset > since.offset) : [];
+    const after = since.epoch === top.epoch ? live.filter((p) => p.offset > since.offset) : [];
     const check = checkRecovery(since, top, after);
     return { ...top, ...check, publications: check.recovered ? after.slice(0, query.limit) : [] };
   }
@@ -127,8 +137,9 @@ export class MemoryBroker implements Broker {
 
   #stream(channel: string, history: HistoryOptions): Stream {
     let stream = this.#streams.get(channel);
-    if (!stream) {
-      stream = new Stream();
+    if (!(stream instanceof Stream)) {
+      // The first publication keeps the epoch a subscriber was already given.
+      stream = new Stream(stream);
       this.#streams.set(channel, stream);
     }
     if ((this.#ttl.get(channel) ?? 0) < history.ttlMs) this.#ttl.set(channel, history.ttlMs);
@@ -139,9 +150,13 @@ export class MemoryBroker implements Broker {
   #sweep(): void {
     const now = Date.now();
     for (const [channel, stream] of this.#streams) {
-      const ttl = this.#ttl.get(channel) ?? 0;
+      if (this.#subscribed.has(channel)) continue;
       // A stream nothing was published to holds no history: forget it as soon as nobody listens.
-      if (this.#subscribed.has(channel) || (stream.offset > 0 && now - stream.touchedAt < ttl)) continue;
+      if (typeof stream === 'string') {
+        this.#streams.delete(channel);
+        continue;
+      }
+      if (now - stream.touchedAt < (this.#ttl.get(channel) ?? 0)) continue;
       stream.trim(Number.MAX_SAFE_INTEGER, now);
       if (stream.empty) {
         this.#streams.delete(channel);
