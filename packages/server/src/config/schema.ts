@@ -40,6 +40,13 @@ export const NamespaceSchema = Type.Object(
       default: 0,
       description: 'Client publishes per second one connection may make to this namespace (bursts up to the same number); above it the publish is refused with `rate_limited` (0 = only the connection-wide frame limit).',
     }),
+    write_delay_ms: Type.Integer({
+      minimum: 0,
+      maximum: 100,
+      default: 2,
+      description:
+        'Longest a publication of this namespace may wait to be written to its subscribers while publications arrive back to back: within this many ms of the last write to subscribers, the next one waits until this many ms after it, so consecutive publications share one write per socket (far fewer syscalls for a publisher that awaits each publish). A publication after a quiet spell is written at once; replies are never held, and publish acknowledgements never wait for any of it. The timer has 1 ms resolution. 0 = write every event-loop turn.',
+    }),
     echo: Type.Boolean({
       default: true,
       description: 'Whether a client\'s own publications are delivered back to it live (it still finds them in history when it recovers).',

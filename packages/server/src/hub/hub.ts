@@ -4,7 +4,10 @@
  *
  * Why it is shaped this way (see DESIGN.md): on loopback the kernel's per-write cost dominates,
  * so each publication is encoded once per transport and only *queued* on each subscriber; a
- * flush once per event-loop turn writes everything a socket has queued in one write. Fan-out
+ * flush writes everything a socket has queued in one write. Flushes are paced (hub/pacing.ts):
+ * at once after a quiet spell, but while publications arrive back to back (a sequential
+ * publisher makes one turn per publish) the next flush waits up to the namespace's
+ * `write_delay_ms`, so consecutive turns share one write per socket. Replies are never held. Fan-out
  * and flushing both run in slices so a huge channel never stalls publishes, pings or accepts,
  * and a publish is acknowledged as soon as the engine holds it, before any of this runs.
  *
@@ -19,6 +22,7 @@ import type { ResolvedChannel } from '../channels/channels.js';
 import { HeraldError } from '../errors.js';
 import type { Logger } from 'pino';
 import { Counters } from '../metrics/counters.js';
+import { FlushPacing } from './pacing.js';
 import { EventJob, FanoutJob, heldBack, MAX_PENDING, UNDELIVERABLE, type FanoutStage, type Job, type JobHost } from './jobs.js';
 import type { Encoder, Subscriber } from './subscriber.js';
 
@@ -54,6 +58,8 @@ interface ChannelEntry {
   /** Resolves when the engine delivers this channel to this node. */
   ready: Promise<void>;
   history: HistoryOptions;
+  /** The namespace's write_delay_ms: how long a flush may wait for this channel's fan-outs. */
+  writeDelayMs: number;
   /** How far this node's live stream got: a publication that skips past it reveals a gap. */
   position?: StreamPosition;
   /** Set while a gap is read from history; live publications wait here meanwhile. */
@@ -72,7 +78,10 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
   readonly #channels = new Map<string, ChannelEntry>();
   readonly #jobs: Job[] = [];
   readonly #dirty = new Set<Subscriber>();
+  /** Dirty subscribers with a reply (or a subscription's first frames) queued: flushed next turn, never held. */
+  readonly #urgent = new Set<Subscriber>();
   #scheduled = false;
+  readonly #pacing = new FlushPacing(() => this.#schedule());
   readonly #host: JobHost;
   /** Start times of fan-outs fully queued whose last write waits for the flush to finish. */
   #unflushed: number[] = [];
@@ -96,7 +105,7 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
   ) {
     this.#host = {
       counters,
-      markDirty: (s) => this.#dirtyAndSchedule(s),
+      markDirty: (s) => this.#dirty.add(s),
       encode: (encoder, publication) => this.#encode(encoder, publication),
       report: (stage, what, err) => this.reportFailure(stage, what, err),
       resync: (subscriber, reason) => this.#resync(subscriber, reason),
@@ -161,6 +170,7 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
     const at = entry.position;
     if (!at || at.epoch !== publication.epoch || publication.offset > at.offset) entry.position = { offset: publication.offset, epoch: publication.epoch };
     this.#jobs.push(new FanoutJob(publication, entry.subscriptions));
+    this.#pacing.due(entry.writeDelayMs);
     this.#schedule();
   }
 
@@ -203,13 +213,14 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
     const entry = this.#channels.get(event.channel);
     if (!entry) return;
     this.#jobs.push(new EventJob(event, entry.subscriptions));
+    this.#pacing.due(entry.writeDelayMs);
     this.#schedule();
   }
 
-  /** Queue a frame that is not a publication (reply, pong) on a subscriber. */
+  /** Queue a frame that is not a publication (reply, pong) on a subscriber; it is written next turn, never held. */
   queue(subscriber: Subscriber, frame: Buffer): void {
     subscriber.send(frame);
-    this.#dirtyAndSchedule(subscriber);
+    this.#urgentAndSchedule(subscriber);
   }
 
   subscriberCount(channel: string): number {
@@ -308,7 +319,8 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
   #queue(subscriber: Subscriber, frame: Buffer, pub: Publication, replay = false): void {
     if (subscriber.send(frame, pub, replay)) this.counters.delivered++;
     else this.counters.dropped++;
-    this.#dirtyAndSchedule(subscriber);
+    // Recovery follows the subscribe reply into the same outbox: written with it, not held.
+    this.#urgentAndSchedule(subscriber);
   }
 
   unsubscribe(sub: Subscription): void {
@@ -324,15 +336,22 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
   #entry(channel: ResolvedChannel): ChannelEntry {
     let entry = this.#channels.get(channel.name);
     if (!entry) {
-      entry = { subscriptions: new Set(), published: 0, ready: this.broker.subscribe(channel.name), history: historyOptions(channel) };
+      entry = {
+        subscriptions: new Set(),
+        published: 0,
+        ready: this.broker.subscribe(channel.name),
+        history: historyOptions(channel),
+        writeDelayMs: channel.options.write_delay_ms,
+      };
       this.#channels.set(channel.name, entry);
       this.onOccupancy?.(channel.name, true);
     }
     return entry;
   }
 
-  #dirtyAndSchedule(subscriber: Subscriber): void {
+  #urgentAndSchedule(subscriber: Subscriber): void {
     this.#dirty.add(subscriber);
+    this.#urgent.add(subscriber);
     this.#schedule();
   }
 
@@ -345,11 +364,13 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
   readonly #run = (): void => {
     try {
       this.#runJobs();
-      this.#flush();
+      if (this.#pacing.isDue()) this.#flush();
+      else this.#flushUrgent();
     } finally {
       // Whatever happened, the loop keeps running: a fault never strands the queued work.
       this.#scheduled = false;
-      if (this.#jobs.length > 0 || this.#dirty.size > 0) this.#schedule();
+      if (this.#jobs.length > 0 || this.#urgent.size > 0 || (this.#dirty.size > 0 && this.#pacing.isDue())) this.#schedule();
+      else if (this.#dirty.size > 0) this.#pacing.arm();
     }
   };
 
@@ -378,19 +399,36 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
     for (const subscriber of this.#dirty) {
       if (flushed++ === FLUSH_SLICE) break;
       this.#dirty.delete(subscriber);
-      try {
-        subscriber.flush();
-      } catch (err) {
-        this.reportFailure('deliver', {}, err);
-        this.#resync(subscriber, UNDELIVERABLE);
-      }
+      this.#urgent.delete(subscriber);
+      this.#flushOne(subscriber);
     }
+    if (this.#dirty.size === 0) this.#pacing.flushed();
     // Nothing left to write: every fan-out queued so far has reached its sockets. (Under overload
     // the dirty set may never empty; past a bound, observe anyway rather than grow.)
     if (this.#unflushed.length > 0 && (this.#dirty.size === 0 || this.#unflushed.length > MAX_UNFLUSHED)) {
       const now = performance.now();
       for (const started of this.#unflushed) this.onFanout?.((now - started) / 1000);
       this.#unflushed = [];
+    }
+  }
+
+  /** Write only the subscribers with a reply queued; their whole outbox goes, so their frames keep their order. */
+  #flushUrgent(): void {
+    let flushed = 0;
+    for (const subscriber of this.#urgent) {
+      if (flushed++ === FLUSH_SLICE) break;
+      this.#urgent.delete(subscriber);
+      this.#dirty.delete(subscriber);
+      this.#flushOne(subscriber);
+    }
+  }
+
+  #flushOne(subscriber: Subscriber): void {
+    try {
+      subscriber.flush();
+    } catch (err) {
+      this.reportFailure('deliver', {}, err);
+      this.#resync(subscriber, UNDELIVERABLE);
     }
   }
 }
