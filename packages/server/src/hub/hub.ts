@@ -364,8 +364,8 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
   readonly #run = (): void => {
     try {
       this.#runJobs();
-      if (this.#pacing.isDue()) this.#flush();
-      else this.#flushUrgent();
+      // Not due: only replies (and the frames queued before them) are written now.
+      this.#flush(this.#pacing.isDue() ? this.#dirty : this.#urgent);
     } finally {
       // Whatever happened, the loop keeps running: a fault never strands the queued work.
       this.#scheduled = false;
@@ -394,41 +394,27 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
     }
   }
 
-  #flush(): void {
+  /** Write `subscribers` (all dirty, or the urgent ones): a socket's whole outbox goes at once, so its frames keep their order. */
+  #flush(subscribers: Set<Subscriber>): void {
     let flushed = 0;
-    for (const subscriber of this.#dirty) {
+    for (const subscriber of subscribers) {
       if (flushed++ === FLUSH_SLICE) break;
       this.#dirty.delete(subscriber);
       this.#urgent.delete(subscriber);
-      this.#flushOne(subscriber);
+      try {
+        subscriber.flush();
+      } catch (err) {
+        this.reportFailure('deliver', {}, err);
+        this.#resync(subscriber, UNDELIVERABLE);
+      }
     }
-    if (this.#dirty.size === 0) this.#pacing.flushed();
+    if (this.#dirty.size === 0) this.#pacing.flushed(subscribers === this.#dirty);
     // Nothing left to write: every fan-out queued so far has reached its sockets. (Under overload
     // the dirty set may never empty; past a bound, observe anyway rather than grow.)
     if (this.#unflushed.length > 0 && (this.#dirty.size === 0 || this.#unflushed.length > MAX_UNFLUSHED)) {
       const now = performance.now();
       for (const started of this.#unflushed) this.onFanout?.((now - started) / 1000);
       this.#unflushed = [];
-    }
-  }
-
-  /** Write only the subscribers with a reply queued; their whole outbox goes, so their frames keep their order. */
-  #flushUrgent(): void {
-    let flushed = 0;
-    for (const subscriber of this.#urgent) {
-      if (flushed++ === FLUSH_SLICE) break;
-      this.#urgent.delete(subscriber);
-      this.#dirty.delete(subscriber);
-      this.#flushOne(subscriber);
-    }
-  }
-
-  #flushOne(subscriber: Subscriber): void {
-    try {
-      subscriber.flush();
-    } catch (err) {
-      this.reportFailure('deliver', {}, err);
-      this.#resync(subscriber, UNDELIVERABLE);
     }
   }
 }

@@ -32,9 +32,12 @@ export class FlushPacing {
     return performance.now() >= this.#deadline;
   }
 
-  /** Everything dirty was written: nothing is held, and the next work is measured from now. */
-  flushed(): void {
-    this.#lastFlush = performance.now();
+  /**
+   * Nothing dirty is left: nothing is held. After a flush of everything (`full`) the next work is
+   * measured from now; writing only replies does not count, so it never delays a publication.
+   */
+  flushed(full: boolean): void {
+    if (full) this.#lastFlush = performance.now();
     this.#deadline = Infinity;
     if (this.#timer) {
       clearTimeout(this.#timer);
