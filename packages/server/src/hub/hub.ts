@@ -30,8 +30,6 @@ import type { Encoder, Subscriber } from './subscriber.js';
 const FANOUT_SLICE = 65_536;
 /** Sockets written per turn before yielding: each is a syscall, the expensive part. */
 const FLUSH_SLICE = 4_096;
-/** Fan-outs awaiting their latency observation before they are observed regardless. */
-const MAX_UNFLUSHED = 10_000;
 /** Reading a gap from history is retried this often, this far apart, before subscribers are told to recover. */
 const GAP_READ_ATTEMPTS = 20;
 const GAP_RETRY_MS = 500;
@@ -77,14 +75,24 @@ export interface SubscribeOptions {
 export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribed'> {
   readonly #channels = new Map<string, ChannelEntry>();
   readonly #jobs: Job[] = [];
-  readonly #dirty = new Set<Subscriber>();
-  /** Dirty subscribers with a reply (or a subscription's first frames) queued: flushed next turn, never held. */
+  /** Subscribers with frames queued for the next round of writes. */
+  #dirty = new Set<Subscriber>();
+  /**
+   * The round being written (in slices): what was dirty when the flush fell due. A socket that
+   * gets frames meanwhile waits for the next round, so a big channel's sockets are written once
+   * per round rather than once per publication that lands between slices.
+   */
+  #round = new Set<Subscriber>();
+  #roundOpen = false;
+  /** Subscribers with a reply (or a subscription's first frames) queued: written next turn, never held. */
   readonly #urgent = new Set<Subscriber>();
   #scheduled = false;
   readonly #pacing = new FlushPacing(() => this.#schedule());
   readonly #host: JobHost;
-  /** Start times of fan-outs fully queued whose last write waits for the flush to finish. */
+  /** Start times of fan-outs fully queued, waiting for the next round of writes. */
   #unflushed: number[] = [];
+  /** Start times of the fan-outs whose last writes the current round makes. */
+  #inRound: number[] = [];
   /** Told, once per publication, the seconds from its arrival to its last local write. */
   onFanout: ((seconds: number) => void) | undefined;
 
@@ -364,13 +372,16 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
   readonly #run = (): void => {
     try {
       this.#runJobs();
-      // Not due: only replies (and the frames queued before them) are written now.
-      this.#flush(this.#pacing.isDue() ? this.#dirty : this.#urgent);
+      if (!this.#roundOpen && this.#dirty.size > 0 && this.#pacing.isDue()) this.#startRound();
+      // Replies go whether or not a round is due, with whatever their socket had queued before them.
+      this.#write(this.#round, this.#write(this.#urgent, FLUSH_SLICE));
+      if (this.#roundOpen && this.#round.size === 0) this.#endRound();
     } finally {
       // Whatever happened, the loop keeps running: a fault never strands the queued work.
       this.#scheduled = false;
-      if (this.#jobs.length > 0 || this.#urgent.size > 0 || (this.#dirty.size > 0 && this.#pacing.isDue())) this.#schedule();
+      if (this.#jobs.length > 0 || this.#urgent.size > 0 || this.#roundOpen || (this.#dirty.size > 0 && this.#pacing.isDue())) this.#schedule();
       else if (this.#dirty.size > 0) this.#pacing.arm();
+      else this.#pacing.nothingHeld();
     }
   };
 
@@ -394,12 +405,32 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
     }
   }
 
-  /** Write `subscribers` (all dirty, or the urgent ones): a socket's whole outbox goes at once, so its frames keep their order. */
-  #flush(subscribers: Set<Subscriber>): void {
-    let flushed = 0;
+  #startRound(): void {
+    this.#round = this.#dirty;
+    this.#dirty = new Set();
+    this.#inRound = this.#unflushed;
+    this.#unflushed = [];
+    this.#roundOpen = true;
+    this.#pacing.roundStarted();
+  }
+
+  /** Every socket of the round is written: the fan-outs it carried have reached their sockets. */
+  #endRound(): void {
+    this.#roundOpen = false;
+    this.#pacing.roundDone();
+    if (this.#inRound.length === 0) return;
+    const now = performance.now();
+    for (const started of this.#inRound) this.onFanout?.((now - started) / 1000);
+    this.#inRound = [];
+  }
+
+  /** Write up to `budget` of `subscribers`, each its whole outbox (so its frames keep their order); returns the budget left. */
+  #write(subscribers: Set<Subscriber>, budget: number): number {
     for (const subscriber of subscribers) {
-      if (flushed++ === FLUSH_SLICE) break;
+      if (budget === 0) break;
+      budget--;
       this.#dirty.delete(subscriber);
+      this.#round.delete(subscriber);
       this.#urgent.delete(subscriber);
       try {
         subscriber.flush();
@@ -408,14 +439,7 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
         this.#resync(subscriber, UNDELIVERABLE);
       }
     }
-    if (this.#dirty.size === 0) this.#pacing.flushed(subscribers === this.#dirty);
-    // Nothing left to write: every fan-out queued so far has reached its sockets. (Under overload
-    // the dirty set may never empty; past a bound, observe anyway rather than grow.)
-    if (this.#unflushed.length > 0 && (this.#dirty.size === 0 || this.#unflushed.length > MAX_UNFLUSHED)) {
-      const now = performance.now();
-      for (const started of this.#unflushed) this.onFanout?.((now - started) / 1000);
-      this.#unflushed = [];
-    }
+    return budget;
   }
 }
 

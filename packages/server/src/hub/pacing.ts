@@ -11,18 +11,26 @@
  * 1 ms resolution); 0 writes every turn.
  */
 export class FlushPacing {
-  /** performance.now() when the last flush left nothing dirty. */
+  /** performance.now() when the last round of writes ended. */
   #lastFlush = -Infinity;
   /** When what is held must be written; Infinity while nothing is held. */
   #deadline = Infinity;
+  /** True while a round is being written; work queued meanwhile is timed from its end. */
+  #writing = false;
+  /** The smallest delay of the work queued during the current round. */
+  #pendingDelay = Infinity;
   #timer: NodeJS.Timeout | undefined;
   #armedFor = Infinity;
 
   /** `wake` is called (from a timer) when held work falls due. */
   constructor(private readonly wake: () => void) {}
 
-  /** Work of a namespace with this delay was queued: it is due now, or `delayMs` after the last flush. */
+  /** Work of a namespace with this delay was queued: it is due now, or `delayMs` after the last round. */
   due(delayMs: number): void {
+    if (this.#writing) {
+      if (delayMs < this.#pendingDelay) this.#pendingDelay = delayMs;
+      return;
+    }
     const now = performance.now();
     const at = now - this.#lastFlush >= delayMs ? now : this.#lastFlush + delayMs;
     if (at < this.#deadline) this.#deadline = at;
@@ -32,12 +40,21 @@ export class FlushPacing {
     return performance.now() >= this.#deadline;
   }
 
-  /**
-   * Nothing dirty is left: nothing is held. After a flush of everything (`full`) the next work is
-   * measured from now; writing only replies does not count, so it never delays a publication.
-   */
-  flushed(full: boolean): void {
-    if (full) this.#lastFlush = performance.now();
+  roundStarted(): void {
+    this.#writing = true;
+    this.nothingHeld();
+  }
+
+  /** The round is written: what was queued meanwhile falls due its delay from now (at once for 0). */
+  roundDone(): void {
+    this.#writing = false;
+    this.#lastFlush = performance.now();
+    if (this.#pendingDelay < Infinity) this.#deadline = this.#lastFlush + this.#pendingDelay;
+    this.#pendingDelay = Infinity;
+  }
+
+  /** Nothing waits for a round (replies alone were written, or a round began). */
+  nothingHeld(): void {
     this.#deadline = Infinity;
     if (this.#timer) {
       clearTimeout(this.#timer);
