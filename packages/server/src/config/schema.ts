@@ -45,7 +45,7 @@ export const NamespaceSchema = Type.Object(
       maximum: 100,
       default: 2,
       description:
-        'Longest a publication of this namespace may wait to be written to its subscribers while publications arrive back to back: within this many ms of the last write to subscribers, the next one waits until this many ms after it, so consecutive publications share one write per socket (far fewer syscalls for a publisher that awaits each publish). A publication after a quiet spell is written at once; replies are never held, and publish acknowledgements never wait for any of it. The timer has 1 ms resolution. 0 = write every event-loop turn.',
+        'How long a publication of this namespace may be held back so that publications arriving back to back share one write per subscriber socket (far fewer syscalls for a publisher that awaits each publish): one that arrives within this many ms after the node last finished writing to subscribers is written this many ms after that (1 ms timer resolution); one after a quiet spell is written at once. Replies are never held, and publish acknowledgements never wait for any of it. 0 = write at the next event-loop turn.',
     }),
     echo: Type.Boolean({
       default: true,

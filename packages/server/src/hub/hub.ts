@@ -4,9 +4,9 @@
  *
  * Why it is shaped this way (see DESIGN.md): on loopback the kernel's per-write cost dominates,
  * so each publication is encoded once per transport and only *queued* on each subscriber; a
- * flush writes everything a socket has queued in one write. Flushes are paced (hub/pacing.ts):
- * at once after a quiet spell, but while publications arrive back to back (a sequential
- * publisher makes one turn per publish) the next flush waits up to the namespace's
+ * round of writes writes everything a socket has queued in one write. Rounds are paced
+ * (hub/pacing.ts): at once after a quiet spell, but while publications arrive back to back (a
+ * sequential publisher makes one turn per publish) the next round waits up to the namespace's
  * `write_delay_ms`, so consecutive turns share one write per socket. Replies are never held. Fan-out
  * and flushing both run in slices so a huge channel never stalls publishes, pings or accepts,
  * and a publish is acknowledged as soon as the engine holds it, before any of this runs.

@@ -4,11 +4,12 @@
  *
  * Why (docs/benchmarks.md, "Sequential publisher"): each write is a syscall, and a publisher that
  * awaits every publish makes one event-loop turn, hence one write per subscriber, per
- * publication. Holding the next flush until `write_delay_ms` after the previous one lets the
+ * publication. The hub writes in rounds (every dirty socket once, in slices for big channels);
+ * holding the next round until `write_delay_ms` after the previous one ended lets the
  * publications of consecutive turns share a write, while a publication that follows a quiet spell
- * (no flush within its delay) is written in the same turn as before, so light load pays nothing.
- * The delay a publication can see is bounded by its namespace's `write_delay_ms` (plus the timer's
- * 1 ms resolution); 0 writes every turn.
+ * (no round ended within its delay) is written in the same turn as before, so light load pays
+ * nothing. A publication waits at most for the round being written plus its namespace's
+ * `write_delay_ms` (plus the timer's 1 ms resolution); 0 starts the next round at once.
  */
 export class FlushPacing {
   /** performance.now() when the last round of writes ended. */
