@@ -17,7 +17,8 @@ const USAGE = `usage: npm run bench -- [options]
   --servers herald,naive,socketio   servers to measure (default: these three). Other Herald targets:
                                     herald-sse (its SSE endpoint), herald-redis (one node, Redis
                                     engine), herald-redis-2n (two nodes sharing Redis),
-                                    herald-workers-2 (serve --workers 2, memory engine)
+                                    herald-workers-2 (serve --workers 2, memory engine),
+                                    herald-delay0 (write_delay_ms 0: a flush every turn)
   --sizes 1000,10000                subscriber counts (default: 1000,10000)
   --duration 5                      seconds of the peak phase
   --latency-duration 10             seconds of the latency phase

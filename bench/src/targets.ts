@@ -12,7 +12,7 @@ import type { Protocol } from './client/subscriber.js';
 import type { PublishTarget } from './gen/publisher.js';
 import { deleteKeys, REDIS_URL, redisPid } from './redis.js';
 
-export type ServerName = 'herald' | 'herald-sse' | 'herald-redis' | 'herald-redis-2n' | 'herald-workers-2' | 'naive' | 'socketio';
+export type ServerName = 'herald' | 'herald-delay0' | 'herald-sse' | 'herald-redis' | 'herald-redis-2n' | 'herald-workers-2' | 'naive' | 'socketio';
 
 /** How a Herald target runs Herald. */
 interface HeraldLayout {
@@ -23,10 +23,14 @@ interface HeraldLayout {
   nodes: number;
   /** `--workers` of each node, always passed (the default is one per core); 1 starts no cluster primary. */
   workers: number;
+  /** The default namespace's write_delay_ms; unset keeps Herald's default. */
+  writeDelayMs?: number;
 }
 
 const HERALD_LAYOUTS: Partial<Record<ServerName, HeraldLayout>> = {
   herald: { protocol: 'herald', engine: 'memory', nodes: 1, workers: 1 },
+  // The same node with paced flushes off: every event-loop turn writes, as before write_delay_ms.
+  'herald-delay0': { protocol: 'herald', engine: 'memory', nodes: 1, workers: 1, writeDelayMs: 0 },
   'herald-sse': { protocol: 'herald-sse', engine: 'memory', nodes: 1, workers: 1 },
   'herald-redis': { protocol: 'herald', engine: 'redis', nodes: 1, workers: 1 },
   'herald-redis-2n': { protocol: 'herald', engine: 'redis', nodes: 2, workers: 1 },
@@ -81,6 +85,7 @@ function heraldConfig(layout: HeraldLayout, host: string, port: number, subscrib
     `limits: { max_connections: ${Math.max(20_000, subscribers + 100)} }`,
     // Start and stop lines only (request logging is off): the harness counts `herald listening`.
     `log: { level: info }`,
+    ...(layout.writeDelayMs === undefined ? [] : [`namespaces: { default: { write_delay_ms: ${layout.writeDelayMs} } }`]),
     ...(layout.engine === 'redis' ? [`engine: { type: redis, prefix: ${prefix}, redis: { url: '${REDIS_URL}' } }`] : []),
     '',
   ].join('\n');

@@ -25,7 +25,7 @@ import { CommandError, parseCommand, type Command } from './parse.js';
 import { TokenBucket } from './rate-limit.js';
 import type { Transport, TransportName } from './transport.js';
 
-/** Outbox size at which a connection is written at once instead of at the end of the turn. */
+/** Outbox size at which a connection is written at once instead of at the hub's next flush. */
 const EARLY_FLUSH_BYTES = 64 * 1024;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -150,6 +150,7 @@ export class Connection implements Subscriber {
     const data = frames.length === 1 ? frames[0]! : Buffer.concat(frames, this.#bytes);
     this.#frames = [];
     this.#bytes = 0;
+    this.ctx.hub.counters.subscriberWrites++;
     this.transport.write(data);
   }
 

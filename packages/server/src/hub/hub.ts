@@ -4,7 +4,10 @@
  *
  * Why it is shaped this way (see DESIGN.md): on loopback the kernel's per-write cost dominates,
  * so each publication is encoded once per transport and only *queued* on each subscriber; a
- * flush once per event-loop turn writes everything a socket has queued in one write. Fan-out
+ * round of writes writes everything a socket has queued in one write. Rounds are paced
+ * (hub/pacing.ts): at once after a quiet spell, but while publications arrive back to back (a
+ * sequential publisher makes one turn per publish) the next round waits up to the namespace's
+ * `write_delay_ms`, so consecutive turns share one write per socket. Replies are never held. Fan-out
  * and flushing both run in slices so a huge channel never stalls publishes, pings or accepts,
  * and a publish is acknowledged as soon as the engine holds it, before any of this runs.
  *
@@ -19,6 +22,7 @@ import type { ResolvedChannel } from '../channels/channels.js';
 import { HeraldError } from '../errors.js';
 import type { Logger } from 'pino';
 import { Counters } from '../metrics/counters.js';
+import { FlushPacing } from './pacing.js';
 import { EventJob, FanoutJob, heldBack, MAX_PENDING, UNDELIVERABLE, type FanoutStage, type Job, type JobHost } from './jobs.js';
 import type { Encoder, Subscriber } from './subscriber.js';
 
@@ -26,8 +30,6 @@ import type { Encoder, Subscriber } from './subscriber.js';
 const FANOUT_SLICE = 65_536;
 /** Sockets written per turn before yielding: each is a syscall, the expensive part. */
 const FLUSH_SLICE = 4_096;
-/** Fan-outs awaiting their latency observation before they are observed regardless. */
-const MAX_UNFLUSHED = 10_000;
 /** Reading a gap from history is retried this often, this far apart, before subscribers are told to recover. */
 const GAP_READ_ATTEMPTS = 20;
 const GAP_RETRY_MS = 500;
@@ -54,6 +56,8 @@ interface ChannelEntry {
   /** Resolves when the engine delivers this channel to this node. */
   ready: Promise<void>;
   history: HistoryOptions;
+  /** The namespace's write_delay_ms: how long a flush may wait for this channel's fan-outs. */
+  writeDelayMs: number;
   /** How far this node's live stream got: a publication that skips past it reveals a gap. */
   position?: StreamPosition;
   /** Set while a gap is read from history; live publications wait here meanwhile. */
@@ -71,11 +75,24 @@ export interface SubscribeOptions {
 export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribed'> {
   readonly #channels = new Map<string, ChannelEntry>();
   readonly #jobs: Job[] = [];
-  readonly #dirty = new Set<Subscriber>();
+  /** Subscribers with frames queued for the next round of writes. */
+  #dirty = new Set<Subscriber>();
+  /**
+   * The round being written (in slices): what was dirty when the flush fell due. A socket that
+   * gets frames meanwhile waits for the next round, so a big channel's sockets are written once
+   * per round rather than once per publication that lands between slices.
+   */
+  #round = new Set<Subscriber>();
+  #roundOpen = false;
+  /** Subscribers with a reply (or a subscription's first frames) queued: written next turn, never held. */
+  readonly #urgent = new Set<Subscriber>();
   #scheduled = false;
+  readonly #pacing = new FlushPacing(() => this.#schedule());
   readonly #host: JobHost;
-  /** Start times of fan-outs fully queued whose last write waits for the flush to finish. */
+  /** Start times of fan-outs fully queued, waiting for the next round of writes. */
   #unflushed: number[] = [];
+  /** Start times of the fan-outs whose last writes the current round makes. */
+  #inRound: number[] = [];
   /** Told, once per publication, the seconds from its arrival to its last local write. */
   onFanout: ((seconds: number) => void) | undefined;
 
@@ -96,7 +113,7 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
   ) {
     this.#host = {
       counters,
-      markDirty: (s) => this.#dirtyAndSchedule(s),
+      markDirty: (s) => this.#dirty.add(s),
       encode: (encoder, publication) => this.#encode(encoder, publication),
       report: (stage, what, err) => this.reportFailure(stage, what, err),
       resync: (subscriber, reason) => this.#resync(subscriber, reason),
@@ -161,6 +178,7 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
     const at = entry.position;
     if (!at || at.epoch !== publication.epoch || publication.offset > at.offset) entry.position = { offset: publication.offset, epoch: publication.epoch };
     this.#jobs.push(new FanoutJob(publication, entry.subscriptions));
+    this.#pacing.due(entry.writeDelayMs);
     this.#schedule();
   }
 
@@ -203,13 +221,14 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
     const entry = this.#channels.get(event.channel);
     if (!entry) return;
     this.#jobs.push(new EventJob(event, entry.subscriptions));
+    this.#pacing.due(entry.writeDelayMs);
     this.#schedule();
   }
 
-  /** Queue a frame that is not a publication (reply, pong) on a subscriber. */
+  /** Queue a frame that is not a publication (reply, pong) on a subscriber; it is written next turn, never held. */
   queue(subscriber: Subscriber, frame: Buffer): void {
     subscriber.send(frame);
-    this.#dirtyAndSchedule(subscriber);
+    this.#urgentAndSchedule(subscriber);
   }
 
   subscriberCount(channel: string): number {
@@ -308,7 +327,8 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
   #queue(subscriber: Subscriber, frame: Buffer, pub: Publication, replay = false): void {
     if (subscriber.send(frame, pub, replay)) this.counters.delivered++;
     else this.counters.dropped++;
-    this.#dirtyAndSchedule(subscriber);
+    // Recovery follows the subscribe reply into the same outbox: written with it, not held.
+    this.#urgentAndSchedule(subscriber);
   }
 
   unsubscribe(sub: Subscription): void {
@@ -324,15 +344,22 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
   #entry(channel: ResolvedChannel): ChannelEntry {
     let entry = this.#channels.get(channel.name);
     if (!entry) {
-      entry = { subscriptions: new Set(), published: 0, ready: this.broker.subscribe(channel.name), history: historyOptions(channel) };
+      entry = {
+        subscriptions: new Set(),
+        published: 0,
+        ready: this.broker.subscribe(channel.name),
+        history: historyOptions(channel),
+        writeDelayMs: channel.options.write_delay_ms,
+      };
       this.#channels.set(channel.name, entry);
       this.onOccupancy?.(channel.name, true);
     }
     return entry;
   }
 
-  #dirtyAndSchedule(subscriber: Subscriber): void {
+  #urgentAndSchedule(subscriber: Subscriber): void {
     this.#dirty.add(subscriber);
+    this.#urgent.add(subscriber);
     this.#schedule();
   }
 
@@ -345,11 +372,16 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
   readonly #run = (): void => {
     try {
       this.#runJobs();
-      this.#flush();
+      if (!this.#roundOpen && this.#dirty.size > 0 && this.#pacing.isDue()) this.#startRound();
+      // Replies go whether or not a round is due, with whatever their socket had queued before them.
+      this.#write(this.#round, this.#write(this.#urgent, FLUSH_SLICE));
+      if (this.#roundOpen && this.#round.size === 0) this.#endRound();
     } finally {
       // Whatever happened, the loop keeps running: a fault never strands the queued work.
       this.#scheduled = false;
-      if (this.#jobs.length > 0 || this.#dirty.size > 0) this.#schedule();
+      if (this.#jobs.length > 0 || this.#urgent.size > 0 || this.#roundOpen || (this.#dirty.size > 0 && this.#pacing.isDue())) this.#schedule();
+      else if (this.#dirty.size > 0) this.#pacing.arm();
+      else this.#pacing.nothingHeld();
     }
   };
 
@@ -373,11 +405,33 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
     }
   }
 
-  #flush(): void {
-    let flushed = 0;
-    for (const subscriber of this.#dirty) {
-      if (flushed++ === FLUSH_SLICE) break;
+  #startRound(): void {
+    this.#round = this.#dirty;
+    this.#dirty = new Set();
+    this.#inRound = this.#unflushed;
+    this.#unflushed = [];
+    this.#roundOpen = true;
+    this.#pacing.roundStarted();
+  }
+
+  /** Every socket of the round is written: the fan-outs it carried have reached their sockets. */
+  #endRound(): void {
+    this.#roundOpen = false;
+    this.#pacing.roundDone();
+    if (this.#inRound.length === 0) return;
+    const now = performance.now();
+    for (const started of this.#inRound) this.onFanout?.((now - started) / 1000);
+    this.#inRound = [];
+  }
+
+  /** Write up to `budget` of `subscribers`, each its whole outbox (so its frames keep their order); returns the budget left. */
+  #write(subscribers: Set<Subscriber>, budget: number): number {
+    for (const subscriber of subscribers) {
+      if (budget === 0) break;
+      budget--;
       this.#dirty.delete(subscriber);
+      this.#round.delete(subscriber);
+      this.#urgent.delete(subscriber);
       try {
         subscriber.flush();
       } catch (err) {
@@ -385,13 +439,7 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
         this.#resync(subscriber, UNDELIVERABLE);
       }
     }
-    // Nothing left to write: every fan-out queued so far has reached its sockets. (Under overload
-    // the dirty set may never empty; past a bound, observe anyway rather than grow.)
-    if (this.#unflushed.length > 0 && (this.#dirty.size === 0 || this.#unflushed.length > MAX_UNFLUSHED)) {
-      const now = performance.now();
-      for (const started of this.#unflushed) this.onFanout?.((now - started) / 1000);
-      this.#unflushed = [];
-    }
+    return budget;
   }
 }
 

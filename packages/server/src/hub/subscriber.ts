@@ -16,7 +16,7 @@ export interface Subscriber {
   readonly id?: string;
   readonly encoder: Encoder;
   /**
-   * Queue bytes for this connection; the hub's flush writes them once per event-loop turn.
+   * Queue bytes for this connection; the hub's flush writes them in one write (hub/pacing.ts says when).
    * `publication` is given when the frame is that publication's (shared) encoding; `replay`
    * marks history sent on recovery, which is bounded by the namespace's history and must not
    * count against the client as falling behind (or a client that missed a lot could never return).

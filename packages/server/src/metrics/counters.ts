@@ -21,6 +21,8 @@ export class Counters {
   published = 0;
   /** Publication frames handed to a local subscriber's outbox (live fan-out and recovery). */
   delivered = 0;
+  /** Writes of queued frames to WebSocket and SSE sockets: `delivered` over this is how many frames share a write (hub/pacing.ts). */
+  subscriberWrites = 0;
   /** Publication frames a local subscriber could not take (closed, over its buffer, batch full). */
   dropped = 0;
   /** Connections closed because they did not read fast enough (close code 4008). */

@@ -73,6 +73,7 @@ export function createMetrics(sources: MetricsSources): Registry {
   });
   total('herald_messages_published_total', 'Publications accepted by the engine through this node (HTTP API and client publishes).', () => counters.published);
   total('herald_messages_delivered_total', 'Publication frames queued for a local subscriber (live fan-out and recovery replays).', () => counters.delivered);
+  total('herald_subscriber_writes_total', 'Writes of queued frames to WebSocket and SSE subscribers\' sockets; frames delivered per write shows how much flushes coalesce (namespace write_delay_ms).', () => counters.subscriberWrites);
   total('herald_webhook_events_dropped_total', 'Webhook events given up on: the receiver queue was full, or every retry failed (docs/webhooks.md).', () => sources.webhookDropped());
   total('herald_messages_dropped_total', 'Publication frames a local subscriber could not take (closed, slow, long-poll batch full); clients recover them from history.', () => counters.dropped);
   total('herald_slow_consumer_disconnects_total', 'Connections closed because they did not read fast enough (close code 4008).', () => counters.slowConsumerCloses);
