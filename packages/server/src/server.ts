@@ -35,7 +35,6 @@ import { JwtVerifier } from './auth/jwt.js';
 import { createPublisherAuthenticator } from './auth/publisher.js';
 import { MemoryReplayCache, type ReplayCache } from './auth/replay-cache.js';
 import type { Broker } from './broker/broker.js';
-import { createLogger } from './logger.js';
 import { createBroker } from './broker/create.js';
 import { BrokerMonitor } from './broker/monitor.js';
 import { Channels, INTERNAL_NAMESPACE } from './channels/channels.js';
@@ -43,6 +42,7 @@ import type { ConnectionContext } from './connection/connection.js';
 import { ConfigError } from './config/load.js';
 import type { HeraldConfig, NamespaceConfig } from './config/schema.js';
 import { Hub } from './hub/hub.js';
+import { createLogger } from './logger.js';
 import { MemoryPresenceStore } from './presence/memory.js';
 import type { PresenceEntry, PresenceSpace, PresenceStore } from './presence/presence.js';
 import { ChannelOccupancy, type OccupancyEntry } from './presence/occupancy.js';
@@ -88,7 +88,6 @@ const IDEMPOTENCY_TTL_MS = 10 * 60_000;
 /** How stale another node's subscriber count may be in a channel's global count. */
 const OCCUPANCY_COUNT_INTERVAL_MS = 1_000;
 
-/** Header and query values that carry credentials: never logged. */
 /**
  * Node's limits on receiving a request (its defaults, 60 s for headers and 300 s for the whole
  * request, let a body trickled byte by byte hold a connection for minutes). Node measures only
