@@ -65,6 +65,18 @@ export const CloseCode = {
    * token (`auth` frame, subscription token) left its address over `auth.failure_limit_per_minute`.
    */
   RateLimited: 4029,
+  /**
+   * The backend disconnected this client through the control API and allows it back: reconnect
+   * (with backoff). A backend may pick any code in 4100-4499 with this meaning.
+   */
+  ServerReconnect: 4100,
+  /**
+   * The backend disconnected this client through the control API and does not want it back: do
+   * not reconnect. A backend may pick any code in 4500-4999 with this meaning.
+   */
+  ServerDisconnect: 4500,
+  /** The user is blocked (control API): do not reconnect; connecting again is refused until unblocked. */
+  UserBlocked: 4503,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
@@ -82,6 +94,7 @@ export function shouldReconnect(code: number): boolean {
     case CloseCode.Forbidden:
       return false;
     default:
-      return true;
+      // 4500-4999: a backend's own "do not come back" codes (control API disconnect, blocks).
+      return !(code >= 4500 && code <= 4999);
   }
 }

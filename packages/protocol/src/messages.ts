@@ -168,11 +168,31 @@ export interface PongFrame {
   id?: number;
 }
 
-export type ServerFrame = ConnectedFrame | OkReply | ErrorReply | ErrorFrame | MessageFrame | PongFrame | RefreshFrame | PresenceEventFrame | PresenceFrame;
+/** The server ended a subscription on its own (control API `unsubscribe`): no more messages of `channel` follow. */
+export interface UnsubscribedFrame {
+  type: 'unsubscribed';
+  channel: string;
+}
+
+export type ServerFrame =
+  | ConnectedFrame
+  | OkReply
+  | ErrorReply
+  | ErrorFrame
+  | MessageFrame
+  | PongFrame
+  | RefreshFrame
+  | PresenceEventFrame
+  | PresenceFrame
+  | SubscribedFrame
+  | UnsubscribedFrame;
 
 // ---- SSE and long-poll (docs/sse-longpoll.md) -------------------------------------------------
 
-/** SSE `event: subscribed`: one per channel at the start of a stream, before that channel's messages. */
+/**
+ * SSE `event: subscribed`: one per channel at the start of a stream, before that channel's messages.
+ * On a WebSocket: the server subscribed the connection itself (control API `subscribe`).
+ */
 export interface SubscribedFrame extends SubscribeResult {
   type: 'subscribed';
   channel: string;

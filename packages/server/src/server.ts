@@ -27,6 +27,7 @@ import { registerAdmin, type Admin } from './admin/admin.js';
 import { registerJsonBodies } from './api/json-body.js';
 import { requirePublisher } from './api/publisher-auth.js';
 import { registerValidation } from './api/validation.js';
+import { registerUserRoutes } from './api/users.js';
 import { registerWebhookRoutes } from './api/webhooks.js';
 import { AccessControl } from './auth/access.js';
 import { ClientFailures, createClientAuthenticator, peerAddress, type AddressOf, type ClientAuthenticator } from './auth/client.js';
@@ -35,10 +36,14 @@ import { JwtVerifier } from './auth/jwt.js';
 import { createPublisherAuthenticator } from './auth/publisher.js';
 import { MemoryReplayCache, type ReplayCache } from './auth/replay-cache.js';
 import type { Broker } from './broker/broker.js';
+import { MemoryBucketStore, MemoryControlBus, MemoryRecordStore } from './broker/control.js';
 import { createBroker } from './broker/create.js';
 import { BrokerMonitor } from './broker/monitor.js';
 import { Channels, INTERNAL_NAMESPACE } from './channels/channels.js';
 import type { ConnectionContext } from './connection/connection.js';
+import { ConnectionRegistry } from './connection/registry.js';
+import { Control } from './control/control.js';
+import { UserLimits } from './control/limits.js';
 import { ConfigError } from './config/load.js';
 import type { HeraldConfig, NamespaceConfig } from './config/schema.js';
 import { Hub } from './hub/hub.js';
@@ -185,6 +190,24 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   const replay: ReplayCache = broker.replayCache?.() ?? new MemoryReplayCache();
   const idempotency = new IdempotencyCache(IDEMPOTENCY_TTL_MS, broker.idempotencyStore?.(IDEMPOTENCY_TTL_MS));
   const access = new AccessControl(JwtVerifier.create(auth.jwt), auth.jwt);
+  const registry = new ConnectionRegistry();
+  const control = new Control({
+    bus: broker.controlBus?.() ?? new MemoryControlBus(),
+    records: broker.recordStore?.() ?? new MemoryRecordStore(),
+    registry,
+    nodeName,
+    log,
+    revocationTtlMs: auth.jwt.revocation_ttl_seconds * 1000,
+  });
+  access.admit = (identity) => control.admit(identity);
+  const userLimits = new UserLimits({
+    limits: config.limits,
+    connectionStore: () => storeFor('connections'),
+    buckets: broker.bucketStore?.() ?? new MemoryBucketStore(),
+    ttlMs: entryTtlMs,
+    refreshMs,
+    log,
+  });
   let accepting = true;
   if (!access.enabled) log.warn('client auth is off (no auth.jwt secret, key or JWKS): any client may subscribe to any channel');
 
@@ -204,6 +227,8 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     webhooks,
     refreshGraceSeconds: auth.jwt.refresh_grace_seconds,
     accepting: () => accepting,
+    registry,
+    userLimits,
   };
   const authenticate = options.authenticateClient ?? createClientAuthenticator(access, failures, addressOf);
   const connections = () => ws.connections + sse.connections;
@@ -324,6 +349,10 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     registerChannelRoutes(api, ctx);
     registerWebhookRoutes(api, webhooks);
   });
+  void app.register(async (api) => {
+    requirePublisher(api, ctx.authenticate);
+    registerUserRoutes(api, ctx, control);
+  });
 
   // Node never counts a connection that has not sent a request yet as idle, so closing the server
   // would wait for its headers timeout; HTTP clients open such spare connections (an aborted
@@ -355,6 +384,8 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
       await monitor.start();
       await presence.start();
       await occupancy.start();
+      await userLimits.start();
+      control.start();
       await app.listen({ host: config.server.host, port: config.server.port });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.server.port;
@@ -374,7 +405,8 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
         for (const socket of silent) socket.destroy();
         await app.close();
         monitor.stop();
-        await Promise.all([presence.close(), occupancy.close()]);
+        control.close();
+        await Promise.all([presence.close(), occupancy.close(), userLimits.close()]);
         webhooks.close();
         await occupancyStore.close();
         await presenceStore.close();

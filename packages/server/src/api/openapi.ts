@@ -53,6 +53,7 @@ const SECURITY_SCHEMES = {
 const TAGS = [
   { name: 'publish', description: 'Publish to channels.' },
   { name: 'channels', description: 'Read channels: subscribers, presence, history.' },
+  { name: 'control', description: "Act on users' live connections across every node: disconnect, subscribe, list, revoke tokens, block." },
   { name: 'compatibility', description: 'The shapes of the services Herald replaces, so their backends publish unchanged.' },
   { name: 'operations', description: 'Health, readiness, metrics, webhooks, this document.' },
   { name: 'clients', description: 'Client transports over plain HTTP (SSE, long-poll).' },

@@ -24,6 +24,10 @@ export interface ClientIdentity {
   expires?: number;
   /** From the permission claim: allowed channel patterns per action; absent = no extra limit. */
   permissions?: Partial<Record<Action, RegExp[]>>;
+  /** The token's `jti` claim: the control API can revoke the token by it. */
+  jti?: string;
+  /** The token's `iat` claim (Unix seconds): the control API can revoke a user's tokens issued before a time. */
+  issuedAt?: number;
 }
 
 export const ANONYMOUS: ClientIdentity = Object.freeze({ user: '' });
@@ -43,6 +47,8 @@ export function channelUsers(channel: string): string[] | undefined {
 export class AccessControl {
   /** Checks the admin token, the only subscription token of the internal namespace; unset = admin off. */
   adminToken: ((token: string) => boolean) | undefined;
+  /** Refuses identities whose token is revoked or whose user is blocked (control/control.ts); unset = none are. */
+  admit: ((identity: ClientIdentity) => Promise<void>) | undefined;
 
   constructor(
     readonly verifier: JwtVerifier | undefined,
@@ -69,6 +75,9 @@ export class AccessControl {
     if (claims.exp !== undefined) identity.expires = claims.exp;
     const permissions = this.#permissions(claims);
     if (permissions) identity.permissions = permissions;
+    if (typeof claims.jti === 'string') identity.jti = claims.jti;
+    if (typeof claims.iat === 'number') identity.issuedAt = claims.iat;
+    await this.admit?.(identity);
     return identity;
   }
 

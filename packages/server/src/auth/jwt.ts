@@ -17,6 +17,10 @@ export const TokenReason = {
   Invalid: 'invalid_token',
   Expired: 'token_expired',
   NotYetValid: 'token_not_yet_valid',
+  /** Revoked through the control API, by its `jti` or by its user and `iat`. */
+  Revoked: 'token_revoked',
+  /** Its user is blocked through the control API. */
+  Blocked: 'user_blocked',
 } as const;
 
 /**

@@ -26,6 +26,7 @@ import { ErrorCode, type ClientInfo, type RecoveryFailure, type StreamPosition }
 import type { IdempotencyStore } from '../api/idempotency.js';
 import type { PresenceEntry, PresenceSpace, PresenceStore } from '../presence/presence.js';
 import type { SharedCounter } from '../auth/failure-limiter.js';
+import type { BucketStore, ControlBus, RecordStore } from './control.js';
 import type { ReplayCache } from '../auth/replay-cache.js';
 import { HeraldError } from '../errors.js';
 import { trustedRawJson, type RawJson } from '../json/raw.js';
@@ -115,6 +116,12 @@ export interface Broker {
   sharedCounter?(): SharedCounter;
   /** Engines shared by several nodes share `Idempotency-Key` claims and answers, kept `ttlMs`, so a retry to another node does not publish twice. */
   idempotencyStore?(ttlMs: number): IdempotencyStore;
+  /** Engines shared by several nodes carry control commands to all of them (broker/control.ts); without it, a node's commands reach only itself. */
+  controlBus?(): ControlBus;
+  /** Engines shared by several nodes keep token revocations and user blocks for all of them, across restarts. */
+  recordStore?(): RecordStore;
+  /** Engines shared by several nodes hold per-user token buckets for all of them. */
+  bucketStore?(): BucketStore;
   close(): Promise<void>;
 }
 

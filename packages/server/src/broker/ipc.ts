@@ -21,10 +21,11 @@ import { HeraldError } from '../errors.js';
 import { MemoryIdempotencyStore, type Claim, type IdempotencyStore } from '../api/idempotency.js';
 import { IpcPresenceStore, PresenceHost, type PresenceOp } from '../presence/ipc.js';
 import type { PresenceEntry, PresenceSpace, PresenceStore } from '../presence/presence.js';
+import { MemoryBucketStore, MemoryRecordStore, type BucketStore, type ControlBus, type RecordStore } from './control.js';
 import type { Broker, BrokerHandler, ChannelEvent, HistoryOptions, HistoryQuery, HistoryResult, Publication, PublishMessage } from './broker.js';
 import { MemoryBroker } from './memory.js';
 
-type Op = 'publish' | 'event' | 'history' | 'subscribe' | 'unsubscribe' | 'claim' | 'heartbeat' | 'presence' | 'idempotency' | 'count';
+type Op = 'publish' | 'event' | 'history' | 'subscribe' | 'unsubscribe' | 'claim' | 'heartbeat' | 'presence' | 'idempotency' | 'count' | 'control' | 'record' | 'bucket';
 
 interface Request {
   herald: 'req';
@@ -39,6 +40,7 @@ type ToWorker =
   | { herald: 'pub'; publication: Publication }
   | { herald: 'evt'; event: ChannelEvent }
   | { herald: 'hb'; token: string }
+  | { herald: 'ctl'; message: string }
   | { herald: 'expired'; space: PresenceSpace; channel: string; entry: PresenceEntry };
 
 /** Worker side: a Broker whose every call is answered by the primary. */
@@ -50,6 +52,7 @@ export class WorkerBroker implements Broker {
   #handler: BrokerHandler | undefined;
   readonly #presence = new Map<PresenceSpace, IpcPresenceStore<PresenceEntry>>();
   readonly #onMessage = (message: ToWorker) => this.#receive(message);
+  readonly #controlListeners: Array<(message: string) => void> = [];
 
   get connected(): boolean {
     return process.connected === true;
@@ -109,6 +112,27 @@ export class WorkerBroker implements Broker {
     };
   }
 
+  /** Control commands go through the primary to every worker. */
+  controlBus(): ControlBus {
+    return {
+      send: async (message) => void (await this.#call('control', [message])),
+      listen: (onMessage) => void this.#controlListeners.push(onMessage),
+    };
+  }
+
+  recordStore(): RecordStore {
+    const call = (method: keyof RecordStore, args: unknown[]) => this.#call('record', [method, args]);
+    return {
+      put: async (key, value, expiresAt) => void (await call('put', [key, value, expiresAt])),
+      get: async (keys) => ((await call('get', [keys])) as Array<string | null>).map((v) => v ?? undefined),
+      remove: async (key) => (await call('remove', [key])) as boolean,
+    };
+  }
+
+  bucketStore(): BucketStore {
+    return { take: async (key, rate) => (await this.#call('bucket', [key, rate])) as boolean };
+  }
+
   presenceStore<E extends PresenceEntry>(space: PresenceSpace, sweepIntervalMs: number): PresenceStore<E> {
     const store = new IpcPresenceStore<E>((op, args) => this.#call('presence', [space, sweepIntervalMs, op, args]));
     this.#presence.set(space, store as unknown as IpcPresenceStore<PresenceEntry>);
@@ -138,6 +162,8 @@ export class WorkerBroker implements Broker {
       if (this.#channels.has(message.event.channel)) this.#handler?.onEvent(message.event);
     } else if (message.herald === 'hb') {
       this.#handler?.onHeartbeat(message.token);
+    } else if (message.herald === 'ctl') {
+      for (const listener of this.#controlListeners) listener(message.message);
     } else if (message.herald === 'expired') {
       this.#presence.get(message.space)?.expired(message.channel, message.entry);
     } else if (message.herald === 'res') {
@@ -155,6 +181,9 @@ export class BrokerHost {
   readonly #replay = new MemoryReplayCache();
   readonly #idempotency = new MemoryIdempotencyStore();
   readonly #counter = new MemoryCounter();
+  readonly #records = new MemoryRecordStore();
+  readonly #buckets = new MemoryBucketStore();
+  readonly #workers = new Set<Worker>();
   /** channel → workers subscribed to it. */
   readonly #subscribers = new Map<string, Set<Worker>>();
   // A leave the primary notices (a worker exited, an entry expired) is announced by one live worker.
@@ -175,6 +204,7 @@ export class BrokerHost {
 
   /** Serve one worker's requests until it exits. */
   attach(worker: Worker): void {
+    this.#workers.add(worker);
     worker.on('message', (message: Request) => {
       if (typeof message !== 'object' || message === null || message.herald !== 'req') return;
       this.#handle(worker, message).then(
@@ -186,6 +216,7 @@ export class BrokerHost {
       );
     });
     worker.on('exit', () => {
+      this.#workers.delete(worker);
       for (const [channel, workers] of this.#subscribers) if (workers.delete(worker) && workers.size === 0) this.#drop(channel);
       void this.#presence.workerExited(worker);
     });
@@ -230,6 +261,18 @@ export class BrokerHost {
         return undefined;
       case 'count':
         return this.#counter.increment(args[0] as string, args[1] as number);
+      case 'control':
+        for (const w of this.#workers) send(w, { herald: 'ctl', message: args[0] as string });
+        return undefined;
+      case 'record': {
+        const [method, [key, ...rest]] = args as [keyof RecordStore, [unknown, ...unknown[]]];
+        // undefined does not survive IPC inside an array: absent values travel as null.
+        if (method === 'get') return (await this.#records.get(key as string[])).map((v) => v ?? null);
+        if (method === 'put') return this.#records.put(key as string, rest[0] as string, (rest[1] ?? undefined) as number | undefined);
+        return this.#records.remove(key as string);
+      }
+      case 'bucket':
+        return this.#buckets.take(args[0] as string, args[1] as number);
       case 'idempotency': {
         const [method, [id, ...rest]] = args as [keyof IdempotencyStore, [string, ...unknown[]]];
         if (method === 'claim') return this.#idempotency.claim(id);

@@ -38,6 +38,8 @@ import {
 import { connect, headers, nanos, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
 import { ChannelQueue } from './channel-queue.js';
+import { BUCKET_IDLE_MS, type BucketStore, type ControlBus, type RecordStore } from './control.js';
+import { natsBucketStore, natsRecordStore } from './nats-control.js';
 import { isWrongLastSequence, mutateKey } from './nats-kv.js';
 import { CLAIM_TTL_MS, decodeStored, encodeClaim, encodeResult, type Claim, type IdempotencyStore } from '../api/idempotency.js';
 import type { SharedCounter } from '../auth/failure-limiter.js';
@@ -96,6 +98,7 @@ export class NatsBroker implements Broker {
   readonly #options: NatsBrokerOptions;
   readonly #stream: string;
   readonly #heartbeatSubject: string;
+  readonly #controlListeners: Array<(message: string) => void> = [];
   #nc: NatsConnection | undefined;
   #js: JetStreamClient | undefined;
   #jsm: JetStreamManager | undefined;
@@ -293,6 +296,22 @@ export class NatsBroker implements Broker {
     };
   }
 
+  /** Control commands for every node: the subject `<prefix>.control`, subscribed when the connection is set up. */
+  controlBus(): ControlBus {
+    return {
+      send: async (message) => this.#ready().nc.publish(`${this.#options.prefix}.control`, message),
+      listen: (onMessage) => void this.#controlListeners.push(onMessage),
+    };
+  }
+
+  recordStore(): RecordStore {
+    return natsRecordStore(async (call) => this.#kv(async () => call(await this.#bucket('control'))));
+  }
+
+  bucketStore(): BucketStore {
+    return natsBucketStore(async (call) => this.#kv(async () => call(await this.#bucket('buckets', BUCKET_IDLE_MS))));
+  }
+
   /** A key-value bucket per space (`<prefix>-presence`, `<prefix>-occupancy`), created on first use. */
   presenceStore<E extends PresenceEntry>(space: PresenceSpace, sweepIntervalMs: number): PresenceStore<E> {
     return new NatsPresenceStore<E>({ bucket: () => this.#bucket(space), connected: () => this.connected, sweepIntervalMs });
@@ -327,6 +346,11 @@ export class NatsBroker implements Broker {
     nc.subscribe(this.#heartbeatSubject, {
       callback: (err, msg) => {
         if (!err) this.#handler?.onHeartbeat(msg.string());
+      },
+    });
+    nc.subscribe(`${this.#options.prefix}.control`, {
+      callback: (err, msg) => {
+        if (!err) for (const listener of this.#controlListeners) listener(msg.string());
       },
     });
     await nc.flush();
@@ -377,7 +401,7 @@ export class NatsBroker implements Broker {
   }
 
   /** The bucket `<prefix>-<name>`, created on first use (entries expire after `ttlMs`, if given). */
-  #bucket(name: PresenceSpace | 'idempotency' | 'failures', ttlMs?: number): Promise<KV> {
+  #bucket(name: PresenceSpace | 'idempotency' | 'failures' | 'control' | 'buckets', ttlMs?: number): Promise<KV> {
     const { js } = this.#ready();
     let bucket = this.#buckets.get(name);
     if (!bucket) {

@@ -110,3 +110,22 @@ export function defineScript(redis: RedisConnection, name: string, lua: string, 
   const command = (redis as unknown as Record<string, Script>)[name]!;
   return (...args) => command.apply(redis, args);
 }
+
+/**
+ * KEYS: 1 bucket hash (`t` tokens, `a` ms time). ARGV: 1 rate per second, 2 idle ms after which
+ * it is dropped (it is full again by then). Takes one token; 1 if there was one, else 0.
+ */
+export const TAKE = `${NOW_MS}
+local rate = tonumber(ARGV[1])
+local b = redis.call('HMGET', KEYS[1], 't', 'a')
+local tokens = rate
+if b[1] then tokens = math.min(rate, tonumber(b[1]) + math.max(0, now - tonumber(b[2])) * rate / 1000) end
+local taken = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  taken = 1
+end
+redis.call('HSET', KEYS[1], 't', tostring(tokens), 'a', now)
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return taken
+`;

@@ -38,6 +38,8 @@ import {
   type HistoryResult,
   type Publication,
 } from './broker.js';
+import type { BucketStore, ControlBus, RecordStore } from './control.js';
+import { redisBucketStore, redisRecordStore } from './redis-control.js';
 import { connectRedis, createRedisConnection, reconnected, type RedisConnection } from './redis-connection.js';
 import { COUNT, defineScript, EVENT, HISTORY, PUBLISH, type Script } from './redis-lua.js';
 
@@ -68,6 +70,8 @@ export class RedisBroker implements Broker {
   readonly #channels = new Set<string>();
   readonly #pubPrefix: string;
   readonly #heartbeatChannel: string;
+  readonly #controlChannel: string;
+  readonly #controlListeners: Array<(message: string) => void> = [];
   #handler: BrokerHandler | undefined;
   #resubscribed: Array<() => void> = [];
   #closed = false;
@@ -76,6 +80,7 @@ export class RedisBroker implements Broker {
     this.#options = options;
     this.#pubPrefix = `${options.prefix}:pub:`;
     this.#heartbeatChannel = `${options.prefix}:node:${randomBytes(8).toString('base64url')}`;
+    this.#controlChannel = `${options.prefix}:control`;
     const timeoutMs = options.commandTimeoutMs;
     this.#cmd = createRedisConnection(options.url, { name: 'herald-cmd', timeoutMs });
     this.#sub = createRedisConnection(options.url, { name: 'herald-sub', timeoutMs, subscriber: true });
@@ -207,6 +212,22 @@ export class RedisBroker implements Broker {
     };
   }
 
+  /** Control commands for every node: the pub/sub channel `<prefix>:control`, subscribed with the heartbeat. */
+  controlBus(): ControlBus {
+    return {
+      send: async (message) => void (await this.#call(this.#cmd, () => this.#cmd.publish(this.#controlChannel, message))),
+      listen: (onMessage) => void this.#controlListeners.push(onMessage),
+    };
+  }
+
+  recordStore(): RecordStore {
+    return redisRecordStore(this.#cmd, this.#options.prefix, (command) => this.#call(this.#cmd, command));
+  }
+
+  bucketStore(): BucketStore {
+    return redisBucketStore(this.#cmd, this.#options.prefix, (command) => this.#call(this.#cmd, command));
+  }
+
   presenceStore<E extends PresenceEntry>(space: PresenceSpace, sweepIntervalMs: number): PresenceStore<E> {
     return new RedisPresenceStore<E>({ redis: this.#cmd, prefix: this.#options.prefix, space, sweepIntervalMs });
   }
@@ -217,9 +238,9 @@ export class RedisBroker implements Broker {
     await Promise.all([this.#cmd.quit().catch(() => this.#cmd.disconnect()), this.#sub.quit().catch(() => this.#sub.disconnect())]);
   }
 
-  /** On every (re)connect of the pub/sub connection: subscribe the heartbeat and every tracked channel. */
+  /** On every (re)connect of the pub/sub connection: subscribe the heartbeat, the control channel and every tracked channel. */
   async #resubscribeAll(): Promise<void> {
-    const channels = [this.#heartbeatChannel, ...[...this.#channels].map((c) => this.#pubPrefix + c)];
+    const channels = [this.#heartbeatChannel, this.#controlChannel, ...[...this.#channels].map((c) => this.#pubPrefix + c)];
     try {
       for (let i = 0; i < channels.length; i += SUBSCRIBE_BATCH) await this.#sub.subscribe(...channels.slice(i, i + SUBSCRIBE_BATCH));
     } catch {
@@ -232,6 +253,7 @@ export class RedisBroker implements Broker {
 
   #message(channel: string, message: string): void {
     if (channel === this.#heartbeatChannel) return this.#handler?.onHeartbeat(message);
+    if (channel === this.#controlChannel) return this.#controlListeners.forEach((listener) => listener(message));
     if (!channel.startsWith(this.#pubPrefix)) return;
     const name = channel.slice(this.#pubPrefix.length);
     if (!this.#channels.has(name)) return; // an unsubscribe is in flight

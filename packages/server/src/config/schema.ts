@@ -283,6 +283,12 @@ export const ConfigSchema = Type.Object(
               default: 30,
               description: 'After a connection\'s token expires, how long it has to send a fresh one before it is closed with 4004.',
             }),
+            revocation_ttl_seconds: Type.Integer({
+              minimum: 1,
+              default: 604800,
+              description:
+                'How long a token revocation (control API, by jti or by user "issued before") is kept when the request names no expires_at. Keep it above your tokens\' lifetime.',
+            }),
           },
           { additionalProperties: false, default: {} },
         ),
@@ -314,6 +320,28 @@ export const ConfigSchema = Type.Object(
         }),
         max_channel_length: Type.Integer({ minimum: 8, maximum: 1024, default: 255, description: 'Longest channel name.' }),
         history_limit: Type.Integer({ minimum: 1, default: 1000, description: 'Most publications one history API request returns (recovery over WebSocket is bounded by the namespace history_size).' }),
+        user_connections: Type.Integer({
+          minimum: 0,
+          default: 0,
+          description:
+            'Streaming connections (WebSocket and SSE) one user may have open across every node sharing the engine; one more is closed with 4029 right after it opens. 0: no limit. Anonymous clients are not counted.',
+        }),
+        user_commands_per_second: Type.Number({
+          minimum: 0,
+          default: 0,
+          description:
+            'Commands (subscribe, publish, presence, auth…; pings excepted) per second one user may send across all its connections and nodes (a token bucket in the engine, bursts up to the same number); more get a rate_limited reply, the connection stays. 0: off.',
+        }),
+        user_publishes_per_second: Type.Number({
+          minimum: 0,
+          default: 0,
+          description: 'Client publishes per second one user may make across all its connections and nodes (a token bucket in the engine); more get a rate_limited reply. 0: off.',
+        }),
+        connection_publishes_per_second: Type.Number({
+          minimum: 0,
+          default: 0,
+          description: "Client publishes per second one connection may make, in any namespace (the namespace's client_publish_per_second also applies); more get a rate_limited reply. 0: off.",
+        }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -21,7 +21,9 @@ import type { Hub, Subscription } from '../hub/hub.js';
 import type { PresenceTracker } from '../presence/tracker.js';
 import type { Webhooks } from '../webhooks/webhooks.js';
 import type { Subscriber } from '../hub/subscriber.js';
+import type { UserLimits } from '../control/limits.js';
 import { CommandError, parseCommand, type Command } from './parse.js';
+import type { ConnectionRegistry } from './registry.js';
 import { TokenBucket } from './rate-limit.js';
 import type { Transport, TransportName } from './transport.js';
 
@@ -45,6 +47,10 @@ export interface ConnectionContext {
   refreshGraceSeconds: number;
   /** False once the node is shutting down: commands that start work are refused. */
   accepting(): boolean;
+  /** This node's live connections, which control commands act on. */
+  registry: ConnectionRegistry;
+  /** Per-user connection and rate limits shared by every node. */
+  userLimits: UserLimits;
 }
 
 /**
@@ -84,6 +90,8 @@ export function checkChannels(ctx: ConnectionContext, transport: TransportName, 
 
 export class Connection implements Subscriber {
   readonly id = `c_${randomBytes(9).toString('base64url')}`;
+  /** When the connection opened (ms since the epoch). */
+  readonly since = Date.now();
   readonly #subscriptions = new Map<string, Subscription>();
   /** Channels whose subscribe is being authorized: they count as subscribed for duplicates and limits. */
   readonly #authorizing = new Map<string, { cancelled: boolean }>();
@@ -110,10 +118,36 @@ export class Connection implements Subscriber {
     this.#limiter = new TokenBucket(ctx.limits.client_messages_per_second);
     this.#identity = identity;
     this.#watchExpiry();
+    ctx.registry.add(this);
   }
 
   get identity(): ClientIdentity {
     return this.#identity;
+  }
+
+  /** The channels this connection is subscribed to (live or catching up). */
+  get channels(): string[] {
+    return [...this.#subscriptions.keys()];
+  }
+
+  /**
+   * Per-user admission, once the transport has the connection: over the user's connection limit
+   * (or with the engine unreachable while limits are on) the connection is closed. Resolves
+   * whether it may go on.
+   */
+  async admit(): Promise<boolean> {
+    try {
+      await this.ctx.userLimits.connect(this);
+      return !this.#closed;
+    } catch (err) {
+      this.#refuse(err);
+      return false;
+    }
+  }
+
+  #refuse(err: unknown): void {
+    const code = err instanceof HeraldError && err.code === ErrorCode.RateLimited ? CloseCode.RateLimited : CloseCode.TryAgainLater;
+    this.close(code, err instanceof HeraldError ? err.message : 'internal error');
   }
 
   get encoder() {
@@ -187,6 +221,8 @@ export class Connection implements Subscriber {
 
   #release(): void {
     this.#closed = true;
+    this.ctx.registry.remove(this);
+    this.ctx.userLimits.disconnected(this);
     clearTimeout(this.#expiryTimer);
     this.#frames = [];
     this.#bytes = 0;
@@ -224,6 +260,7 @@ export class Connection implements Subscriber {
     if (!this.ctx.accepting() && command.type !== 'ping' && command.type !== 'unsubscribe') {
       throw new HeraldError(ErrorCode.ShuttingDown, 'node is shutting down; reconnect');
     }
+    if (command.type !== 'ping' && this.ctx.userLimits.limitsCommands) await this.ctx.userLimits.command(this);
     switch (command.type) {
       case 'subscribe':
         return this.subscribe(command.channel, command.since, (result) => this.#reply(command.id, result), command.token, command.presence);
@@ -248,8 +285,14 @@ export class Connection implements Subscriber {
     if (this.#identity.user !== '' && identity.user !== this.#identity.user) {
       throw new HeraldError(ErrorCode.Forbidden, 'a connection cannot change user; reconnect with the new token');
     }
+    const previous = this.#identity.user;
     this.#identity = identity;
     this.#watchExpiry();
+    if (previous !== identity.user) {
+      // An anonymous connection became a user's: it counts toward that user's limit from now on.
+      this.ctx.registry.userChanged(this, previous);
+      if (!(await this.admit())) return;
+    }
     this.#reply(id, identity.expires === undefined ? { user: identity.user } : { user: identity.user, expires: identity.expires });
   }
 
@@ -293,9 +336,7 @@ export class Connection implements Subscriber {
    * once the subscription is live; rejects with a HeraldError when refused.
    */
   async subscribe(name: unknown, since: StreamPosition | undefined, onResult: (result: SubscribeResult) => void, token?: string, presence = false): Promise<void> {
-    // Channels still being authorized count as taken, for duplicates and the per-connection limit.
-    const taken = this.#authorizing.size === 0 ? this.#subscriptions : new Set([...this.#subscriptions.keys(), ...this.#authorizing.keys()]);
-    const channel = checkChannel(this.ctx, this.transport.name, name, taken);
+    const channel = checkChannel(this.ctx, this.transport.name, name, this.#taken());
     if (presence) checkPresenceNamespace(channel);
     const pending = { cancelled: false };
     this.#authorizing.set(channel.name, pending);
@@ -309,6 +350,23 @@ export class Connection implements Subscriber {
     }
     if (this.#closed) return;
     if (pending.cancelled) throw new HeraldError(ErrorCode.NotSubscribed, 'unsubscribed before the subscription completed');
+    await this.#join(channel, since, onResult, presence);
+  }
+
+  /**
+   * Subscribe because the backend asked (connection/server-subscriptions.ts): the channel checks
+   * apply (name, namespace, limits), the client's permissions do not.
+   */
+  async subscribeTrusted(name: unknown, onResult: (result: SubscribeResult) => void): Promise<void> {
+    await this.#join(checkChannel(this.ctx, this.transport.name, name, this.#taken()), undefined, onResult, false);
+  }
+
+  /** Channels still being authorized count as taken, for duplicates and the per-connection limit. */
+  #taken(): ReadonlySet<string> | ReadonlyMap<string, unknown> {
+    return this.#authorizing.size === 0 ? this.#subscriptions : new Set([...this.#subscriptions.keys(), ...this.#authorizing.keys()]);
+  }
+
+  async #join(channel: ResolvedChannel, since: StreamPosition | undefined, onResult: (result: SubscribeResult) => void, presence: boolean): Promise<void> {
     await this.#subscribeLive(channel, since, onResult, presence);
     if (!channel.options.presence || this.#closed || this.#subscriptions.get(channel.name)?.cancelled !== false) return;
     // Joined only once live, so a member always receives the channel's publications.
@@ -357,12 +415,18 @@ export class Connection implements Subscriber {
       authorizing.cancelled = true;
       return this.#reply(id);
     }
-    const sub = this.#subscriptions.get(channel.name);
-    if (!sub) throw new HeraldError(ErrorCode.NotSubscribed, `not subscribed to "${channel.name}"`);
-    this.#subscriptions.delete(channel.name);
-    this.ctx.hub.unsubscribe(sub);
-    if (this.#present.delete(channel.name)) void this.ctx.presence.leave(channel.name, this.id);
+    if (!this.drop(channel.name)) throw new HeraldError(ErrorCode.NotSubscribed, `not subscribed to "${channel.name}"`);
     this.#reply(id);
+  }
+
+  /** End a live subscription (the client's own unsubscribe, or the backend's); false if there was none. */
+  drop(channel: string): boolean {
+    const sub = this.#subscriptions.get(channel);
+    if (!sub) return false;
+    this.#subscriptions.delete(channel);
+    this.ctx.hub.unsubscribe(sub);
+    if (this.#present.delete(channel)) void this.ctx.presence.leave(channel, this.id);
+    return true;
   }
 
   async #publish(id: number | undefined, name: unknown, event: string | undefined, data: RawJson): Promise<void> {
@@ -372,6 +436,7 @@ export class Connection implements Subscriber {
     }
     this.ctx.access.checkPublish(this.#identity, channel);
     this.#checkPublishRate(channel);
+    await this.ctx.userLimits.publish(this);
     // The sender's identity comes from the connection, never from the frame: it cannot be forged.
     const message: PublishMessage = { data, info: this.#info };
     if (event !== undefined) message.event = event;

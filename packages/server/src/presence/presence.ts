@@ -21,8 +21,11 @@ import type { ClientInfo, PresenceMember } from '@herald/protocol';
 
 export type PresenceEntry = Required<ClientInfo>;
 
-/** Connections in channels (presence) and nodes with subscribers in channels (occupancy). */
-export type PresenceSpace = 'presence' | 'occupancy';
+/**
+ * Connections in channels (presence), nodes with subscribers in channels (occupancy), and each
+ * user's connections, keyed by user instead of channel (`limits.user_connections`, control/limits.ts).
+ */
+export type PresenceSpace = 'presence' | 'occupancy' | 'connections';
 
 /** One entry's key in maps of entries of several channels. */
 export const entryKey = (channel: string, client: string) => `${channel}\u0000${client}`;

@@ -132,7 +132,7 @@ class SseTransport implements Transport {
       const error =
         code === CloseCode.TokenExpired || code === CloseCode.Unauthorized
           ? new HeraldError(ErrorCode.Unauthorized, reason, code === CloseCode.TokenExpired ? TokenReason.Expired : TokenReason.Invalid)
-          : new HeraldError(CLOSE_ERRORS[code] ?? ErrorCode.Internal, reason);
+          : new HeraldError(CLOSE_ERRORS[code] ?? (code >= CloseCode.ServerReconnect && code <= 4999 ? ErrorCode.Forbidden : ErrorCode.Internal), reason);
       this.res.write(`${retry}${encoder.frame({ type: 'error', error: error.toBody() }).toString()}`);
     }
     this.res.end();
@@ -203,6 +203,7 @@ export function createSseEndpoint(options: SseOptions): SseEndpoint {
         live.delete(connection);
         connection.transportClosed();
       });
+      if (!(await connection.admit())) return;
       channels.forEach((channel, i) => {
         const onResult = (result: SubscribeResult) => context.hub.queue(connection, transport.subscribed(channel.name, result));
         connection.subscribe(channel.name, since[i], onResult, undefined, presence[i]).catch((err: unknown) => fail(connection, err));

@@ -136,7 +136,9 @@ export function createWebSocketEndpoint(options: WebSocketOptions): WebSocketEnd
       connection.close(CloseCode.TryAgainLater, 'node is at its connection limit; retry later');
       return;
     }
-    connection.sendFrame({ type: 'connected', client: connection.id, node: options.nodeName, ping: options.heartbeatSeconds });
+    void connection.admit().then((admitted) => {
+      if (admitted) connection.sendFrame({ type: 'connected', client: connection.id, node: options.nodeName, ping: options.heartbeatSeconds });
+    });
   }
 
   return {
@@ -151,7 +153,7 @@ export function createWebSocketEndpoint(options: WebSocketOptions): WebSocketEnd
           const error = err instanceof HeraldError ? err : new HeraldError(ErrorCode.Internal, 'internal error');
           if (error.code !== ErrorCode.Unauthorized) return rejectUpgrade(socket, error);
           // Browsers cannot read an HTTP status from a failed upgrade: say why with a close code.
-          const code = error.reason === TokenReason.Expired ? CloseCode.TokenExpired : CloseCode.Unauthorized;
+          const code = error.reason === TokenReason.Expired ? CloseCode.TokenExpired : error.reason === TokenReason.Blocked ? CloseCode.UserBlocked : CloseCode.Unauthorized;
           wss.handleUpgrade(req, socket, head, (ws) => {
             ws.on('error', () => {});
             ws.close(code, closeReason(error.message));
