@@ -46,7 +46,10 @@ describe('OpenAPI document', () => {
       'GET /api/channels/{channel}',
       'GET /api/channels/{channel}/history',
       'GET /api/channels/{channel}/presence',
+      'GET /api/connections',
       'GET /api/openapi.json',
+      'GET /api/users/{user}/block',
+      'GET /api/users/{user}/connections',
       'GET /api/webhooks',
       'GET /healthz',
       'GET /metrics',
@@ -56,6 +59,13 @@ describe('OpenAPI document', () => {
       'POST /api/broadcast',
       'POST /api/event',
       'POST /api/publish',
+      'POST /api/tokens/revoke',
+      'POST /api/users/{user}/block',
+      'POST /api/users/{user}/disconnect',
+      'POST /api/users/{user}/revoke',
+      'POST /api/users/{user}/subscribe',
+      'POST /api/users/{user}/unblock',
+      'POST /api/users/{user}/unsubscribe',
       'POST /publish',
       'POST /update',
     ]);
@@ -109,6 +119,22 @@ describe('OpenAPI document', () => {
     conforms('get', '/api/webhooks', await api(server, '/api/webhooks'));
     conforms('get', '/healthz', await api(server, '/healthz'));
     conforms('get', '/readyz', await api(server, '/readyz'));
+
+    conforms('get', '/api/users/{user}/connections', await api(server, '/api/users/u1/connections'));
+    conforms('get', '/api/connections', await api(server, '/api/connections?channel=chat%3Aroom1&limit=1'));
+    conforms('get', '/api/connections', await api(server, '/api/connections?channel=bad%20name'));
+    conforms('post', '/api/users/{user}/disconnect', await api(server, '/api/users/u1/disconnect', { method: 'POST' }));
+    conforms('post', '/api/users/{user}/disconnect', await api(server, '/api/users/u1/disconnect', { body: { code: 1000 } }));
+    conforms('post', '/api/users/{user}/subscribe', await api(server, '/api/users/u1/subscribe', { body: { channel: 'orders:1' } }));
+    conforms('post', '/api/users/{user}/subscribe', await api(server, '/api/users/u1/subscribe', { body: { channel: 'nope:1' } }));
+    conforms('post', '/api/users/{user}/unsubscribe', await api(server, '/api/users/u1/unsubscribe', { body: { channel: 'orders:1', client: 'c_x' } }));
+    conforms('post', '/api/tokens/revoke', await api(server, '/api/tokens/revoke', { body: { jti: 'j1' } }));
+    conforms('post', '/api/tokens/revoke', await api(server, '/api/tokens/revoke', { body: { jti: 'j1', expires_at: 1 } }));
+    conforms('post', '/api/users/{user}/revoke', await api(server, '/api/users/u1/revoke', { body: { issued_before: 1000 } }));
+    conforms('post', '/api/users/{user}/block', await api(server, '/api/users/u1/block', { body: { reason: 'spam', expires_at: Math.floor(Date.now() / 1000) + 60 } }));
+    conforms('get', '/api/users/{user}/block', await api(server, '/api/users/u1/block'));
+    conforms('post', '/api/users/{user}/unblock', await api(server, '/api/users/u1/unblock', { method: 'POST' }));
+    conforms('get', '/api/users/{user}/block', await api(server, '/api/users/u1/block'));
 
     const cursor = `${encodeURIComponent(published.json.epoch as string)}:0`;
     conforms('get', '/poll', await api(server, `/poll?channel=orders:1&cursor=${encodeURIComponent(cursor)}`));

@@ -312,6 +312,190 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/users/{user}/disconnect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Disconnect a user's connections on every node
+         * @description Every node closes the connections it holds (or the one `client`) with the close code. Answers once every node answered, within a second.
+         */
+        post: operations["disconnectUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{user}/subscribe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Subscribe a user's live connections to a channel
+         * @description Server-side: no client permission is checked, the channel's own rules are (namespace, limits). Each WebSocket connection gets a `subscribed` frame; SSE streams are left as they are. A connection already subscribed is not counted.
+         */
+        post: operations["subscribeUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{user}/unsubscribe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unsubscribe a user's live connections from a channel
+         * @description Each connection that was subscribed gets an `unsubscribed` frame (SSE: `event: unsubscribed`).
+         */
+        post: operations["unsubscribeUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{user}/connections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A user's connections on every node
+         * @description WebSocket and SSE connections, ordered by client id.
+         */
+        get: operations["listUserConnections"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/connections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Connections subscribed to a channel, on every node
+         * @description Ordered by client id, a page at a time: pass `next_cursor` as `cursor` for the next page.
+         */
+        get: operations["listChannelConnections"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tokens/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke a token by its jti
+         * @description The token cannot connect or authenticate again on any node, and connections using it are closed with 4001 within a second.
+         */
+        post: operations["revokeToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{user}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke a user's tokens issued before a time
+         * @description Tokens whose `iat` is earlier (or missing) are refused on every node and their connections closed with 4001 within a second; tokens issued later work.
+         */
+        post: operations["revokeUserTokens"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{user}/block": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A user's block
+         * @description Whether the user is blocked now, why and until when.
+         */
+        get: operations["getUserBlock"];
+        put?: never;
+        /**
+         * Block a user
+         * @description The user cannot connect or authenticate on any node (4503 / 401 `user_blocked`) until unblocked or `expires_at`; its connections are closed with 4503 within a second. Kept in the engine: it survives node restarts.
+         */
+        post: operations["blockUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{user}/unblock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unblock a user
+         * @description Its next connect works again, on every node.
+         */
+        post: operations["unblockUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2200,6 +2384,1395 @@ export interface operations {
                      *       "error": {
                      *         "code": "rate_limited",
                      *         "message": "too many failed authentications from this address; retry after a minute"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    disconnectUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user id: the `sub` claim (or `auth.jwt.user_claim`) of its tokens, URL-encoded. */
+                user: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reconnect": false,
+                 *       "reason": "logged out"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Act on this connection only (its `client` id, from the `connected` frame or the connections list). */
+                    client?: string;
+                    /** @description Close code: 4100-4499 tell the client to reconnect, 4500-4999 not to. Default: 4100 with `reconnect`, else 4500. */
+                    code?: number;
+                    /** @description Close reason shown to the client (default: "disconnected by the server"). */
+                    reason?: string;
+                    /** @description Whether the client may come back (default true); ignored when `code` is given. */
+                    reconnect?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "user": "u42",
+                     *       "disconnected": 3,
+                     *       "nodes": 3
+                     *     }
+                     */
+                    "application/json": {
+                        user: string;
+                        disconnected: number;
+                        /** @description How many nodes answered within the second the command may take (each acted on its own connections). */
+                        nodes: number;
+                    };
+                };
+            };
+            /** @description Bad request: invalid JSON or UTF-8 (`bad_json`), a field or parameter the schema refuses or JSON nested deeper than `limits.max_json_depth` (`bad_request`), an invalid channel name (`invalid_channel`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_channel",
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Credentials missing or refused (`unauthorized`, with a `reason`); sent with `WWW-Authenticate: Bearer`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthorized",
+                     *         "message": "invalid credentials",
+                     *         "reason": "invalid_credentials"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The namespace is not configured, or the channel is not declared in it (`unknown_channel`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unknown_channel",
+                     *         "message": "namespace \"orders\" is not configured"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many failed authentications from this address (`rate_limited`): retry after the minute ends. For clients (`/sse`, `/poll`) also `too_many_subscriptions` and `channel_full`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "too many failed authentications from this address; retry after a minute"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The node is shutting down (`shutting_down`) or its engine is unreachable (`unavailable`): retry, on another node if you can. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "shutting_down",
+                     *         "message": "node is shutting down; retry on another node"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    subscribeUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user id: the `sub` claim (or `auth.jwt.user_claim`) of its tokens, URL-encoded. */
+                user: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "channel": "orders:42"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description `namespace:name`, e.g. `orders:42`. */
+                    channel: string;
+                    /** @description Act on this connection only (its `client` id, from the `connected` frame or the connections list). */
+                    client?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "user": "u42",
+                     *       "channel": "orders:42",
+                     *       "subscribed": 2,
+                     *       "nodes": 3
+                     *     }
+                     */
+                    "application/json": {
+                        user: string;
+                        channel: string;
+                        subscribed: number;
+                        /** @description How many nodes answered within the second the command may take (each acted on its own connections). */
+                        nodes: number;
+                        /** @description Present when some node refused: the first refusal of each such node. */
+                        errors?: {
+                            code: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad request: invalid JSON or UTF-8 (`bad_json`), a field or parameter the schema refuses or JSON nested deeper than `limits.max_json_depth` (`bad_request`), an invalid channel name (`invalid_channel`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_channel",
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Credentials missing or refused (`unauthorized`, with a `reason`); sent with `WWW-Authenticate: Bearer`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthorized",
+                     *         "message": "invalid credentials",
+                     *         "reason": "invalid_credentials"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The namespace is not configured, or the channel is not declared in it (`unknown_channel`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unknown_channel",
+                     *         "message": "namespace \"orders\" is not configured"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many failed authentications from this address (`rate_limited`): retry after the minute ends. For clients (`/sse`, `/poll`) also `too_many_subscriptions` and `channel_full`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "too many failed authentications from this address; retry after a minute"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The node is shutting down (`shutting_down`) or its engine is unreachable (`unavailable`): retry, on another node if you can. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "shutting_down",
+                     *         "message": "node is shutting down; retry on another node"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    unsubscribeUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user id: the `sub` claim (or `auth.jwt.user_claim`) of its tokens, URL-encoded. */
+                user: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "channel": "orders:42"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description `namespace:name`, e.g. `orders:42`. */
+                    channel: string;
+                    /** @description Act on this connection only (its `client` id, from the `connected` frame or the connections list). */
+                    client?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "user": "u42",
+                     *       "channel": "orders:42",
+                     *       "unsubscribed": 2,
+                     *       "nodes": 3
+                     *     }
+                     */
+                    "application/json": {
+                        user: string;
+                        channel: string;
+                        unsubscribed: number;
+                        /** @description How many nodes answered within the second the command may take (each acted on its own connections). */
+                        nodes: number;
+                    };
+                };
+            };
+            /** @description Bad request: invalid JSON or UTF-8 (`bad_json`), a field or parameter the schema refuses or JSON nested deeper than `limits.max_json_depth` (`bad_request`), an invalid channel name (`invalid_channel`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_channel",
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Credentials missing or refused (`unauthorized`, with a `reason`); sent with `WWW-Authenticate: Bearer`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthorized",
+                     *         "message": "invalid credentials",
+                     *         "reason": "invalid_credentials"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The namespace is not configured, or the channel is not declared in it (`unknown_channel`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unknown_channel",
+                     *         "message": "namespace \"orders\" is not configured"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many failed authentications from this address (`rate_limited`): retry after the minute ends. For clients (`/sse`, `/poll`) also `too_many_subscriptions` and `channel_full`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "too many failed authentications from this address; retry after a minute"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The node is shutting down (`shutting_down`) or its engine is unreachable (`unavailable`): retry, on another node if you can. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "shutting_down",
+                     *         "message": "node is shutting down; retry on another node"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listUserConnections: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user id: the `sub` claim (or `auth.jwt.user_claim`) of its tokens, URL-encoded. */
+                user: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "user": "u42",
+                     *       "connections": [
+                     *         {
+                     *           "client": "c_Q2x1",
+                     *           "user": "u42",
+                     *           "node": "n1",
+                     *           "transport": "websocket",
+                     *           "channels": [
+                     *             "orders:42"
+                     *           ],
+                     *           "since": "2026-12-01T17:00:00.000Z",
+                     *           "address": "203.0.113.7"
+                     *         }
+                     *       ],
+                     *       "nodes": 3
+                     *     }
+                     */
+                    "application/json": {
+                        user: string;
+                        connections: {
+                            client: string;
+                            /** @description Empty for an anonymous client. */
+                            user: string;
+                            /** @description The node it is connected to (`server.node_name`). */
+                            node: string;
+                            transport: "websocket" | "sse";
+                            channels: string[];
+                            /**
+                             * Format: date-time
+                             * @description When it connected.
+                             */
+                            since: string;
+                            /** @description The client's address (behind a trusted proxy, the forwarded one). */
+                            address: string;
+                        }[];
+                        /** @description How many nodes answered within the second the command may take (each acted on its own connections). */
+                        nodes: number;
+                    };
+                };
+            };
+            /** @description Bad request: invalid JSON or UTF-8 (`bad_json`), a field or parameter the schema refuses or JSON nested deeper than `limits.max_json_depth` (`bad_request`), an invalid channel name (`invalid_channel`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_channel",
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Credentials missing or refused (`unauthorized`, with a `reason`); sent with `WWW-Authenticate: Bearer`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthorized",
+                     *         "message": "invalid credentials",
+                     *         "reason": "invalid_credentials"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The namespace is not configured, or the channel is not declared in it (`unknown_channel`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unknown_channel",
+                     *         "message": "namespace \"orders\" is not configured"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many failed authentications from this address (`rate_limited`): retry after the minute ends. For clients (`/sse`, `/poll`) also `too_many_subscriptions` and `channel_full`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "too many failed authentications from this address; retry after a minute"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The node is shutting down (`shutting_down`) or its engine is unreachable (`unavailable`): retry, on another node if you can. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "shutting_down",
+                     *         "message": "node is shutting down; retry on another node"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listChannelConnections: {
+        parameters: {
+            query: {
+                /** @description `namespace:name`, e.g. `orders:42`. */
+                channel: string;
+                /** @description Page size (default 100). */
+                limit?: number;
+                /** @description From `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "channel": "orders:42",
+                     *       "connections": [
+                     *         {
+                     *           "client": "c_Q2x1",
+                     *           "user": "u42",
+                     *           "node": "n1",
+                     *           "transport": "websocket",
+                     *           "channels": [
+                     *             "orders:42"
+                     *           ],
+                     *           "since": "2026-12-01T17:00:00.000Z",
+                     *           "address": "203.0.113.7"
+                     *         }
+                     *       ],
+                     *       "nodes": 3
+                     *     }
+                     */
+                    "application/json": {
+                        channel: string;
+                        connections: {
+                            client: string;
+                            /** @description Empty for an anonymous client. */
+                            user: string;
+                            /** @description The node it is connected to (`server.node_name`). */
+                            node: string;
+                            transport: "websocket" | "sse";
+                            channels: string[];
+                            /**
+                             * Format: date-time
+                             * @description When it connected.
+                             */
+                            since: string;
+                            /** @description The client's address (behind a trusted proxy, the forwarded one). */
+                            address: string;
+                        }[];
+                        /** @description Absent on the last page. */
+                        next_cursor?: string;
+                        /** @description How many nodes answered within the second the command may take (each acted on its own connections). */
+                        nodes: number;
+                    };
+                };
+            };
+            /** @description Bad request: invalid JSON or UTF-8 (`bad_json`), a field or parameter the schema refuses or JSON nested deeper than `limits.max_json_depth` (`bad_request`), an invalid channel name (`invalid_channel`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_channel",
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Credentials missing or refused (`unauthorized`, with a `reason`); sent with `WWW-Authenticate: Bearer`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthorized",
+                     *         "message": "invalid credentials",
+                     *         "reason": "invalid_credentials"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The namespace is not configured, or the channel is not declared in it (`unknown_channel`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unknown_channel",
+                     *         "message": "namespace \"orders\" is not configured"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many failed authentications from this address (`rate_limited`): retry after the minute ends. For clients (`/sse`, `/poll`) also `too_many_subscriptions` and `channel_full`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "too many failed authentications from this address; retry after a minute"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The node is shutting down (`shutting_down`) or its engine is unreachable (`unavailable`): retry, on another node if you can. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "shutting_down",
+                     *         "message": "node is shutting down; retry on another node"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    revokeToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "jti": "b1946ac9",
+                 *       "expires_at": 1767225600
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The `jti` claim of the token to revoke. */
+                    jti: string;
+                    /** @description Keep the revocation until then: the token's `exp`. Default: now + `auth.jwt.revocation_ttl_seconds`. */
+                    expires_at?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "jti": "b1946ac9",
+                     *       "expires_at": 1767225600,
+                     *       "disconnected": 1,
+                     *       "nodes": 3
+                     *     }
+                     */
+                    "application/json": {
+                        jti: string;
+                        expires_at: number;
+                        /** @description Live connections it closed (code 4001, or 4503 for a block). */
+                        disconnected: number;
+                        /** @description How many nodes answered within the second the command may take (each acted on its own connections). */
+                        nodes: number;
+                    };
+                };
+            };
+            /** @description Bad request: invalid JSON or UTF-8 (`bad_json`), a field or parameter the schema refuses or JSON nested deeper than `limits.max_json_depth` (`bad_request`), an invalid channel name (`invalid_channel`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_channel",
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Credentials missing or refused (`unauthorized`, with a `reason`); sent with `WWW-Authenticate: Bearer`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthorized",
+                     *         "message": "invalid credentials",
+                     *         "reason": "invalid_credentials"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The namespace is not configured, or the channel is not declared in it (`unknown_channel`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unknown_channel",
+                     *         "message": "namespace \"orders\" is not configured"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many failed authentications from this address (`rate_limited`): retry after the minute ends. For clients (`/sse`, `/poll`) also `too_many_subscriptions` and `channel_full`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "too many failed authentications from this address; retry after a minute"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The node is shutting down (`shutting_down`) or its engine is unreachable (`unavailable`): retry, on another node if you can. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "shutting_down",
+                     *         "message": "node is shutting down; retry on another node"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    revokeUserTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user id: the `sub` claim (or `auth.jwt.user_claim`) of its tokens, URL-encoded. */
+                user: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {} */
+                "application/json": {
+                    /** @description Revoke the user's tokens whose `iat` is before this time, and those without `iat`. Default: now. */
+                    issued_before?: number;
+                    /** @description Keep the revocation until then (when the last such token expires). Default: now + `auth.jwt.revocation_ttl_seconds`. */
+                    expires_at?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "user": "u42",
+                     *       "issued_before": 1764608400,
+                     *       "expires_at": 1765213200,
+                     *       "disconnected": 2,
+                     *       "nodes": 3
+                     *     }
+                     */
+                    "application/json": {
+                        user: string;
+                        issued_before: number;
+                        expires_at: number;
+                        /** @description Live connections it closed (code 4001, or 4503 for a block). */
+                        disconnected: number;
+                        /** @description How many nodes answered within the second the command may take (each acted on its own connections). */
+                        nodes: number;
+                    };
+                };
+            };
+            /** @description Bad request: invalid JSON or UTF-8 (`bad_json`), a field or parameter the schema refuses or JSON nested deeper than `limits.max_json_depth` (`bad_request`), an invalid channel name (`invalid_channel`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_channel",
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Credentials missing or refused (`unauthorized`, with a `reason`); sent with `WWW-Authenticate: Bearer`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthorized",
+                     *         "message": "invalid credentials",
+                     *         "reason": "invalid_credentials"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The namespace is not configured, or the channel is not declared in it (`unknown_channel`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unknown_channel",
+                     *         "message": "namespace \"orders\" is not configured"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many failed authentications from this address (`rate_limited`): retry after the minute ends. For clients (`/sse`, `/poll`) also `too_many_subscriptions` and `channel_full`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "too many failed authentications from this address; retry after a minute"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The node is shutting down (`shutting_down`) or its engine is unreachable (`unavailable`): retry, on another node if you can. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "shutting_down",
+                     *         "message": "node is shutting down; retry on another node"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getUserBlock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user id: the `sub` claim (or `auth.jwt.user_claim`) of its tokens, URL-encoded. */
+                user: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "user": "u42",
+                     *       "blocked": true,
+                     *       "reason": "abuse",
+                     *       "expires_at": 1767225600,
+                     *       "disconnected": 2,
+                     *       "nodes": 3
+                     *     }
+                     */
+                    "application/json": {
+                        user: string;
+                        blocked: boolean;
+                        reason?: string;
+                        /** @description Absent: until unblocked. */
+                        expires_at?: number;
+                        /** @description Live connections it closed (code 4001, or 4503 for a block). */
+                        disconnected?: number;
+                        /** @description How many nodes answered within the second the command may take (each acted on its own connections). */
+                        nodes?: number;
+                    };
+                };
+            };
+            /** @description Bad request: invalid JSON or UTF-8 (`bad_json`), a field or parameter the schema refuses or JSON nested deeper than `limits.max_json_depth` (`bad_request`), an invalid channel name (`invalid_channel`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_channel",
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Credentials missing or refused (`unauthorized`, with a `reason`); sent with `WWW-Authenticate: Bearer`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthorized",
+                     *         "message": "invalid credentials",
+                     *         "reason": "invalid_credentials"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The namespace is not configured, or the channel is not declared in it (`unknown_channel`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unknown_channel",
+                     *         "message": "namespace \"orders\" is not configured"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many failed authentications from this address (`rate_limited`): retry after the minute ends. For clients (`/sse`, `/poll`) also `too_many_subscriptions` and `channel_full`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "too many failed authentications from this address; retry after a minute"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The node is shutting down (`shutting_down`) or its engine is unreachable (`unavailable`): retry, on another node if you can. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "shutting_down",
+                     *         "message": "node is shutting down; retry on another node"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    blockUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user id: the `sub` claim (or `auth.jwt.user_claim`) of its tokens, URL-encoded. */
+                user: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "abuse",
+                 *       "expires_at": 1767225600
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Told to the client in the close reason and connect refusals. */
+                    reason?: string;
+                    /** @description The block ends by itself then. Default: never (until unblocked). */
+                    expires_at?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "user": "u42",
+                     *       "blocked": true,
+                     *       "reason": "abuse",
+                     *       "expires_at": 1767225600,
+                     *       "disconnected": 2,
+                     *       "nodes": 3
+                     *     }
+                     */
+                    "application/json": {
+                        user: string;
+                        blocked: boolean;
+                        reason?: string;
+                        /** @description Absent: until unblocked. */
+                        expires_at?: number;
+                        /** @description Live connections it closed (code 4001, or 4503 for a block). */
+                        disconnected?: number;
+                        /** @description How many nodes answered within the second the command may take (each acted on its own connections). */
+                        nodes?: number;
+                    };
+                };
+            };
+            /** @description Bad request: invalid JSON or UTF-8 (`bad_json`), a field or parameter the schema refuses or JSON nested deeper than `limits.max_json_depth` (`bad_request`), an invalid channel name (`invalid_channel`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_channel",
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Credentials missing or refused (`unauthorized`, with a `reason`); sent with `WWW-Authenticate: Bearer`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthorized",
+                     *         "message": "invalid credentials",
+                     *         "reason": "invalid_credentials"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The namespace is not configured, or the channel is not declared in it (`unknown_channel`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unknown_channel",
+                     *         "message": "namespace \"orders\" is not configured"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many failed authentications from this address (`rate_limited`): retry after the minute ends. For clients (`/sse`, `/poll`) also `too_many_subscriptions` and `channel_full`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "too many failed authentications from this address; retry after a minute"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The node is shutting down (`shutting_down`) or its engine is unreachable (`unavailable`): retry, on another node if you can. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "shutting_down",
+                     *         "message": "node is shutting down; retry on another node"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    unblockUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user id: the `sub` claim (or `auth.jwt.user_claim`) of its tokens, URL-encoded. */
+                user: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "user": "u42",
+                     *       "unblocked": true
+                     *     }
+                     */
+                    "application/json": {
+                        user: string;
+                        /** @description Whether it was blocked. */
+                        unblocked: boolean;
+                    };
+                };
+            };
+            /** @description Bad request: invalid JSON or UTF-8 (`bad_json`), a field or parameter the schema refuses or JSON nested deeper than `limits.max_json_depth` (`bad_request`), an invalid channel name (`invalid_channel`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_channel",
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Credentials missing or refused (`unauthorized`, with a `reason`); sent with `WWW-Authenticate: Bearer`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthorized",
+                     *         "message": "invalid credentials",
+                     *         "reason": "invalid_credentials"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The namespace is not configured, or the channel is not declared in it (`unknown_channel`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unknown_channel",
+                     *         "message": "namespace \"orders\" is not configured"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many failed authentications from this address (`rate_limited`): retry after the minute ends. For clients (`/sse`, `/poll`) also `too_many_subscriptions` and `channel_full`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "too many failed authentications from this address; retry after a minute"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The node is shutting down (`shutting_down`) or its engine is unreachable (`unavailable`): retry, on another node if you can. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "shutting_down",
+                     *         "message": "node is shutting down; retry on another node"
                      *       }
                      *     }
                      */
