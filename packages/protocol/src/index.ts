@@ -6,3 +6,4 @@ export * from './messages.js';
 export * from './codes.js';
 export * from './signing.js';
 export * from './cursor.js';
+export * from './control.js';

@@ -10,10 +10,19 @@ import {
   formatSignatureHeader,
   SIGNATURE_HEADER,
   stringToSign,
+  type BlockState,
   type BroadcastResponse,
+  type ChannelConnectionsResponse,
+  type DisconnectResponse,
   type ErrorBody,
   type HistoryResponse,
   type PublishResponse,
+  type RevokeTokenResponse,
+  type RevokeUserResponse,
+  type SubscribeUserResponse,
+  type UnblockResponse,
+  type UnsubscribeUserResponse,
+  type UserConnectionsResponse,
 } from '@herald/protocol';
 
 export interface PublisherOptions {
@@ -81,6 +90,62 @@ export class Publisher {
 
   channels(): Promise<{ channels: Array<{ channel: string; subscribers: number }> }> {
     return this.#send('GET', '/api/channels') as Promise<{ channels: Array<{ channel: string; subscribers: number }> }>;
+  }
+
+  // ---- control API (docs/api.md#control-api): acts on every node ----------------------------
+
+  /** Close a user's connections on every node, or only `client`; `reconnect: false` (or a 4500-4999 `code`) tells clients not to come back. */
+  disconnectUser(user: string, options: { client?: string; code?: number; reason?: string; reconnect?: boolean } = {}): Promise<DisconnectResponse> {
+    return this.#user('POST', user, 'disconnect', options) as Promise<DisconnectResponse>;
+  }
+
+  /** Subscribe a user's live WebSocket connections (or only `client`) to `channel`, server-side. */
+  subscribeUser(user: string, channel: string, options: { client?: string } = {}): Promise<SubscribeUserResponse> {
+    return this.#user('POST', user, 'subscribe', { channel, ...options }) as Promise<SubscribeUserResponse>;
+  }
+
+  unsubscribeUser(user: string, channel: string, options: { client?: string } = {}): Promise<UnsubscribeUserResponse> {
+    return this.#user('POST', user, 'unsubscribe', { channel, ...options }) as Promise<UnsubscribeUserResponse>;
+  }
+
+  userConnections(user: string): Promise<UserConnectionsResponse> {
+    return this.#user('GET', user, 'connections') as Promise<UserConnectionsResponse>;
+  }
+
+  /** One page of the connections subscribed to `channel`, on every node. */
+  channelConnections(channel: string, options: { limit?: number; cursor?: string } = {}): Promise<ChannelConnectionsResponse> {
+    const query = new URLSearchParams({ channel });
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    if (options.cursor !== undefined) query.set('cursor', options.cursor);
+    return this.#send('GET', `/api/connections?${query}`) as Promise<ChannelConnectionsResponse>;
+  }
+
+  /** Revoke one token by its `jti`; `expiresAt` (Unix seconds) is best the token's `exp`. */
+  revokeToken(jti: string, options: { expiresAt?: number } = {}): Promise<RevokeTokenResponse> {
+    return this.#send('POST', '/api/tokens/revoke', { jti, ...(options.expiresAt === undefined ? {} : { expires_at: options.expiresAt }) }) as Promise<RevokeTokenResponse>;
+  }
+
+  /** Revoke a user's tokens issued before `issuedBefore` (Unix seconds, default now). */
+  revokeUserTokens(user: string, options: { issuedBefore?: number; expiresAt?: number } = {}): Promise<RevokeUserResponse> {
+    const body = { ...(options.issuedBefore === undefined ? {} : { issued_before: options.issuedBefore }), ...(options.expiresAt === undefined ? {} : { expires_at: options.expiresAt }) };
+    return this.#user('POST', user, 'revoke', body) as Promise<RevokeUserResponse>;
+  }
+
+  blockUser(user: string, options: { reason?: string; expiresAt?: number } = {}): Promise<BlockState> {
+    const body = { ...(options.reason === undefined ? {} : { reason: options.reason }), ...(options.expiresAt === undefined ? {} : { expires_at: options.expiresAt }) };
+    return this.#user('POST', user, 'block', body) as Promise<BlockState>;
+  }
+
+  unblockUser(user: string): Promise<UnblockResponse> {
+    return this.#user('POST', user, 'unblock', {}) as Promise<UnblockResponse>;
+  }
+
+  userBlock(user: string): Promise<BlockState> {
+    return this.#user('GET', user, 'block') as Promise<BlockState>;
+  }
+
+  #user(method: 'GET' | 'POST', user: string, action: string, body?: unknown): Promise<unknown> {
+    return this.#send(method, `/api/users/${encodeURIComponent(user)}/${action}`, body);
   }
 
   async #send(method: 'GET' | 'POST', target: string, body?: unknown, idempotencyKey?: string): Promise<unknown> {

@@ -11,6 +11,7 @@ import { serveCommand } from '../cli/serve.js';
 import { simulateCommand } from '../cli/simulate.js';
 import { subscribeCommand } from '../cli/subscribe.js';
 import { tokenCommand } from '../cli/token.js';
+import { usersCommand } from '../cli/users.js';
 import { EXIT, MAIN_USAGE, RuntimeError, UsageError } from '../cli/usage.js';
 import { ConfigError } from '../config/load.js';
 
@@ -21,6 +22,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   subscribe: subscribeCommand,
   token: tokenCommand,
   simulate: simulateCommand,
+  users: usersCommand,
 };
 
 function fail(message: string, code: number): never {

@@ -25,6 +25,7 @@ Commands:
   init         Write a production herald.yaml with fresh secrets:  herald init --namespace orders
   publish      Publish one message:             herald publish <channel> <json>
   subscribe    Print messages as they arrive:   herald subscribe <channel...>
+  users        Act on users' live connections and tokens:  herald users disconnect <user>
   token        Mint a client JWT for development
   simulate     Publish a stream of realistic demo events (seed 000's backend simulator)
 
