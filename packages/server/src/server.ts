@@ -324,6 +324,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
       engine: broker.name,
       limiter: clientFailures,
       connections: () => ({ websocket: ws.connections, sse: sse.connections, longpoll: longPoll.pending }),
+      control,
       publish: apiPublisher(ctx),
     });
     access.adminToken = admin.tokenMatches;

@@ -6,11 +6,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { ErrorCode } from '@herald/protocol';
+import { CloseCode, ErrorCode } from '@herald/protocol';
 import { MemoryBroker } from '../broker/memory.js';
 import { HeraldError } from '../errors.js';
 import { launchBrowser, type Browser } from '../test/browser.js';
-import { api, publish, sleep, startServer, TestClient, type TestServer } from '../test/helpers.js';
+import { api, publish, signJwt, sleep, startServer, TestClient, type TestServer } from '../test/helpers.js';
 import { adminChannel } from './admin.js';
 
 const TOKEN = 'admin-token-0123456789';
@@ -60,6 +60,27 @@ describe('admin page: API and protection', () => {
     assert.equal(session.status, 200);
     assert.equal(session.json.channel, '_herald:admin.n-test');
     assert.equal((session.json.snapshot as { node: string }).node, 'n-test');
+  });
+
+  it("lists a user's connections and disconnects one or all of them, with the admin token only", async () => {
+    const secret = 'admin-users-jwt-secret-0123456789';
+    const node = await startServer({ admin: { token: TOKEN }, auth: { jwt: { secrets: [secret] } } });
+    try {
+      const jwt = await signJwt(secret, 'u7');
+      const clients = [await TestClient.connect(`${node.wsUrl}?token=${jwt}`), await TestClient.connect(`${node.wsUrl}?token=${jwt}`)];
+      const admin = { authorization: `Bearer ${TOKEN}` };
+      assert.equal((await api(node, '/admin/api/users/u7/connections')).status, 401, 'the API key is not the admin token');
+      const listed = await api(node, '/admin/api/users/u7/connections', { headers: admin });
+      const ids = clients.map((c) => (c.frames[0] as { client: string }).client);
+      assert.deepEqual((listed.json.connections as Array<{ client: string }>).map((c) => c.client).sort(), [...ids].sort());
+      const one = await api(node, '/admin/api/users/u7/disconnect', { headers: admin, body: { client: ids[0] } });
+      assert.equal(one.json.disconnected, 1);
+      assert.equal((await clients[0]!.closed).code, CloseCode.ServerReconnect);
+      assert.equal((await api(node, '/admin/api/users/u7/disconnect', { headers: admin, body: {} })).json.disconnected, 1);
+      assert.equal((await clients[1]!.closed).code, CloseCode.ServerReconnect);
+    } finally {
+      await node.close();
+    }
   });
 
   it('the stats channel needs the admin token; nobody can publish to it', async () => {

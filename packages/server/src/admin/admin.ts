@@ -8,13 +8,17 @@
  * That channel lives in a reserved namespace: subscribing needs the admin token as subscription
  * token, and nobody can publish to it (auth/access, api/publish). The sample is published
  * straight to the engine, so it is not counted as user traffic in the published total.
+ *
+ * The page also looks up a user's connections on every node and disconnects them, through the
+ * control API's own actions (control/control.ts).
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { ErrorCode } from '@herald/protocol';
+import { CloseCode, ErrorCode } from '@herald/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { apiKeyMatcher } from '../auth/api-key.js';
 import type { FailureLimiter } from '../auth/failure-limiter.js';
 import { INTERNAL_NAMESPACE, type Channels } from '../channels/channels.js';
+import type { Control } from '../control/control.js';
 import { HeraldError } from '../errors.js';
 import type { Hub } from '../hub/hub.js';
 import { bodyMember } from '../api/json-body.js';
@@ -29,6 +33,8 @@ export interface AdminOptions {
   engine: string;
   limiter: FailureLimiter;
   connections(): { websocket: number; sse: number; longpoll: number };
+  /** A user's connections on every node, and disconnecting them (the control API's). */
+  control: Pick<Control, 'connections' | 'disconnect'>;
   /** Publish as the HTTP API does (checks included). */
   publish(channel: string, event: string | undefined, data: RawJson): Promise<{ channel: string; offset: number; epoch: string }>;
 }
@@ -147,6 +153,13 @@ export function registerAdmin(app: FastifyInstance, options: AdminOptions): Admi
         },
       },
       (req) => options.publish(req.body.channel, req.body.event, bodyMember(req, 'data')),
+    );
+    const userParams = { type: 'object', properties: { user: { type: 'string', minLength: 1, maxLength: 256 } } };
+    scope.get<{ Params: { user: string } }>('/admin/api/users/:user/connections', { schema: { params: userParams } }, (req) => options.control.connections(req.params.user));
+    scope.post<{ Params: { user: string }; Body: { client?: string } }>(
+      '/admin/api/users/:user/disconnect',
+      { schema: { params: userParams, body: { type: 'object', additionalProperties: false, properties: { client: { type: 'string', minLength: 1, maxLength: 64 } } } } },
+      (req) => options.control.disconnect(req.body.client === undefined ? { user: req.params.user } : { user: req.params.user, client: req.body.client }, CloseCode.ServerReconnect, 'disconnected by an administrator'),
     );
   });
 

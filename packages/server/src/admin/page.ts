@@ -62,6 +62,18 @@ export const ADMIN_HTML = `<!doctype html>
       <table><caption>By rate</caption><thead><tr><th scope="col">Channel</th><th scope="col">Messages/s</th></tr></thead><tbody id="top-rate"></tbody></table>
     </div>
   </section>
+  <section aria-labelledby="users-title">
+    <h2 id="users-title">A user's connections</h2>
+    <form id="user-form">
+      <label for="user-id">User id</label><input id="user-id" name="user" required placeholder="u42">
+      <button type="submit">Show connections</button>
+    </form>
+    <p id="user-result" role="status"></p>
+    <table id="user-table" hidden><caption>On every node</caption>
+      <thead><tr><th scope="col">Client</th><th scope="col">Node</th><th scope="col">Transport</th><th scope="col">Channels</th><th scope="col">Since</th><th scope="col">Address</th><th scope="col"><button id="user-disconnect-all" type="button">Disconnect all</button></th></tr></thead>
+      <tbody id="user-connections"></tbody>
+    </table>
+  </section>
   <section aria-labelledby="errors-title">
     <h2 id="errors-title">Recent errors</h2>
     <ol id="errors" class="errors"></ol>
@@ -176,6 +188,35 @@ $('login').addEventListener('submit', (e) => {
   e.preventDefault();
   $('login-error').textContent = '';
   start($('token').value).catch((err) => { $('login-error').textContent = 'Sign-in failed: ' + err.message; });
+});
+let shownUser = '';
+async function showUser(user) {
+  shownUser = user;
+  const { connections, nodes } = await api('/admin/api/users/' + encodeURIComponent(user) + '/connections', sessionStorage.getItem(KEY));
+  text('user-result', connections.length + ' connection(s) of ' + user + ', from ' + nodes + ' node(s)');
+  $('user-table').hidden = connections.length === 0;
+  $('user-connections').replaceChildren(...connections.map((c) => {
+    const tr = document.createElement('tr');
+    for (const value of [c.client, c.node, c.transport, c.channels.join(', '), new Date(c.since).toLocaleTimeString(), c.address]) {
+      const td = document.createElement('td'); td.textContent = value; tr.append(td);
+    }
+    const td = document.createElement('td'); const button = document.createElement('button');
+    button.type = 'button'; button.textContent = 'Disconnect'; button.dataset.client = c.client;
+    td.append(button); tr.append(td);
+    return tr;
+  }));
+}
+async function disconnect(body) {
+  const r = await api('/admin/api/users/' + encodeURIComponent(shownUser) + '/disconnect', sessionStorage.getItem(KEY), body);
+  await showUser(shownUser);
+  text('user-result', 'Disconnected ' + r.disconnected + ' connection(s) of ' + shownUser);
+}
+const fail = (err) => text('user-result', 'Failed: ' + err.message);
+$('user-form').addEventListener('submit', (e) => { e.preventDefault(); showUser($('user-id').value).catch(fail); });
+$('user-disconnect-all').addEventListener('click', () => disconnect({}).catch(fail));
+$('user-connections').addEventListener('click', (e) => {
+  const client = e.target instanceof HTMLButtonElement ? e.target.dataset.client : undefined;
+  if (client) disconnect({ client }).catch(fail);
 });
 $('logout').addEventListener('click', () => { sessionStorage.removeItem(KEY); location.reload(); });
 $('publish').addEventListener('submit', (e) => {
