@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { toRawJson } from '../json/raw.js';
 import { brokerConformance, RecordingHandler } from './conformance.js';
+import { controlStateConformance } from './control-conformance.js';
 import { MemoryBroker } from './memory.js';
 
 brokerConformance('memory', () => new MemoryBroker());
@@ -57,3 +58,4 @@ it('memory: forgets a channel nothing was published to at the first sweep after 
   assert.deepEqual([kept.recovered, kept.epoch], [true, stays.epoch]);
   await broker.close();
 });
+controlStateConformance('memory');

@@ -2,6 +2,7 @@ import { after } from 'node:test';
 import { deleteNatsStreams, NATS_SERVERS, uniquePrefix } from '../test/services.js';
 import { presenceStoreConformance } from '../presence/store-conformance.js';
 import { brokerConformance } from './conformance.js';
+import { controlStateConformance } from './control-conformance.js';
 import { NatsBroker, type NatsBrokerOptions } from './nats.js';
 
 const PREFIX = uniquePrefix();
@@ -13,3 +14,4 @@ brokerConformance('nats', () => new NatsBroker(options), {
   unreachable: () => new NatsBroker({ ...options, servers: ['nats://127.0.0.1:1'], timeoutMs: 300 }),
 });
 presenceStoreConformance('nats', () => new NatsBroker(options));
+controlStateConformance('nats', () => new NatsBroker(options));

@@ -5,6 +5,7 @@ import { deleteRedisKeys, REDIS_URL as URL, uniquePrefix } from '../test/service
 import { presenceStoreConformance } from '../presence/store-conformance.js';
 import { toRawJson } from '../json/raw.js';
 import { brokerConformance, RecordingHandler } from './conformance.js';
+import { controlStateConformance } from './control-conformance.js';
 import { RedisBroker } from './redis.js';
 
 const PREFIX = uniquePrefix();
@@ -38,3 +39,4 @@ describe('redis engine', () => {
     }
   });
 });
+controlStateConformance('redis', () => new RedisBroker(options));

@@ -60,6 +60,14 @@ it('herald serve with HERALD_WORKERS=2: both workers serve, share offsets, histo
     const get = async (path: string) => (await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${API_KEY}` } })).json();
     await until(async () => ((await get('/api/channels/shared')) as ChannelInfo).subscribers === clients.length, 'subscribers on both workers counted', 10_000);
     assert.equal(((await get('/api/channels/shared')) as ChannelInfo).nodes, 2);
+    // Control commands reach every worker through the primary, which also holds blocks for all of them.
+    await until(async () => ((await get('/api/connections?channel=shared')) as { connections: unknown[] }).connections.length === clients.length, 'connections listed from both workers', 10_000);
+    const post = (path: string) => fetch(`${base}${path}`, { method: 'POST', headers: { authorization: `Bearer ${API_KEY}`, connection: 'close' } });
+    assert.equal((await post('/api/users/blocked-user/block')).status, 200);
+    for (let i = 0; i < 4; i++) {
+      const state = await (await fetch(`${base}/api/users/blocked-user/block`, { headers: { authorization: `Bearer ${API_KEY}`, connection: 'close' } })).json();
+      assert.deepEqual(state, { user: 'blocked-user', blocked: true, reason: '' });
+    }
     // Any worker answers /metrics for both: every scrape counts every worker's connections.
     for (let i = 0; i < 4; i++) {
       const text = await (await fetch(`${base}/metrics`, { headers: { connection: 'close' } })).text();
