@@ -8,10 +8,13 @@ import type { Connection } from './connection.js';
 export class ConnectionRegistry {
   readonly #byClient = new Map<string, Connection>();
   readonly #byUser = new Map<string, Set<Connection>>();
+  /** Told of every connection filed under a user, at once (control/control.ts re-checks recent revocations). */
+  onUser: ((connection: Connection) => void) | undefined;
 
   add(connection: Connection): void {
     this.#byClient.set(connection.id, connection);
     this.#index(connection, connection.identity.user);
+    if (connection.identity.user !== '') this.onUser?.(connection);
   }
 
   remove(connection: Connection): void {
@@ -25,6 +28,7 @@ export class ConnectionRegistry {
     if (!this.#byClient.has(connection.id)) return;
     this.#unindex(connection, previous);
     this.#index(connection, connection.identity.user);
+    if (connection.identity.user !== '') this.onUser?.(connection);
   }
 
   get(client: string): Connection | undefined {

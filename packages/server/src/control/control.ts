@@ -52,7 +52,8 @@ type Command =
   | { op: 'connections'; user: string }
   | { op: 'channel'; channel: string }
   | { op: 'revoke'; jti?: string; user?: string; before?: number }
-  | { op: 'block'; user: string; reason: string };
+  | { op: 'block'; user: string; reason: string }
+  | { op: 'unblock'; user: string };
 
 /** A command's count on one node, and the first error it met, if any. */
 interface Count {
@@ -77,13 +78,31 @@ export interface Gathered {
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
+/**
+ * How long a node remembers the revocations and blocks it was sent, to close a connection whose
+ * token was checked just before the record was written but that registered just after the
+ * broadcast had passed (a few milliseconds at most; this is ample).
+ */
+const RECENT_MS = 10_000;
+
+interface Recent {
+  at: number;
+  /** Set for a block, so that unblocking forgets it. */
+  blocked?: string;
+  matches(identity: ClientIdentity): boolean;
+  code: number;
+  reason: string;
+}
+
 export class Control {
   readonly #options: ControlOptions;
   readonly #cluster: ClusterCommands;
+  #recent: Recent[] = [];
 
   constructor(options: ControlOptions) {
     this.#options = options;
     this.#cluster = new ClusterCommands(options.bus, options.nodeName, (cmd) => this.#execute(cmd as Command), options.log);
+    options.registry.onUser = (connection) => this.#recheck(connection);
   }
 
   start(): void {
@@ -148,7 +167,9 @@ export class Control {
   }
 
   async unblock(user: string): Promise<{ user: string; unblocked: boolean }> {
-    return { user, unblocked: await this.#options.records.remove(`block:${user}`) };
+    const unblocked = await this.#options.records.remove(`block:${user}`);
+    await this.#cluster.run({ op: 'unblock', user });
+    return { user, unblocked };
   }
 
   async blockOf(user: string): Promise<Block | undefined> {
@@ -225,15 +246,36 @@ export class Control {
         return [...registry.all()].filter((c) => c.channels.includes(cmd.channel)).map((c) => this.#info(c));
       case 'revoke': {
         const { jti, user, before } = cmd;
-        const revoked =
-          jti !== undefined ? [...registry.all()].filter((c) => c.identity.jti === jti) : registry.ofUser(user ?? '').filter((c) => issuedBefore(c.identity, before ?? 0));
+        const matches = (identity: ClientIdentity) => (jti !== undefined ? identity.jti === jti : identity.user === user && issuedBefore(identity, before ?? 0));
+        this.#remember(matches, CloseCode.Unauthorized, 'token revoked');
+        const revoked = jti !== undefined ? [...registry.all()].filter((c) => matches(c.identity)) : registry.ofUser(user ?? '').filter((c) => matches(c.identity));
         return this.#closeAll(revoked, CloseCode.Unauthorized, 'token revoked');
       }
-      case 'block':
-        return this.#closeAll(registry.ofUser(cmd.user), CloseCode.UserBlocked, cmd.reason ? `user blocked: ${cmd.reason}` : 'user blocked');
+      case 'block': {
+        const reason = cmd.reason ? `user blocked: ${cmd.reason}` : 'user blocked';
+        this.#remember((identity) => identity.user === cmd.user, CloseCode.UserBlocked, reason, cmd.user);
+        return this.#closeAll(registry.ofUser(cmd.user), CloseCode.UserBlocked, reason);
+      }
+      case 'unblock':
+        this.#recent = this.#recent.filter((r) => r.blocked !== cmd.user);
+        return { count: 0 } satisfies Count;
       default:
         throw new Error(`unknown control command ${JSON.stringify((cmd as { op?: unknown }).op)}`);
     }
+  }
+
+  #remember(matches: Recent['matches'], code: number, reason: string, blocked?: string): void {
+    const now = Date.now();
+    this.#recent = this.#recent.filter((r) => now - r.at < RECENT_MS);
+    this.#recent.push(blocked === undefined ? { at: now, matches, code, reason } : { at: now, matches, code, reason, blocked });
+  }
+
+  /** A connection just filed under its user: close it if a revocation or block sent moments ago covers it. */
+  #recheck(connection: Connection): void {
+    const now = Date.now();
+    const hit = this.#recent.find((r) => now - r.at < RECENT_MS && r.matches(connection.identity));
+    // Not from inside the constructor that registers it: the transport finishes setting it up first.
+    if (hit) queueMicrotask(() => connection.close(hit.code, hit.reason));
   }
 
   #targets(target: Target): Connection[] {
