@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { KV } from '@nats-io/kv';
+import { ChannelQueue } from './channel-queue.js';
 import { takeToken, type BucketState, type BucketStore, type RecordStore } from './control.js';
 import { mutateKey, readKey } from './nats-kv.js';
 
@@ -37,13 +38,17 @@ export function natsRecordStore(call: KvCall): RecordStore {
 }
 
 export function natsBucketStore(call: KvCall): BucketStore {
+  // One take per key at a time from this node: compare-and-set then only ever loses to another node.
+  const queue = new ChannelQueue();
   return {
     take: (key, rate) =>
-      call((kv) =>
+      queue.run(key, () =>
+        call((kv) =>
         mutateKey<BucketState, boolean>(kv, kvKey(key), (state) => {
           const next = takeToken(state, rate, Date.now());
-          return { write: next.state, result: next.taken };
-        }),
+            return { write: next.state, result: next.taken };
+          }),
+        ),
       ),
   };
 }

@@ -18,6 +18,7 @@ const JWT_SECRET = 'multi-node-control-jwt-0123456789abcdef';
 const WITHIN_MS = 1_000;
 const USER_CONNECTIONS = 4;
 const USER_PUBLISHES_PER_SECOND = 5;
+const USER_COMMANDS_PER_SECOND = 10;
 
 function token(sub: string, claims: Record<string, unknown> = {}): Promise<string> {
   return new SignJWT({ sub, ...claims }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('1h').sign(new TextEncoder().encode(JWT_SECRET));
@@ -30,6 +31,9 @@ async function roundTrip(client: TestClient): Promise<void> {
   client.send({ type: 'ping', id });
   await client.waitFor((f) => f.type === 'pong' && f.id === id);
 }
+
+/** A token bucket of `rate` (bursts up to `rate`) hands out at most this many over `ms`. */
+const bucketBound = (rate: number, ms: number) => Math.floor(rate + (rate * ms) / 1000) + 1;
 
 /** Wait until every client is closed, at most `ms`; their close codes. */
 async function closedWithin(clients: TestClient[], ms: number): Promise<number[]> {
@@ -63,7 +67,7 @@ export function multiNodeControlSuite(name: string, engine: () => Record<string,
     before(async () => {
       config = {
         auth: { api_keys: ['test-api-key-0123456789'], jwt: { secrets: [JWT_SECRET] } },
-        limits: { user_connections: USER_CONNECTIONS, user_publishes_per_second: USER_PUBLISHES_PER_SECOND },
+        limits: { user_connections: USER_CONNECTIONS, user_publishes_per_second: USER_PUBLISHES_PER_SECOND, user_commands_per_second: USER_COMMANDS_PER_SECOND },
         presence: { ttl_seconds: 2, refresh_seconds: 0.2 },
         namespaces: { default: { history_size: 10, allow_client_publish: true } },
       };
@@ -206,19 +210,33 @@ export function multiNodeControlSuite(name: string, engine: () => Record<string,
       await until(async () => (await connectOutcome(`${nodes[2]!.wsUrl}?token=${jwt}`)).connected, 'a connection again once one closed');
     });
 
+    it("a user's commands are limited across nodes without closing its connections", async () => {
+      const user = unique('cmds');
+      const jwt = await token(user);
+      const clients = [await connect(nodes[1]!, jwt), await connect(nodes[2]!, jwt)];
+      const started = Date.now();
+      const replies = await Promise.all(clients.flatMap((client, c) => Array.from({ length: 15 }, (_, i) => client.request({ type: 'subscribe', channel: `cmds${c}_${i}` }))));
+      const bound = bucketBound(USER_COMMANDS_PER_SECOND, Date.now() - started);
+      const ok = replies.filter((r) => 'ok' in r).length;
+      assert.equal(ok + replies.filter((r) => 'error' in r && r.error.code === 'rate_limited').length, 30);
+      assert.ok(ok >= USER_COMMANDS_PER_SECOND && ok <= bound && ok < 30, `${ok} commands accepted (at most ${bound})`);
+      for (const client of clients) await roundTrip(client);
+    });
+
     it("a user's publishes are limited across nodes without closing its connections", async () => {
       const user = unique('rate');
       const jwt = await token(user);
       const clients = [await connect(nodes[0]!, jwt), await connect(nodes[1]!, jwt)];
       const ch = unique('rate');
+      const started = Date.now();
       const replies = await Promise.all(
         clients.flatMap((client) => Array.from({ length: 10 }, (_, i) => client.request({ type: 'publish', channel: ch, data: i }))),
       );
+      const bound = bucketBound(USER_PUBLISHES_PER_SECOND, Date.now() - started);
       const ok = replies.filter((r) => 'ok' in r).length;
       const limited = replies.filter((r) => 'error' in r && r.error.code === 'rate_limited').length;
       assert.equal(ok + limited, 20);
-      // The bucket holds 5 and refills 5/s: a burst taking well under a second gets at most a few more.
-      assert.ok(ok >= USER_PUBLISHES_PER_SECOND && ok <= USER_PUBLISHES_PER_SECOND + 3, `${ok} publishes accepted`);
+      assert.ok(ok >= USER_PUBLISHES_PER_SECOND && ok <= bound && ok < 20, `${ok} publishes accepted (at most ${bound})`);
       for (const client of clients) await roundTrip(client);
     });
   });
