@@ -326,18 +326,18 @@ export const ConfigSchema = Type.Object(
           description:
             'Streaming connections (WebSocket and SSE) one user may have open across every node sharing the engine; one more is closed with 4029 right after it opens. 0: no limit. Anonymous clients are not counted.',
         }),
-        user_commands_per_second: Type.Number({
+        user_commands_per_second: Type.Integer({
           minimum: 0,
           default: 0,
           description:
             'Commands (subscribe, publish, presence, auth…; pings excepted) per second one user may send across all its connections and nodes (a token bucket in the engine, bursts up to the same number); more get a rate_limited reply, the connection stays. 0: off.',
         }),
-        user_publishes_per_second: Type.Number({
+        user_publishes_per_second: Type.Integer({
           minimum: 0,
           default: 0,
           description: 'Client publishes per second one user may make across all its connections and nodes (a token bucket in the engine); more get a rate_limited reply. 0: off.',
         }),
-        connection_publishes_per_second: Type.Number({
+        connection_publishes_per_second: Type.Integer({
           minimum: 0,
           default: 0,
           description: "Client publishes per second one connection may make, in any namespace (the namespace's client_publish_per_second also applies); more get a rate_limited reply. 0: off.",
