@@ -130,6 +130,10 @@ export class Connection implements Subscriber {
     return [...this.#subscriptions.keys()];
   }
 
+  subscribedTo(channel: string): boolean {
+    return this.#subscriptions.has(channel);
+  }
+
   /**
    * Per-user admission, once the transport has the connection: over the user's connection limit
    * (or with the engine unreachable while limits are on) the connection is closed. Resolves

@@ -5,7 +5,8 @@
  * knows its live peers; a command waits for the answer of every peer it knows, or
  * GATHER_TIMEOUT_MS, whichever comes first, and reports how many nodes answered.
  *
- * Bus messages are JSON: `{t:"hello",node,ask?}`, `{t:"cmd",id,from,cmd}`, `{t:"ans",id,to,node,result}`.
+ * Bus messages are JSON: `{t:"hello",node,ask?}`, `{t:"bye",node}` (a node stopping: nobody waits
+ * for it), `{t:"cmd",id,from,cmd}`, `{t:"ans",id,to,node,result}`.
  * A message that does not parse is ignored: nothing on the bus can crash a node.
  */
 import { randomBytes } from 'node:crypto';
@@ -20,6 +21,7 @@ export const GATHER_TIMEOUT_MS = 1_000;
 
 type BusMessage =
   | { t: 'hello'; node: string; ask?: boolean }
+  | { t: 'bye'; node: string }
   | { t: 'cmd'; id: string; from: string; cmd: unknown }
   | { t: 'ans'; id: string; to: string; node: string; result: unknown };
 
@@ -61,6 +63,7 @@ export class ClusterCommands {
 
   close(): void {
     clearInterval(this.#timer);
+    this.bus.send(JSON.stringify({ t: 'bye', node: this.#self } satisfies BusMessage)).catch(() => {});
     for (const gathering of this.#gatherings.values()) gathering.done();
   }
 
@@ -111,6 +114,9 @@ export class ClusterCommands {
         if (typeof message.node !== 'string') return;
         this.#peers.set(message.node, Date.now());
         if (message.ask && message.node !== this.#self) this.#hello(false);
+        return;
+      case 'bye':
+        if (message.node !== this.#self) this.#peers.delete(message.node);
         return;
       case 'cmd':
         if (typeof message.id === 'string' && typeof message.from === 'string') void this.#answer(message.id, message.from, message.cmd);

@@ -174,7 +174,7 @@ export class Control {
 
   async blockOf(user: string): Promise<Block | undefined> {
     const [value] = await this.#options.records.get([`block:${user}`]);
-    return value === undefined ? undefined : (JSON.parse(value) as Block);
+    return value === undefined ? undefined : parseBlock(value);
   }
 
   /**
@@ -192,7 +192,7 @@ export class Control {
     const [block, before] = user === '' ? [] : values;
     const revoked = jti === undefined ? undefined : values[values.length - 1];
     if (block !== undefined) {
-      const { reason } = JSON.parse(block) as Block;
+      const { reason } = parseBlock(block);
       throw new TokenRefused(ErrorCode.Unauthorized, `user is blocked${reason ? `: ${reason}` : ''}`, TokenReason.Blocked);
     }
     if (revoked !== undefined || (before !== undefined && issuedBefore(identity, Number(before)))) {
@@ -243,7 +243,7 @@ export class Control {
       case 'connections':
         return registry.ofUser(cmd.user).map((c) => this.#info(c));
       case 'channel':
-        return [...registry.all()].filter((c) => c.channels.includes(cmd.channel)).map((c) => this.#info(c));
+        return [...registry.all()].filter((c) => c.subscribedTo(cmd.channel)).map((c) => this.#info(c));
       case 'revoke': {
         const { jti, user, before } = cmd;
         const matches = (identity: ClientIdentity) => (jti !== undefined ? identity.jti === jti : identity.user === user && issuedBefore(identity, before ?? 0));
@@ -290,6 +290,16 @@ export class Control {
 
   #info(c: Connection): ConnectionInfo {
     return { client: c.id, user: c.identity.user, node: this.#options.nodeName, transport: c.transport.name, channels: c.channels, since: new Date(c.since).toISOString(), address: c.address };
+  }
+}
+
+/** A stored block; one that does not parse (written by something else) still blocks. */
+function parseBlock(value: string): Block {
+  try {
+    const block = JSON.parse(value) as Partial<Block> | null;
+    return { reason: typeof block?.reason === 'string' ? block.reason : '', ...(typeof block?.expires_at === 'number' ? { expires_at: block.expires_at } : {}) };
+  } catch {
+    return { reason: '' };
   }
 }
 
