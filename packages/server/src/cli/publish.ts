@@ -46,12 +46,13 @@ export async function publishCommand(args: string[]): Promise<void> {
   }
 }
 
-export function credentials(values: { secret?: string; 'key-id'?: string; 'api-key'?: string }): { secret: string; keyId: string } | { apiKey: string } {
+/** The SDK credentials from flags, else the environment; `usage` is the help shown when there are none. */
+export function credentials(values: { secret?: string; 'key-id'?: string; 'api-key'?: string }, usage = PUBLISH_USAGE): { secret: string; keyId: string } | { apiKey: string } {
   // A flag typed on this command line wins over any credential the environment holds.
   const signed = (secret: string) => ({ secret, keyId: values['key-id'] ?? process.env.HERALD_KEY_ID ?? 'default' });
   if (values.secret) return signed(values.secret);
   if (values['api-key']) return { apiKey: values['api-key'] };
   if (process.env.HERALD_SECRET) return signed(process.env.HERALD_SECRET);
   if (process.env.HERALD_API_KEY) return { apiKey: process.env.HERALD_API_KEY };
-  throw new UsageError('no credentials: pass --secret (or $HERALD_SECRET) or --api-key (or $HERALD_API_KEY); `herald serve` prints a dev secret', PUBLISH_USAGE);
+  throw new UsageError('no credentials: pass --secret (or $HERALD_SECRET) or --api-key (or $HERALD_API_KEY); `herald serve` prints a dev secret', usage);
 }

@@ -107,7 +107,7 @@ export async function usersCommand(args: string[]): Promise<void> {
     default:
       throw new UsageError(action === undefined ? 'expected an action' : `unknown action "${action}"`, USERS_USAGE);
   }
-  const sdk = new Publisher({ url: httpUrl(values.url), ...credentials(values) });
+  const sdk = new Publisher({ url: httpUrl(values.url), ...credentials(values, USERS_USAGE) });
   try {
     process.stdout.write(`${JSON.stringify(await run(sdk))}\n`);
   } catch (err) {
