@@ -35,6 +35,16 @@ async function roundTrip(client: TestClient): Promise<void> {
 /** A token bucket of `rate` (bursts up to `rate`) hands out at most this many over `ms`. */
 const bucketBound = (rate: number, ms: number) => Math.floor(rate + (rate * ms) / 1000) + 1;
 
+/**
+ * Send the control request, then wait until every client is closed, at most WITHIN_MS after the
+ * request was sent; the answer and the close codes.
+ */
+async function closesWithin(clients: TestClient[], request: () => ReturnType<typeof api>): Promise<{ answer: Awaited<ReturnType<typeof api>>; codes: number[] }> {
+  const started = Date.now();
+  const answer = await request();
+  return { answer, codes: await closedWithin(clients, WITHIN_MS - (Date.now() - started)) };
+}
+
 /** Wait until every client is closed, at most `ms`; their close codes. */
 async function closedWithin(clients: TestClient[], ms: number): Promise<number[]> {
   let timer: NodeJS.Timeout | undefined;
@@ -84,14 +94,12 @@ export function multiNodeControlSuite(name: string, engine: () => Record<string,
       const jwt = await token(user);
       const clients = await everywhere(jwt);
       await gathered(user, 3);
-      const started = Date.now();
-      const one = await api(nodes[0]!, `/api/users/${user}/disconnect`, { body: { client: (clients[2]!.frames[0] as { client: string }).client } });
-      assert.deepEqual([one.status, one.json.disconnected, one.json.nodes], [200, 1, 3]);
-      assert.deepEqual(await closedWithin([clients[2]!], WITHIN_MS - (Date.now() - started)), [CloseCode.ServerReconnect]);
+      const client = (clients[2]!.frames[0] as { client: string }).client;
+      const one = await closesWithin([clients[2]!], () => api(nodes[0]!, `/api/users/${user}/disconnect`, { body: { client } }));
+      assert.deepEqual([one.answer.status, one.answer.json.disconnected, one.answer.json.nodes, one.codes], [200, 1, 3, [CloseCode.ServerReconnect]]);
 
-      const all = await api(nodes[1]!, `/api/users/${user}/disconnect`, { body: { reconnect: false, reason: 'logged out' } });
-      assert.deepEqual([all.status, all.json.disconnected], [200, 2]);
-      assert.deepEqual(await closedWithin(clients.slice(0, 2), WITHIN_MS), [CloseCode.ServerDisconnect, CloseCode.ServerDisconnect]);
+      const all = await closesWithin(clients.slice(0, 2), () => api(nodes[1]!, `/api/users/${user}/disconnect`, { body: { reconnect: false, reason: 'logged out' } }));
+      assert.deepEqual([all.answer.status, all.answer.json.disconnected, all.codes], [200, 2, [CloseCode.ServerDisconnect, CloseCode.ServerDisconnect]]);
       assert.equal((await clients[0]!.closed).reason, 'logged out');
     });
 
@@ -155,9 +163,8 @@ export function multiNodeControlSuite(name: string, engine: () => Record<string,
       const clients = await everywhere(revoked);
       await gathered(user, 4);
       const jti = JSON.parse(Buffer.from(revoked.split('.')[1]!, 'base64url').toString()).jti as string;
-      const res = await api(nodes[1]!, '/api/tokens/revoke', { body: { jti } });
-      assert.deepEqual([res.status, res.json.disconnected], [200, 3]);
-      assert.deepEqual(await closedWithin(clients, WITHIN_MS), [CloseCode.Unauthorized, CloseCode.Unauthorized, CloseCode.Unauthorized]);
+      const { answer, codes } = await closesWithin(clients, () => api(nodes[1]!, '/api/tokens/revoke', { body: { jti } }));
+      assert.deepEqual([answer.status, answer.json.disconnected, codes], [200, 3, [CloseCode.Unauthorized, CloseCode.Unauthorized, CloseCode.Unauthorized]]);
       for (const node of nodes) assert.deepEqual((await connectOutcome(`${node.wsUrl}?token=${revoked}`)).code, CloseCode.Unauthorized);
       assert.equal(await Promise.race([other.closed.then(() => 'closed'), sleep(200).then(() => 'open')]), 'open', 'another token of the user still works');
     });
@@ -167,9 +174,8 @@ export function multiNodeControlSuite(name: string, engine: () => Record<string,
       const old = await token(user, { iat: Math.floor(Date.now() / 1000) - 60 });
       const clients = await everywhere(old);
       await gathered(user, 3);
-      const res = await api(nodes[2]!, `/api/users/${user}/revoke`, { body: {} });
-      assert.deepEqual([res.status, res.json.disconnected], [200, 3]);
-      assert.deepEqual(await closedWithin(clients, WITHIN_MS), [CloseCode.Unauthorized, CloseCode.Unauthorized, CloseCode.Unauthorized]);
+      const { answer, codes } = await closesWithin(clients, () => api(nodes[2]!, `/api/users/${user}/revoke`, { body: {} }));
+      assert.deepEqual([answer.status, answer.json.disconnected, codes], [200, 3, [CloseCode.Unauthorized, CloseCode.Unauthorized, CloseCode.Unauthorized]]);
       for (const node of nodes) assert.equal((await connectOutcome(`${node.wsUrl}?token=${old}`)).code, CloseCode.Unauthorized);
       const fresh = await token(user, { iat: Math.floor(Date.now() / 1000) + 1 });
       for (const node of nodes) assert.equal((await connectOutcome(`${node.wsUrl}?token=${fresh}`)).connected, true);
@@ -180,9 +186,9 @@ export function multiNodeControlSuite(name: string, engine: () => Record<string,
       const jwt = await token(user);
       const clients = await everywhere(jwt);
       await gathered(user, 3);
-      const res = await api(nodes[0]!, `/api/users/${user}/block`, { body: { reason: 'abuse' } });
-      assert.deepEqual([res.status, res.json.blocked, res.json.reason, res.json.disconnected], [200, true, 'abuse', 3]);
-      assert.deepEqual(await closedWithin(clients, WITHIN_MS), [CloseCode.UserBlocked, CloseCode.UserBlocked, CloseCode.UserBlocked]);
+      const { answer, codes } = await closesWithin(clients, () => api(nodes[0]!, `/api/users/${user}/block`, { body: { reason: 'abuse' } }));
+      assert.deepEqual([answer.status, answer.json.blocked, answer.json.reason, answer.json.disconnected], [200, true, 'abuse', 3]);
+      assert.deepEqual(codes, [CloseCode.UserBlocked, CloseCode.UserBlocked, CloseCode.UserBlocked]);
       for (const node of nodes) assert.equal((await connectOutcome(`${node.wsUrl}?token=${jwt}`)).code, CloseCode.UserBlocked);
       const sse = await fetch(`${nodes[1]!.url}/sse?channel=x:1&token=${jwt}`);
       assert.deepEqual([sse.status, ((await sse.json()) as { error: { reason: string } }).error.reason], [401, 'user_blocked']);
