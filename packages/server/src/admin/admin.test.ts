@@ -198,4 +198,34 @@ describe('admin page in Chromium', () => {
     subscriber.close();
     await page.close();
   });
+
+  it("looks up a user's connections on every node and disconnects one, then all", async () => {
+    const secret = 'admin-page-jwt-secret-0123456789';
+    const node = await startServer({ admin: { token: TOKEN }, auth: { jwt: { secrets: [secret] } }, server: { node_name: 'herald-2' } });
+    const page = await browser.open(node.url + '/admin');
+    try {
+      const errors: string[] = [];
+      page.on('pageerror', (err) => errors.push(err.message));
+      const jwt = await signJwt(secret, 'u9');
+      const clients = [await TestClient.connect(`${node.wsUrl}?token=${jwt}`), await TestClient.connect(`${node.wsUrl}?token=${jwt}`)];
+      await page.fill('#token', TOKEN);
+      await page.click('#login button[type=submit]');
+      await page.waitForSelector('#dashboard:not([hidden])');
+      await page.fill('#user-id', 'u9');
+      await page.click('#user-form button[type=submit]');
+      await waitForText(page, 'user-result', 'includes', '2 connection(s) of u9');
+      const first = (clients[0]!.frames[0] as { client: string }).client;
+      assert.ok((await page.textContent('#user-connections'))!.includes('herald-2'));
+      await page.click(`#user-connections button[data-client="${first}"]`);
+      assert.equal((await clients[0]!.closed).code, CloseCode.ServerReconnect);
+      await waitForText(page, 'user-result', 'includes', 'Disconnected 1 connection(s) of u9');
+      await page.click('#user-disconnect-all');
+      assert.equal((await clients[1]!.closed).code, CloseCode.ServerReconnect);
+      await waitForText(page, 'user-result', 'includes', 'Disconnected 1 connection(s) of u9');
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+      await node.close();
+    }
+  });
 });
