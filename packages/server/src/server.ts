@@ -48,6 +48,7 @@ import type { PresenceEntry, PresenceSpace, PresenceStore } from './presence/pre
 import { ChannelOccupancy, type OccupancyEntry } from './presence/occupancy.js';
 import { PresenceTracker, presenceTiming } from './presence/tracker.js';
 import { Webhooks } from './webhooks/webhooks.js';
+import { createPusher, presenceEventInfo, pusherApps, withPusherNamespaces } from './protocols/pusher/pusher.js';
 import { clusterMetrics } from './metrics/cluster.js';
 import { createMetrics, registerMetricsRoute } from './metrics/metrics.js';
 import { createLongPollEndpoint, type LongPollEndpoint } from './transports/long-poll.js';
@@ -141,6 +142,9 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   let namespaces = config.namespaces;
   if (demo && !namespaces.demo) namespaces = { ...namespaces, demo: demoNamespace() };
   if (config.admin.token) namespaces = { ...namespaces, [INTERNAL_NAMESPACE]: adminNamespace };
+  // Each Pusher app's channels live in a namespace of their own (protocols/pusher/apps.ts).
+  const apps = pusherApps(config);
+  namespaces = withPusherNamespaces(apps, namespaces);
   const channels = new Channels({ ...config, namespaces });
   const { sweepIntervalMs, entryTtlMs } = presenceTiming(config.presence.ttl_seconds * 1000);
   const refreshMs = config.presence.refresh_seconds * 1000;
@@ -161,7 +165,10 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
       refreshMs,
       countIntervalMs: OCCUPANCY_COUNT_INTERVAL_MS,
       count: (channel) => hub.subscriberCount(channel),
-      onChange: (channel, occupied) => webhooks.emit({ type: occupied ? 'channel.occupied' : 'channel.vacated', channel }),
+      onChange: (channel, occupied) => {
+        webhooks.emit({ type: occupied ? 'channel.occupied' : 'channel.vacated', channel });
+        pusher.webhooks.occupancy(channel, occupied);
+      },
     },
     log,
   );
@@ -171,9 +178,11 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     {
       ttlMs: entryTtlMs,
       refreshMs,
-      announce: async (type, channel, { user, client }) => {
+      announce: async (type, channel, entry) => {
+        const { user, client } = entry;
         webhooks.emit({ type: type === 'join' ? 'presence.join' : 'presence.leave', channel, info: { user, client } });
-        await broker.publishEvent({ channel, type, info: { user, client } });
+        pusher.webhooks.presence(type, channel, user);
+        await broker.publishEvent({ channel, type, info: presenceEventInfo(entry) });
       },
     },
     log,
@@ -206,7 +215,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     accepting: () => accepting,
   };
   const authenticate = options.authenticateClient ?? createClientAuthenticator(access, failures, addressOf);
-  const connections = () => ws.connections + sse.connections;
+  const connections = () => ws.connections + sse.connections + pusher.connections;
   const ws: WebSocketEndpoint = createWebSocketEndpoint({
     context,
     authenticate,
@@ -231,6 +240,8 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     allowedOrigins: config.server.allowed_origins,
     timeoutSeconds: config.longpoll.timeout_seconds,
   });
+
+  const pusher = createPusher(apps, { config, hub, channels, presence, occupancy, replay, log, accepting: () => accepting, connections });
 
   const tls = loadTls(config.server.tls);
   const timeouts = requestTimeouts(config.server);
@@ -324,6 +335,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     registerChannelRoutes(api, ctx);
     registerWebhookRoutes(api, webhooks);
   });
+  pusher.registerRoutes(app);
 
   // Node never counts a connection that has not sent a request yet as idle, so closing the server
   // would wait for its headers timeout; HTTP clients open such spare connections (an aborted
@@ -340,6 +352,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     silent.delete(socket);
     const path = (req.url ?? '').split('?')[0];
     if (path === '/ws') return ws.handleUpgrade(req, socket, head);
+    if (pusher.handleUpgrade(req, socket, head)) return;
     socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
 
@@ -370,12 +383,15 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
         await Promise.all([
           ws.closeAll(CloseCode.ServiceRestart, 'server restart: reconnect', timeoutMs),
           sse.closeAll(CloseCode.ServiceRestart, 'server restart: reconnect', timeoutMs),
+          // 4200: pusher-js reconnects at once (to another node behind the balancer).
+          pusher.closeAll(4200, 'server restart: reconnect', timeoutMs),
         ]);
         for (const socket of silent) socket.destroy();
         await app.close();
         monitor.stop();
         await Promise.all([presence.close(), occupancy.close()]);
         webhooks.close();
+        pusher.close();
         await occupancyStore.close();
         await presenceStore.close();
         if (!options.broker) await broker.close();

@@ -1,0 +1,115 @@
+/**
+ * @module protocols/pusher/pusher
+ * The Pusher protocol on one Herald node: its apps, WebSocket endpoint, HTTP API and webhooks,
+ * wired onto the node's hub, presence tracker and occupancy. server.ts calls only this.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { ReplayCache } from '../../auth/replay-cache.js';
+import type { Channels } from '../../channels/channels.js';
+import type { HeraldConfig, NamespaceConfig } from '../../config/schema.js';
+import type { Hub } from '../../hub/hub.js';
+import type { ChannelOccupancy } from '../../presence/occupancy.js';
+import type { PresenceEntry } from '../../presence/presence.js';
+import type { PresenceTracker } from '../../presence/tracker.js';
+import { PusherApps, pusherNamespace } from './apps.js';
+import { registerPusherApi } from './http-api.js';
+import { PusherPresence } from './presence.js';
+import { PusherWebhooks } from './webhooks.js';
+import { createPusherWebSocketEndpoint, type PusherWebSocketEndpoint } from './websocket.js';
+
+/** `/app/{key}`: where pusher-js opens its WebSocket. */
+const APP_PATH = /^\/app\/([^/?]+)$/;
+
+export interface PusherDeps {
+  config: HeraldConfig;
+  hub: Hub;
+  channels: Channels;
+  presence: PresenceTracker;
+  occupancy: ChannelOccupancy;
+  replay: ReplayCache;
+  log: Logger;
+  accepting(): boolean;
+  /** Streaming connections of every protocol on this node. */
+  connections(): number;
+}
+
+/** Apps of the config, checked (unique ids, keys and namespaces); throws a ConfigError. */
+export function pusherApps(config: HeraldConfig): PusherApps {
+  return new PusherApps(config.pusher.apps);
+}
+
+/** `namespaces` plus one per app whose namespace is not configured. */
+export function withPusherNamespaces(apps: PusherApps, namespaces: Record<string, NamespaceConfig>): Record<string, NamespaceConfig> {
+  const out = { ...namespaces };
+  for (const app of apps.all()) out[app.namespace] ??= pusherNamespace(namespaces.default);
+  return out;
+}
+
+/** The member's `user_info` a join event carries to every node's Pusher subscribers. */
+export function presenceEventInfo(entry: PresenceEntry): PresenceEntry {
+  const { user, client, user_info: info } = entry as PresenceEntry & { user_info?: unknown };
+  return info === undefined ? { user, client } : ({ user, client, user_info: info } as PresenceEntry);
+}
+
+export interface Pusher {
+  readonly apps: PusherApps;
+  readonly webhooks: PusherWebhooks;
+  readonly connections: number;
+  /** Take the upgrade if it is for `/app/{key}`; false leaves it to the caller. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  registerRoutes(app: FastifyInstance): void;
+  closeAll(code: number, reason: string, timeoutMs: number): Promise<void>;
+  close(): void;
+}
+
+export function createPusher(apps: PusherApps, deps: PusherDeps): Pusher {
+  const presence = new PusherPresence(deps.presence);
+  const webhooks = new PusherWebhooks(apps, deps.log);
+  const limits = deps.config.limits;
+  const context = { hub: deps.hub, channels: deps.channels, presence, webhooks, limits, log: deps.log, accepting: deps.accepting };
+  const ws: PusherWebSocketEndpoint = createPusherWebSocketEndpoint({
+    context,
+    apps,
+    activityTimeoutSeconds: deps.config.pusher.activity_timeout_seconds,
+    connections: deps.connections,
+    maxConnections: limits.max_connections,
+    appConnections: new Map(),
+  });
+  return {
+    apps,
+    webhooks,
+    get connections() {
+      return ws.connections;
+    },
+    handleUpgrade(req, socket, head) {
+      const match = APP_PATH.exec((req.url ?? '').split('?')[0]!);
+      if (!match) return false;
+      let key = match[1]!;
+      try {
+        key = decodeURIComponent(key);
+      } catch {
+        // an unknown key either way: refused with 4001
+      }
+      ws.handleUpgrade(req, socket, head, key);
+      return true;
+    },
+    registerRoutes(app) {
+      if (apps.size === 0) return;
+      registerPusherApi(app, {
+        apps,
+        hub: deps.hub,
+        channels: deps.channels,
+        presence,
+        occupancy: deps.occupancy,
+        replay: deps.replay,
+        maxJsonDepth: limits.max_json_depth,
+        accepting: deps.accepting,
+      });
+    },
+    closeAll: (code, reason, timeoutMs) => ws.closeAll(code, reason, timeoutMs),
+    close: () => webhooks.close(),
+  };
+}
