@@ -88,4 +88,103 @@ describe('pusher protocol', () => {
     await sleep(100);
     assert.equal(gotA.length, 0);
   });
+
+  it('authorizes private channels by signature and refuses a bad one with the connection kept', async () => {
+    const pusher = client();
+    await connected(pusher);
+    await subscribed(pusher, `private-${rand()}`);
+    // A signature for another socket: the server must refuse it.
+    const forged = new (pusher.constructor as new (key: string, options: unknown) => PusherJs)(app.key, {
+      cluster: 'mt1',
+      wsHost: '127.0.0.1',
+      wsPort: Number(new URL(server.url).port),
+      forceTLS: false,
+      enabledTransports: ['ws'],
+      channelAuthorization: { endpoint: '/x', transport: 'ajax', customHandler: ({ channelName }: { channelName: string }, cb: (e: null, a: { auth: string }) => void) => cb(null, sdk.authorizeChannel('1.1', channelName)) },
+    });
+    clients.push(forged);
+    await connected(forged);
+    await assert.rejects(subscribed(forged, `private-${rand()}`), (err: Error & { detail?: { status: number } }) => err.detail?.status === 401);
+    await assert.rejects(subscribed(forged, `presence-${rand()}`), /refused/);
+    assert.equal(forged.connection.state, 'connected');
+    await subscribed(forged, `public-${rand()}`);
+  });
+
+  it('announces a user once however many tabs it has, and removes it when its last tab leaves', async () => {
+    const name = `presence-${rand()}`;
+    const watcher = client({ id: 'b', info: { name: 'B' } });
+    await connected(watcher);
+    const channel = await subscribed(watcher, name);
+    const added = record<{ id: string; info: unknown }>(channel, 'pusher:member_added');
+    const removed = record<{ id: string }>(channel, 'pusher:member_removed');
+    const tab1 = client({ id: '42', info: { name: 'Ann' } });
+    const tab2 = client({ id: '42', info: { name: 'Ann' } });
+    await Promise.all([connected(tab1), connected(tab2)]);
+    const joined = await subscribed(tab1, name);
+    await subscribed(tab2, name);
+    await waitUntil(() => added.length >= 1 || undefined, 5000, () => 'member_added');
+    await sleep(200);
+    assert.deepEqual(added, [{ id: '42', info: { name: 'Ann' } }]);
+    const members = (joined as unknown as { members: { count: number; me: { id: string } } }).members;
+    assert.equal(members.count, 2);
+    assert.equal(members.me.id, '42');
+    const snapshot = (await (await sdk.get({ path: `/channels/${name}/users` })).json()) as { users: Array<{ id: string }> };
+    assert.deepEqual(snapshot.users.map((u) => u.id).sort(), ['42', 'b']);
+
+    tab1.disconnect();
+    await sleep(300);
+    assert.equal(removed.length, 0, 'closing one of two tabs removes nobody');
+    tab2.disconnect();
+    await waitUntil(() => removed.length >= 1 || undefined, 5000, () => 'member_removed');
+    await sleep(200);
+    assert.deepEqual(removed, [{ id: '42', info: { name: 'Ann' } }]);
+  });
+
+  it('relays client events on private channels to the others only, refuses them elsewhere and rate-limits them with 4301', async () => {
+    const name = `private-${rand()}`;
+    const [a, b] = [client(), client()];
+    await Promise.all([connected(a), connected(b)]);
+    const [chA, chB] = await Promise.all([subscribed(a, name), subscribed(b, name)]);
+    const gotA = record(chA, 'client-typing');
+    const gotB = record(chB, 'client-typing');
+    const errors: Array<{ data?: { code?: number } }> = [];
+    a.connection.bind('error', (e: { data?: { code?: number } }) => errors.push(e));
+    assert.ok(chA.trigger('client-typing', { who: 'a' }));
+    await waitUntil(() => gotB.length >= 1 || undefined, 5000, () => 'client event at b');
+    assert.deepEqual(gotB, [{ who: 'a' }]);
+
+    const pub = await subscribed(a, `public-${rand()}`);
+    pub.trigger('client-typing', { who: 'a' });
+    await waitUntil(() => errors.find((e) => e.data?.code === 4301), 5000, () => 'refusal on a public channel');
+
+    for (let i = 0; i < 12; i++) chA.trigger('client-typing', { i });
+    await waitUntil(() => errors.filter((e) => e.data?.code === 4301).length >= 2 || undefined, 5000, () => 'rate limit error');
+    await sleep(200);
+    assert.ok(gotB.length <= 1 + 5 + 1, `at most the burst got through: ${gotB.length}`);
+    assert.equal(gotA.length, 0, 'the sender never gets its own client events');
+    assert.equal(a.connection.state, 'connected');
+  });
+
+  it('signs a user in, delivers sendToUser to all its connections and terminates them', async () => {
+    const id = `u-${rand()}`;
+    const [tab1, tab2] = [client({ id }), client({ id })];
+    await Promise.all([connected(tab1), connected(tab2)]);
+    tab1.signin();
+    tab2.signin();
+    await Promise.all([tab1.user.signinDonePromise, tab2.user.signinDonePromise]);
+    assert.equal(tab1.user.user_data?.id, id);
+    const got: unknown[] = [];
+    tab1.user.bind('notice', (d: unknown) => got.push(d));
+    tab2.user.bind('notice', (d: unknown) => got.push(d));
+    await waitUntil(() => (tab1.user as unknown as { serverToUserChannel?: { subscribed: boolean } }).serverToUserChannel?.subscribed || undefined, 5000, () => 'user channel');
+    await sdk.sendToUser(id, 'notice', { hello: id });
+    await waitUntil(() => got.length >= 2 || undefined, 5000, () => 'sendToUser at both tabs');
+    assert.deepEqual(got, [{ hello: id }, { hello: id }]);
+
+    await sdk.terminateUserConnections(id);
+    await waitUntil(() => (tab1.connection.state !== 'connected' && tab2.connection.state !== 'connected') || undefined, 5000, () => 'both terminated');
+    await sleep(300);
+    // 4009 is in the "do not reconnect" range: pusher-js stays off.
+    assert.notEqual(tab1.connection.state, 'connected');
+  });
 });
