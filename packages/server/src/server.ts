@@ -172,7 +172,10 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     },
     log,
   );
-  hub.onOccupancy = (channel, occupied) => occupancy.changed(channel, occupied);
+  hub.onOccupancy = (channel, occupied) => {
+    occupancy.changed(channel, occupied);
+    pusher.occupancyChanged(channel, occupied);
+  };
   const presence = new PresenceTracker(
     presenceStore,
     {
@@ -241,7 +244,21 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     timeoutSeconds: config.longpoll.timeout_seconds,
   });
 
-  const pusher = createPusher(apps, { config, hub, channels, presence, occupancy, replay, log, accepting: () => accepting, connections });
+  const pusher = createPusher(apps, {
+    config,
+    hub,
+    channels,
+    presence,
+    occupancy,
+    replay,
+    log,
+    accepting: () => accepting,
+    connections,
+    indexStore: () => storeFor('channels'),
+    node: `${nodeName}/${randomBytes(6).toString('base64url')}`,
+    entryTtlMs,
+    refreshMs,
+  });
 
   const tls = loadTls(config.server.tls);
   const timeouts = requestTimeouts(config.server);
@@ -368,6 +385,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
       await monitor.start();
       await presence.start();
       await occupancy.start();
+      await pusher.start();
       await app.listen({ host: config.server.host, port: config.server.port });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.server.port;
@@ -391,7 +409,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
         monitor.stop();
         await Promise.all([presence.close(), occupancy.close()]);
         webhooks.close();
-        pusher.close();
+        await pusher.close();
         await occupancyStore.close();
         await presenceStore.close();
         if (!options.broker) await broker.close();

@@ -21,8 +21,8 @@ import type { ClientInfo, PresenceMember } from '@herald/protocol';
 
 export type PresenceEntry = Required<ClientInfo>;
 
-/** Connections in channels (presence) and nodes with subscribers in channels (occupancy). */
-export type PresenceSpace = 'presence' | 'occupancy';
+/** Connections in channels (presence), nodes with subscribers in channels (occupancy), and occupied channels per namespace (channels: protocols/pusher/channel-index.ts). */
+export type PresenceSpace = 'presence' | 'occupancy' | 'channels';
 
 /** One entry's key in maps of entries of several channels. */
 export const entryKey = (channel: string, client: string) => `${channel}\u0000${client}`;

@@ -18,6 +18,7 @@ import { rawBody } from '../../api/json-body.js';
 import { channelKind, heraldChannel, pusherChannel, userChannel, validChannelName, type PusherApp, type PusherApps } from './apps.js';
 import { triggerData } from './codec.js';
 import { TERMINATE_EVENT } from './connection.js';
+import type { ChannelIndex } from './channel-index.js';
 import { checkRequest } from './http-auth.js';
 import type { PusherPresence } from './presence.js';
 
@@ -33,6 +34,7 @@ export interface PusherApiContext {
   channels: Channels;
   presence: PusherPresence;
   occupancy: ChannelOccupancy;
+  index: ChannelIndex;
   replay: ReplayCache;
   maxJsonDepth: number;
   accepting(): boolean;
@@ -83,9 +85,7 @@ export function registerPusherApi(server: FastifyInstance, ctx: PusherApiContext
       const wanted = info.split(',').filter(Boolean);
       if (wanted.includes('user_count') && !prefix.startsWith('presence-')) throw bad('info=user_count needs filter_by_prefix=presence-');
       const out: Record<string, { user_count?: number }> = {};
-      const namespace = `${app.namespace}:`;
-      for (const { channel: name } of ctx.hub.channels()) {
-        if (!name.startsWith(namespace)) continue;
+      for (const name of await ctx.index.channels(app.namespace)) {
         const channel = pusherChannel(name);
         if (!channel.startsWith(prefix) || channelKind(channel) === 'user') continue;
         out[channel] = wanted.includes('user_count') ? { user_count: (await ctx.presence.snapshot(app, channel)).count } : {};

@@ -12,9 +12,10 @@ import type { Channels } from '../../channels/channels.js';
 import type { HeraldConfig, NamespaceConfig } from '../../config/schema.js';
 import type { Hub } from '../../hub/hub.js';
 import type { ChannelOccupancy } from '../../presence/occupancy.js';
-import type { PresenceEntry } from '../../presence/presence.js';
+import type { PresenceEntry, PresenceStore } from '../../presence/presence.js';
 import type { PresenceTracker } from '../../presence/tracker.js';
 import { PusherApps, pusherNamespace } from './apps.js';
+import { ChannelIndex } from './channel-index.js';
 import { registerPusherApi } from './http-api.js';
 import { PusherPresence } from './presence.js';
 import { PusherWebhooks } from './webhooks.js';
@@ -34,6 +35,12 @@ export interface PusherDeps {
   accepting(): boolean;
   /** Streaming connections of every protocol on this node. */
   connections(): number;
+  /** Where the cluster's list of occupied channels is kept (a presence store of space `channels`); owned (closed) by the Pusher part. */
+  indexStore(): PresenceStore;
+  /** This node's id in shared stores, and how its entries are kept alive. */
+  node: string;
+  entryTtlMs: number;
+  refreshMs: number;
 }
 
 /** Apps of the config, checked (unique ids, keys and namespaces); throws a ConfigError. */
@@ -61,12 +68,18 @@ export interface Pusher {
   /** Take the upgrade if it is for `/app/{key}`; false leaves it to the caller. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
   registerRoutes(app: FastifyInstance): void;
+  /** Told by the hub when a channel gets its first local subscriber or loses its last one. */
+  occupancyChanged(channel: string, occupied: boolean): void;
+  start(): Promise<void>;
   closeAll(code: number, reason: string, timeoutMs: number): Promise<void>;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export function createPusher(apps: PusherApps, deps: PusherDeps): Pusher {
   const presence = new PusherPresence(deps.presence);
+  // Only nodes with apps keep the index: no engine traffic for those without.
+  const indexStore = apps.size > 0 ? deps.indexStore() : undefined;
+  const index = indexStore && new ChannelIndex(indexStore, { node: deps.node, ttlMs: deps.entryTtlMs, refreshMs: deps.refreshMs }, deps.log);
   const webhooks = new PusherWebhooks(apps, deps.log);
   const limits = deps.config.limits;
   const context = { hub: deps.hub, channels: deps.channels, presence, webhooks, limits, log: deps.log, accepting: deps.accepting };
@@ -104,12 +117,24 @@ export function createPusher(apps: PusherApps, deps: PusherDeps): Pusher {
         channels: deps.channels,
         presence,
         occupancy: deps.occupancy,
+        index: index!,
         replay: deps.replay,
         maxJsonDepth: limits.max_json_depth,
         accepting: deps.accepting,
       });
     },
+    occupancyChanged(channel, occupied) {
+      const app = index && apps.ofChannel(channel);
+      if (app) index.changed(app.namespace, channel, occupied);
+    },
+    start: async () => {
+      await index?.start();
+    },
     closeAll: (code, reason, timeoutMs) => ws.closeAll(code, reason, timeoutMs),
-    close: () => webhooks.close(),
+    async close() {
+      webhooks.close();
+      await index?.close();
+      await indexStore?.close();
+    },
   };
 }
