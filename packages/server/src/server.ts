@@ -326,7 +326,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
       nodeName,
       engine: broker.name,
       limiter: clientFailures,
-      connections: () => ({ websocket: ws.connections, sse: sse.connections, longpoll: longPoll.pending }),
+      connections: () => ({ websocket: ws.connections, sse: sse.connections, longpoll: longPoll.pending, pusher: pusher.connections }),
       publish: apiPublisher(ctx),
     });
     access.adminToken = admin.tokenMatches;
@@ -337,7 +337,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     if (config.metrics.enabled) {
       const registry = createMetrics({
         hub,
-        connections: () => ({ websocket: ws.connections, sse: sse.connections, longpoll: longPoll.pending }),
+        connections: () => ({ websocket: ws.connections, sse: sse.connections, longpoll: longPoll.pending, pusher: pusher.connections }),
         webhookQueue: () => webhooks.stats().reduce((sum, w) => sum + w.queued, 0),
         webhookDropped: () => webhooks.stats().reduce((sum, w) => sum + w.dropped, 0),
       });

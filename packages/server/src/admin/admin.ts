@@ -28,7 +28,7 @@ export interface AdminOptions {
   nodeName: string;
   engine: string;
   limiter: FailureLimiter;
-  connections(): { websocket: number; sse: number; longpoll: number };
+  connections(): { websocket: number; sse: number; longpoll: number; pusher: number };
   /** Publish as the HTTP API does (checks included). */
   publish(channel: string, event: string | undefined, data: RawJson): Promise<{ channel: string; offset: number; epoch: string }>;
 }
@@ -91,7 +91,7 @@ export function registerAdmin(app: FastifyInstance, options: AdminOptions): Admi
       memory: { rss: memory.rss, heapUsed: memory.heapUsed },
       // The monitor's timer itself takes `resolution` per sample: only the excess is lag.
       eventLoopLagMs: Math.max(0, Math.round((lag.mean / 1e6 - LAG_RESOLUTION_MS) * 100) / 100),
-      connections: { ...connections, total: connections.websocket + connections.sse + connections.longpoll },
+      connections: { ...connections, total: connections.websocket + connections.sse + connections.longpoll + connections.pusher },
       subscriptions: hub.subscriptionCount(),
       channels: hub.channelCount(),
       totals: { published: counters.published, delivered: counters.delivered, dropped: counters.dropped, slowConsumers: counters.slowConsumerCloses },

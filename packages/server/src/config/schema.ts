@@ -125,6 +125,7 @@ export const PusherAppSchema = Type.Object(
     enabled: Type.Boolean({ default: true, description: 'A disabled app refuses connections (close 4003) and API requests (403).' }),
     client_events: Type.Boolean({ default: true, description: 'Whether clients may send `client-` events on private and presence channels.' }),
     client_events_per_second: Type.Integer({ minimum: 1, default: 10, description: 'Client events one connection may send per second; above it the event is refused with a 4301 `pusher:error` (the connection stays).' }),
+    max_event_bytes: Type.Integer({ minimum: 1, default: 10240, description: 'Largest `data` of one triggered event (HTTP API); above it the request is refused with 413. Pusher\'s limit is 10 KB.' }),
     max_connections: Type.Integer({ minimum: 0, default: 0, description: 'Connections of this app per node (0 = only limits.max_connections); above it the connection is closed with 4100 (pusher-js retries after a back-off).' }),
     allowed_origins: Type.Array(Type.String({ minLength: 1 }), {
       default: [],

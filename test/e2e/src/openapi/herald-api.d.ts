@@ -523,7 +523,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "invalid_channel",
-                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , / ;"
                      *       }
                      *     }
                      */
@@ -657,7 +657,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "invalid_channel",
-                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , / ;"
                      *       }
                      *     }
                      */
@@ -803,7 +803,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "invalid_channel",
-                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , / ;"
                      *       }
                      *     }
                      */
@@ -983,7 +983,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "invalid_channel",
-                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , / ;"
                      *       }
                      *     }
                      */
@@ -1153,7 +1153,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "invalid_channel",
-                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , / ;"
                      *       }
                      *     }
                      */
@@ -1323,7 +1323,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "invalid_channel",
-                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , / ;"
                      *       }
                      *     }
                      */
@@ -1504,7 +1504,7 @@ export interface operations {
                      *           "channel": "bad name",
                      *           "error": {
                      *             "code": "invalid_channel",
-                     *             "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *             "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , / ;"
                      *           }
                      *         }
                      *       ]
@@ -1529,7 +1529,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "invalid_channel",
-                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , / ;"
                      *       }
                      *     }
                      */
@@ -1775,7 +1775,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "invalid_channel",
-                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , / ;"
                      *       }
                      *     }
                      */
@@ -1905,7 +1905,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "invalid_channel",
-                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , / ;"
                      *       }
                      *     }
                      */
@@ -2053,7 +2053,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "invalid_channel",
-                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , / ;"
                      *       }
                      *     }
                      */

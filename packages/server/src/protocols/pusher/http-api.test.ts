@@ -98,6 +98,7 @@ describe('pusher HTTP API and webhooks', () => {
     const signature = hmacHex(app.secret, requestSigningText('POST', path, params));
     const over = await fetch(`${server.url}${path}?${query}&auth_signature=${signature}`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
     assert.equal(over.status, 400, await over.text());
+    await assert.rejects(sdk.trigger(names[0]!, 'ev', 'x'.repeat(10_241)), (err: { status?: number }) => err.status === 413);
 
     const pusher = pusherClient(app, server.url, sdk);
     clients.push(pusher);

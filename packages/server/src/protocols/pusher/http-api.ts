@@ -74,7 +74,7 @@ export function registerPusherApi(server: FastifyInstance, ctx: PusherApiContext
       if (!Array.isArray(batch) || batch.length === 0 || batch.length > MAX_BATCH) throw bad(`"batch" must hold 1 to ${MAX_BATCH} events`);
       const app = appOf(req);
       const events = batch.map((e) => object(e));
-      for (const e of events) checkTrigger({ ...e, channels: [e.channel] });
+      for (const e of events) checkTrigger(app, { ...e, channels: [e.channel] });
       const infos = await Promise.all(events.map((e) => trigger(app, { ...e, channels: [e.channel] })));
       return infos.some((i) => i) ? { batch: infos.map((i, n) => i?.[events[n]!.channel as string] ?? {}) } : {};
     });
@@ -121,18 +121,20 @@ export function registerPusherApi(server: FastifyInstance, ctx: PusherApiContext
     });
   });
 
-  function checkTrigger(t: Trigger): void {
+  function checkTrigger(app: PusherApp, t: Trigger): void {
     const { name, channels, socket_id: socketId } = t;
     if (typeof name !== 'string' || name.length === 0 || name.length > MAX_EVENT_NAME) throw bad(`"name" must be a string of 1 to ${MAX_EVENT_NAME} characters`);
     if (name.startsWith('pusher:') || name.startsWith('pusher_internal:')) throw bad('event names starting with pusher: are reserved');
     if (t.data === undefined) throw bad('"data" is required');
+    const size = typeof t.data === 'string' ? Buffer.byteLength(t.data) : Buffer.byteLength(JSON.stringify(t.data));
+    if (size > app.max_event_bytes) throw new HeraldError(ErrorCode.PayloadTooLarge, `"data" is over the app's ${app.max_event_bytes} bytes`);
     if (!(channels as unknown[]).every(validChannelName)) throw bad('every channel must be 1 to 200 of A-Z a-z 0-9 _ - = @ , . ; (or #server-to-user-…)');
     if (socketId !== undefined && (typeof socketId !== 'string' || !SOCKET_ID.test(socketId))) throw bad('"socket_id" must look like 123.456');
   }
 
   /** Publish one trigger to its channels; with `info`, answer what it asked for per channel. */
   async function trigger(app: PusherApp, t: Trigger): Promise<Record<string, Record<string, number>> | undefined> {
-    checkTrigger(t);
+    checkTrigger(app, t);
     const data = typeof t.data === 'string' ? triggerData(t.data, ctx.maxJsonDepth) : toRawJson(t.data);
     const message: PublishMessage = { event: t.name as string, data };
     // The hub's echo rule holds a publication back from the connection named in `info.client`.

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import type Pusher from 'pusher';
-import { publish, sleep, startServer, TestClient, waitUntil, type TestServer } from '../../test/helpers.js';
+import { api, publish, sleep, startServer, TestClient, waitUntil, type TestServer } from '../../test/helpers.js';
 import { connected, disconnectAll, newApp, pusherClient, record, serverSdk, subscribed, type PusherJs, type TestApp } from '../../test/pusher.js';
 
 const rand = () => Math.random().toString(36).slice(2, 10);
@@ -73,6 +73,11 @@ describe('pusher protocol', () => {
     const messages = await herald.waitForMessages(2);
     assert.deepEqual(messages.map((m) => [m.event, m.data]), [['updated', { status: 'shipped' }], ['updated', { status: 'delivered' }]]);
     herald.close();
+    // History and metrics see both protocols.
+    const history = await api(server, `/api/channels/pusher-${app.id}:${name}/history`);
+    assert.deepEqual((history.json.publications as Array<{ data: unknown }>).map((p) => p.data), [{ status: 'shipped' }, { status: 'delivered' }]);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    assert.match(metrics, /herald_connections\{transport="pusher"\} [1-9]/);
   });
 
   it('leaves out the socket named in socket_id', async () => {
