@@ -103,10 +103,10 @@ export type WebhookConfig = Static<typeof WebhookSchema>;
 const PusherWebhookSchema = Type.Object(
   {
     url: Type.String({ pattern: '^https?://', description: 'Where the events are POSTed, in Pusher\'s format (`X-Pusher-Key`, `X-Pusher-Signature` signed with the app secret; docs/pusher.md).' }),
-    events: Type.Array(StringEnum(['channel_occupied', 'channel_vacated', 'member_added', 'member_removed', 'client_event']), {
-      default: ['channel_occupied', 'channel_vacated', 'member_added', 'member_removed', 'client_event'],
+    events: Type.Array(StringEnum(['channel_occupied', 'channel_vacated', 'member_added', 'member_removed', 'client_event', 'cache_miss']), {
+      default: ['channel_occupied', 'channel_vacated', 'member_added', 'member_removed', 'client_event', 'cache_miss'],
       uniqueItems: true,
-      description: 'Pusher webhook events to send: channel_occupied, channel_vacated, member_added, member_removed, client_event.',
+      description: 'Pusher webhook events to send: channel_occupied, channel_vacated, member_added, member_removed, client_event, cache_miss.',
     }),
   },
   { additionalProperties: false },

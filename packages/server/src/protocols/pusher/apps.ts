@@ -29,6 +29,11 @@ export function channelKind(name: string): ChannelKind {
   return 'public';
 }
 
+/** `cache-`, `private-cache-`, `private-encrypted-cache-`, `presence-cache-`: a subscriber first gets the last event, or `pusher:cache_miss`. */
+export function isCacheChannel(name: string): boolean {
+  return /^(private-(encrypted-)?|presence-)?cache-/.test(name);
+}
+
 export function validChannelName(name: unknown): name is string {
   return typeof name === 'string' && CHANNEL_NAME.test(name);
 }

@@ -8,6 +8,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { StreamPosition } from '@herald/protocol';
 import type { Publication } from '../../broker/broker.js';
 import type { Channels } from '../../channels/channels.js';
 import type { HeraldConfig } from '../../config/schema.js';
@@ -15,7 +16,7 @@ import { TokenBucket } from '../../connection/rate-limit.js';
 import type { Hub, Subscription } from '../../hub/hub.js';
 import type { Subscriber } from '../../hub/subscriber.js';
 import { trustedRawJson } from '../../json/raw.js';
-import { channelKind, heraldChannel, userChannel, validChannelName, type PusherApp } from './apps.js';
+import { channelKind, heraldChannel, isCacheChannel, userChannel, validChannelName, type PusherApp } from './apps.js';
 import { FrameError, parseFrame, PusherCode, type InboundFrame, type PusherEncoder } from './codec.js';
 import { PusherPresence, type MemberData } from './presence.js';
 import { authMatches, channelAuthText, userAuthText } from './signature.js';
@@ -238,8 +239,9 @@ export class PusherConnection implements Subscriber {
       return this.#refuse(channel, 403, 'sign in as this user first');
     }
     this.#pending.add(channel);
+    let position: StreamPosition;
     try {
-      await this.#subscribeLive(channel, member !== undefined);
+      position = await this.#subscribeLive(channel, member !== undefined);
     } catch (err) {
       this.ctx.log.debug({ err, socket: this.id, channel }, 'pusher subscribe failed');
       return this.#refuse(channel, 503, err instanceof Error ? err.message : 'subscribe failed');
@@ -248,18 +250,38 @@ export class PusherConnection implements Subscriber {
     }
     const state = this.#channels.get(channel);
     if (!state) return;
-    if (!member) return this.#frame('pusher_internal:subscription_succeeded', {}, channel);
-    state.member = member;
-    const members = await this.ctx.presence.join(this.app, channel, this.id, member);
-    if (this.#channels.get(channel) === state) this.#frame('pusher_internal:subscription_succeeded', { presence: members }, channel);
+    if (member) {
+      state.member = member;
+      const members = await this.ctx.presence.join(this.app, channel, this.id, member);
+      if (this.#channels.get(channel) !== state) return;
+      this.#frame('pusher_internal:subscription_succeeded', { presence: members }, channel);
+    } else this.#frame('pusher_internal:subscription_succeeded', {}, channel);
+    if (isCacheChannel(channel)) await this.#sendCached(channel, state, position);
   }
 
-  /** Subscribe this connection to the hub and resolve once it is live (or reject). */
-  #subscribeLive(channel: string, events: boolean, internal = false): Promise<void> {
+  /**
+   * A cache channel's last event, read from history: the one at the position the subscription
+   * went live at (later ones arrive live), or `pusher:cache_miss` when there is none.
+   */
+  async #sendCached(channel: string, state: ChannelState, position: StreamPosition): Promise<void> {
+    const resolved = this.ctx.channels.resolve(heraldChannel(this.app, channel));
+    const history = { size: resolved.options.history_size, ttlMs: resolved.options.history_ttl_seconds * 1000 };
+    const { publications } = await this.ctx.hub.broker.history(resolved.name, { limit: 1 }, history);
+    const last = publications[0];
+    if (this.#channels.get(channel) !== state) return;
+    if (last && last.epoch === position.epoch && last.offset === position.offset) this.ctx.hub.queue(this, this.encoder.message(last));
+    else if (!last) {
+      this.#frame('pusher:cache_miss', undefined, channel);
+      this.ctx.webhooks.cacheMiss(this.app, channel);
+    }
+  }
+
+  /** Subscribe this connection to the hub; resolves with the stream position it went live at (or rejects). */
+  #subscribeLive(channel: string, events: boolean, internal = false): Promise<StreamPosition> {
     const resolved = this.ctx.channels.resolve(heraldChannel(this.app, channel));
     return new Promise((resolve, reject) => {
       const sub = this.ctx.hub.subscribe(this, resolved, {
-        onResult: () => resolve(),
+        onResult: ({ offset, epoch }) => resolve({ offset, epoch }),
         onError: (err: unknown) => {
           if (this.#channels.get(channel)?.sub === sub) this.#channels.delete(channel);
           reject(err);

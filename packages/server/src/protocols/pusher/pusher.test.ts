@@ -15,6 +15,7 @@ describe('pusher protocol', () => {
   let server: TestServer;
   let app: TestApp;
   let sdk: Pusher;
+  let limited: { disabled: string; small: string };
   const clients: PusherJs[] = [];
   const client = (user?: { id: string; info?: Record<string, unknown> }) => {
     const c = pusherClient(app, server.url, sdk, user ? { user } : {});
@@ -24,7 +25,17 @@ describe('pusher protocol', () => {
 
   before(async () => {
     app = newApp();
-    server = await startServer({ pusher: { apps: [{ ...app, client_events_per_second: 5 }] } });
+    const [off, small] = [newApp(), newApp()];
+    limited = { disabled: off.key, small: small.key };
+    server = await startServer({
+      pusher: {
+        apps: [
+          { ...app, client_events_per_second: 5 },
+          { ...off, enabled: false },
+          { ...small, max_connections: 1, allowed_origins: ['https://app.example'] },
+        ],
+      },
+    });
     sdk = serverSdk(app, server.url);
   });
   after(async () => {
@@ -51,9 +62,38 @@ describe('pusher protocol', () => {
     await waitUntil(() => frames.find((f) => f.event === 'pusher:pong'), 5000, () => 'pong');
     ws.close();
 
-    const bad = new WebSocket(`ws://127.0.0.1:${port}/app/no-such-key?protocol=7`);
-    const code = await new Promise<number>((resolve) => bad.on('close', (c) => resolve(c)));
-    assert.equal(code, 4001);
+    const outcome = (path: string, origin?: string) => {
+      const socket = new WebSocket(`ws://127.0.0.1:${port}${path}`, origin ? { headers: { origin } } : {});
+      socket.on('message', () => {});
+      return new Promise<number>((resolve) => socket.on('close', (c) => resolve(c)));
+    };
+    assert.equal(await outcome('/app/no-such-key?protocol=7'), 4001);
+    assert.equal(await outcome(`/app/${limited.disabled}?protocol=7`), 4003);
+    assert.equal(await outcome(`/app/${app.key}?protocol=3`), 4007);
+    assert.equal(await outcome(`/app/${limited.small}?protocol=7`, 'https://evil.example'), 4009);
+    // One connection allowed: the first (allowed origin) stays, the second is over quota.
+    const first = new WebSocket(`ws://127.0.0.1:${port}/app/${limited.small}?protocol=7`, { headers: { origin: 'https://app.example' } });
+    await new Promise((resolve) => first.once('message', resolve));
+    assert.equal(await outcome(`/app/${limited.small}?protocol=7`), 4100);
+    first.close();
+  });
+
+  it('sends a cache channel\'s last event to a new subscriber, or pusher:cache_miss', async () => {
+    const name = `cache-${rand()}`;
+    const early = client();
+    await connected(early);
+    const missed: unknown[] = [];
+    early.subscribe(name).bind('pusher:cache_miss', () => missed.push(1));
+    await waitUntil(() => missed.length || undefined, 5000, () => 'cache miss');
+    await sdk.trigger(name, 'state', { v: 1 });
+    await sdk.trigger(name, 'state', { v: 2 });
+    const late = client();
+    await connected(late);
+    const got: unknown[] = [];
+    late.subscribe(name).bind('state', (d: unknown) => got.push(d));
+    await waitUntil(() => got.length || undefined, 5000, () => 'cached event');
+    await sleep(100);
+    assert.deepEqual(got, [{ v: 2 }]);
   });
 
   it('delivers a Herald API publish to pusher-js and a Pusher trigger to Herald-protocol subscribers', async () => {

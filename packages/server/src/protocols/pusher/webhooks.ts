@@ -16,7 +16,7 @@ import { WebhookReceiver } from '../../webhooks/webhooks.js';
 import { channelKind, pusherChannel, type PusherApp, type PusherApps } from './apps.js';
 import { hmacHex } from './signature.js';
 
-type PusherEventName = 'channel_occupied' | 'channel_vacated' | 'member_added' | 'member_removed' | 'client_event';
+type PusherEventName = 'channel_occupied' | 'channel_vacated' | 'member_added' | 'member_removed' | 'client_event' | 'cache_miss';
 type PusherEvent = { name: PusherEventName; channel: string } & Record<string, unknown>;
 
 /** Pusher retries a failing receiver for about five minutes: 0.5 s doubling to 30 s, 14 attempts. */
@@ -116,6 +116,11 @@ export class PusherWebhooks {
     const body: PusherEvent = { name: 'client_event', channel, event, data: text, socket_id: socketId };
     if (userId !== undefined) body.user_id = userId;
     hooks.send(body);
+  }
+
+  /** A subscriber of a cache channel found nothing cached. */
+  cacheMiss(app: PusherApp, channel: string): void {
+    this.#apps.get(app.id)?.send({ name: 'cache_miss', channel });
   }
 
   close(): void {
