@@ -331,6 +331,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     });
     access.adminToken = admin.tokenMatches;
   }
+  access.restricted = apps.size > 0 ? (channel) => pusher.restricted(channel.name) : undefined;
   // Plugins load in order, so routes added in these two run after @fastify/swagger: they are in the OpenAPI document.
   void app.register(async (open) => {
     registerHealthRoutes(open, ctx);

@@ -185,13 +185,17 @@ export class PusherConnection implements Subscriber {
     try {
       frame = parseFrame(text, this.ctx.limits.max_json_depth);
     } catch (err) {
-      if (!(err instanceof FrameError)) throw err;
-      return this.#error(null, err.message);
+      return this.#error(null, err instanceof FrameError ? err.message : 'invalid frame');
     }
     this.#dispatch(frame).catch((err: unknown) => {
       this.ctx.log.warn({ err, socket: this.id, event: frame.event }, 'pusher command failed');
       this.#error(null, 'internal error');
     });
+  }
+
+  /** Pusher frames are text: a binary one is refused, the connection kept. */
+  handleBinary(): void {
+    this.#error(null, 'binary frames are not supported; send JSON text');
   }
 
   async #dispatch(frame: InboundFrame): Promise<void> {

@@ -58,6 +58,13 @@ describe('pusher protocol', () => {
     await waitUntil(() => frames.find((f) => f.event === 'pusher:connection_established'), 5000, () => 'handshake');
     const established = JSON.parse(frames[0]!.data!) as { activity_timeout: number };
     assert.equal(established.activity_timeout, 30);
+    // Garbage of every kind is answered with pusher:error; the connection keeps serving.
+    const garbage = ['not json', '[]', '{"event":5}', '{"event":"pusher:subscribe","data":"x"}', '{"event":"pusher:subscribe","data":{"channel":"bad name"}}',
+      `{"event":"pusher:subscribe","data":{"channel":"${'x'.repeat(300)}"}}`, '{"event":"client-x","data":{}}', '{"event":"pusher:signin","data":{"auth":1}}',
+      '{"event":"pusher:subscribe","data":{"channel":"presence-p","auth":"k:s","channel_data":"{}"}}', `{"event":"x","data":${'['.repeat(200)}${']'.repeat(200)}}`];
+    for (const g of garbage) ws.send(g);
+    ws.send(Buffer.from([1, 2, 3]));
+    await waitUntil(() => frames.filter((f) => f.event === 'pusher:error').length >= garbage.length - 2 || undefined, 5000, () => `errors: ${JSON.stringify(frames)}`);
     ws.send(JSON.stringify({ event: 'pusher:ping', data: {} }));
     await waitUntil(() => frames.find((f) => f.event === 'pusher:pong'), 5000, () => 'pong');
     ws.close();
@@ -112,6 +119,9 @@ describe('pusher protocol', () => {
     assert.deepEqual(got, [{ status: 'shipped' }, { status: 'delivered' }]);
     const messages = await herald.waitForMessages(2);
     assert.deepEqual(messages.map((m) => [m.event, m.data]), [['updated', { status: 'shipped' }], ['updated', { status: 'delivered' }]]);
+    // Herald's protocol is no way around a Pusher channel's signature.
+    const refused = await herald.request({ type: 'subscribe', channel: `pusher-${app.id}:private-${name}` });
+    assert.equal((refused as { error?: { code: string } }).error?.code, 'forbidden');
     herald.close();
     // History and metrics see both protocols.
     const history = await api(server, `/api/channels/pusher-${app.id}:${name}/history`);

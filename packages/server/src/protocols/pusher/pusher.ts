@@ -14,7 +14,7 @@ import type { Hub } from '../../hub/hub.js';
 import type { ChannelOccupancy } from '../../presence/occupancy.js';
 import type { PresenceEntry, PresenceStore } from '../../presence/presence.js';
 import type { PresenceTracker } from '../../presence/tracker.js';
-import { PusherApps, pusherNamespace } from './apps.js';
+import { channelKind, PusherApps, pusherChannel, pusherNamespace } from './apps.js';
 import { ChannelIndex } from './channel-index.js';
 import { registerPusherApi } from './http-api.js';
 import { PusherPresence } from './presence.js';
@@ -70,6 +70,8 @@ export interface Pusher {
   registerRoutes(app: FastifyInstance): void;
   /** Told by the hub when a channel gets its first local subscriber or loses its last one. */
   occupancyChanged(channel: string, occupied: boolean): void;
+  /** Whether a Herald channel is an app's private, encrypted, presence or user channel (signature-only for pusher-js). */
+  restricted(heraldChannel: string): boolean;
   start(): Promise<void>;
   closeAll(code: number, reason: string, timeoutMs: number): Promise<void>;
   close(): Promise<void>;
@@ -126,6 +128,9 @@ export function createPusher(apps: PusherApps, deps: PusherDeps): Pusher {
     occupancyChanged(channel, occupied) {
       const app = index && apps.ofChannel(channel);
       if (app) index.changed(app.namespace, channel, occupied);
+    },
+    restricted(channel) {
+      return apps.ofChannel(channel) !== undefined && channelKind(pusherChannel(channel)) !== 'public';
     },
     start: async () => {
       await index?.start();

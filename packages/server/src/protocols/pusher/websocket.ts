@@ -93,7 +93,7 @@ export function createPusherWebSocketEndpoint(options: PusherWebSocketOptions): 
     ws.on('pong', () => (carrier.alive = true));
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       carrier.alive = true;
-      if (isBinary) connection.handleText('{"event":"pusher:error"}');
+      if (isBinary) connection.handleBinary();
       else connection.handleText(data.toString('utf8'));
     });
     ws.on('error', (err) => context.log.debug({ err: err.message, socket: connection.id }, 'pusher websocket error'));
