@@ -27,9 +27,9 @@ export function newApp(): TestApp {
 }
 
 /** The server SDK of `app`, calling the node at `url`. */
-export function serverSdk(app: TestApp, url: string): Pusher {
+export function serverSdk(app: TestApp, url: string, encryptionMasterKeyBase64?: string): Pusher {
   const { hostname, port } = new URL(url);
-  return new Pusher({ appId: app.id, key: app.key, secret: app.secret, host: hostname, port, useTLS: false });
+  return new Pusher({ appId: app.id, key: app.key, secret: app.secret, host: hostname, port, useTLS: false, ...(encryptionMasterKeyBase64 ? { encryptionMasterKeyBase64 } : {}) });
 }
 
 export interface ClientOptions {

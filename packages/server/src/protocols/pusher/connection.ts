@@ -10,7 +10,7 @@ import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { StreamPosition } from '@herald/protocol';
 import type { Publication } from '../../broker/broker.js';
-import type { Channels } from '../../channels/channels.js';
+import type { Channels, ResolvedChannel } from '../../channels/channels.js';
 import type { HeraldConfig } from '../../config/schema.js';
 import { TokenBucket } from '../../connection/rate-limit.js';
 import type { Hub, Subscription } from '../../hub/hub.js';
@@ -53,6 +53,7 @@ export function newSocketId(): string {
 
 interface ChannelState {
   sub: Subscription;
+  resolved: ResolvedChannel;
   /** The member this connection is in a presence channel. */
   member?: MemberData;
   /** Subscribed by the server on sign-in (the user channel), before the client asked. */
@@ -228,24 +229,13 @@ export class PusherConnection implements Subscriber {
       }
       return;
     }
-    if (this.#channels.size + this.#pending.size >= this.ctx.limits.max_subscriptions_per_connection) {
-      return this.#refuse(channel, 400, `at most ${this.ctx.limits.max_subscriptions_per_connection} channels per connection`);
-    }
-    const kind = channelKind(channel);
-    let member: MemberData | undefined;
-    if (kind === 'private' || kind === 'encrypted') {
-      if (!authMatches(this.app, auth, channelAuthText(this.id, channel))) return this.#refuse(channel, 401, 'invalid signature');
-    } else if (kind === 'presence') {
-      if (typeof channelData !== 'string' || !authMatches(this.app, auth, channelAuthText(this.id, channel, channelData))) return this.#refuse(channel, 401, 'invalid signature');
-      member = PusherPresence.parseMember(channelData);
-      if (!member) return this.#refuse(channel, 400, 'channel_data needs a user_id of at most 128 characters and a user_info under 1 KB');
-    } else if (kind === 'user' && channel !== (this.#user && userChannel(this.#user))) {
-      return this.#refuse(channel, 403, 'sign in as this user first');
-    }
+    const allowed = this.#authorize(channel, auth, channelData);
+    if ('refused' in allowed) return this.#refuse(channel, ...allowed.refused);
+    const { resolved, member } = allowed;
     this.#pending.add(channel);
     let position: StreamPosition;
     try {
-      position = await this.#subscribeLive(channel, member !== undefined);
+      position = await this.#subscribeLive(channel, resolved, member !== undefined);
     } catch (err) {
       this.ctx.log.debug({ err, socket: this.id, channel }, 'pusher subscribe failed');
       return this.#refuse(channel, 503, err instanceof Error ? err.message : 'subscribe failed');
@@ -263,12 +253,38 @@ export class PusherConnection implements Subscriber {
     if (isCacheChannel(channel)) await this.#sendCached(channel, state, position);
   }
 
+  /** The checks of a subscribe: limits, the channel's signature, its Herald channel; a refusal's status and message otherwise. */
+  #authorize(channel: string, auth: unknown, channelData: unknown): { refused: [number, string] } | { resolved: ResolvedChannel; member?: MemberData } {
+    const limit = this.ctx.limits.max_subscriptions_per_connection;
+    if (this.#channels.size + this.#pending.size >= limit) return { refused: [400, `at most ${limit} channels per connection`] };
+    const kind = channelKind(channel);
+    let member: MemberData | undefined;
+    if (kind === 'private' || kind === 'encrypted') {
+      if (!authMatches(this.app, auth, channelAuthText(this.id, channel))) return { refused: [401, 'invalid signature'] };
+    } else if (kind === 'presence') {
+      if (typeof channelData !== 'string' || !authMatches(this.app, auth, channelAuthText(this.id, channel, channelData))) return { refused: [401, 'invalid signature'] };
+      member = PusherPresence.parseMember(channelData);
+      if (!member) return { refused: [400, 'channel_data needs a user_id of at most 128 characters and a user_info under 1 KB'] };
+    } else if (kind === 'user' && channel !== (this.#user && userChannel(this.#user))) {
+      return { refused: [403, 'sign in as this user first'] };
+    }
+    let resolved: ResolvedChannel;
+    try {
+      resolved = this.ctx.channels.resolve(heraldChannel(this.app, channel));
+    } catch (err) {
+      return { refused: [400, err instanceof Error ? err.message : 'invalid channel'] };
+    }
+    const max = resolved.options.max_subscribers;
+    if (max > 0 && this.ctx.hub.subscriberCount(resolved.name) >= max) return { refused: [429, `channel has its maximum of ${max} subscribers`] };
+    return member ? { resolved, member } : { resolved };
+  }
+
   /**
    * A cache channel's last event, read from history: the one at the position the subscription
    * went live at (later ones arrive live), or `pusher:cache_miss` when there is none.
    */
   async #sendCached(channel: string, state: ChannelState, position: StreamPosition): Promise<void> {
-    const resolved = this.ctx.channels.resolve(heraldChannel(this.app, channel));
+    const resolved = state.resolved;
     const history = { size: resolved.options.history_size, ttlMs: resolved.options.history_ttl_seconds * 1000 };
     const { publications } = await this.ctx.hub.broker.history(resolved.name, { limit: 1 }, history);
     const last = publications[0];
@@ -281,8 +297,7 @@ export class PusherConnection implements Subscriber {
   }
 
   /** Subscribe this connection to the hub; resolves with the stream position it went live at (or rejects). */
-  #subscribeLive(channel: string, events: boolean, internal = false): Promise<StreamPosition> {
-    const resolved = this.ctx.channels.resolve(heraldChannel(this.app, channel));
+  #subscribeLive(channel: string, resolved: ResolvedChannel, events: boolean, internal = false): Promise<StreamPosition> {
     return new Promise((resolve, reject) => {
       const sub = this.ctx.hub.subscribe(this, resolved, {
         onResult: ({ offset, epoch }) => resolve({ offset, epoch }),
@@ -293,7 +308,7 @@ export class PusherConnection implements Subscriber {
       });
       // Presence subscribers get member_added/member_removed (the hub's join/leave events).
       sub.events = events;
-      this.#channels.set(channel, internal ? { sub, internal } : { sub });
+      this.#channels.set(channel, internal ? { sub, resolved, internal } : { sub, resolved });
       if (this.#closed) this.ctx.hub.unsubscribe(sub);
     });
   }
@@ -327,7 +342,7 @@ export class PusherConnection implements Subscriber {
     const first = this.#user === undefined;
     this.#user = id;
     // Subscribed by the server: sendToUser and terminate_connections reach the user even before pusher-js subscribes.
-    if (first) await this.#subscribeLive(userChannel(id), false, true);
+    if (first) await this.#subscribeLive(userChannel(id), this.ctx.channels.resolve(heraldChannel(this.app, userChannel(id))), false, true);
     this.#frame('pusher:signin_success', { user_data: userData });
   }
 
@@ -342,8 +357,7 @@ export class PusherConnection implements Subscriber {
     if (!this.#clientEvents.take()) return this.#error(PusherCode.ClientEventRejected, `rate limit: more than ${this.#clientEvents.rate} client events per second`);
     const data = frame.raw ?? trustedRawJson('{}');
     const user = state.member?.user_id ?? '';
-    const resolved = this.ctx.channels.resolve(heraldChannel(this.app, channel));
-    await this.ctx.hub.publish(resolved, { event: frame.event, data, info: { user, client: this.id }, echo: false });
+    await this.ctx.hub.publish(state.resolved, { event: frame.event, data, info: { user, client: this.id }, echo: false });
     this.ctx.webhooks.clientEvent(this.app, channel, frame.event, data, this.id, state.member?.user_id);
   }
 }

@@ -3,6 +3,7 @@
  * node: connection, channels, presence, client events, sign-in, one channel space.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import type Pusher from 'pusher';
@@ -218,6 +219,20 @@ describe('pusher protocol', () => {
     assert.ok(gotB.length <= 1 + 5 + 1, `at most the burst got through: ${gotB.length}`);
     assert.equal(gotA.length, 0, 'the sender never gets its own client events');
     assert.equal(a.connection.state, 'connected');
+  });
+
+  it('relays private-encrypted channels that pusher-js decrypts with the shared secret from the SDK', async () => {
+    const secure = serverSdk(app, server.url, randomBytes(32).toString('base64'));
+    const pusher = pusherClient(app, server.url, secure);
+    clients.push(pusher);
+    await connected(pusher);
+    const channel = await subscribed(pusher, `private-encrypted-${rand()}`);
+    const got = record(channel, 'secret');
+    await secure.trigger(channel.name, 'secret', { card: '4111' });
+    await waitUntil(() => got.length || undefined, 5000, () => 'decrypted event');
+    assert.deepEqual(got, [{ card: '4111' }]);
+    const history = await api(server, `/api/channels/pusher-${app.id}:${channel.name}/history`);
+    assert.ok(!JSON.stringify(history.json).includes('4111'), 'the server only ever holds the ciphertext');
   });
 
   it('signs a user in, delivers sendToUser to all its connections and terminates them', async () => {
