@@ -62,6 +62,7 @@ describe('pusher HTTP API and webhooks', () => {
   let server: TestServer;
   let app: TestApp;
   let guarded: TestApp;
+  let delayed: TestApp;
   let sdk: Pusher;
   let hooks: Awaited<ReturnType<typeof capture>>;
   const clients: PusherJs[] = [];
@@ -69,9 +70,16 @@ describe('pusher HTTP API and webhooks', () => {
   before(async () => {
     app = newApp();
     guarded = newApp();
+    delayed = newApp();
     hooks = await capture();
     server = await startServer({
-      pusher: { apps: [{ ...app, webhooks: [{ url: `${hooks.url}/pusher` }], webhook_delay_ms: 100 }, { ...guarded, replay_protection: true }] },
+      pusher: {
+        apps: [
+          { ...app, webhooks: [{ url: `${hooks.url}/pusher` }], webhook_delay_ms: 100 },
+          { ...guarded, replay_protection: true },
+          { ...delayed, webhooks: [{ url: `${hooks.url}/delayed`, events: ['channel_occupied', 'channel_vacated'] }], webhook_delay_ms: 400 },
+        ],
+      },
     });
     sdk = serverSdk(app, server.url);
   });
@@ -181,7 +189,25 @@ describe('pusher HTTP API and webhooks', () => {
     }
     const client = hooks.requests.map((r) => JSON.parse(r.body) as { events: Array<Record<string, unknown>> }).flatMap((r) => r.events).find((e) => e.name === 'client_event');
     assert.deepEqual(client, { name: 'client_event', channel: name, event: 'client-hi', data: '{"x":1}', socket_id: a.connection.socket_id, user_id: 'hook-a' });
-    const forged = sdk.webhook({ headers: { ...(hooks.requests[0]!.headers as Record<string, string>) }, rawBody: hooks.requests[0]!.body.replace('time_ms', 'time_mz') });
+    const forgedBody = hooks.requests[0]!.body.replace('time_ms', 'time_mz');
+    const forged = sdk.webhook({ headers: { ...(hooks.requests[0]!.headers as Record<string, string>) }, rawBody: forgedBody });
     assert.equal(forged.isValid(), false);
+  });
+
+  it('drops a channel_vacated whose channel is occupied again within webhook_delay_ms, with its channel_occupied', async () => {
+    const name = `room-${rand()}`;
+    const seen = () => hooks.requests.filter((r) => r.url === '/delayed').map((r) => (JSON.parse(r.body) as { events: Array<{ name: string; channel: string }> }).events[0]!).filter((e) => e.channel === name).map((e) => e.name);
+    const pusher = pusherClient(delayed, server.url, serverSdk(delayed, server.url));
+    clients.push(pusher);
+    await connected(pusher);
+    await subscribed(pusher, name);
+    await waitUntil(() => seen().length || undefined, 5000, () => 'channel_occupied');
+    pusher.unsubscribe(name);
+    await subscribed(pusher, name);
+    await sleep(700);
+    assert.deepEqual(seen(), ['channel_occupied'], 'a re-subscribe within the delay sends nothing');
+    pusher.unsubscribe(name);
+    await waitUntil(() => seen().length === 2 || undefined, 5000, () => 'channel_vacated');
+    assert.deepEqual(seen(), ['channel_occupied', 'channel_vacated']);
   });
 });
