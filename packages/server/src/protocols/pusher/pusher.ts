@@ -14,11 +14,13 @@ import type { Hub } from '../../hub/hub.js';
 import type { ChannelOccupancy } from '../../presence/occupancy.js';
 import type { PresenceEntry, PresenceStore } from '../../presence/presence.js';
 import type { PresenceTracker } from '../../presence/tracker.js';
+import { Admission } from './admission.js';
 import { channelKind, PusherApps, pusherChannel, pusherNamespace } from './apps.js';
 import { ChannelIndex } from './channel-index.js';
 import { registerPusherApi } from './http-api.js';
 import { PusherPresence } from './presence.js';
 import { PusherWebhooks } from './webhooks.js';
+import type { PusherContext } from './connection.js';
 import { createPusherWebSocketEndpoint, type PusherWebSocketEndpoint } from './websocket.js';
 
 /** `/app/{key}`: where pusher-js opens its WebSocket. */
@@ -84,15 +86,10 @@ export function createPusher(apps: PusherApps, deps: PusherDeps): Pusher {
   const index = indexStore && new ChannelIndex(indexStore, { node: deps.node, ttlMs: deps.entryTtlMs, refreshMs: deps.refreshMs }, deps.log);
   const webhooks = new PusherWebhooks(apps, deps.log);
   const limits = deps.config.limits;
-  const context = { hub: deps.hub, channels: deps.channels, presence, webhooks, limits, log: deps.log, accepting: deps.accepting };
-  const ws: PusherWebSocketEndpoint = createPusherWebSocketEndpoint({
-    context,
-    apps,
-    activityTimeoutSeconds: deps.config.pusher.activity_timeout_seconds,
-    connections: deps.connections,
-    maxConnections: limits.max_connections,
-    appConnections: new Map(),
-  });
+  const context: PusherContext = { hub: deps.hub, channels: deps.channels, presence, webhooks, limits, log: deps.log, accepting: deps.accepting };
+  // Shared by every Pusher transport: one count per app, one set of refusals.
+  const admission = new Admission(apps, { connections: deps.connections, maxConnections: limits.max_connections, accepting: deps.accepting });
+  const ws: PusherWebSocketEndpoint = createPusherWebSocketEndpoint({ context, admission, activityTimeoutSeconds: deps.config.pusher.activity_timeout_seconds });
   return {
     apps,
     webhooks,

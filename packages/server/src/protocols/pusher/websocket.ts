@@ -8,10 +8,10 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { originAllowed } from '../../auth/client.js';
 import { SpreadMap, visitSpread } from '../../transports/spread.js';
 import { textFrame } from '../../transports/websocket-frame.js';
-import type { PusherApp, PusherApps } from './apps.js';
+import type { Admission } from './admission.js';
+import type { PusherApp } from './apps.js';
 import { createPusherEncoder, controlJson, PusherCode } from './codec.js';
 import { PusherConnection, type PusherContext, type PusherSocket } from './connection.js';
 
@@ -42,13 +42,8 @@ class WebSocketCarrier implements PusherSocket {
 
 export interface PusherWebSocketOptions {
   context: PusherContext;
-  apps: PusherApps;
+  admission: Admission;
   activityTimeoutSeconds: number;
-  /** Streaming connections open on this node, every protocol together (limits.max_connections). */
-  connections(): number;
-  maxConnections: number;
-  /** Connections of an app on this node, every Pusher transport together (its `max_connections`). */
-  appConnections: Map<string, number>;
 }
 
 export interface PusherWebSocketEndpoint {
@@ -57,25 +52,10 @@ export interface PusherWebSocketEndpoint {
   closeAll(code: number, reason: string, timeoutMs: number): Promise<void>;
 }
 
-/** Why a connection cannot be served, as Pusher's code and message; undefined when it can. */
-export function refusal(app: PusherApp | undefined, req: IncomingMessage, options: Pick<PusherWebSocketOptions, 'connections' | 'maxConnections' | 'appConnections'>, accepting: boolean): [number, string] | undefined {
-  if (!app) return [PusherCode.AppNotFound, 'App key does not exist'];
-  if (!app.enabled) return [PusherCode.AppDisabled, 'App is disabled'];
-  const protocol = new URL(req.url ?? '/', 'http://x').searchParams.get('protocol');
-  if (protocol === null) return [4008, 'No protocol version supplied'];
-  if (!/^[5-7]$/.test(protocol)) return [4007, `Unsupported protocol version ${protocol}`];
-  if (!originAllowed(req.headers.origin, app.allowed_origins)) return [PusherCode.Unauthorized, 'Origin not allowed for this app'];
-  if (!accepting) return [PusherCode.Reconnect, 'Node is shutting down; reconnect'];
-  if (options.connections() >= options.maxConnections) return [PusherCode.OverCapacity, 'Node is at its connection limit'];
-  if (app.max_connections > 0 && (options.appConnections.get(app.id) ?? 0) >= app.max_connections) return [PusherCode.OverCapacity, 'App is over its connection quota'];
-  return undefined;
-}
-
 export function createPusherWebSocketEndpoint(options: PusherWebSocketOptions): PusherWebSocketEndpoint {
   const { context } = options;
   const wss = new WebSocketServer({ noServer: true, clientTracking: false, perMessageDeflate: false, maxPayload: context.limits.max_frame_bytes });
   const live = new SpreadMap<WebSocket, { carrier: WebSocketCarrier; connection: PusherConnection }>();
-  const counts = options.appConnections;
 
   // pusher-js pings after activity_timeout of silence; the server pings too (WebSocket pings,
   // answered by every client library) and drops a peer silent for a whole round: 4201.
@@ -89,7 +69,7 @@ export function createPusherWebSocketEndpoint(options: PusherWebSocketOptions): 
     const carrier = new WebSocketCarrier(ws, socket);
     const connection = new PusherConnection(context, app, carrier);
     live.set(ws, { carrier, connection });
-    counts.set(app.id, (counts.get(app.id) ?? 0) + 1);
+    const closed = options.admission.opened(app);
     ws.on('pong', () => (carrier.alive = true));
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       carrier.alive = true;
@@ -99,7 +79,7 @@ export function createPusherWebSocketEndpoint(options: PusherWebSocketOptions): 
     ws.on('error', (err) => context.log.debug({ err: err.message, socket: connection.id }, 'pusher websocket error'));
     ws.on('close', () => {
       live.delete(ws);
-      counts.set(app.id, (counts.get(app.id) ?? 1) - 1);
+      closed();
       connection.transportClosed();
     });
     connection.established(options.activityTimeoutSeconds);
@@ -108,9 +88,8 @@ export function createPusherWebSocketEndpoint(options: PusherWebSocketOptions): 
   return {
     handleUpgrade(req, socket, head, key) {
       socket.on('error', () => socket.destroy());
-      const app = options.apps.byKey(key);
       wss.handleUpgrade(req, socket, head, (ws) => {
-        const refused = refusal(app, req, options, context.accepting());
+        const { app, refused } = options.admission.check(key, req);
         if (!refused) return accept(ws, socket as Socket, app!);
         ws.on('error', () => {});
         ws.send(controlJson('pusher:error', { code: refused[0], message: refused[1] }));
