@@ -35,6 +35,8 @@ export function serverSdk(app: TestApp, url: string, encryptionMasterKeyBase64?:
 export interface ClientOptions {
   /** A user for presence channels (channel_data) and sign-in. */
   user?: { id: string; info?: Record<string, unknown> };
+  /** More pusher-js options (e.g. `pongTimeout`). */
+  extra?: Record<string, unknown>;
 }
 
 /** pusher-js in Node, on the `ws` transport only, authorizing through the server SDK (as a backend would). */
@@ -47,6 +49,7 @@ export function pusherClient(app: TestApp, url: string, sdk: Pusher, options: Cl
     wsPort: Number(port),
     forceTLS: false,
     enabledTransports: ['ws'],
+    ...options.extra,
     channelAuthorization: {
       endpoint: '/unused',
       transport: 'ajax',

@@ -30,6 +30,8 @@ describe('pusher protocol', () => {
     limited = { disabled: off.key, small: small.key };
     server = await startServer({
       pusher: {
+        // pusher-js pings after this much silence: tests see ping/pong within seconds.
+        activity_timeout_seconds: 1,
         apps: [
           { ...app, client_events_per_second: 5 },
           { ...off, enabled: false },
@@ -51,6 +53,19 @@ describe('pusher protocol', () => {
     assert.ok(sdk.authorizeChannel(socketId, 'private-x').auth.startsWith(`${app.key}:`));
   });
 
+  it('keeps an idle pusher-js connection alive with ping/pong', async () => {
+    // pusher-js pings after the server's activity_timeout (1 s here) and reconnects, with a new
+    // socket id, when no pong comes within pongTimeout.
+    const idle = pusherClient(app, server.url, sdk, { extra: { pongTimeout: 500 } });
+    clients.push(idle);
+    const socketId = await connected(idle);
+    const states: string[] = [];
+    idle.connection.bind('state_change', ({ current }: { current: string }) => states.push(current));
+    await sleep(3000);
+    assert.deepEqual(states, []);
+    assert.equal(idle.connection.socket_id, socketId);
+  });
+
   it('answers pusher:ping with pusher:pong and refuses an unknown key with 4001', async () => {
     const port = new URL(server.url).port;
     const ws = new WebSocket(`ws://127.0.0.1:${port}/app/${app.key}?protocol=7&client=js&version=8.6.0`);
@@ -58,7 +73,7 @@ describe('pusher protocol', () => {
     ws.on('message', (d) => frames.push(JSON.parse(d.toString()) as { event: string; data?: string }));
     await waitUntil(() => frames.find((f) => f.event === 'pusher:connection_established'), 5000, () => 'handshake');
     const established = JSON.parse(frames[0]!.data!) as { activity_timeout: number };
-    assert.equal(established.activity_timeout, 30);
+    assert.equal(established.activity_timeout, 1);
     // Garbage of every kind is answered with pusher:error; the connection keeps serving.
     const garbage = ['not json', '[]', '{"event":5}', '{"event":"pusher:subscribe","data":"x"}', '{"event":"pusher:subscribe","data":{"channel":"bad name"}}',
       `{"event":"pusher:subscribe","data":{"channel":"${'x'.repeat(300)}"}}`, '{"event":"client-x","data":{}}', '{"event":"pusher:signin","data":{"auth":1}}',
