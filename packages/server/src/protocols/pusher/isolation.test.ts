@@ -1,14 +1,14 @@
 /**
- * Two Pusher apps on two nodes sharing one Redis: the same channel name in each app is two
- * channels, with separate subscribers, presence, channel lists and webhooks; presence of one app
- * is the same on both nodes.
+ * Two Pusher apps on two nodes sharing one engine (Redis, then NATS): the same channel name in
+ * each app is two channels, with separate subscribers, presence, channel lists and webhooks;
+ * presence of one app is the same on both nodes.
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { sleep, startServer, waitUntil, type TestServer } from '../../test/helpers.js';
 import { connected, disconnectAll, newApp, pusherClient, record, serverSdk, subscribed, type PusherJs, type TestApp } from '../../test/pusher.js';
-import { deleteRedisKeys, REDIS_URL, uniquePrefix } from '../../test/services.js';
+import { deleteNatsStreams, deleteRedisKeys, NATS_SERVERS, REDIS_URL, uniquePrefix } from '../../test/services.js';
 
 async function hookReceiver(): Promise<{ url: string; bodies: string[]; close(): Promise<void> }> {
   const bodies: string[] = [];
@@ -31,8 +31,13 @@ async function hookReceiver(): Promise<{ url: string; bodies: string[]; close():
   };
 }
 
-describe('pusher apps on one Redis', () => {
-  const prefix = uniquePrefix();
+const prefix = uniquePrefix();
+const engines = [
+  { name: 'Redis', engine: { type: 'redis', prefix, redis: { url: REDIS_URL } }, cleanup: () => deleteRedisKeys(REDIS_URL, prefix) },
+  { name: 'NATS', engine: { type: 'nats', prefix, nats: { servers: NATS_SERVERS, storage: 'memory' } }, cleanup: () => deleteNatsStreams(prefix) },
+];
+
+for (const { name: engineName, engine, cleanup } of engines) describe(`pusher apps on one ${engineName}`, () => {
   let nodes: TestServer[];
   let apps: TestApp[];
   let hooks: Array<Awaited<ReturnType<typeof hookReceiver>>>;
@@ -42,7 +47,7 @@ describe('pusher apps on one Redis', () => {
     apps = [newApp(), newApp()];
     hooks = await Promise.all([hookReceiver(), hookReceiver()]);
     const config = {
-      engine: { type: 'redis', prefix, redis: { url: REDIS_URL } },
+      engine,
       pusher: { apps: apps.map((a, i) => ({ ...a, webhooks: [{ url: hooks[i]!.url }], webhook_delay_ms: 50 })) },
     };
     nodes = await Promise.all([startServer(config), startServer(config)]);
@@ -51,7 +56,7 @@ describe('pusher apps on one Redis', () => {
     disconnectAll(clients);
     await Promise.all(nodes.map((n) => n.close()));
     await Promise.all(hooks.map((h) => h.close()));
-    await deleteRedisKeys(REDIS_URL, prefix);
+    await cleanup();
   });
 
   it('keeps channels, presence and webhooks apart', async () => {
