@@ -66,6 +66,16 @@ describe('pusher protocol', () => {
     assert.equal(idle.connection.socket_id, socketId);
   });
 
+  it('makes pusher-js give up on an unknown key (4001) rather than retry', async () => {
+    const wrong = pusherClient({ ...app, key: 'no-such-key' }, server.url, sdk);
+    clients.push(wrong);
+    const states: string[] = [];
+    wrong.connection.bind('state_change', ({ current }: { current: string }) => states.push(current));
+    await waitUntil(() => states.includes('disconnected') || undefined, 5000, () => `disconnected, states ${states.join()}`);
+    await sleep(1500);
+    assert.deepEqual(states.slice(states.indexOf('disconnected')), ['disconnected'], 'no reconnect after 4001');
+  });
+
   it('answers pusher:ping with pusher:pong and refuses an unknown key with 4001', async () => {
     const port = new URL(server.url).port;
     const ws = new WebSocket(`ws://127.0.0.1:${port}/app/${app.key}?protocol=7&client=js&version=8.6.0`);
