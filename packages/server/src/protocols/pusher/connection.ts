@@ -106,7 +106,7 @@ export class PusherConnection implements Subscriber {
     if (this.encoder.joinedBy.get(frame) === this.id) return true;
     const limit = this.ctx.limits.send_buffer_bytes;
     if (!replay && this.#bytes + frame.length + this.socket.bufferedBytes() > limit) {
-      this.close(PusherCode.Reconnect, 'slow consumer: send buffer overflow, reconnect');
+      this.#slowConsumer('slow consumer: send buffer overflow, reconnect');
       return false;
     }
     this.#outbox.push(frame);
@@ -125,7 +125,16 @@ export class PusherConnection implements Subscriber {
   }
 
   overflow(): void {
-    this.close(PusherCode.Reconnect, 'slow consumer: too many publications while subscribing');
+    this.#slowConsumer('slow consumer: too many publications while subscribing');
+  }
+
+  /** Dropped, with what it has queued: it is behind, and pusher-js reconnects at once on 4200. */
+  #slowConsumer(reason: string): void {
+    if (this.#closed) return;
+    this.ctx.hub.counters.slowConsumer(this.id);
+    this.#outbox = [];
+    this.#bytes = 0;
+    this.close(PusherCode.Reconnect, reason);
   }
 
   resync(reason: string): void {
