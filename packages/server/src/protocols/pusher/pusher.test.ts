@@ -212,6 +212,13 @@ describe('pusher protocol', () => {
     const snapshot = (await (await sdk.get({ path: `/channels/${name}/users` })).json()) as { users: Array<{ id: string }> };
     assert.deepEqual(snapshot.users.map((u) => u.id).sort(), ['42', 'b']);
 
+    // Client events on presence channels say who sent them.
+    const whispers: Array<[unknown, { user_id?: string }]> = [];
+    channel.bind('client-wave', (data: unknown, meta: { user_id?: string }) => whispers.push([data, meta]));
+    joined.trigger('client-wave', { hi: 1 });
+    await waitUntil(() => whispers.length || undefined, 5000, () => 'client event with user_id');
+    assert.deepEqual(whispers[0], [{ hi: 1 }, { user_id: '42' }]);
+
     tab1.disconnect();
     await sleep(300);
     assert.equal(removed.length, 0, 'closing one of two tabs removes nobody');
