@@ -13,12 +13,13 @@ import type { Publication } from '../../broker/broker.js';
 import type { Channels, ResolvedChannel } from '../../channels/channels.js';
 import type { HeraldConfig } from '../../config/schema.js';
 import { TokenBucket } from '../../connection/rate-limit.js';
+import { HeraldError } from '../../errors.js';
 import type { Hub, Subscription } from '../../hub/hub.js';
 import type { Subscriber } from '../../hub/subscriber.js';
 import { trustedRawJson } from '../../json/raw.js';
 import { channelKind, heraldChannel, isCacheChannel, userChannel, validChannelName, type PusherApp } from './apps.js';
 import { FrameError, parseFrame, PusherCode, type InboundFrame, type PusherEncoder } from './codec.js';
-import { PusherPresence, type MemberData } from './presence.js';
+import { PusherPresence, type MemberData, type PresenceSnapshot } from './presence.js';
 import { authMatches, channelAuthText, userAuthText } from './signature.js';
 import type { PusherWebhooks } from './webhooks.js';
 
@@ -198,8 +199,9 @@ export class PusherConnection implements Subscriber {
       return this.#error(null, err instanceof FrameError ? err.message : 'invalid frame');
     }
     this.#dispatch(frame).catch((err: unknown) => {
-      this.ctx.log.warn({ err, socket: this.id, event: frame.event }, 'pusher command failed');
-      this.#error(null, 'internal error');
+      // A HeraldError says what went wrong (engine unavailable, shutting down); anything else is a bug.
+      if (!(err instanceof HeraldError)) this.ctx.log.warn({ err, socket: this.id, event: frame.event }, 'pusher command failed');
+      this.#error(null, err instanceof HeraldError ? err.message : 'internal error');
     });
   }
 
@@ -255,7 +257,14 @@ export class PusherConnection implements Subscriber {
     if (!state) return;
     if (member) {
       state.member = member;
-      const members = await this.ctx.presence.join(this.app, channel, this.id, member);
+      let members: PresenceSnapshot;
+      try {
+        members = await this.ctx.presence.join(this.app, channel, this.id, member);
+      } catch (err) {
+        // Without the member list pusher-js would show an empty channel: refuse, so it can retry.
+        this.#unsubscribe(channel);
+        return this.#refuse(channel, 503, err instanceof Error ? err.message : 'presence unavailable');
+      }
       if (this.#channels.get(channel) !== state) return;
       this.#frame('pusher_internal:subscription_succeeded', { presence: members }, channel);
     } else this.#frame('pusher_internal:subscription_succeeded', {}, channel);
