@@ -84,7 +84,14 @@ export function createPusher(apps: PusherApps, deps: PusherDeps): Pusher {
   // Only nodes with apps keep the index: no engine traffic for those without.
   const indexStore = apps.size > 0 ? deps.indexStore() : undefined;
   const index = indexStore && new ChannelIndex(indexStore, { node: deps.node, ttlMs: deps.entryTtlMs, refreshMs: deps.refreshMs }, deps.log);
-  const webhooks = new PusherWebhooks(apps, deps.log);
+  const webhooks = new PusherWebhooks(
+    apps,
+    {
+      occupied: async (channel) => (await deps.occupancy.subscribers(channel)).nodes > 0,
+      present: async (channel, user) => (await deps.presence.store.entries(channel)).some((e) => e.user === user),
+    },
+    deps.log,
+  );
   const limits = deps.config.limits;
   const context: PusherContext = { hub: deps.hub, channels: deps.channels, presence, webhooks, limits, log: deps.log, accepting: deps.accepting };
   // Shared by every Pusher transport: one count per app, one set of refusals.

@@ -8,13 +8,20 @@
  *
  * `channel_vacated` and `member_removed` wait `webhook_delay_ms`: when the channel is occupied
  * again (or the member is back) on this node meanwhile, neither event of the pair is sent, so a
- * page reload does not notify the backend twice.
+ * page reload does not notify the backend twice. One that came back through another node is
+ * found when the delay ends (the cluster's state is read again), and the departure is dropped.
  */
 import type { Logger } from 'pino';
 import type { RawJson } from '../../json/raw.js';
 import { WebhookReceiver } from '../../webhooks/webhooks.js';
 import { channelKind, pusherChannel, type PusherApp, type PusherApps } from './apps.js';
 import { hmacHex } from './signature.js';
+
+/** The cluster's view, read when a delayed departure falls due. */
+export interface ClusterState {
+  occupied(heraldChannel: string): Promise<boolean>;
+  present(heraldChannel: string, user: string): Promise<boolean>;
+}
 
 type PusherEventName = 'channel_occupied' | 'channel_vacated' | 'member_added' | 'member_removed' | 'client_event' | 'cache_miss';
 type PusherEvent = { name: PusherEventName; channel: string } & Record<string, unknown>;
@@ -46,11 +53,13 @@ class AppWebhooks {
     this.send(event);
   }
 
-  depart(key: string, event: PusherEvent): void {
+  /** Send after the delay, if `gone()` (the cluster's state then) still says so. */
+  depart(key: string, event: PusherEvent, gone: () => Promise<boolean>): void {
     clearTimeout(this.#delayed.get(key));
     const timer = setTimeout(() => {
       this.#delayed.delete(key);
-      this.send(event);
+      // Unreadable state: send it; a departure lost is worse than one sent for a client that came back.
+      void gone().catch(() => true).then((still) => still && this.send(event));
     }, this.app.webhook_delay_ms).unref();
     this.#delayed.set(key, timer);
   }
@@ -76,6 +85,7 @@ export class PusherWebhooks {
 
   constructor(
     readonly apps: PusherApps,
+    readonly state: ClusterState,
     log: Logger,
   ) {
     for (const app of apps.all()) if (app.webhooks.length > 0) this.#apps.set(app.id, new AppWebhooks(app, log));
@@ -95,7 +105,7 @@ export class PusherWebhooks {
     if (!route) return;
     const { hooks, channel } = route;
     if (occupied) hooks.arrive(`c\u0000${channel}`, { name: 'channel_occupied', channel });
-    else hooks.depart(`c\u0000${channel}`, { name: 'channel_vacated', channel });
+    else hooks.depart(`c\u0000${channel}`, { name: 'channel_vacated', channel }, async () => !(await this.state.occupied(heraldChannel)));
   }
 
   /** A user's first connection joined a presence channel, or its last one left (told on one node). */
@@ -105,7 +115,7 @@ export class PusherWebhooks {
     const { hooks, channel } = route;
     const key = `m\u0000${channel}\u0000${user}`;
     if (type === 'join') hooks.arrive(key, { name: 'member_added', channel, user_id: user });
-    else hooks.depart(key, { name: 'member_removed', channel, user_id: user });
+    else hooks.depart(key, { name: 'member_removed', channel, user_id: user }, async () => !(await this.state.present(heraldChannel, user)));
   }
 
   clientEvent(app: PusherApp, channel: string, event: string, data: RawJson, socketId: string, userId?: string): void {
