@@ -53,6 +53,7 @@ import type { PresenceEntry, PresenceSpace, PresenceStore } from './presence/pre
 import { ChannelOccupancy, type OccupancyEntry } from './presence/occupancy.js';
 import { PresenceTracker, presenceTiming } from './presence/tracker.js';
 import { Webhooks } from './webhooks/webhooks.js';
+import { createPusher, presenceEventInfo, pusherApps, withPusherNamespaces } from './protocols/pusher/pusher.js';
 import { clusterMetrics } from './metrics/cluster.js';
 import { createMetrics, registerMetricsRoute } from './metrics/metrics.js';
 import { createLongPollEndpoint, type LongPollEndpoint } from './transports/long-poll.js';
@@ -146,6 +147,9 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   let namespaces = config.namespaces;
   if (demo && !namespaces.demo) namespaces = { ...namespaces, demo: demoNamespace() };
   if (config.admin.token) namespaces = { ...namespaces, [INTERNAL_NAMESPACE]: adminNamespace };
+  // Each Pusher app's channels live in a namespace of their own (protocols/pusher/apps.ts).
+  const apps = pusherApps(config);
+  namespaces = withPusherNamespaces(apps, namespaces);
   const channels = new Channels({ ...config, namespaces });
   const { sweepIntervalMs, entryTtlMs } = presenceTiming(config.presence.ttl_seconds * 1000);
   const refreshMs = config.presence.refresh_seconds * 1000;
@@ -166,19 +170,27 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
       refreshMs,
       countIntervalMs: OCCUPANCY_COUNT_INTERVAL_MS,
       count: (channel) => hub.subscriberCount(channel),
-      onChange: (channel, occupied) => webhooks.emit({ type: occupied ? 'channel.occupied' : 'channel.vacated', channel }),
+      onChange: (channel, occupied) => {
+        webhooks.emit({ type: occupied ? 'channel.occupied' : 'channel.vacated', channel });
+        pusher.webhooks.occupancy(channel, occupied);
+      },
     },
     log,
   );
-  hub.onOccupancy = (channel, occupied) => occupancy.changed(channel, occupied);
+  hub.onOccupancy = (channel, occupied) => {
+    occupancy.changed(channel, occupied);
+    pusher.occupancyChanged(channel, occupied);
+  };
   const presence = new PresenceTracker(
     presenceStore,
     {
       ttlMs: entryTtlMs,
       refreshMs,
-      announce: async (type, channel, { user, client }) => {
+      announce: async (type, channel, entry) => {
+        const { user, client } = entry;
         webhooks.emit({ type: type === 'join' ? 'presence.join' : 'presence.leave', channel, info: { user, client } });
-        await broker.publishEvent({ channel, type, info: { user, client } });
+        pusher.webhooks.presence(type, channel, user);
+        await broker.publishEvent({ channel, type, info: presenceEventInfo(entry) });
       },
     },
     log,
@@ -231,7 +243,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     userLimits,
   };
   const authenticate = options.authenticateClient ?? createClientAuthenticator(access, failures, addressOf);
-  const connections = () => ws.connections + sse.connections;
+  const connections = () => ws.connections + sse.connections + pusher.connections;
   const ws: WebSocketEndpoint = createWebSocketEndpoint({
     context,
     authenticate,
@@ -255,6 +267,22 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     authenticate,
     allowedOrigins: config.server.allowed_origins,
     timeoutSeconds: config.longpoll.timeout_seconds,
+  });
+
+  const pusher = createPusher(apps, {
+    config,
+    hub,
+    channels,
+    presence,
+    occupancy,
+    replay,
+    log,
+    accepting: () => accepting,
+    connections,
+    indexStore: () => storeFor('channels'),
+    node: `${nodeName}/${randomBytes(6).toString('base64url')}`,
+    entryTtlMs,
+    refreshMs,
   });
 
   const tls = loadTls(config.server.tls);
@@ -323,19 +351,20 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
       nodeName,
       engine: broker.name,
       limiter: clientFailures,
-      connections: () => ({ websocket: ws.connections, sse: sse.connections, longpoll: longPoll.pending }),
+      connections: () => ({ websocket: ws.connections, sse: sse.connections, longpoll: longPoll.pending, pusher: pusher.connections }),
       control,
       publish: apiPublisher(ctx),
     });
     access.adminToken = admin.tokenMatches;
   }
+  access.restricted = apps.size > 0 ? (channel) => pusher.restricted(channel.name) : undefined;
   // Plugins load in order, so routes added in these two run after @fastify/swagger: they are in the OpenAPI document.
   void app.register(async (open) => {
     registerHealthRoutes(open, ctx);
     if (config.metrics.enabled) {
       const registry = createMetrics({
         hub,
-        connections: () => ({ websocket: ws.connections, sse: sse.connections, longpoll: longPoll.pending }),
+        connections: () => ({ websocket: ws.connections, sse: sse.connections, longpoll: longPoll.pending, pusher: pusher.connections }),
         webhookQueue: () => webhooks.stats().reduce((sum, w) => sum + w.queued, 0),
         webhookDropped: () => webhooks.stats().reduce((sum, w) => sum + w.dropped, 0),
       });
@@ -354,6 +383,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     requirePublisher(api, ctx.authenticate);
     registerUserRoutes(api, ctx, control);
   });
+  pusher.registerRoutes(app);
 
   // Node never counts a connection that has not sent a request yet as idle, so closing the server
   // would wait for its headers timeout; HTTP clients open such spare connections (an aborted
@@ -370,6 +400,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     silent.delete(socket);
     const path = (req.url ?? '').split('?')[0];
     if (path === '/ws') return ws.handleUpgrade(req, socket, head);
+    if (pusher.handleUpgrade(req, socket, head)) return;
     socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
 
@@ -387,6 +418,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
       await occupancy.start();
       await userLimits.start();
       control.start();
+      await pusher.start();
       await app.listen({ host: config.server.host, port: config.server.port });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.server.port;
@@ -402,6 +434,8 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
         await Promise.all([
           ws.closeAll(CloseCode.ServiceRestart, 'server restart: reconnect', timeoutMs),
           sse.closeAll(CloseCode.ServiceRestart, 'server restart: reconnect', timeoutMs),
+          // 4200: pusher-js reconnects at once (to another node behind the balancer).
+          pusher.closeAll(4200, 'server restart: reconnect', timeoutMs),
         ]);
         for (const socket of silent) socket.destroy();
         await app.close();
@@ -409,6 +443,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
         control.close();
         await Promise.all([presence.close(), occupancy.close(), userLimits.close()]);
         webhooks.close();
+        await pusher.close();
         await occupancyStore.close();
         await presenceStore.close();
         if (!options.broker) await broker.close();

@@ -32,7 +32,7 @@ export interface AdminOptions {
   nodeName: string;
   engine: string;
   limiter: FailureLimiter;
-  connections(): { websocket: number; sse: number; longpoll: number };
+  connections(): { websocket: number; sse: number; longpoll: number; pusher: number };
   /** A user's connections on every node, and disconnecting them (the control API's). */
   control: Pick<Control, 'connections' | 'disconnect'>;
   /** Publish as the HTTP API does (checks included). */
@@ -97,7 +97,7 @@ export function registerAdmin(app: FastifyInstance, options: AdminOptions): Admi
       memory: { rss: memory.rss, heapUsed: memory.heapUsed },
       // The monitor's timer itself takes `resolution` per sample: only the excess is lag.
       eventLoopLagMs: Math.max(0, Math.round((lag.mean / 1e6 - LAG_RESOLUTION_MS) * 100) / 100),
-      connections: { ...connections, total: connections.websocket + connections.sse + connections.longpoll },
+      connections: { ...connections, total: connections.websocket + connections.sse + connections.longpoll + connections.pusher },
       subscriptions: hub.subscriptionCount(),
       channels: hub.channelCount(),
       totals: { published: counters.published, delivered: counters.delivered, dropped: counters.dropped, slowConsumers: counters.slowConsumerCloses },

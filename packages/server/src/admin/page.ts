@@ -44,6 +44,7 @@ export const ADMIN_HTML = `<!doctype html>
       <div><dt>WebSocket</dt><dd id="connections-websocket">0</dd></div>
       <div><dt>SSE</dt><dd id="connections-sse">0</dd></div>
       <div><dt>Long-poll</dt><dd id="connections-longpoll">0</dd></div>
+      <div><dt>Pusher</dt><dd id="connections-pusher">0</dd></div>
       <div><dt>Subscriptions</dt><dd id="subscriptions">0</dd></div>
       <div><dt>Channels</dt><dd id="channels">0</dd></div>
     </dl>
@@ -143,7 +144,7 @@ function sparkline() {
 function render(s) {
   text('node-name', s.node); text('node-engine', s.engine); text('node-version', s.nodeVersion + ' (pid ' + s.pid + ')');
   text('node-uptime', duration(s.uptimeSeconds)); text('node-rss', bytes(s.memory.rss)); text('node-lag', s.eventLoopLagMs + ' ms');
-  for (const k of ['total', 'websocket', 'sse', 'longpoll']) text('connections-' + k, s.connections[k]);
+  for (const k of ['total', 'websocket', 'sse', 'longpoll', 'pusher']) text('connections-' + k, s.connections[k]);
   text('subscriptions', s.subscriptions); text('channels', s.channels);
   text('rate-published', s.rate.published); text('rate-delivered', s.rate.delivered);
   text('total-published', s.totals.published); text('total-delivered', s.totals.delivered);

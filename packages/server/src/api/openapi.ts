@@ -15,7 +15,8 @@ export const OPENAPI_PATH = '/api/openapi.json';
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 /** Served by the node but not part of the API a backend calls; the document's description says why. */
-const UNDOCUMENTED = [/^\/admin(\/|$)/, /^\/demo(\/|$)/, /^\/client\.js$/];
+/** Routes this document leaves out: the admin page and demo files, and the Pusher HTTP API (Pusher's own, docs/pusher.md). */
+const UNDOCUMENTED = [/^\/admin(\/|$)/, /^\/demo(\/|$)/, /^\/client\.js$/, /^\/apps\//];
 
 const DESCRIPTION = `Herald's HTTP API: backends publish and read channels; load balancers and Prometheus check the node.
 
@@ -23,7 +24,7 @@ const DESCRIPTION = `Herald's HTTP API: backends publish and read channels; load
 
 **Errors.** Every error is \`{"error":{"code","message","reason"?}}\` (\`ErrorResponse\`) with the HTTP status of its code. Bodies are JSON (\`Content-Type: application/json\`, else 415), at most \`limits.max_body_bytes\` (else 413), validated strictly: an unknown field or a wrong type is a 400.
 
-**Not described here.** \`GET /ws\` is a WebSocket upgrade, which OpenAPI cannot describe: its protocol is docs/protocol.md. \`/admin\` and \`/admin/api/*\` are the admin page's own API (present only with \`admin.token\`, called by that page, free to change between versions). \`/demo/*\` and \`/client.js\` are static files for browsers. \`/sse\` and \`/poll\` are described, but they are for clients (browsers, apps), which use the client SDK.`;
+**Not described here.** \`GET /ws\` is a WebSocket upgrade, which OpenAPI cannot describe: its protocol is docs/protocol.md. \`/admin\` and \`/admin/api/*\` are the admin page's own API (present only with \`admin.token\`, called by that page, free to change between versions). \`/demo/*\` and \`/client.js\` are static files for browsers. \`/app/{key}\` (WebSocket) and \`/apps/{id}/…\` are the Pusher protocol, present only with \`pusher.apps\` and documented by Pusher (docs/pusher.md). \`/sse\` and \`/poll\` are described, but they are for clients (browsers, apps), which use the client SDK.`;
 
 const SECURITY_SCHEMES = {
   apiKey: {

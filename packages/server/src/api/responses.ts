@@ -61,7 +61,7 @@ export const BroadcastResult = Type.Object(
       {
         results: [
           { channel: 'orders:42', offset: 2, epoch: EXAMPLE_EPOCH },
-          { channel: 'bad name', error: { code: 'invalid_channel', message: 'channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /' } },
+          { channel: 'bad name', error: { code: 'invalid_channel', message: 'channel may contain only A-Z a-z 0-9 and _ - . : # @ = , / ;' } },
         ],
       },
     ],
@@ -181,7 +181,7 @@ const error = (code: string, message: string, reason?: string) => ({ error: reas
 const ERROR_STATUS = {
   400: [
     'Bad request: invalid JSON or UTF-8 (`bad_json`), a field or parameter the schema refuses or JSON nested deeper than `limits.max_json_depth` (`bad_request`), an invalid channel name (`invalid_channel`).',
-    error('invalid_channel', 'channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /'),
+    error('invalid_channel', 'channel may contain only A-Z a-z 0-9 and _ - . : # @ = , / ;'),
   ],
   401: [
     'Credentials missing or refused (`unauthorized`, with a `reason`); sent with `WWW-Authenticate: Bearer`.',

@@ -50,6 +50,13 @@ export class AccessControl {
   /** Refuses identities whose token is revoked or whose user is blocked (control/control.ts); unset = none are. */
   admit: ((identity: ClientIdentity) => Promise<void>) | undefined;
 
+  /**
+   * Channels private by another protocol's rules (a Pusher app's `private-` and `presence-`
+   * channels, which pusher-js clients open with a signature): Herald clients treat them like
+   * channels of a `private` namespace, so Herald's protocol is no way around that signature.
+   */
+  restricted: ((channel: ResolvedChannel) => boolean) | undefined;
+
   constructor(
     readonly verifier: JwtVerifier | undefined,
     readonly options: Pick<JwtOptions, 'user_claim' | 'permissions_claim'>,
@@ -90,22 +97,26 @@ export class AccessControl {
     }
     this.#checkUserLimited(identity, channel.name);
     if (subscriptionToken !== undefined) await this.#checkSubscriptionToken(identity, channel, subscriptionToken);
-    if (!channel.options.private) return this.#check(identity, 'subscribe', channel);
+    if (!this.#private(channel)) return this.#check(identity, 'subscribe', channel);
     if (subscriptionToken === undefined) throw forbidden(`channel "${channel.name}" is private: subscribe with a subscription token`);
   }
 
   checkPublish(identity: ClientIdentity, channel: ResolvedChannel): void {
     if (channel.namespace === INTERNAL_NAMESPACE) throw forbidden('internal channels are published to by Herald only');
     this.#checkUserLimited(identity, channel.name);
-    if (channel.options.private) throw forbidden(`channel "${channel.name}" is private: clients cannot publish to it`);
+    if (this.#private(channel)) throw forbidden(`channel "${channel.name}" is private: clients cannot publish to it`);
     this.#check(identity, 'publish', channel);
   }
 
   /** Seeing a channel's members and join/leave events; a private channel also needs `subscribed`. */
   checkPresence(identity: ClientIdentity, channel: ResolvedChannel, subscribed: boolean): void {
     this.#checkUserLimited(identity, channel.name);
-    if (channel.options.private && !subscribed) throw forbidden(`channel "${channel.name}" is private: subscribe to it before asking for its presence`);
+    if (this.#private(channel) && !subscribed) throw forbidden(`channel "${channel.name}" is private: subscribe to it before asking for its presence`);
     this.#check(identity, 'presence', channel);
+  }
+
+  #private(channel: ResolvedChannel): boolean {
+    return channel.options.private || (this.restricted?.(channel) ?? false);
   }
 
   #check(identity: ClientIdentity, action: Action, channel: ResolvedChannel): void {

@@ -23,7 +23,7 @@ export interface ResolvedChannel {
 export const INTERNAL_NAMESPACE = '_herald';
 
 /** Printable ASCII that needs no escaping in URLs' path segments once encoded, nor in logs. */
-const CHANNEL_CHARS = /^[A-Za-z0-9_\-.:#@=,/]+$/;
+const CHANNEL_CHARS = /^[A-Za-z0-9_\-.:#@=,/;]+$/;
 const NAMESPACE = /^[a-z0-9_-]{1,64}$/;
 
 export class Channels {
@@ -49,7 +49,7 @@ export class Channels {
       throw new HeraldError(ErrorCode.InvalidChannel, `channel is longer than ${this.#maxLength} characters`);
     }
     if (!CHANNEL_CHARS.test(name)) {
-      throw new HeraldError(ErrorCode.InvalidChannel, 'channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /');
+      throw new HeraldError(ErrorCode.InvalidChannel, 'channel may contain only A-Z a-z 0-9 and _ - . : # @ = , / ;');
     }
     const colon = name.indexOf(':');
     const namespace = colon === -1 ? 'default' : name.slice(0, colon);

@@ -104,6 +104,9 @@ function applyEnv(tree: Tree, env: NodeJS.ProcessEnv): void {
     const value = env[name];
     if (value) setPath(tree, path.split('.'), value.split(',').map((v) => v.trim()).filter(Boolean));
   }
+  // soketi's and Reverb's single-app settings, under the names the Pusher SDK docs use.
+  const { PUSHER_APP_ID: id, PUSHER_APP_KEY: key, PUSHER_APP_SECRET: secret } = env;
+  if (id && key && secret) setPath(tree, ['pusher', 'apps'], [{ id, key, secret }]);
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith('HERALD_') || !name.includes('__') || value === undefined) continue;
     const path = name.slice('HERALD_'.length).toLowerCase().split('__');

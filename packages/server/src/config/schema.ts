@@ -100,6 +100,53 @@ export const WebhookSchema = Type.Object(
 );
 export type WebhookConfig = Static<typeof WebhookSchema>;
 
+const PusherWebhookSchema = Type.Object(
+  {
+    url: Type.String({ pattern: '^https?://', description: 'Where the events are POSTed, in Pusher\'s format (`X-Pusher-Key`, `X-Pusher-Signature` signed with the app secret; docs/pusher.md).' }),
+    events: Type.Array(StringEnum(['channel_occupied', 'channel_vacated', 'member_added', 'member_removed', 'client_event', 'cache_miss']), {
+      default: ['channel_occupied', 'channel_vacated', 'member_added', 'member_removed', 'client_event', 'cache_miss'],
+      uniqueItems: true,
+      description: 'Pusher webhook events to send: channel_occupied, channel_vacated, member_added, member_removed, client_event, cache_miss.',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const PusherAppSchema = Type.Object(
+  {
+    id: Type.Union([Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), Type.Integer({ minimum: 0 })], { description: 'App id, as the server SDKs send it in `/apps/{id}/…` (Pusher\'s are digits).' }),
+    key: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,128}$', description: 'App key: public, in `/app/{key}` and in `auth` signatures.' }),
+    secret: Type.String({ minLength: 8, description: 'App secret: signs channel auth, user sign-in, HTTP API requests and webhooks. Keep it out of browsers.' }),
+    namespace: Type.String({
+      default: '',
+      pattern: '^([a-z0-9_-]{1,64})?$',
+      description: 'Herald namespace holding this app\'s channels: Pusher channel `x` is Herald channel `<namespace>:x`. Empty = `pusher-<id>` (lower-cased). Options of a namespace of that name under `namespaces` apply (history, max subscribers); otherwise Herald\'s defaults, with presence on.',
+    }),
+    enabled: Type.Boolean({ default: true, description: 'A disabled app refuses connections (close 4003) and API requests (403).' }),
+    client_events: Type.Boolean({ default: true, description: 'Whether clients may send `client-` events on private and presence channels.' }),
+    client_events_per_second: Type.Integer({ minimum: 1, default: 10, description: 'Client events one connection may send per second; above it the event is refused with a 4301 `pusher:error` (the connection stays).' }),
+    max_event_bytes: Type.Integer({ minimum: 1, default: 10240, description: 'Largest `data` of one triggered event (HTTP API); above it the request is refused with 413. Pusher\'s limit is 10 KB.' }),
+    max_connections: Type.Integer({ minimum: 0, default: 0, description: 'Connections of this app per node (0 = only limits.max_connections); above it the connection is closed with 4100 (pusher-js retries after a back-off).' }),
+    allowed_origins: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description: 'Browser origins allowed to connect to this app (e.g. https://app.example.com); empty = any. A connection without an Origin header (non-browser) is always allowed.',
+    }),
+    replay_protection: Type.Boolean({
+      default: false,
+      description: 'Refuse a signed HTTP API POST seen before within the timestamp window (shared through the engine). Off by default: the SDKs send no nonce, so two identical triggers within one second are byte-identical and the second one is refused (docs/pusher.md).',
+    }),
+    webhooks: Type.Array(PusherWebhookSchema, { default: [], description: 'Receivers of this app\'s webhooks, in Pusher\'s format, each `{url, events}`; retried with back-off, sent once per cluster.' }),
+    webhook_delay_ms: Type.Integer({
+      minimum: 0,
+      maximum: 60_000,
+      default: 3000,
+      description: 'How long `channel_vacated` and `member_removed` wait before they are sent: a channel re-occupied (or a member back) within it sends neither (nor the matching occupied/added).',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type PusherAppConfig = Static<typeof PusherAppSchema>;
+
 export const ConfigSchema = Type.Object(
   {
     server: Type.Object(
@@ -422,6 +469,22 @@ export const ConfigSchema = Type.Object(
       default: [],
       description: 'Receivers of signed HTTP event notifications (docs/webhooks.md), each `{url, secret, events, …}`; delivered in order per receiver, retried with backoff, never delaying message delivery.',
     }),
+    pusher: Type.Object(
+      {
+        apps: Type.Array(PusherAppSchema, {
+          default: [],
+          description:
+            'Pusher-protocol apps (docs/pusher.md), each `{id, key, secret, …}`: pusher-js connects to `/app/{key}`, the Pusher server SDKs call `/apps/{id}/…`. Env: PUSHER_APP_ID, PUSHER_APP_KEY and PUSHER_APP_SECRET define one app; HERALD_PUSHER__APPS takes a YAML list.',
+        }),
+        activity_timeout_seconds: Type.Integer({
+          minimum: 1,
+          maximum: 120,
+          default: 30,
+          description: 'The `activity_timeout` sent in `pusher:connection_established`: a client idle this long pings; the server closes (4201) a connection silent for twice this plus 30 s.',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     namespaces: Type.Record(Type.String({ pattern: '^[a-z0-9_-]{1,64}$' }), NamespaceSchema, {
       default: { default: {} },
       description:

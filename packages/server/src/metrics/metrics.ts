@@ -16,8 +16,8 @@ import type { Hub } from '../hub/hub.js';
 
 export interface MetricsSources {
   hub: Hub;
-  /** Open connections by transport (long-poll: requests being held). */
-  connections(): { websocket: number; sse: number; longpoll: number };
+  /** Open connections by transport (long-poll: requests being held; pusher: Pusher-protocol clients). */
+  connections(): { websocket: number; sse: number; longpoll: number; pusher: number };
   /** Webhook events waiting for delivery, all receivers together. */
   webhookQueue(): number;
   /** Webhook events dropped (queue full, or retries exhausted), all receivers together. */
@@ -48,7 +48,7 @@ export function createMetrics(sources: MetricsSources): Registry {
 
   new Gauge({
     name: 'herald_connections',
-    help: 'Open client connections on this node, by transport (longpoll: requests being held).',
+    help: 'Open client connections on this node, by transport (longpoll: requests being held; pusher: Pusher-protocol clients).',
     labelNames: ['transport'],
     registers: [registry],
     collect() {

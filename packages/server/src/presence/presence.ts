@@ -22,10 +22,11 @@ import type { ClientInfo, PresenceMember } from '@herald/protocol';
 export type PresenceEntry = Required<ClientInfo>;
 
 /**
- * Connections in channels (presence), nodes with subscribers in channels (occupancy), and each
- * user's connections, keyed by user instead of channel (`limits.user_connections`, control/limits.ts).
+ * Connections in channels (presence), nodes with subscribers in channels (occupancy), occupied
+ * channels per namespace (channels: protocols/pusher/channel-index.ts), and each user's
+ * connections, keyed by user instead of channel (`limits.user_connections`, control/limits.ts).
  */
-export type PresenceSpace = 'presence' | 'occupancy' | 'connections';
+export type PresenceSpace = 'presence' | 'occupancy' | 'channels' | 'connections';
 
 /** One entry's key in maps of entries of several channels. */
 export const entryKey = (channel: string, client: string) => `${channel}\u0000${client}`;

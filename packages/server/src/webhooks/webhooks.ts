@@ -57,9 +57,15 @@ export function retryDelay(attempt: number, config: Pick<WebhookConfig, 'retry_b
   return Math.min(config.retry_max_ms, config.retry_base_ms * 2 ** (attempt - 1) * (1 + random / 2));
 }
 
-class Receiver {
+/** The headers of one POST of `body` (Herald's own signature by default; protocols/pusher signs its own way). */
+export type WebhookHeaders = (body: string) => Record<string, string>;
+
+/** Delivery settings of one receiver; `WebhookConfig` has them all. */
+export type DeliveryConfig = Pick<WebhookConfig, 'url' | 'timeout_ms' | 'max_attempts' | 'retry_base_ms' | 'retry_max_ms' | 'queue_size'>;
+
+/** One receiver's ordered queue and its sender, retrying with back-off. */
+export class WebhookReceiver {
   readonly #queue: Pending[] = [];
-  readonly #events: ReadonlySet<string>;
   #sending = false;
   #closed = false;
   #timer: NodeJS.Timeout | undefined;
@@ -67,15 +73,10 @@ class Receiver {
   readonly stats: WebhookStats = { delivered: 0, failed: 0, dropped: 0, queued: 0 };
 
   constructor(
-    readonly config: WebhookConfig,
+    readonly config: DeliveryConfig,
     readonly log: Logger,
-  ) {
-    this.#events = new Set(config.events);
-  }
-
-  wants(type: WebhookEventType): boolean {
-    return this.#events.has(type);
-  }
+    readonly headers: WebhookHeaders,
+  ) {}
 
   push(body: string): void {
     if (this.#closed) return;
@@ -118,15 +119,11 @@ class Receiver {
   }
 
   async #post(body: string): Promise<boolean> {
-    const timestamp = String(Math.floor(Date.now() / 1000));
     try {
       const res = await fetch(this.config.url, {
         method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          [TIMESTAMP_HEADER]: timestamp,
-          [WEBHOOK_SIGNATURE_HEADER]: signWebhook(this.config.secret, timestamp, body),
-        },
+        // Exactly `application/json`: Pusher's SDKs refuse a webhook with any parameter after it.
+        headers: { 'content-type': 'application/json', ...this.headers(body) },
         body,
         signal: AbortSignal.any([this.#abort.signal, AbortSignal.timeout(this.config.timeout_ms)]),
       });
@@ -144,11 +141,18 @@ function webhookBody({ data, ...event }: WebhookEvent): string {
   return data === undefined ? json : `${json.slice(0, -1)},"data":${data}}`;
 }
 
+function heraldHeaders(secret: string): WebhookHeaders {
+  return (body) => {
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    return { [TIMESTAMP_HEADER]: timestamp, [WEBHOOK_SIGNATURE_HEADER]: signWebhook(secret, timestamp, body) };
+  };
+}
+
 export class Webhooks {
-  readonly #receivers: Receiver[];
+  readonly #receivers: Array<{ receiver: WebhookReceiver; events: ReadonlySet<string> }>;
 
   constructor(configs: readonly WebhookConfig[], log: Logger) {
-    this.#receivers = configs.map((c) => new Receiver(c, log));
+    this.#receivers = configs.map((c) => ({ receiver: new WebhookReceiver(c, log, heraldHeaders(c.secret)), events: new Set(c.events) }));
   }
 
   get enabled(): boolean {
@@ -158,18 +162,18 @@ export class Webhooks {
   /** Queue an event for every receiver that wants it. Never blocks, never throws. */
   emit(event: WebhookEvent): void {
     let body: string | undefined;
-    for (const receiver of this.#receivers) {
-      if (!receiver.wants(event.type)) continue;
+    for (const { receiver, events } of this.#receivers) {
+      if (!events.has(event.type)) continue;
       body ??= webhookBody(event);
       receiver.push(body);
     }
   }
 
   stats(): Array<{ url: string } & WebhookStats> {
-    return this.#receivers.map((r) => ({ url: r.config.url, ...r.stats }));
+    return this.#receivers.map(({ receiver: r }) => ({ url: r.config.url, ...r.stats }));
   }
 
   close(): void {
-    for (const r of this.#receivers) r.close();
+    for (const { receiver } of this.#receivers) receiver.close();
   }
 }

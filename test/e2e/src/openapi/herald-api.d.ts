@@ -707,7 +707,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "invalid_channel",
-                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , / ;"
                      *       }
                      *     }
                      */
@@ -841,7 +841,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "invalid_channel",
-                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , / ;"
                      *       }
                      *     }
                      */
@@ -987,7 +987,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "invalid_channel",
-                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , / ;"
                      *       }
                      *     }
                      */
@@ -1167,7 +1167,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "invalid_channel",
-                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , / ;"
                      *       }
                      *     }
                      */
@@ -1337,7 +1337,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "invalid_channel",
-                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , / ;"
                      *       }
                      *     }
                      */
@@ -1507,7 +1507,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "invalid_channel",
-                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , / ;"
                      *       }
                      *     }
                      */
@@ -1688,7 +1688,7 @@ export interface operations {
                      *           "channel": "bad name",
                      *           "error": {
                      *             "code": "invalid_channel",
-                     *             "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *             "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , / ;"
                      *           }
                      *         }
                      *       ]
@@ -1713,7 +1713,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "invalid_channel",
-                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , / ;"
                      *       }
                      *     }
                      */
@@ -1959,7 +1959,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "invalid_channel",
-                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , / ;"
                      *       }
                      *     }
                      */
@@ -2089,7 +2089,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "invalid_channel",
-                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , / ;"
                      *       }
                      *     }
                      */
@@ -2237,7 +2237,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "invalid_channel",
-                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , / ;"
                      *       }
                      *     }
                      */
@@ -2454,7 +2454,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "invalid_channel",
-                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , / ;"
                      *       }
                      *     }
                      */
@@ -2596,7 +2596,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "invalid_channel",
-                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , / ;"
                      *       }
                      *     }
                      */
@@ -2733,7 +2733,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "invalid_channel",
-                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , / ;"
                      *       }
                      *     }
                      */
@@ -2881,7 +2881,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "invalid_channel",
-                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , / ;"
                      *       }
                      *     }
                      */
@@ -3035,7 +3035,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "invalid_channel",
-                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , / ;"
                      *       }
                      *     }
                      */
@@ -3171,7 +3171,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "invalid_channel",
-                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , / ;"
                      *       }
                      *     }
                      */
@@ -3307,7 +3307,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "invalid_channel",
-                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , / ;"
                      *       }
                      *     }
                      */
@@ -3436,7 +3436,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "invalid_channel",
-                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , / ;"
                      *       }
                      *     }
                      */
@@ -3580,7 +3580,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "invalid_channel",
-                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , / ;"
                      *       }
                      *     }
                      */
@@ -3703,7 +3703,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "invalid_channel",
-                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , /"
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , / ;"
                      *       }
                      *     }
                      */
