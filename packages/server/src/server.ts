@@ -22,7 +22,7 @@ import { registerErrorHandling } from './api/error-handler.js';
 import { registerHealthRoutes } from './api/health.js';
 import { IdempotencyCache } from './api/idempotency.js';
 import { registerOpenApi } from './api/openapi.js';
-import { apiPublisher, registerPublishRoutes } from './api/publish.js';
+import { apiPublisher, registerEventRoute, registerPublishRoutes } from './api/publish.js';
 import { registerAdmin, type Admin } from './admin/admin.js';
 import { registerJsonBodies } from './api/json-body.js';
 import { requirePublisher } from './api/publisher-auth.js';
@@ -53,6 +53,7 @@ import { createMetrics, registerMetricsRoute } from './metrics/metrics.js';
 import { createLongPollEndpoint, type LongPollEndpoint } from './transports/long-poll.js';
 import { createSseEndpoint, type SseEndpoint } from './transports/sse.js';
 import { createWebSocketEndpoint, type WebSocketEndpoint } from './transports/websocket.js';
+import { createSeedProtocols, seedNamespaces } from './protocols/seeds/index.js';
 import { loadTls } from './tls.js';
 
 export interface HeraldOptions {
@@ -141,6 +142,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   let namespaces = config.namespaces;
   if (demo && !namespaces.demo) namespaces = { ...namespaces, demo: demoNamespace() };
   if (config.admin.token) namespaces = { ...namespaces, [INTERNAL_NAMESPACE]: adminNamespace };
+  namespaces = { ...seedNamespaces(config), ...namespaces };
   const channels = new Channels({ ...config, namespaces });
   const { sweepIntervalMs, entryTtlMs } = presenceTiming(config.presence.ttl_seconds * 1000);
   const refreshMs = config.presence.refresh_seconds * 1000;
@@ -206,7 +208,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     accepting: () => accepting,
   };
   const authenticate = options.authenticateClient ?? createClientAuthenticator(access, failures, addressOf);
-  const connections = () => ws.connections + sse.connections;
+  const connections = () => ws.connections + sse.connections + (seeds?.connections ?? 0);
   const ws: WebSocketEndpoint = createWebSocketEndpoint({
     context,
     authenticate,
@@ -225,6 +227,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     maxConnections: config.limits.max_connections,
     connections,
   });
+  const seeds = createSeedProtocols({ config, context, authenticate, connections });
   const longPoll: LongPollEndpoint = createLongPollEndpoint({
     context,
     authenticate,
@@ -288,6 +291,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     stats: () => ({ connections: connections() }),
   };
   registerClientBundle(app);
+  seeds?.register(app);
   if (demo) registerDemo(app);
   let admin: Admin | undefined;
   if (config.admin.token) {
@@ -317,6 +321,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     }
     open.get('/sse', sse.handle);
     open.get('/poll', longPoll.handle);
+    if (config.compat.seed002.open_event_api) registerEventRoute(open, ctx);
   });
   void app.register(async (api) => {
     requirePublisher(api, ctx.authenticate);
@@ -339,6 +344,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   app.server.on('upgrade', (req, socket, head) => {
     silent.delete(socket);
     const path = (req.url ?? '').split('?')[0];
+    if (seeds?.upgrade(req, socket, head)) return;
     if (path === '/ws') return ws.handleUpgrade(req, socket, head);
     socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
@@ -370,6 +376,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
         await Promise.all([
           ws.closeAll(CloseCode.ServiceRestart, 'server restart: reconnect', timeoutMs),
           sse.closeAll(CloseCode.ServiceRestart, 'server restart: reconnect', timeoutMs),
+          seeds?.closeAll(CloseCode.ServiceRestart, 'server restart: reconnect', timeoutMs),
         ]);
         for (const socket of silent) socket.destroy();
         await app.close();

@@ -5,6 +5,7 @@
  * are written from it.
  */
 import { Type, type SchemaOptions, type Static } from '@sinclair/typebox';
+import { CompatSchema } from './compat.js';
 
 /** A string from a fixed list, as a JSON Schema `enum` so errors can list the allowed values. */
 function StringEnum<const T extends readonly string[]>(values: T, options: SchemaOptions = {}) {
@@ -394,6 +395,7 @@ export const ConfigSchema = Type.Object(
       default: [],
       description: 'Receivers of signed HTTP event notifications (docs/webhooks.md), each `{url, secret, events, …}`; delivered in order per receiver, retried with backoff, never delaying message delivery.',
     }),
+    compat: CompatSchema,
     namespaces: Type.Record(Type.String({ pattern: '^[a-z0-9_-]{1,64}$' }), NamespaceSchema, {
       default: { default: {} },
       description:
