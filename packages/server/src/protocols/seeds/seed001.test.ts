@@ -1,0 +1,155 @@
+/**
+ * Seed 001's own pages against a real node reading the seed's own YAML file (CONFIG_FOLDER_PATH):
+ * the chat page's probe-then-connect works (the seed answered its own page 409), chat lines reach
+ * the other chat clients but never the sender nor the notifications page, the notifications page's
+ * EventSource gets server messages, and native clients share the channels.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { pino } from 'pino';
+import { loadConfig } from '../../config/load.js';
+import { createHerald, type Herald } from '../../server.js';
+import { API_KEY, sleep, TestClient } from '../../test/helpers.js';
+import { collected, Seed001Chat, Seed001Notifications } from '../../test/seed-clients.js';
+import { until } from '../../test/services.js';
+
+const CHAT = '742fc7fe-1527-4184-8945-10b30bf01347';
+const NOTIFICATIONS = 'f71a6fb5-8962-48f4-a0dd-5cf60c42a70f';
+const YAML = `server:
+  allow_create_new_channels: true
+  allow_push_server_messages: true
+  allow_all_origins: true
+  render_chat_html: true
+  render_notifications_html: true
+pubsub:
+  driver: "MEMORY"
+channels:
+  my-chat-example:
+    id: "${CHAT}"
+    type: "WS"
+    max_of_channel_connections: 100
+  my-notification-example:
+    id: "${NOTIFICATIONS}"
+    type: "SSE"
+    max_of_channel_connections: 2
+`;
+
+describe('seed 001 compatibility', () => {
+  let herald: Herald;
+  let base: string;
+  let dir: string;
+  const json = (path: string, body: unknown) =>
+    fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'herald-seed001-'));
+    writeFileSync(join(dir, 'config.yaml'), YAML);
+    const env = { CONFIG_FOLDER_PATH: join(dir, 'config.yaml'), HERALD_COMPAT__SEED001__ENABLED: 'true', HERALD_API_KEYS: API_KEY };
+    herald = createHerald(loadConfig({ object: { server: { host: '127.0.0.1', port: 0 }, log: { level: 'silent' } }, env }), { logger: pino({ level: 'silent' }) });
+    const { port } = await herald.start();
+    base = `http://127.0.0.1:${port}`;
+  });
+  after(async () => {
+    await herald.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('chat page: the upgrade=0 probe reserves nothing, and lines reach the others but not the sender', async () => {
+    const alice = new Seed001Chat(base, CHAT);
+    const bob = new Seed001Chat(base, CHAT);
+    assert.equal(await alice.connect(), true, JSON.stringify(alice.probe));
+    assert.equal(await bob.connect(), true);
+    assert.deepEqual(alice.probe, { status: 200, body: { message: 'OK' } });
+    const probe = await fetch(`${base}/api/v1/channels/${CHAT}?clientId=x&upgrade=0`);
+    assert.equal(await probe.text(), '{\n    "message": "OK"\n}', 'pretty-printed as the seed did');
+    alice.say('hello <b>bob</b>');
+    bob.say('hi alice');
+    await collected(bob.received, 1, 'chat frames');
+    await collected(alice.received, 1, 'chat frames');
+    await sleep(50);
+    assert.equal(bob.received.length, 1, 'the sender never gets its own line');
+    const [line] = bob.received;
+    assert.deepEqual(Object.keys(line!), ['id', 'channelId', 'clientId', 'payload', 'createdAt']);
+    assert.equal(line!.payload, 'hello <b>bob</b>');
+    assert.equal(line!.clientId, alice.clientId);
+    assert.equal(line!.channelId, CHAT);
+    assert.match(line!.id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.equal(alice.received[0]!.payload, 'hi alice');
+    // The same clientId while its socket lives is the seed's 409; once it is gone, it is free again.
+    const again = await fetch(`${base}/api/v1/channels/${CHAT}?clientId=${alice.clientId}&upgrade=0`);
+    assert.equal(again.status, 409);
+    assert.deepEqual(await again.json(), { message: `client ${alice.clientId} is already connected on channel, please disconnect it before connect it again` });
+    alice.close();
+    await until(async () => (await fetch(`${base}/api/v1/channels/${CHAT}?clientId=${alice.clientId}&upgrade=0`)).status === 200, 'client id freed');
+    bob.close();
+  });
+
+  it('notifications page: its EventSource gets server messages and never chat lines', async () => {
+    const page = new Seed001Notifications(base, NOTIFICATIONS);
+    await until(() => page.opens === 1, 'EventSource open');
+    const chat = new Seed001Chat(base, CHAT);
+    const other = new Seed001Chat(base, CHAT);
+    await chat.connect();
+    await other.connect();
+    chat.say('chat line');
+    await collected(other.received, 1, 'chat frames');
+    const res = await json(`/api/v1/channels/${NOTIFICATIONS}/messages`, { payload: 'Build #42 passed' });
+    assert.equal(res.status, 200);
+    const answer = (await res.json()) as { message: string };
+    await collected(page.received, 1, 'notifications');
+    await sleep(50);
+    assert.equal(page.received.length, 1, 'chat lines stay on the chat channel');
+    const [note] = page.received;
+    assert.equal(note!.payload, 'Build #42 passed');
+    assert.equal(note!.clientId, 'server-message');
+    assert.equal(note!.channelId, NOTIFICATIONS);
+    assert.equal(answer.message, `message ${note!.id} has been sent to all clients`);
+    page.close();
+    chat.close();
+    other.close();
+  });
+
+  it('answers the seed API in its own words', async () => {
+    assert.deepEqual(await (await fetch(`${base}/api/v1/channels/nope?clientId=a`)).json(), { message: 'Channel not found' });
+    assert.equal((await json('/api/v1/channels/nope/messages', { payload: 'x' })).status, 404);
+    const badBody = await json(`/api/v1/channels/${CHAT}/messages`, { payload: 3 });
+    assert.deepEqual([badBody.status, await badBody.json()], [400, { message: 'invalid body schema' }]);
+    assert.equal((await json(`/api/v1/channels/${CHAT}/messages`, '{nope')).status, 400);
+    const created = await json('/api/v1/channels', { id: 'room-7', type: 'WS', maxOfChannelConnections: 1 });
+    assert.deepEqual([created.status, await created.json()], [200, { id: 'room-7', config: { maxOfChannelConnections: 1 }, type: 'WS' }]);
+    assert.equal((await json('/api/v1/channels', { id: 'room-8', type: 'TCP', maxOfChannelConnections: 1 })).status, 400);
+    const first = new Seed001Chat(base, 'room-7');
+    assert.equal(await first.connect(), true);
+    const second = new Seed001Chat(base, 'room-7');
+    assert.equal(await second.connect(), false);
+    assert.deepEqual(second.probe, { status: 422, body: { message: 'maximum connection limit for this channel room-7 has been established' } });
+    first.close();
+  });
+
+  it('native clients share the channels: they see chat lines, and what they publish reaches the pages', async () => {
+    const native = await TestClient.connect(`ws://${base.slice(7)}/ws`);
+    await native.subscribe(`seed001:${CHAT}`);
+    const chat = new Seed001Chat(base, CHAT);
+    await chat.connect();
+    const page = new Seed001Notifications(base, NOTIFICATIONS);
+    await until(() => page.opens === 1, 'EventSource open');
+    chat.say('to everyone');
+    const [m] = await native.waitForMessages(1);
+    assert.equal(m!.data, 'to everyone');
+    assert.equal(m!.info?.user, chat.clientId);
+    for (const channel of [`seed001:${CHAT}`, `seed001:${NOTIFICATIONS}`]) {
+      const res = await fetch(`${base}/api/publish`, { method: 'POST', headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ channel, data: 'from the backend' }) });
+      assert.equal(res.status, 200);
+    }
+    await collected(chat.received, 1, 'chat frames');
+    await collected(page.received, 1, 'notifications');
+    assert.deepEqual([chat.received[0]!.payload, chat.received[0]!.clientId], ['from the backend', 'server-message']);
+    assert.deepEqual([page.received[0]!.payload, page.received[0]!.clientId], ['from the backend', 'server-message']);
+    native.close();
+    chat.close();
+    page.close();
+  });
+});
