@@ -235,6 +235,9 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     timeoutSeconds: config.longpoll.timeout_seconds,
   });
 
+  // Seed-protocol clients count with their transport on the admin page and in the metrics.
+  const byTransport = () => ({ websocket: ws.connections + (seeds?.websockets ?? 0), sse: sse.connections + (seeds?.streams ?? 0), longpoll: longPoll.pending });
+
   const tls = loadTls(config.server.tls);
   const timeouts = requestTimeouts(config.server);
   const app = Fastify({
@@ -302,7 +305,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
       nodeName,
       engine: broker.name,
       limiter: clientFailures,
-      connections: () => ({ websocket: ws.connections, sse: sse.connections, longpoll: longPoll.pending }),
+      connections: byTransport,
       publish: apiPublisher(ctx),
     });
     access.adminToken = admin.tokenMatches;
@@ -313,7 +316,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     if (config.metrics.enabled) {
       const registry = createMetrics({
         hub,
-        connections: () => ({ websocket: ws.connections, sse: sse.connections, longpoll: longPoll.pending }),
+        connections: byTransport,
         webhookQueue: () => webhooks.stats().reduce((sum, w) => sum + w.queued, 0),
         webhookDropped: () => webhooks.stats().reduce((sum, w) => sum + w.dropped, 0),
       });

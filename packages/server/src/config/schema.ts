@@ -361,7 +361,7 @@ export const ConfigSchema = Type.Object(
           minimum: 0.05,
           default: 60,
           description:
-            "How long a node's presence entries (and its share of channel occupancy) last without a refresh: the members of a node that died leave, and channels only it had subscribers in are vacated, at most this long after its last refresh. Expired entries are swept every min(5 s, ttl_seconds / 4), and entries live ttl_seconds less that interval, so the sweep that removes them falls within ttl_seconds.",
+            "Env PRESENCE_TTL_SECONDS. How long a node's presence entries (and its share of channel occupancy) last without a refresh: the members of a node that died leave, and channels only it had subscribers in are vacated, at most this long after its last refresh. Expired entries are swept every min(5 s, ttl_seconds / 4), and entries live ttl_seconds less that interval, so the sweep that removes them falls within ttl_seconds.",
         }),
         refresh_seconds: Type.Number({
           minimum: 0.01,

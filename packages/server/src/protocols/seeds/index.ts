@@ -51,6 +51,9 @@ export interface SeedProtocols {
   /** Add the seeds' HTTP routes (seed 001's channel API). */
   register(app: FastifyInstance): void;
   readonly connections: number;
+  /** Of them, WebSockets and SSE streams. */
+  readonly websockets: number;
+  readonly streams: number;
   closeAll(code: number, reason: string, timeoutMs: number): Promise<void>;
 }
 
@@ -81,6 +84,12 @@ export function createSeedProtocols(options: SeedProtocolsOptions): SeedProtocol
     },
     get connections() {
       return sockets.size + streams.size;
+    },
+    get websockets() {
+      return sockets.size;
+    },
+    get streams() {
+      return streams.size;
     },
     async closeAll(code, reason, timeoutMs) {
       await Promise.all([sockets.closeAll(code, reason, timeoutMs), streams.closeAll(code, reason)]);
