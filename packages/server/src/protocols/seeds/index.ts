@@ -76,8 +76,15 @@ export function createSeedProtocols(options: SeedProtocolsOptions): SeedProtocol
     upgrade(req, socket, head) {
       const { path, query } = splitUrl(req);
       const adapter = adapters.find((a) => a.claims(path, query));
-      adapter?.upgrade(req, socket, head, path, query);
-      return adapter !== undefined;
+      if (!adapter) return false;
+      try {
+        adapter.upgrade(req, socket, head, path, query);
+      } catch (err) {
+        // A bug on one request must not take the node down with every other client.
+        context.log.error({ err, path }, 'seed protocol upgrade failed');
+        socket.destroy();
+      }
+      return true;
     },
     register(app) {
       s001?.register(app);

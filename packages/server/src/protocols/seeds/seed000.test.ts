@@ -93,6 +93,8 @@ describe('seed 000 compatibility', () => {
     const noToken = new WebSocket(`${wsUrl}?channel=${ch}`);
     const refused = await new Promise<string>((resolve) => noToken.on('error', (err) => resolve(err.message)));
     assert.equal(refused, 'Unexpected server response: 401');
+    const badName = new WebSocket(`${wsUrl}/public?channel=${encodeURIComponent('no spaces')}`);
+    assert.equal(await new Promise<string>((resolve) => badName.on('error', (err) => resolve(err.message))), 'Unexpected server response: 400');
     const bad = await post('private', ch, { id: 1 }, 'wrong-time-secret-0123456789');
     assert.equal(bad.status, 401);
     const badJson = await fetch(`${base}/publish?channel=${ch}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-token': seed000TimeToken(TIME_SECRET, WINDOW) }, body: '{"a":' });

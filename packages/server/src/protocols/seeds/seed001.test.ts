@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
+import { WebSocket } from 'ws';
 import { loadConfig } from '../../config/load.js';
 import { createHerald, type Herald } from '../../server.js';
 import { API_KEY, sleep, TestClient } from '../../test/helpers.js';
@@ -127,6 +128,27 @@ describe('seed 001 compatibility', () => {
     assert.equal(await second.connect(), false);
     assert.deepEqual(second.probe, { status: 422, body: { message: 'maximum connection limit for this channel room-7 has been established' } });
     first.close();
+  });
+
+  it('bad input gets an answer or a close code, and the node keeps serving', async () => {
+    const refused = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`ws://${base.slice(7)}/api/v1/channels/%ZZ?clientId=a`);
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => resolve(101));
+      ws.on('error', () => {});
+    });
+    assert.equal(refused, 404);
+    assert.equal((await fetch(`${base}/api/v1/channels/%ZZ?clientId=a`)).status, 400);
+    assert.equal((await json('/api/v1/channels', '['.repeat(5000) + ']'.repeat(5000))).status, 400);
+    const chat = new Seed001Chat(base, CHAT);
+    await chat.connect();
+    const closed = new Promise<number>((resolve) => chat.ws!.on('close', (code) => resolve(code)));
+    chat.ws!.send(Buffer.from([1, 2, 3]), { binary: true });
+    chat.ws!.send('x'.repeat(70_000));
+    assert.equal(await closed, 1009);
+    const other = new Seed001Chat(base, CHAT);
+    assert.equal(await other.connect(), true);
+    other.close();
   });
 
   it('native clients share the channels: they see chat lines, and what they publish reaches the pages', async () => {

@@ -104,7 +104,8 @@ export function createSeed001(options: Seed001Options) {
       sockets.guard(socket);
       // The seed's origin check was its allow_all_origins flag; Herald's server.allowed_origins decides too.
       if (!registry.allowAllOrigins && req.headers.origin !== undefined && !originAllowed(req.headers.origin, options.allowedOrigins)) return refuseUpgrade(socket, 403);
-      const admitted = admit(decodeURIComponent(path.slice(PREFIX.length + 1)), query);
+      const id = decodeSegment(path.slice(PREFIX.length + 1));
+      const admitted = id === undefined ? { status: 404, message: 'Channel not found' } : admit(id, query);
       if ('status' in admitted) return refuseUpgrade(socket, admitted.status, pretty({ message: admitted.message }), 'application/json; charset=utf-8');
       const { info, clientId } = admitted;
       if (info.type !== 'WS') return refuseUpgrade(socket, 400, pretty({ message: 'channel is not a WebSocket channel' }), 'application/json; charset=utf-8');
@@ -168,6 +169,16 @@ export function createSeed001(options: Seed001Options) {
       }
     },
   };
+}
+
+/** A path segment decoded, or undefined when it is not valid percent-encoding (or holds a slash). */
+function decodeSegment(segment: string): string | undefined {
+  try {
+    const id = decodeURIComponent(segment);
+    return id.includes('/') ? undefined : id;
+  } catch {
+    return undefined;
+  }
 }
 
 function parseBody(body: unknown): Record<string, unknown> | undefined {
