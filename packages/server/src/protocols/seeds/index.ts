@@ -65,7 +65,7 @@ export function createSeedProtocols(options: SeedProtocolsOptions): SeedProtocol
   if (seed000.enabled && !context.access.enabled) throw new ConfigError('config: compat.seed000 needs client auth, as the seed did: set auth.jwt.secrets (env JWT_SECRET)');
   const allowedOrigins = config.server.allowed_origins;
   const sockets = new SeedWebSockets({ context, heartbeatSeconds: config.heartbeat.interval_seconds, maxConnections: config.limits.max_connections, connections: options.connections });
-  const streams = new SeedSseStreams(context, config.sse.heartbeat_seconds);
+  const streams = new SeedSseStreams(context, config.sse.heartbeat_seconds, () => options.connections() >= config.limits.max_connections);
   const s001 = seed001.enabled ? createSeed001({ config: seed001, context, sockets, streams, allowedOrigins }) : undefined;
   const adapters: Adapter[] = [
     ...(seed000.enabled ? [createSeed000({ config: seed000, sockets, authenticate, allowedOrigins })] : []),

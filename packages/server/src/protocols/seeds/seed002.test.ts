@@ -9,7 +9,7 @@ import { WebSocket } from 'ws';
 import { API_KEY, signJwt, sleep, startServer, TestClient, type TestServer } from '../../test/helpers.js';
 import { startNodes } from '../../test/multi-node.js';
 import { collected, Seed002Playground } from '../../test/seed-clients.js';
-import { deleteRedisKeys, REDIS_URL, uniquePrefix, until } from '../../test/services.js';
+import { deleteNatsStreams, deleteRedisKeys, NATS_SERVERS, REDIS_URL, uniquePrefix, until } from '../../test/services.js';
 
 const wsOf = (node: TestServer) => node.wsUrl;
 
@@ -26,18 +26,24 @@ async function refusal(url: string): Promise<{ status: number; body: string }> {
   });
 }
 
-describe('seed 002 compatibility on two nodes over Redis', () => {
-  const prefix = uniquePrefix();
+let n = 0;
+const room = () => `room${Date.now()}_${n++}`;
+
+const prefix = uniquePrefix();
+const engines: Array<[string, Record<string, unknown>, () => Promise<void>]> = [
+  ['Redis', { type: 'redis', prefix, redis: { url: REDIS_URL } }, () => deleteRedisKeys(REDIS_URL, prefix)],
+  ['NATS', { type: 'nats', prefix, nats: { servers: NATS_SERVERS, storage: 'memory' } }, () => deleteNatsStreams(prefix)],
+];
+
+for (const [engineName, engine, cleanup] of engines) describe(`seed 002 compatibility on two nodes over ${engineName}`, () => {
   let a: TestServer;
   let b: TestServer;
-  let n = 0;
-  const room = () => `room${Date.now()}_${n++}`;
   before(async () => {
-    [a, b] = (await startNodes(2, { type: 'redis', prefix, redis: { url: REDIS_URL } }, { compat: { seed002: { enabled: true } } })) as [TestServer, TestServer];
+    [a, b] = (await startNodes(2, engine, { compat: { seed002: { enabled: true } } })) as [TestServer, TestServer];
   });
   after(async () => {
     await Promise.all([a.close(), b.close()]);
-    await deleteRedisKeys(REDIS_URL, prefix);
+    await cleanup();
   });
 
   it('broadcast and presence join/update/leave/sync between two clients on two nodes', async () => {
@@ -134,7 +140,9 @@ describe('seed 002 compatibility on two nodes over Redis', () => {
     player.close();
     late.close();
   });
+});
 
+describe('seed 002 identification', () => {
   it('identifies with a JWT when client auth is on, refusing as the seed did', async () => {
     const secret = 'seed002-jwt-secret-0123456789';
     const node = await startServer({ auth: { jwt: { secrets: [secret] } }, compat: { seed002: { enabled: true } } });

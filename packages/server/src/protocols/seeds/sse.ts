@@ -39,6 +39,8 @@ export class SeedSseStreams {
   constructor(
     readonly context: ConnectionContext,
     heartbeatSeconds: number,
+    /** Whether the node is at `limits.max_connections` (every protocol together). */
+    readonly full: () => boolean,
   ) {
     this.#heartbeat = visitSpread(this.#live, heartbeatSeconds * 1000, (res) => {
       if (!res.writableEnded) res.write(HEARTBEAT);

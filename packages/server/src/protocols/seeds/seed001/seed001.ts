@@ -102,8 +102,8 @@ export function createSeed001(options: Seed001Options) {
 
     upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string, query: URLSearchParams): void {
       sockets.guard(socket);
-      // The seed's origin check was its allow_all_origins flag; Herald's server.allowed_origins decides too.
-      if (!registry.allowAllOrigins && req.headers.origin !== undefined && !originAllowed(req.headers.origin, options.allowedOrigins)) return refuseUpgrade(socket, 403);
+      // The seed's check was its allow_all_origins flag (off: every browser refused); here it is server.allowed_origins, as for native sockets.
+      if (!originAllowed(req.headers.origin, options.allowedOrigins)) return refuseUpgrade(socket, 403);
       const id = decodeSegment(path.slice(PREFIX.length + 1));
       const admitted = id === undefined ? { status: 404, message: 'Channel not found' } : admit(id, query);
       if ('status' in admitted) return refuseUpgrade(socket, admitted.status, pretty({ message: admitted.message }), 'application/json; charset=utf-8');
@@ -139,6 +139,7 @@ export function createSeed001(options: Seed001Options) {
           if (query.get('upgrade') === '0') return send(reply, 200, { message: 'OK' });
           if (admitted.info.type === 'WS') return send(reply, 400, { message: 'channel is a WebSocket channel: connect with a WebSocket' });
           if (!context.accepting()) return send(reply, 503, { message: 'node is shutting down; reconnect' });
+          if (streams.full()) return send(reply, 503, { message: 'node is at its connection limit; retry later' });
           reply.hijack();
           stream(reply.raw, admitted.info, admitted.clientId);
         });
