@@ -14,6 +14,7 @@ import type { ConnectionContext } from '../../connection/connection.js';
 import { TokenBucket } from '../../connection/rate-limit.js';
 import type { Encoder } from '../../hub/subscriber.js';
 import { SpreadMap, visitSpread } from '../../transports/spread.js';
+import { closeReason } from '../../transports/websocket.js';
 import { SeedConnection, type SeedSocket } from './connection.js';
 
 export interface SeedWebSocketOptions {
@@ -46,7 +47,7 @@ class WsSocket implements SeedSocket {
   }
 
   close(code: number, reason: string): void {
-    this.ws.close(code, reason);
+    this.ws.close(code, closeReason(reason));
   }
 }
 
