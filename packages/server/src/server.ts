@@ -362,6 +362,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     devSecret,
     async start() {
       await monitor.start();
+      await seeds?.start();
       await presence.start();
       await occupancy.start();
       await app.listen({ host: config.server.host, port: config.server.port });

@@ -14,7 +14,7 @@ import { NamespaceSchema, type HeraldConfig, type NamespaceConfig } from '../../
 import type { ConnectionContext } from '../../connection/connection.js';
 import { splitUrl } from './http.js';
 import { createSeed000, seed000Namespaces } from './seed000.js';
-import { createSeed001, seed001Namespace } from './seed001/seed001.js';
+import { createSeed001, seed001Namespaces } from './seed001/seed001.js';
 import { createSeed002, seed002Namespaces } from './seed002/seed002.js';
 import { SeedSseStreams } from './sse.js';
 import { SeedWebSockets } from './websocket.js';
@@ -27,7 +27,7 @@ export function seedNamespaces(config: HeraldConfig): Record<string, NamespaceCo
   const { seed000, seed001, seed002 } = config.compat;
   return {
     ...(seed000.enabled ? seed000Namespaces(seed000, base) : {}),
-    ...(seed001.enabled ? { [seed001.namespace]: seed001Namespace(base) } : {}),
+    ...(seed001.enabled ? seed001Namespaces(seed001.namespace, base) : {}),
     ...(seed002.enabled ? seed002Namespaces(seed002, base) : {}),
   };
 }
@@ -48,6 +48,8 @@ export interface SeedProtocolsOptions {
 export interface SeedProtocols {
   /** Take an upgrade that belongs to a seed protocol; false leaves it to the native endpoint. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /** Once the engine runs: follow what the seeds share through it (seed 001's created channels). */
+  start(): Promise<void>;
   /** Add the seeds' HTTP routes (seed 001's channel API). */
   register(app: FastifyInstance): void;
   readonly connections: number;
@@ -86,6 +88,9 @@ export function createSeedProtocols(options: SeedProtocolsOptions): SeedProtocol
       }
       return true;
     },
+    async start() {
+      await s001?.start();
+    },
     register(app) {
       s001?.register(app);
     },
@@ -99,6 +104,7 @@ export function createSeedProtocols(options: SeedProtocolsOptions): SeedProtocol
       return streams.size;
     },
     async closeAll(code, reason, timeoutMs) {
+      s001?.stop();
       await Promise.all([sockets.closeAll(code, reason, timeoutMs), streams.closeAll(code, reason)]);
     },
   };

@@ -13,9 +13,10 @@ import { pino } from 'pino';
 import { WebSocket } from 'ws';
 import { loadConfig } from '../../config/load.js';
 import { createHerald, type Herald } from '../../server.js';
-import { API_KEY, sleep, TestClient } from '../../test/helpers.js';
+import { API_KEY, sleep, TestClient, type TestServer } from '../../test/helpers.js';
 import { collected, Seed001Chat, Seed001Notifications } from '../../test/seed-clients.js';
-import { until } from '../../test/services.js';
+import { deleteRedisKeys, REDIS_URL, uniquePrefix, until } from '../../test/services.js';
+import { startNodes } from '../../test/multi-node.js';
 
 const CHAT = '742fc7fe-1527-4184-8945-10b30bf01347';
 const NOTIFICATIONS = 'f71a6fb5-8962-48f4-a0dd-5cf60c42a70f';
@@ -173,5 +174,36 @@ describe('seed 001 compatibility', () => {
     native.close();
     chat.close();
     page.close();
+  });
+});
+
+describe('seed 001 channels created on one node, used on others (Redis)', () => {
+  const prefix = uniquePrefix();
+  const nodes: TestServer[] = [];
+  const extra = { compat: { seed001: { enabled: true } } };
+  after(async () => {
+    await Promise.all(nodes.map((node) => node.close()));
+    await deleteRedisKeys(REDIS_URL, prefix);
+  });
+
+  it('a created channel is known to every node, also to one started later, and chat crosses nodes', async () => {
+    const engine = { type: 'redis', prefix, redis: { url: REDIS_URL } };
+    nodes.push(...(await startNodes(2, engine, extra)));
+    const [a, b] = nodes as [TestServer, TestServer];
+    const id = `room-${Date.now()}`;
+    const created = await fetch(`${a.url}/api/v1/channels`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id, type: 'WS', maxOfChannelConnections: 10 }) });
+    assert.equal(created.status, 200);
+    await until(async () => (await fetch(`${b.url}/api/v1/channels/${id}?clientId=x&upgrade=0`)).status === 200, 'the other node knows the channel');
+    nodes.push(...(await startNodes(1, engine, extra)));
+    assert.equal((await fetch(`${nodes[2]!.url}/api/v1/channels/${id}?clientId=x&upgrade=0`)).status, 200, 'read from the engine at start');
+    const onA = new Seed001Chat(a.url, id);
+    const onC = new Seed001Chat(nodes[2]!.url, id);
+    assert.equal(await onA.connect(), true);
+    assert.equal(await onC.connect(), true);
+    onA.say('across nodes');
+    await collected(onC.received, 1, 'chat frames');
+    assert.deepEqual([onC.received[0]!.payload, onC.received[0]!.clientId], ['across nodes', onA.clientId]);
+    onA.close();
+    onC.close();
   });
 });

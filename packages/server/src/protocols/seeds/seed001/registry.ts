@@ -1,7 +1,8 @@
 /**
  * @module protocols/seeds/seed001/registry
- * Seed 001's channels on this node: the ones its YAML file and the config declare, those created
- * through `POST /api/v1/channels`, and which client ids are connected to each. Each channel is
+ * Seed 001's channels as this node knows them: the ones its YAML file and the config declare,
+ * those created through `POST /api/v1/channels` on any node (created.ts), and which client ids are
+ * connected to each here. Each channel is
  * its own Herald channel `<namespace>:<id>` (the seed put every YAML channel on one shared
  * pub/sub, so chat lines reached the notifications page; here they never meet).
  */

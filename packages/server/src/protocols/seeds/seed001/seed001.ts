@@ -1,7 +1,8 @@
 /**
  * @module protocols/seeds/seed001
  * Seed 001's channel API, for its chat (WebSocket) and notifications (SSE) pages:
- * - `POST /api/v1/channels` creates a channel (`{id, type, maxOfChannelConnections}`);
+ * - `POST /api/v1/channels` creates a channel (`{id, type, maxOfChannelConnections}`) on every node
+ *   (created.ts);
  * - `GET /api/v1/channels/:id?clientId=…` connects as the channel's type says, or with
  *   `upgrade=0` only checks that it could (it reserves nothing: the seed's probe kept the id, so
  *   the chat page's own connect got 409);
@@ -25,6 +26,7 @@ import { checkSubscription } from '../connection.js';
 import { messageOf, statusOf } from '../http.js';
 import type { SeedSseStreams } from '../sse.js';
 import { refuseUpgrade, type SeedWebSockets } from '../websocket.js';
+import { CreatedChannels } from './created.js';
 import { messageId, seed001Encoders } from './frame.js';
 import { Seed001Registry, type Seed001ChannelInfo } from './registry.js';
 
@@ -39,9 +41,15 @@ const SSE_HEADERS = {
 
 const pretty = (value: unknown) => JSON.stringify(value, null, 4);
 
-export function seed001Namespace(base: NamespaceConfig): NamespaceConfig {
-  return { ...base, allow_anonymous: true, allow_client_publish: true, echo: false, presence: false, transports: ['websocket', 'sse'] };
+/** Its channels' namespace, and the one holding the channels created through the API (kept 30 days, read by every node). */
+export function seed001Namespaces(namespace: string, base: NamespaceConfig): Record<string, NamespaceConfig> {
+  return {
+    [namespace]: { ...base, allow_anonymous: true, allow_client_publish: true, echo: false, presence: false, transports: ['websocket', 'sse'] },
+    [registryNamespace(namespace)]: { ...base, history_size: 10_000, history_ttl_seconds: 30 * 86_400, allow_anonymous: false, allow_client_publish: false, transports: ['websocket'] },
+  };
 }
+
+const registryNamespace = (namespace: string) => `${namespace}-registry`;
 
 export interface Seed001Options {
   config: CompatConfig['seed001'];
@@ -55,6 +63,7 @@ export function createSeed001(options: Seed001Options) {
   const { context, sockets, streams } = options;
   const registry = new Seed001Registry(options.config);
   const encoders = seed001Encoders((channel) => registry.idOf(channel));
+  const created = new CreatedChannels(context, `${registryNamespace(options.config.namespace)}:created`, (c) => registry.set(c.id, c.type, c.max));
 
   /** The channel and client id of a connect, or the seed's refusal. */
   function admit(id: string, query: URLSearchParams): { info: Seed001ChannelInfo; clientId: string } | { status: number; message: string } {
@@ -96,6 +105,10 @@ export function createSeed001(options: Seed001Options) {
   return {
     registry,
 
+    /** Start following the channels created on any node. */
+    start: () => created.start(),
+    stop: () => created.stop(),
+
     claims(path: string): boolean {
       return path.startsWith(`${PREFIX}/`);
     },
@@ -128,8 +141,13 @@ export function createSeed001(options: Seed001Options) {
           const { id, type, maxOfChannelConnections: max } = body ?? {};
           const valid = typeof id === 'string' && id !== '' && (type === 'WS' || type === 'SSE') && Number.isInteger(max) && (max as number) > 0;
           if (!valid || !validChannel(id)) return send(reply, 400, { message: 'invalid body schema' });
-          const info = registry.set(id, type, max as number);
-          return send(reply, 200, { id: info.id, config: { maxOfChannelConnections: info.max }, type: info.type });
+          try {
+            await created.publish({ id, type, max: max as number }, context.channels.resolve(created.name));
+          } catch (err) {
+            context.log.warn({ err, channel: id }, 'seed 001 channel creation not shared');
+            return send(reply, 500, { message: 'Internal server error' });
+          }
+          return send(reply, 200, { id, config: { maxOfChannelConnections: max }, type });
         });
 
         scope.get<{ Params: { id: string } }>(`${PREFIX}/:id`, async (req, reply) => {
