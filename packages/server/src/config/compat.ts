@@ -43,7 +43,7 @@ export const CompatSchema = Type.Object(
         namespace: Type.String({
           pattern: NAMESPACE,
           default: 'seed001',
-          description: 'Namespace of its channels: channel id `x` is Herald channel `<namespace>:x`. Added (anonymous, client publishing, no echo) unless you define it.',
+          description: 'Namespace of its channels: channel id `x` is Herald channel `<namespace>:x`. Added (anonymous, client publishing, no echo) unless you define it; `<namespace>-registry` keeps the channels created through `POST /api/v1/channels`, for every node.',
         }),
         config_file: Type.String({
           default: '',
