@@ -37,7 +37,7 @@ export async function checkSubscription(ctx: ConnectionContext, transport: Trans
 const EARLY_FLUSH_BYTES = 64 * 1024;
 
 export class SeedConnection implements Subscriber {
-  readonly id = `c_${randomBytes(9).toString('base64url')}`;
+  readonly id: string;
   readonly #subscriptions = new Map<string, Subscription>();
   #frames: Buffer[] = [];
   #bytes = 0;
@@ -53,7 +53,11 @@ export class SeedConnection implements Subscriber {
     readonly socket: SeedSocket,
     readonly transport: TransportName,
     readonly identity: ClientIdentity,
-  ) {}
+    /** Starts the id: a protocol whose clients must be told apart in presence entries and events on every node gives its own. */
+    idPrefix = 'c',
+  ) {
+    this.id = `${idPrefix}_${randomBytes(9).toString('base64url')}`;
+  }
 
   get closed(): boolean {
     return this.#closed;

@@ -71,6 +71,7 @@ for (const [engineName, engine, cleanup] of engines) describe(`seed 002 compatib
     }
 
     alice.send({ type: 'broadcast', channel: ch, event: 'chat', payload: { text: 'hi <b>' } });
+    for (const c of [alice, bob]) await until(() => c.of('broadcast').length === 1, 'the client broadcast everywhere (the sender too)');
     const event = await fetch(`${b.url}/api/event`, { method: 'POST', headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ channel: ch, payload: { n: 1 } }) });
     assert.equal(event.status, 200);
     for (const c of [alice, bob]) {
@@ -136,6 +137,15 @@ for (const [engineName, engine, cleanup] of engines) describe(`seed 002 compatib
     const users = (late.of('presence_sync')[0]!.users as Array<{ user_id: string; meta?: unknown }>).sort((x, y) => x.user_id.localeCompare(y.user_id));
     assert.equal(users.length, 2);
     assert.deepEqual(users.find((u) => u.user_id === 'dora')?.meta, { name: 'Dora' });
+    // A native client joining or leaving shows as a join (no metadata) and a leave.
+    const second = await TestClient.connect(wsOf(a));
+    await second.subscribe(`seed002:${ch}`);
+    const secondUser = (second.frames[0] as { client: string }).client;
+    await until(() => player.of('presence_join').some((f) => f.user_id === secondUser), 'the native join');
+    assert.deepEqual(Object.keys(player.of('presence_join').find((f) => f.user_id === secondUser)!).sort(), ['channel', 'ts', 'type', 'user_id']);
+    assert.equal(player.of('presence_join').filter((f) => f.user_id === 'dora').length, 1, 'a seed member\'s join once, with its metadata');
+    second.close();
+    await until(() => player.of('presence_leave').some((f) => f.user_id === secondUser), 'the native leave');
     native.close();
     player.close();
     late.close();

@@ -89,11 +89,12 @@ export class SeedWebSockets {
     encoder: Encoder,
     identity: ClientIdentity,
     ready: (connection: SeedConnection) => ((text: string) => void) | undefined,
+    idPrefix?: string,
   ): void {
     const { context } = this.options;
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       const wsSocket = new WsSocket(ws, socket as Socket);
-      const connection = new SeedConnection(context, encoder, wsSocket, 'websocket', identity);
+      const connection = new SeedConnection(context, encoder, wsSocket, 'websocket', identity, idPrefix);
       this.#live.set(ws, { socket: wsSocket, connection });
       ws.on('pong', () => (wsSocket.alive = true));
       ws.on('error', (err) => context.log.debug({ err: err.message, client: connection.id }, 'seed websocket error'));

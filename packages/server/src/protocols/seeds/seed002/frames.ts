@@ -1,7 +1,8 @@
 /**
  * @module protocols/seeds/seed002/frames
  * Seed 002's server frames: `broadcast` from a channel's publications, `presence_leave` from
- * Herald's presence leave events (a member removed, disconnected or expired with its node), and
+ * Herald's presence leave events (a member removed, disconnected or expired with its node) and
+ * `presence_join` from native clients' join events (without metadata), and
  * `presence_join` / `presence_update`, which carry member metadata Herald's presence events do
  * not: those travel as publications of a companion channel `<namespace>-presence:<channel>`
  * whose data is the whole frame (so native clients can read them there too).
@@ -11,6 +12,9 @@ import type { Encoder } from '../../../hub/subscriber.js';
 import { textFrame } from '../../../transports/websocket-frame.js';
 
 const NOTHING = Buffer.alloc(0);
+
+/** Id prefix of seed 002 connections, so every node tells their presence events from native ones. */
+export const SEED002_CLIENT = 's2';
 
 /** How seed channel names map onto Herald channels. */
 export class Seed002Names {
@@ -57,9 +61,12 @@ export function seed002Encoder(names: Seed002Names): Encoder {
       return textFrame(`${json},"ts":${Date.now()}}`);
     },
     event(e: ChannelEvent): Buffer {
-      // Joins are announced with their metadata through the companion channel instead.
-      if (e.type !== 'leave') return NOTHING;
-      return textFrame(JSON.stringify({ type: 'presence_leave', channel: names.seedName(e.channel), user_id: e.info.user, ts: Date.now() }));
+      const channel = names.seedName(e.channel);
+      if (e.type === 'leave') return textFrame(JSON.stringify({ type: 'presence_leave', channel, user_id: e.info.user, ts: Date.now() }));
+      // A seed 002 member's join comes with its metadata through the companion channel; a native
+      // client's (which has none) comes from here.
+      if (e.info.client?.startsWith(`${SEED002_CLIENT}_`)) return NOTHING;
+      return textFrame(JSON.stringify({ type: 'presence_join', channel, user_id: e.info.user, ts: Date.now() }));
     },
   };
 }

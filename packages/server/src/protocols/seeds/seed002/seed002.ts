@@ -10,7 +10,7 @@ import { originAllowed, type ClientAuthenticator } from '../../../auth/client.js
 import type { CompatConfig } from '../../../config/compat.js';
 import type { NamespaceConfig } from '../../../config/schema.js';
 import { refuseUpgrade, type SeedWebSockets } from '../websocket.js';
-import { Seed002Names, seed002Encoder } from './frames.js';
+import { SEED002_CLIENT, Seed002Names, seed002Encoder } from './frames.js';
 import { identifySeed002, Refusal } from './identify.js';
 import { Seed002Session } from './session.js';
 
@@ -55,7 +55,7 @@ export function createSeed002(options: Seed002Options) {
         sockets.accept(req, socket, head, encoder, identity, (connection) => {
           const session = new Seed002Session(connection, names);
           return (text) => session.handle(text);
-        });
+        }, SEED002_CLIENT);
       }, () => refuseUpgrade(socket, 500));
     },
   };
