@@ -175,8 +175,31 @@ describe('seed 002 identification', () => {
     const open = await startServer({ compat: { seed002: { enabled: true } } });
     try {
       assert.deepEqual(await refusal(`${open.url.replace('http', 'ws')}/seed002/ws`), { status: 400, body: '{"error":"missing user_id"}' });
+      const event = await fetch(`${open.url}/api/event`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'room1', payload: 1 }) });
+      assert.equal(event.status, 401, 'publisher credentials stay required unless open_event_api');
     } finally {
       await open.close();
+    }
+  });
+
+  it("with open_event_api, the playground's cross-origin POST /api/event works without credentials", async () => {
+    const node = await startServer({ server: { cors_origins: ['*'] }, compat: { seed002: { enabled: true, open_event_api: true } } });
+    try {
+      const ch = room();
+      const player = new Seed002Playground(`${node.wsUrl}?user_id=demo`, ch, ['broadcast']);
+      await player.opened;
+      await sleep(50);
+      const origin = 'http://localhost:3000';
+      const preflight = await fetch(`${node.url}/api/event`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+      assert.equal(preflight.status, 204);
+      assert.equal(preflight.headers.get('access-control-allow-origin'), '*');
+      const res = await fetch(`${node.url}/api/event`, { method: 'POST', headers: { origin, 'content-type': 'application/json' }, body: JSON.stringify({ channel: ch, event: 'playground', payload: { hello: 'world' } }) });
+      assert.equal(res.status, 200);
+      await until(() => player.of('broadcast').length === 1, 'the event reaches the playground');
+      assert.deepEqual([player.of('broadcast')[0]!.event, player.of('broadcast')[0]!.payload], ['playground', { hello: 'world' }]);
+      player.close();
+    } finally {
+      await node.close();
     }
   });
 });
