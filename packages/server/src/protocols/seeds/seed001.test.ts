@@ -13,7 +13,7 @@ import { pino } from 'pino';
 import { WebSocket } from 'ws';
 import { loadConfig } from '../../config/load.js';
 import { createHerald, type Herald } from '../../server.js';
-import { API_KEY, sleep, TestClient, type TestServer } from '../../test/helpers.js';
+import { API_KEY, sleep, startServer, TestClient, type TestServer } from '../../test/helpers.js';
 import { collected, Seed001Chat, Seed001Notifications } from '../../test/seed-clients.js';
 import { deleteRedisKeys, REDIS_URL, uniquePrefix, until } from '../../test/services.js';
 import { startNodes } from '../../test/multi-node.js';
@@ -174,6 +174,20 @@ describe('seed 001 compatibility', () => {
     native.close();
     chat.close();
     page.close();
+  });
+});
+
+describe('seed 001 without its engine', () => {
+  it('a node starts before its engine answers, and YAML channels answer meanwhile', async () => {
+    const node = await startServer({ engine: { type: 'redis', prefix: uniquePrefix(), timeout_seconds: 0.5, redis: { url: 'redis://127.0.0.1:1' } }, compat: { seed001: { enabled: true, channels: [{ id: CHAT, type: 'WS' }] } } });
+    try {
+      assert.equal((await fetch(`${node.url}/api/v1/channels/${CHAT}?clientId=a&upgrade=0`)).status, 200);
+      const created = await fetch(`${node.url}/api/v1/channels`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'x', type: 'SSE', maxOfChannelConnections: 1 }) });
+      assert.deepEqual([created.status, await created.json()], [500, { message: 'Internal server error' }]);
+      assert.equal((await fetch(`${node.url}/api/v1/channels/x?clientId=a&upgrade=0`)).status, 404, 'not created when it could not be shared');
+    } finally {
+      await node.close();
+    }
   });
 });
 

@@ -13,6 +13,7 @@ import { toRawJson } from '../../../json/raw.js';
 import type { ChannelType } from './registry.js';
 
 const NOTHING = Buffer.alloc(0);
+const RETRY_MS = 3_000;
 
 export interface CreatedChannel {
   id: string;
@@ -34,6 +35,8 @@ function parseCreated(data: string): CreatedChannel | undefined {
 export class CreatedChannels implements Subscriber {
   readonly encoder: Encoder = { message: () => NOTHING };
   #subscription: Subscription | undefined;
+  #retry: NodeJS.Timeout | undefined;
+  #stopped = false;
 
   constructor(
     readonly ctx: ConnectionContext,
@@ -42,8 +45,23 @@ export class CreatedChannels implements Subscriber {
     readonly apply: (channel: CreatedChannel) => void,
   ) {}
 
-  /** Read every creation the engine still holds, then follow new ones from exactly there. */
+  /**
+   * Follow the creations; never rejects: while the engine cannot answer (a node may start before
+   * it), this is retried every few seconds in the background.
+   */
   async start(): Promise<void> {
+    this.#stopped = false;
+    try {
+      await this.#follow();
+    } catch (err) {
+      if (this.#stopped) return;
+      this.ctx.log.warn({ err }, 'seed 001 created channels unavailable; retrying');
+      this.#retry = setTimeout(() => void this.start(), RETRY_MS).unref();
+    }
+  }
+
+  /** Read every creation the engine still holds, then follow new ones from exactly there. */
+  async #follow(): Promise<void> {
     const channel = this.ctx.channels.resolve(this.name);
     const history = { size: channel.options.history_size, ttlMs: channel.options.history_ttl_seconds * 1000 };
     const past = await this.ctx.hub.broker.history(channel.name, { limit: history.size, create: true }, history);
@@ -54,14 +72,16 @@ export class CreatedChannels implements Subscriber {
   }
 
   stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#retry);
     if (this.#subscription) this.ctx.hub.unsubscribe(this.#subscription);
     this.#subscription = undefined;
   }
 
-  /** Apply here at once, then share with the other nodes (which apply it when it arrives). */
+  /** Share with every node (the others apply it when it arrives); here it applies as soon as the engine has it. */
   async publish(created: CreatedChannel, channel: ResolvedChannel): Promise<void> {
-    this.apply(created);
     await this.ctx.hub.publish(channel, { data: toRawJson(created) });
+    this.apply(created);
   }
 
   send(_frame: Buffer, publication?: Publication): boolean {
@@ -83,6 +103,6 @@ export class CreatedChannels implements Subscriber {
   /** Publications were lost between nodes: read it all again. */
   resync(): void {
     this.stop();
-    this.start().catch((err: unknown) => this.ctx.log.warn({ err }, 'seed 001 created channels not re-read'));
+    void this.start();
   }
 }
