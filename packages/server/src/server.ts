@@ -22,7 +22,7 @@ import { registerErrorHandling } from './api/error-handler.js';
 import { registerHealthRoutes } from './api/health.js';
 import { IdempotencyCache } from './api/idempotency.js';
 import { registerOpenApi } from './api/openapi.js';
-import { apiPublisher, registerPublishRoutes } from './api/publish.js';
+import { apiPublisher, registerEventRoute, registerPublishRoutes } from './api/publish.js';
 import { registerAdmin, type Admin } from './admin/admin.js';
 import { registerJsonBodies } from './api/json-body.js';
 import { requirePublisher } from './api/publisher-auth.js';
@@ -59,6 +59,7 @@ import { createMetrics, registerMetricsRoute } from './metrics/metrics.js';
 import { createLongPollEndpoint, type LongPollEndpoint } from './transports/long-poll.js';
 import { createSseEndpoint, type SseEndpoint } from './transports/sse.js';
 import { createWebSocketEndpoint, type WebSocketEndpoint } from './transports/websocket.js';
+import { createSeedProtocols, seedNamespaces } from './protocols/seeds/index.js';
 import { loadTls } from './tls.js';
 
 export interface HeraldOptions {
@@ -149,7 +150,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   if (config.admin.token) namespaces = { ...namespaces, [INTERNAL_NAMESPACE]: adminNamespace };
   // Each Pusher app's channels live in a namespace of their own (protocols/pusher/apps.ts).
   const apps = pusherApps(config);
-  namespaces = withPusherNamespaces(apps, namespaces);
+  namespaces = withPusherNamespaces(apps, { ...seedNamespaces(config), ...namespaces });
   const channels = new Channels({ ...config, namespaces });
   const { sweepIntervalMs, entryTtlMs } = presenceTiming(config.presence.ttl_seconds * 1000);
   const refreshMs = config.presence.refresh_seconds * 1000;
@@ -243,7 +244,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     userLimits,
   };
   const authenticate = options.authenticateClient ?? createClientAuthenticator(access, failures, addressOf);
-  const connections = () => ws.connections + sse.connections + pusher.connections;
+  const connections = () => ws.connections + sse.connections + pusher.connections + (seeds?.connections ?? 0);
   const ws: WebSocketEndpoint = createWebSocketEndpoint({
     context,
     authenticate,
@@ -262,6 +263,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     maxConnections: config.limits.max_connections,
     connections,
   });
+  const seeds = createSeedProtocols({ config, context, authenticate, connections });
   const longPoll: LongPollEndpoint = createLongPollEndpoint({
     context,
     authenticate,
@@ -284,6 +286,9 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     entryTtlMs,
     refreshMs,
   });
+
+  // Seed-protocol clients count with their transport on the admin page and in the metrics.
+  const byTransport = () => ({ websocket: ws.connections + (seeds?.websockets ?? 0), sse: sse.connections + (seeds?.streams ?? 0), longpoll: longPoll.pending, pusher: pusher.connections });
 
   const tls = loadTls(config.server.tls);
   const timeouts = requestTimeouts(config.server);
@@ -341,6 +346,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     stats: () => ({ connections: connections() }),
   };
   registerClientBundle(app);
+  seeds?.register(app);
   if (demo) registerDemo(app);
   let admin: Admin | undefined;
   if (config.admin.token) {
@@ -351,7 +357,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
       nodeName,
       engine: broker.name,
       limiter: clientFailures,
-      connections: () => ({ websocket: ws.connections, sse: sse.connections, longpoll: longPoll.pending, pusher: pusher.connections }),
+      connections: byTransport,
       control,
       publish: apiPublisher(ctx),
     });
@@ -364,7 +370,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     if (config.metrics.enabled) {
       const registry = createMetrics({
         hub,
-        connections: () => ({ websocket: ws.connections, sse: sse.connections, longpoll: longPoll.pending, pusher: pusher.connections }),
+        connections: byTransport,
         webhookQueue: () => webhooks.stats().reduce((sum, w) => sum + w.queued, 0),
         webhookDropped: () => webhooks.stats().reduce((sum, w) => sum + w.dropped, 0),
       });
@@ -372,6 +378,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     }
     open.get('/sse', sse.handle);
     open.get('/poll', longPoll.handle);
+    if (config.compat.seed002.open_event_api) registerEventRoute(open, ctx);
   });
   void app.register(async (api) => {
     requirePublisher(api, ctx.authenticate);
@@ -399,6 +406,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   app.server.on('upgrade', (req, socket, head) => {
     silent.delete(socket);
     const path = (req.url ?? '').split('?')[0];
+    if (seeds?.upgrade(req, socket, head)) return;
     if (path === '/ws') return ws.handleUpgrade(req, socket, head);
     if (pusher.handleUpgrade(req, socket, head)) return;
     socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -414,6 +422,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     devSecret,
     async start() {
       await monitor.start();
+      await seeds?.start();
       await presence.start();
       await occupancy.start();
       await userLimits.start();
@@ -436,6 +445,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
           sse.closeAll(CloseCode.ServiceRestart, 'server restart: reconnect', timeoutMs),
           // 4200: pusher-js reconnects at once (to another node behind the balancer).
           pusher.closeAll(4200, 'server restart: reconnect', timeoutMs),
+          seeds?.closeAll(CloseCode.ServiceRestart, 'server restart: reconnect', timeoutMs),
         ]);
         for (const socket of silent) socket.destroy();
         await app.close();

@@ -68,7 +68,7 @@ export function seedRoute(path: string): FastifySchema {
     description: 'The body is the data itself (any JSON); the channel is in the query. Usually sent with an `X-API-Token` time token.',
     querystring: SeedQuery,
     body: Type.Unknown({ description: 'The data to publish: any JSON value, delivered as the exact text sent minus insignificant whitespace.', examples: [{ status: 'paid' }] }),
-    response: { 200: published('Published.'), ...PUBLISH_ERRORS },
+    response: { 200: published('Published.'), 202: Type.Null({ description: 'Published, with `compat.seed000` on: an empty body, as seed 000 answered.' }), ...PUBLISH_ERRORS },
   };
 }
 

@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { INTERNAL_NAMESPACE } from '../channels/channels.js';
 import { HeraldError } from '../errors.js';
 import type { RawJson } from '../json/raw.js';
+import { seed000Channel, SEED000_DEFAULT_CHANNEL } from '../protocols/seeds/index.js';
 import type { ApiContext } from './context.js';
 import { bodyMember, bodyRoot } from './json-body.js';
 import { broadcastRoute, eventRoute, publishRoute, seedRoute } from './operations.js';
@@ -34,15 +35,18 @@ export function registerPublishRoutes(app: FastifyInstance, ctx: ApiContext): vo
     once(req, () => publish(req.body.channel, req.body.event, bodyMember(req, 'data'))),
   );
 
-  app.post<{ Body: Static<typeof EventBody> }>('/api/event', { schema: eventRoute }, (req) =>
-    once(req, () => publish(req.body.channel, req.body.event, bodyMember(req, 'payload'))),
-  );
+  if (!ctx.config.compat.seed002.open_event_api) registerEventRoute(app, ctx);
 
-  // Seed 000's backends POST the payload itself, with the channel in the query string.
-  for (const path of ['/update', '/publish']) {
-    app.post<{ Querystring: Static<typeof SeedQuery> }>(path, { schema: seedRoute(path) }, (req) =>
-      publish(req.query.channel ?? ctx.config.server.default_channel, undefined, bodyRoot(req)),
-    );
+  // Seed 000's backends POST the payload itself, with the channel in the query string. With its
+  // compatibility mode on, its two audiences are two namespaces and the answer is its 202.
+  const seed000 = ctx.config.compat.seed000;
+  for (const path of ['/update', '/publish'] as const) {
+    app.post<{ Querystring: Static<typeof SeedQuery> }>(path, { schema: seedRoute(path) }, async (req, reply) => {
+      if (!seed000.enabled) return publish(req.query.channel ?? ctx.config.server.default_channel, undefined, bodyRoot(req));
+      const channel = seed000Channel(seed000, path === '/update' ? 'private' : 'public', req.query.channel ?? SEED000_DEFAULT_CHANNEL);
+      await publish(channel, undefined, bodyRoot(req));
+      return reply.code(202).send();
+    });
   }
 
   app.post<{ Body: Static<typeof BroadcastBody> }>('/api/broadcast', { schema: broadcastRoute }, (req) =>
@@ -60,6 +64,20 @@ export function registerPublishRoutes(app: FastifyInstance, ctx: ApiContext): vo
     );
     return { results };
   }
+}
+
+/**
+ * Seed 002's `POST /api/event`; with its compatibility mode on, its channel is in that mode's
+ * namespace, and with `open_event_api` this route is registered outside publisher auth.
+ */
+export function registerEventRoute(app: FastifyInstance, ctx: ApiContext): void {
+  const publish = apiPublisher(ctx);
+  const seed002 = ctx.config.compat.seed002;
+  app.post<{ Body: Static<typeof EventBody> }>('/api/event', { schema: eventRoute }, (req) =>
+    ctx.idempotency.run(idempotencyKey(req), req.url, () =>
+      publish(seed002.enabled ? `${seed002.namespace}:${req.body.channel}` : req.body.channel, req.body.event, bodyMember(req, 'payload')),
+    ),
+  );
 }
 
 function idempotencyKey(req: FastifyRequest): string | undefined {

@@ -73,6 +73,8 @@ const ENV_ALIASES: Record<string, string> = {
   ALLOWED_CLOCK_SKEW: 'auth.time_token.skew_windows',
   JWT_USER_CLAIM: 'auth.jwt.user_claim',
   REDIS_URL: 'engine.redis.url',
+  PRESENCE_TTL_SECONDS: 'presence.ttl_seconds',
+  CONFIG_FOLDER_PATH: 'compat.seed001.config_file',
 };
 
 /** Aliases whose value is a comma-separated list. */
@@ -94,6 +96,9 @@ function applyEnv(tree: Tree, env: NodeJS.ProcessEnv): void {
     const value = env[name];
     if (value !== undefined && value !== '') setPath(tree, path.split('.'), parseScalar(value));
   }
+  // Seed 002's TTL alone: refresh well within it unless the refresh is set too.
+  const ttl = Number(env.PRESENCE_TTL_SECONDS);
+  if (ttl > 0 && valueAt(tree, ['presence', 'refresh_seconds']) === undefined) setPath(tree, ['presence', 'refresh_seconds'], Math.min(20, ttl / 4));
   const addr = env.SERVER_ADDR; // seed 002: ":8080" or "host:port"
   if (addr) {
     const i = addr.lastIndexOf(':');

@@ -5,6 +5,7 @@
  * are written from it.
  */
 import { Type, type SchemaOptions, type Static } from '@sinclair/typebox';
+import { CompatSchema } from './compat.js';
 
 /** A string from a fixed list, as a JSON Schema `enum` so errors can list the allowed values. */
 function StringEnum<const T extends readonly string[]>(values: T, options: SchemaOptions = {}) {
@@ -435,7 +436,7 @@ export const ConfigSchema = Type.Object(
           minimum: 0.05,
           default: 60,
           description:
-            "How long a node's presence entries (and its share of channel occupancy) last without a refresh: the members of a node that died leave, and channels only it had subscribers in are vacated, at most this long after its last refresh. Expired entries are swept every min(5 s, ttl_seconds / 4), and entries live ttl_seconds less that interval, so the sweep that removes them falls within ttl_seconds.",
+            "Env PRESENCE_TTL_SECONDS. How long a node's presence entries (and its share of channel occupancy) last without a refresh: the members of a node that died leave, and channels only it had subscribers in are vacated, at most this long after its last refresh. Expired entries are swept every min(5 s, ttl_seconds / 4), and entries live ttl_seconds less that interval, so the sweep that removes them falls within ttl_seconds.",
         }),
         refresh_seconds: Type.Number({
           minimum: 0.01,
@@ -485,6 +486,7 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    compat: CompatSchema,
     namespaces: Type.Record(Type.String({ pattern: '^[a-z0-9_-]{1,64}$' }), NamespaceSchema, {
       default: { default: {} },
       description:

@@ -66,7 +66,7 @@ export interface WebSocketOptions {
 }
 
 /** A close reason must fit in a control frame: at most 123 bytes of UTF-8. */
-function closeReason(reason: string): string {
+export function closeReason(reason: string): string {
   return Buffer.byteLength(reason) <= 123 ? reason : Buffer.from(reason).subarray(0, 120).toString('utf8').replace(/\uFFFD$/, '') + '...';
 }
 

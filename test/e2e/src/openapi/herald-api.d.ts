@@ -1327,6 +1327,13 @@ export interface operations {
                     "application/json": components["schemas"]["PublishResult"];
                 };
             };
+            /** @description Published, with `compat.seed000` on: an empty body, as seed 000 answered. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Bad request: invalid JSON or UTF-8 (`bad_json`), a field or parameter the schema refuses or JSON nested deeper than `limits.max_json_depth` (`bad_request`), an invalid channel name (`invalid_channel`). */
             400: {
                 headers: {
@@ -1496,6 +1503,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["PublishResult"];
                 };
+            };
+            /** @description Published, with `compat.seed000` on: an empty body, as seed 000 answered. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Bad request: invalid JSON or UTF-8 (`bad_json`), a field or parameter the schema refuses or JSON nested deeper than `limits.max_json_depth` (`bad_request`), an invalid channel name (`invalid_channel`). */
             400: {
