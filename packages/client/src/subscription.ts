@@ -29,6 +29,8 @@ export type SubscriptionEvents = {
   /** With `presence: true`: a user joined (its first connection) or left (its last). */
   join: [ClientInfo];
   leave: [ClientInfo];
+  /** With `presence: true`: a member's info changed (`info.info` is its new info). */
+  update: [ClientInfo];
 };
 
 export type SubscriptionState = 'subscribing' | 'subscribed' | 'failed' | 'unsubscribed';
@@ -106,9 +108,15 @@ export class Subscription extends Emitter<SubscriptionEvents> {
   /** @internal join/leave apply as set changes: a repeat is a no-op (see docs/protocol.md#presence). */
   presenceEvent(frame: PresenceEventFrame): void {
     const { user, client } = frame.info;
-    if (frame.type === 'join') {
+    const info = frame.info.info;
+    if (frame.type === 'update') {
+      const member = this.members.get(user) ?? { user, clients: client === undefined ? [] : [client] };
+      if (client !== undefined && !member.clients.includes(client)) member.clients.push(client);
+      if (info !== undefined) member.info = info;
+      this.members.set(user, member);
+    } else if (frame.type === 'join') {
       if (this.members.has(user)) return;
-      this.members.set(user, { user, clients: client === undefined ? [] : [client] });
+      this.members.set(user, info === undefined ? { user, clients: client === undefined ? [] : [client] } : { user, clients: client === undefined ? [] : [client], info });
     } else if (!this.members.delete(user)) return;
     this.emit(frame.type, frame.info);
   }

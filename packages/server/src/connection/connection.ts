@@ -7,7 +7,7 @@
  * (4008) instead of growing memory or delaying anyone else.
  */
 import { randomBytes } from 'node:crypto';
-import { CloseCode, ErrorCode, type AuthResult, type PresenceResult, type ServerFrame, type StreamPosition, type SubscribeResult } from '@herald/protocol';
+import { CloseCode, ErrorCode, type AuthResult, type PresenceResult, type RpcResult, type ServerFrame, type StreamPosition, type SubscribeResult } from '@herald/protocol';
 import type { Logger } from 'pino';
 import type { AccessControl, ClientIdentity } from '../auth/access.js';
 import type { AddressOf, ClientFailures } from '../auth/client.js';
@@ -16,13 +16,17 @@ import type { Publication, PublishMessage } from '../broker/broker.js';
 import type { Channels, ResolvedChannel } from '../channels/channels.js';
 import type { HeraldConfig } from '../config/schema.js';
 import { HeraldError } from '../errors.js';
+import { checkInfo } from '../hooks/backend.js';
+import type { BackendHooks, HookCaller } from '../hooks/hooks.js';
 import type { RawJson } from '../json/raw.js';
 import type { Hub, Subscription } from '../hub/hub.js';
 import type { PresenceTracker } from '../presence/tracker.js';
 import type { Webhooks } from '../webhooks/webhooks.js';
 import type { Subscriber } from '../hub/subscriber.js';
 import { CommandError, parseCommand, type Command } from './parse.js';
+import { MemberInfo } from './member-info.js';
 import { TokenBucket } from './rate-limit.js';
+import { serverChannels, subscribeServerSide } from './server-subscriptions.js';
 import type { Transport, TransportName } from './transport.js';
 
 /** Outbox size at which a connection is written at once instead of at the hub's next flush. */
@@ -43,6 +47,12 @@ export interface ConnectionContext {
   webhooks: Webhooks;
   /** Seconds a connection whose token expired has to send a fresh one. */
   refreshGraceSeconds: number;
+  /** The backend's hooks (hooks/): those not configured are absent. */
+  hooks: BackendHooks;
+  /** `presence.update_per_second` and `presence.max_info_bytes`. */
+  presenceLimits: Pick<HeraldConfig['presence'], 'update_per_second' | 'max_info_bytes'>;
+  /** `server_subscriptions.personal_namespace`: '' = no personal channel. */
+  personalNamespace: string;
   /** False once the node is shutting down: commands that start work are refused. */
   accepting(): boolean;
 }
@@ -82,6 +92,17 @@ export function checkChannels(ctx: ConnectionContext, transport: TransportName, 
   });
 }
 
+/** Options of one subscribe: a subscription token, presence events, or made by the server. */
+export interface SubscribeOptions {
+  token?: string;
+  presence?: boolean;
+  /**
+   * Server-side (connection/server-subscriptions.ts): whoever named the channel (a verified token,
+   * the backend, the operator) is trusted, so no permission check and no subscribe hook.
+   */
+  server?: boolean;
+}
+
 export class Connection implements Subscriber {
   readonly id = `c_${randomBytes(9).toString('base64url')}`;
   readonly #subscriptions = new Map<string, Subscription>();
@@ -92,6 +113,7 @@ export class Connection implements Subscriber {
   #identity: ClientIdentity;
   #expiryTimer: NodeJS.Timeout | undefined;
   readonly #limiter: TokenBucket;
+  readonly #member: MemberInfo;
   /** Per namespace with `client_publish_per_second`: this connection's publish budget there. */
   readonly #publishLimiters = new Map<string, TokenBucket>();
   #frames: Buffer[] = [];
@@ -108,6 +130,8 @@ export class Connection implements Subscriber {
     readonly address: string,
   ) {
     this.#limiter = new TokenBucket(ctx.limits.client_messages_per_second);
+    this.#member = new MemberInfo(ctx.presenceLimits.update_per_second);
+    this.#member.setOwn(identity.info);
     this.#identity = identity;
     this.#watchExpiry();
   }
@@ -201,6 +225,16 @@ export class Connection implements Subscriber {
     return { user: this.#identity.user || this.id, client: this.id };
   }
 
+  /** Who is asking, for the backend's hooks. */
+  get #caller(): HookCaller {
+    return { client: this.id, user: this.#identity.user, transport: this.transport.name };
+  }
+
+  /** Channels whose publications this connection receives. */
+  get channels(): IterableIterator<string> {
+    return this.#subscriptions.keys();
+  }
+
   // ---- commands -----------------------------------------------------------------------------
 
   /** Handle one inbound text frame. Never throws: every failure becomes an error frame or a close. */
@@ -226,7 +260,7 @@ export class Connection implements Subscriber {
     }
     switch (command.type) {
       case 'subscribe':
-        return this.subscribe(command.channel, command.since, (result) => this.#reply(command.id, result), command.token, command.presence);
+        return this.subscribe(command.channel, command.since, (result) => this.#reply(command.id, result), { token: command.token, presence: command.presence });
       case 'presence':
         return this.#presence(command.id, command.channel);
       case 'unsubscribe':
@@ -237,6 +271,10 @@ export class Connection implements Subscriber {
         return this.sendFrame(command.id === undefined ? { type: 'pong' } : { type: 'pong', id: command.id });
       case 'auth':
         return this.#authenticate(command.id, command.token);
+      case 'rpc':
+        return this.#rpc(command.id, command.method, command.data);
+      case 'presence_update':
+        return this.#presenceUpdate(command.id, command.channel, command.info);
     }
   }
 
@@ -248,9 +286,13 @@ export class Connection implements Subscriber {
     if (this.#identity.user !== '' && identity.user !== this.#identity.user) {
       throw new HeraldError(ErrorCode.Forbidden, 'a connection cannot change user; reconnect with the new token');
     }
+    const first = this.#identity.user === '';
     this.#identity = identity;
+    if (identity.info) this.#member.setOwn(identity.info);
     this.#watchExpiry();
     this.#reply(id, identity.expires === undefined ? { user: identity.user } : { user: identity.user, expires: identity.expires });
+    // A first authentication brings the server-side channels a token-in-URL connect would have had.
+    if (first) void subscribeServerSide(this, serverChannels(identity, this.ctx.personalNamespace));
   }
 
   /**
@@ -282,9 +324,34 @@ export class Connection implements Subscriber {
       return;
     }
     this.#expiryTimer = setTimeout(() => {
+      if (this.#identity.source === 'hook') return void this.#refreshSession(Date.now() + grace * 1000);
       this.sendFrame({ type: 'refresh', grace });
       this.#expiryTimer = setTimeout(() => this.close(CloseCode.TokenExpired, 'token expired'), grace * 1000).unref();
     }, Math.max(0, delay)).unref();
+  }
+
+  /**
+   * A session from the connect hook expired: the refresh hook extends or ends it. While the
+   * backend does not answer, it is asked again every few seconds until `deadline`, then closed.
+   */
+  async #refreshSession(deadline: number): Promise<void> {
+    const refresh = this.ctx.hooks.refresh;
+    if (!refresh) return this.close(CloseCode.TokenExpired, 'session expired');
+    try {
+      const result = await refresh(this.#caller);
+      if (this.#closed) return;
+      if (result.expired || result.expires === undefined) return this.close(CloseCode.TokenExpired, 'session expired');
+      this.#identity = { ...this.#identity, expires: result.expires };
+      if (result.info) this.#member.setOwn(result.info);
+      this.#watchExpiry();
+    } catch (err) {
+      if (this.#closed) return;
+      if (err instanceof HeraldError && err.code === ErrorCode.Unavailable && Date.now() < deadline) {
+        this.#expiryTimer = setTimeout(() => void this.#refreshSession(deadline), Math.min(5_000, Math.max(0, deadline - Date.now()))).unref();
+        return;
+      }
+      this.close(CloseCode.TokenExpired, err instanceof HeraldError ? `session expired: ${err.message}` : 'session expired');
+    }
   }
 
   /**
@@ -292,7 +359,8 @@ export class Connection implements Subscriber {
    * the channel is queued, so whatever it queues (a reply) reaches the client first. Resolves
    * once the subscription is live; rejects with a HeraldError when refused.
    */
-  async subscribe(name: unknown, since: StreamPosition | undefined, onResult: (result: SubscribeResult) => void, token?: string, presence = false): Promise<void> {
+  async subscribe(name: unknown, since: StreamPosition | undefined, onResult: (result: SubscribeResult) => void, options: SubscribeOptions = {}): Promise<void> {
+    const { token, presence = false, server = false } = options;
     // Channels still being authorized count as taken, for duplicates and the per-connection limit.
     const taken = this.#authorizing.size === 0 ? this.#subscriptions : new Set([...this.#subscriptions.keys(), ...this.#authorizing.keys()]);
     const channel = checkChannel(this.ctx, this.transport.name, name, taken);
@@ -300,10 +368,17 @@ export class Connection implements Subscriber {
     const pending = { cancelled: false };
     this.#authorizing.set(channel.name, pending);
     try {
-      const authorize = () => this.ctx.access.checkSubscribe(this.#identity, channel, token);
-      await (token === undefined ? authorize() : this.#checkToken(authorize));
-      // Checked after the subscription token: a private channel's presence is for its subscribers.
-      if (presence) this.ctx.access.checkPresence(this.#identity, channel, true);
+      if (!server) {
+        const authorize = () => this.ctx.access.checkSubscribe(this.#identity, channel, token);
+        await (token === undefined ? authorize() : this.#checkToken(authorize));
+        // Checked after the subscription token: a private channel's presence is for its subscribers.
+        if (presence) this.ctx.access.checkPresence(this.#identity, channel, true);
+        const hook = channel.options.subscribe_hook;
+        if (hook && this.ctx.hooks.subscribe) {
+          const { info } = await this.ctx.hooks.subscribe(hook, this.#caller, channel.name);
+          if (info) this.#member.set(channel.name, info);
+        }
+      }
     } finally {
       this.#authorizing.delete(channel.name);
     }
@@ -313,7 +388,7 @@ export class Connection implements Subscriber {
     if (!channel.options.presence || this.#closed || this.#subscriptions.get(channel.name)?.cancelled !== false) return;
     // Joined only once live, so a member always receives the channel's publications.
     this.#present.add(channel.name);
-    await this.ctx.presence.join(channel.name, this.#info);
+    await this.ctx.presence.join(channel.name, this.#member.entry(channel.name, this.#info.user, this.id));
     if (!presence) return;
     // The subscribe is already answered: a failing store must not produce a second reply.
     try {
@@ -361,8 +436,29 @@ export class Connection implements Subscriber {
     if (!sub) throw new HeraldError(ErrorCode.NotSubscribed, `not subscribed to "${channel.name}"`);
     this.#subscriptions.delete(channel.name);
     this.ctx.hub.unsubscribe(sub);
+    this.#member.forget(channel.name);
     if (this.#present.delete(channel.name)) void this.ctx.presence.leave(channel.name, this.id);
     this.#reply(id);
+  }
+
+  /** Set this connection's info in a presence channel it is a member of; watchers get `update`. */
+  async #presenceUpdate(id: number | undefined, name: unknown, info: Record<string, unknown>): Promise<void> {
+    const channel = this.ctx.channels.resolve(name);
+    checkPresenceNamespace(channel);
+    if (!this.#present.has(channel.name)) throw new HeraldError(ErrorCode.NotSubscribed, `subscribe to "${channel.name}" before updating your presence there`);
+    checkInfo(info, this.ctx.presenceLimits.max_info_bytes, 'presence info');
+    this.#member.takeUpdate();
+    this.#member.set(channel.name, info);
+    await this.ctx.presence.update(channel.name, this.#member.entry(channel.name, this.#info.user, this.id));
+    this.#reply(id);
+  }
+
+  /** Forward an `rpc` to the backend; its answer is the reply. */
+  async #rpc(id: number | undefined, method: string, data: RawJson | undefined): Promise<void> {
+    const rpc = this.ctx.hooks.rpc;
+    if (!rpc) throw new HeraldError(ErrorCode.NotFound, 'rpc is not configured on this server (hooks.rpc_url)');
+    const result = await rpc(this.#caller, method, data);
+    if (!this.#closed) this.#reply(id, result);
   }
 
   async #publish(id: number | undefined, name: unknown, event: string | undefined, data: RawJson): Promise<void> {
@@ -372,6 +468,11 @@ export class Connection implements Subscriber {
     }
     this.ctx.access.checkPublish(this.#identity, channel);
     this.#checkPublishRate(channel);
+    const hook = channel.options.publish_hook;
+    if (hook && this.ctx.hooks.publish) {
+      const rewritten = await this.ctx.hooks.publish(hook, this.#caller, channel.name, event, data);
+      if (rewritten.data !== undefined) data = rewritten.data;
+    }
     // The sender's identity comes from the connection, never from the frame: it cannot be forged.
     const message: PublishMessage = { data, info: this.#info };
     if (event !== undefined) message.event = event;
@@ -389,7 +490,7 @@ export class Connection implements Subscriber {
     if (!bucket.take()) throw new HeraldError(ErrorCode.RateLimited, `more than ${rate} publishes per second to namespace "${channel.namespace}"`);
   }
 
-  #reply(id: number | undefined, result?: SubscribeResult | StreamPosition | AuthResult | PresenceResult): void {
+  #reply(id: number | undefined, result?: SubscribeResult | StreamPosition | AuthResult | PresenceResult | RpcResult): void {
     if (id === undefined) return;
     this.sendFrame(result ? { type: 'reply', id, ok: true, result } : { type: 'reply', id, ok: true });
   }

@@ -159,7 +159,7 @@ export function createLongPollEndpoint(options: LongPollOptions): LongPollEndpoi
       // Every answer, errors included, is for this request only: no cache may keep it.
       void reply.header('cache-control', 'no-store');
       if (!originAllowed(req.headers.origin, options.allowedOrigins)) throw new HeraldError(ErrorCode.Forbidden, 'origin not allowed');
-      const identity = await options.authenticate(req.raw);
+      const identity = await options.authenticate(req.raw, 'longpoll');
       const names = queryChannels(req.query);
       const positions = parseCursor(queryParam(req.query, 'cursor'), names.length, 'cursor');
       if (!context.accepting()) throw new HeraldError(ErrorCode.ShuttingDown, 'node is shutting down; retry on another node');

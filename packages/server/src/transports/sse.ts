@@ -168,6 +168,11 @@ export function createSseEndpoint(options: SseOptions): SseEndpoint {
 
   function fail(connection: Connection, err: unknown): void {
     if (connection.closed) return;
+    if (err instanceof HeraldError && err.code !== ErrorCode.Unavailable && err.code !== ErrorCode.Internal) {
+      // A refusal after the stream started (e.g. by the subscribe hook): its own code, then the end.
+      context.hub.queue(connection, encoder.frame({ type: 'error', error: err.toBody() }));
+      return connection.close(CloseCode.Normal, err.message);
+    }
     const unavailable = err instanceof HeraldError && err.code === ErrorCode.Unavailable;
     if (!unavailable) context.log.error({ err, client: connection.id }, 'sse subscribe failed');
     connection.close(unavailable ? CloseCode.TryAgainLater : CloseCode.InternalError, unavailable ? err.message : 'internal error');
@@ -176,7 +181,7 @@ export function createSseEndpoint(options: SseOptions): SseEndpoint {
   return {
     async handle(req, reply) {
       if (!originAllowed(req.headers.origin, options.allowedOrigins)) throw new HeraldError(ErrorCode.Forbidden, 'origin not allowed');
-      const identity = await options.authenticate(req.raw);
+      const identity = await options.authenticate(req.raw, 'sse');
       const names = queryChannels(req.query);
       const presence = presenceWanted(req.query, names);
       const header = req.headers['last-event-id'];
@@ -205,7 +210,7 @@ export function createSseEndpoint(options: SseOptions): SseEndpoint {
       });
       channels.forEach((channel, i) => {
         const onResult = (result: SubscribeResult) => context.hub.queue(connection, transport.subscribed(channel.name, result));
-        connection.subscribe(channel.name, since[i], onResult, undefined, presence[i]).catch((err: unknown) => fail(connection, err));
+        connection.subscribe(channel.name, since[i], onResult, { presence: presence[i] }).catch((err: unknown) => fail(connection, err));
       });
     },
     get connections() {

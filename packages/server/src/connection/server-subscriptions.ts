@@ -1,0 +1,76 @@
+/**
+ * @module connection/server-subscriptions
+ * Subscriptions the server makes for a live connection, without the client asking: the channels
+ * of its token's `channels` claim or of the connect hook's answer, and its user's personal
+ * channel (`server_subscriptions.personal_namespace`). `subscribeServerSide` is the one way to do
+ * it, for any caller (connect time here; the control API for users already connected).
+ *
+ * Whoever named the channels is trusted (a verified token, the backend, the operator): no
+ * permission check and no subscribe hook, but the channel must exist and fit the connection's
+ * limits. The client is told with a `subscribed` frame (`server: true`) before the channel's
+ * first message, or an `unsubscribed` frame with the cause. Recovery across reconnects: the
+ * client sends the positions it holds (`since`, see parseServerSince) when it connects again.
+ */
+import { ErrorCode, type StreamPosition } from '@herald/protocol';
+import type { ClientIdentity } from '../auth/access.js';
+import { HeraldError } from '../errors.js';
+import type { Connection } from './connection.js';
+
+/** The channels the server subscribes a connection with this identity to at connect. */
+export function serverChannels(identity: ClientIdentity, personalNamespace: string): string[] {
+  const channels = [...(identity.channels ?? [])];
+  if (personalNamespace && identity.user !== '') channels.push(personalChannel(personalNamespace, identity.user));
+  return [...new Set(channels)];
+}
+
+/** `<namespace>:#<user>`: a channel limited to that user (auth/access.ts channelUsers). */
+export function personalChannel(namespace: string, user: string): string {
+  return `${namespace}:#${user}`;
+}
+
+/**
+ * Subscribe `connection` to each channel, server-side; `since` holds the positions the client
+ * already has (recovery). Never rejects: each failure is an `unsubscribed` frame for its channel.
+ */
+export async function subscribeServerSide(connection: Connection, channels: readonly string[], since: ReadonlyMap<string, StreamPosition> = new Map()): Promise<void> {
+  await Promise.all(
+    channels.map(async (channel) => {
+      try {
+        await connection.subscribe(channel, since.get(channel), (result) => connection.sendFrame({ type: 'subscribed', channel, ...result, server: true }), { server: true });
+      } catch (err) {
+        if (connection.closed) return;
+        const error = err instanceof HeraldError ? err : new HeraldError(ErrorCode.Internal, 'internal error');
+        if (!(err instanceof HeraldError)) connection.ctx.log.error({ err, client: connection.id, channel }, 'server-side subscribe failed');
+        connection.sendFrame({ type: 'unsubscribed', channel, cause: error.toBody() });
+      }
+    }),
+  );
+}
+
+const MAX_SINCE_CHANNELS = 256;
+
+/**
+ * The `since` query parameter of a WebSocket connect: a JSON object mapping server-side channels
+ * to the positions the client holds, e.g. `{"user:#42":{"offset":7,"epoch":"a1"}}`. Throws
+ * `bad_request` on anything else.
+ */
+export function parseServerSince(value: string | null | undefined): Map<string, StreamPosition> {
+  const out = new Map<string, StreamPosition>();
+  if (!value) return out;
+  const bad = () => new HeraldError(ErrorCode.BadRequest, 'since must be a JSON object {"<channel>": {"offset": <integer>, "epoch": "<epoch>"}, ...}');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw bad();
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw bad();
+  const entries = Object.entries(parsed as Record<string, unknown>);
+  if (entries.length > MAX_SINCE_CHANNELS) throw new HeraldError(ErrorCode.BadRequest, `since names more than ${MAX_SINCE_CHANNELS} channels`);
+  for (const [channel, position] of entries) {
+    const p = position as Record<string, unknown> | null;
+    if (typeof p !== 'object' || p === null || !Number.isSafeInteger(p.offset) || (p.offset as number) < 0 || typeof p.epoch !== 'string') throw bad();
+    out.set(channel, { offset: p.offset as number, epoch: p.epoch });
+  }
+  return out;
+}
