@@ -17,7 +17,8 @@ import type { Channels, ResolvedChannel } from '../channels/channels.js';
 import type { HeraldConfig } from '../config/schema.js';
 import { HeraldError } from '../errors.js';
 import { checkInfo } from '../hooks/backend.js';
-import type { BackendHooks, HookCaller } from '../hooks/hooks.js';
+import type { BackendHooks, HookCaller, MemberInfo as Info } from '../hooks/hooks.js';
+import { ExpiryWatch, type ExpiringConnection } from './expiry.js';
 import type { RawJson } from '../json/raw.js';
 import type { Hub, Subscription } from '../hub/hub.js';
 import type { PresenceTracker } from '../presence/tracker.js';
@@ -31,7 +32,6 @@ import type { Transport, TransportName } from './transport.js';
 
 /** Outbox size at which a connection is written at once instead of at the hub's next flush. */
 const EARLY_FLUSH_BYTES = 64 * 1024;
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface ConnectionContext {
   hub: Hub;
@@ -103,7 +103,7 @@ export interface SubscribeOptions {
   server?: boolean;
 }
 
-export class Connection implements Subscriber {
+export class Connection implements Subscriber, ExpiringConnection {
   readonly id = `c_${randomBytes(9).toString('base64url')}`;
   readonly #subscriptions = new Map<string, Subscription>();
   /** Channels whose subscribe is being authorized: they count as subscribed for duplicates and limits. */
@@ -111,7 +111,7 @@ export class Connection implements Subscriber {
   /** Presence channels this connection is a member of. */
   readonly #present = new Set<string>();
   #identity: ClientIdentity;
-  #expiryTimer: NodeJS.Timeout | undefined;
+  readonly #expiry: ExpiryWatch;
   readonly #limiter: TokenBucket;
   readonly #member: MemberInfo;
   /** Per namespace with `client_publish_per_second`: this connection's publish budget there. */
@@ -133,7 +133,8 @@ export class Connection implements Subscriber {
     this.#member = new MemberInfo(ctx.presenceLimits.update_per_second);
     this.#member.setOwn(identity.info);
     this.#identity = identity;
-    this.#watchExpiry();
+    this.#expiry = new ExpiryWatch(this, ctx.refreshGraceSeconds, ctx.hooks);
+    this.#expiry.watch();
   }
 
   get identity(): ClientIdentity {
@@ -211,7 +212,7 @@ export class Connection implements Subscriber {
 
   #release(): void {
     this.#closed = true;
-    clearTimeout(this.#expiryTimer);
+    this.#expiry.stop();
     this.#frames = [];
     this.#bytes = 0;
     for (const sub of this.#subscriptions.values()) this.ctx.hub.unsubscribe(sub);
@@ -226,8 +227,14 @@ export class Connection implements Subscriber {
   }
 
   /** Who is asking, for the backend's hooks. */
-  get #caller(): HookCaller {
+  get caller(): HookCaller {
     return { client: this.id, user: this.#identity.user, transport: this.transport.name };
+  }
+
+  /** The refresh hook extended this connection's session (connection/expiry.ts). */
+  extend(expires: number, info: Info | undefined): void {
+    this.#identity = { ...this.#identity, expires };
+    if (info) this.#member.setOwn(info);
   }
 
   /** Channels whose publications this connection receives. */
@@ -289,7 +296,7 @@ export class Connection implements Subscriber {
     const first = this.#identity.user === '';
     this.#identity = identity;
     if (identity.info) this.#member.setOwn(identity.info);
-    this.#watchExpiry();
+    this.#expiry.watch();
     this.#reply(id, identity.expires === undefined ? { user: identity.user } : { user: identity.user, expires: identity.expires });
     // A first authentication brings the server-side channels a token-in-URL connect would have had.
     if (first) void subscribeServerSide(this, serverChannels(identity, this.ctx.personalNamespace));
@@ -308,49 +315,6 @@ export class Connection implements Subscriber {
       if (err instanceof TokenRefused) this.ctx.failures.record(this.address, err);
       this.#guessing ||= this.ctx.failures.blocked(this.address);
       throw err;
-    }
-  }
-
-  /** When the token expires, ask for a fresh one; without it within the grace period, close 4004. */
-  #watchExpiry(): void {
-    clearTimeout(this.#expiryTimer);
-    const expires = this.#identity.expires;
-    if (expires === undefined) return;
-    const grace = this.ctx.refreshGraceSeconds;
-    const delay = expires * 1000 - Date.now();
-    if (delay > MAX_TIMER_MS) {
-      // setTimeout fires at once beyond ~24.8 days: wait in steps instead.
-      this.#expiryTimer = setTimeout(() => this.#watchExpiry(), MAX_TIMER_MS).unref();
-      return;
-    }
-    this.#expiryTimer = setTimeout(() => {
-      if (this.#identity.source === 'hook') return void this.#refreshSession(Date.now() + grace * 1000);
-      this.sendFrame({ type: 'refresh', grace });
-      this.#expiryTimer = setTimeout(() => this.close(CloseCode.TokenExpired, 'token expired'), grace * 1000).unref();
-    }, Math.max(0, delay)).unref();
-  }
-
-  /**
-   * A session from the connect hook expired: the refresh hook extends or ends it. While the
-   * backend does not answer, it is asked again every few seconds until `deadline`, then closed.
-   */
-  async #refreshSession(deadline: number): Promise<void> {
-    const refresh = this.ctx.hooks.refresh;
-    if (!refresh) return this.close(CloseCode.TokenExpired, 'session expired');
-    try {
-      const result = await refresh(this.#caller);
-      if (this.#closed) return;
-      if (result.expired || result.expires === undefined) return this.close(CloseCode.TokenExpired, 'session expired');
-      this.#identity = { ...this.#identity, expires: result.expires };
-      if (result.info) this.#member.setOwn(result.info);
-      this.#watchExpiry();
-    } catch (err) {
-      if (this.#closed) return;
-      if (err instanceof HeraldError && err.code === ErrorCode.Unavailable && Date.now() < deadline) {
-        this.#expiryTimer = setTimeout(() => void this.#refreshSession(deadline), Math.min(5_000, Math.max(0, deadline - Date.now()))).unref();
-        return;
-      }
-      this.close(CloseCode.TokenExpired, err instanceof HeraldError ? `session expired: ${err.message}` : 'session expired');
     }
   }
 
@@ -375,7 +339,7 @@ export class Connection implements Subscriber {
         if (presence) this.ctx.access.checkPresence(this.#identity, channel, true);
         const hook = channel.options.subscribe_hook;
         if (hook && this.ctx.hooks.subscribe) {
-          const { info } = await this.ctx.hooks.subscribe(hook, this.#caller, channel.name);
+          const { info } = await this.ctx.hooks.subscribe(hook, this.caller, channel.name);
           if (info) this.#member.set(channel.name, info);
         }
       }
@@ -457,7 +421,7 @@ export class Connection implements Subscriber {
   async #rpc(id: number | undefined, method: string, data: RawJson | undefined): Promise<void> {
     const rpc = this.ctx.hooks.rpc;
     if (!rpc) throw new HeraldError(ErrorCode.NotFound, 'rpc is not configured on this server (hooks.rpc_url)');
-    const result = await rpc(this.#caller, method, data);
+    const result = await rpc(this.caller, method, data);
     if (!this.#closed) this.#reply(id, result);
   }
 
@@ -470,7 +434,7 @@ export class Connection implements Subscriber {
     this.#checkPublishRate(channel);
     const hook = channel.options.publish_hook;
     if (hook && this.ctx.hooks.publish) {
-      const rewritten = await this.ctx.hooks.publish(hook, this.#caller, channel.name, event, data);
+      const rewritten = await this.ctx.hooks.publish(hook, this.caller, channel.name, event, data);
       if (rewritten.data !== undefined) data = rewritten.data;
     }
     // The sender's identity comes from the connection, never from the frame: it cannot be forged.
