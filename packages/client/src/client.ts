@@ -13,7 +13,9 @@ import {
   type PresenceFrame,
   type PresenceMember,
   type PresenceResult,
+  type RpcResult,
   type ServerFrame,
+  type SubscribedFrame,
   type StreamPosition,
   type SubscribeResult,
 } from '@herald/protocol';
@@ -72,7 +74,13 @@ export class HeraldError extends Error {
 export type ClientEvents = {
   state: [ClientState];
   connecting: [];
-  connected: [{ client: string; node: string; transport: TransportName }];
+  /** `user`: who the server authenticated (absent when anonymous); `data`: what the connect hook sent along. */
+  connected: [{ client: string; node: string; transport: TransportName; user?: string; data?: unknown }];
+  /**
+   * The server subscribed this connection to a channel (token `channels` claim, connect hook,
+   * personal channel): a Subscription like any other, kept across reconnects (docs/client.md).
+   */
+  'server-subscription': [Subscription];
   disconnected: [{ code: number; reason: string; willReconnect: boolean }];
   reconnecting: [{ attempt: number; delayMs: number }];
   error: [Error];
@@ -89,6 +97,8 @@ export class HeraldClient extends Emitter<ClientEvents> {
   #nextId = 1;
   readonly #pending = new Map<number, { resolve(frame: ServerFrame): void; reject(err: Error): void; timer: ReturnType<typeof setTimeout> }>();
   readonly #subscriptions = new Map<string, Subscription>();
+  /** Channels the server subscribed this client to; their positions go in the `since` of each reconnect. */
+  readonly #serverSubs = new Map<string, Subscription>();
   readonly #backoff: BackoffOptions;
   readonly #WebSocket: WebSocketConstructor | undefined;
   readonly #transports: TransportName[];
@@ -151,6 +161,24 @@ export class HeraldClient extends Emitter<ClientEvents> {
     return ((await this.#request({ type: 'presence', channel })) as PresenceResult).members;
   }
 
+  /** Server-side subscriptions the server made for this client, by channel. */
+  get serverSubscriptions(): ReadonlyMap<string, Subscription> {
+    return this.#serverSubs;
+  }
+
+  /** Call the backend's rpc hook; resolves with the backend's `data`, rejects with its error code. */
+  async rpc(method: string, data?: unknown): Promise<unknown> {
+    if (this.transport !== 'websocket') throw new HeraldError('not_supported', `rpc needs the websocket transport (now: ${this.transport})`);
+    const result = (await this.#request(data === undefined ? { type: 'rpc', method } : { type: 'rpc', method, data })) as RpcResult | undefined;
+    return result?.data;
+  }
+
+  /** Set this connection's member info in a presence channel it is subscribed to; watchers get `update`. */
+  async presenceUpdate(channel: string, info: Record<string, unknown>): Promise<void> {
+    if (this.transport !== 'websocket') throw new HeraldError('not_supported', `presenceUpdate needs the websocket transport (now: ${this.transport})`);
+    await this.#request({ type: 'presence_update', channel, info });
+  }
+
   /** Close for good: no reconnect. */
   close(): void {
     clearTimeout(this.#timer);
@@ -181,7 +209,16 @@ export class HeraldClient extends Emitter<ClientEvents> {
     }
     if (this.#state === 'closed') return;
     if (this.transport !== 'websocket') return this.#openHttp();
-    const url = this.#token === undefined ? this.url : `${this.url}${this.url.includes('?') ? '&' : '?'}token=${encodeURIComponent(this.#token)}`;
+    const query: string[] = [];
+    if (this.#token !== undefined) query.push(`token=${encodeURIComponent(this.#token)}`);
+    // Server-side channels are subscribed before any frame of ours: their positions go in the URL.
+    const since: Record<string, StreamPosition> = {};
+    for (const sub of this.#serverSubs.values()) {
+      const position = sub.beginSubscribe();
+      if (position) since[sub.channel] = position;
+    }
+    if (Object.keys(since).length > 0) query.push(`since=${encodeURIComponent(JSON.stringify(since))}`);
+    const url = query.length === 0 ? this.url : `${this.url}${this.url.includes('?') ? '&' : '?'}${query.join('&')}`;
     const ws = new this.#WebSocket!(url);
     this.#ws = ws;
     ws.onmessage = (ev) => this.#onFrame(ev.data);
@@ -198,7 +235,16 @@ export class HeraldClient extends Emitter<ClientEvents> {
     }
     switch (frame.type) {
       case 'message':
-        return this.#subscriptions.get(frame.channel)?.deliver(frame);
+        return (this.#subscriptions.get(frame.channel) ?? this.#serverSubs.get(frame.channel))?.deliver(frame);
+      case 'subscribed':
+        return this.#serverSubscribed(frame);
+      case 'unsubscribed': {
+        const sub = this.#serverSubs.get(frame.channel);
+        this.#serverSubs.delete(frame.channel);
+        if (sub && frame.cause) sub.failed(frame.cause);
+        if (sub) sub.state = 'unsubscribed';
+        return;
+      }
       case 'reply': {
         const pending = this.#pending.get(frame.id);
         if (!pending) return;
@@ -207,12 +253,13 @@ export class HeraldClient extends Emitter<ClientEvents> {
         return pending.resolve(frame);
       }
       case 'connected':
-        this.#connected(frame.client, frame.node);
+        this.#connected(frame.client, frame.node, frame.user, frame.data);
         for (const sub of this.#subscriptions.values()) void this.#subscribe(sub);
         return;
       case 'presence':
       case 'join':
       case 'leave':
+      case 'update':
         return this.#presenceFrame(frame);
       case 'refresh':
         return void this.#refreshToken();
@@ -223,18 +270,41 @@ export class HeraldClient extends Emitter<ClientEvents> {
     }
   }
 
-  /** A member list or a join/leave, from the WebSocket or an SSE stream. */
+  /** A server-side subscription started (first connect) or resumed (reconnect). */
+  #serverSubscribed(frame: SubscribedFrame): void {
+    if (!frame.server) return;
+    let sub = this.#serverSubs.get(frame.channel);
+    const fresh = !sub;
+    if (!sub) {
+      sub = new Subscription(frame.channel, undefined, (s) => this.#releaseServer(s));
+      this.#serverSubs.set(frame.channel, sub);
+    }
+    if (fresh) this.emit('server-subscription', sub);
+    const { type: _type, channel: _channel, server: _server, ...result } = frame;
+    sub.subscribed(result);
+  }
+
+  #releaseServer(sub: Subscription): void {
+    if (this.#serverSubs.get(sub.channel) !== sub) return;
+    this.#serverSubs.delete(sub.channel);
+    if (this.#state === 'connected') this.#request({ type: 'unsubscribe', channel: sub.channel }).catch(() => {});
+  }
+
+  /** A member list or a join/leave/update, from the WebSocket or an SSE stream. */
   #presenceFrame(frame: PresenceFrame | PresenceEventFrame): void {
-    const sub = this.#subscriptions.get(frame.channel);
+    const sub = this.#subscriptions.get(frame.channel) ?? this.#serverSubs.get(frame.channel);
     if (frame.type === 'presence') sub?.presenceSync(frame.members);
     else sub?.presenceEvent(frame);
   }
 
-  #connected(client: string, node: string): void {
+  #connected(client: string, node: string, user?: string, data?: unknown): void {
     this.#attempt = 0;
     this.#failures = 0;
     this.#setState('connected');
-    this.emit('connected', { client, node, transport: this.transport });
+    const info: ClientEvents['connected'][0] = { client, node, transport: this.transport };
+    if (user !== undefined) info.user = user;
+    if (data !== undefined) info.data = data;
+    this.emit('connected', info);
   }
 
   /** The current transport does not work here: try the next one right away. */

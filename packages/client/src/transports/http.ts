@@ -90,7 +90,7 @@ export function openSse(options: HttpSessionOptions): { close(): void } {
           const frame = JSON.parse(data) as { type: string; channel?: string; error?: ErrorBody };
           if (frame.type === 'message') events.message(frame as MessageFrame);
           else if (frame.type === 'subscribed') events.subscribed(frame.channel!, frame as unknown as SubscribeResult);
-          else if (frame.type === 'presence' || frame.type === 'join' || frame.type === 'leave') events.presence(frame as PresenceFrame | PresenceEventFrame);
+          else if (frame.type === 'presence' || frame.type === 'join' || frame.type === 'leave' || frame.type === 'update') events.presence(frame as PresenceFrame | PresenceEventFrame);
           else if (type === 'error' || frame.type === 'error') error = frame.error;
         }
       }
