@@ -321,7 +321,10 @@ export class HeraldClient extends Emitter<ClientEvents> {
     for (const sub of this.#subscriptions.values()) if (sub.state === 'subscribed') sub.state = 'subscribing';
     if (this.#state === 'closed') return;
     // An expired or refused token is worth a retry only with a fresh one from getToken.
-    const refreshable = code === CloseCode.TokenExpired || code === CloseCode.Unauthorized;
+    // A client without any token (a cookie session through the connect hook) just reconnects after
+    // 4004: the backend decides again.
+    const tokenBased = this.options.getToken !== undefined || this.options.token !== undefined;
+    const refreshable = tokenBased && (code === CloseCode.TokenExpired || code === CloseCode.Unauthorized);
     if (refreshable && this.options.getToken) this.#token = undefined;
     const switching = this.#switching;
     this.#switching = false;

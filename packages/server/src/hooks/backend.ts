@@ -9,7 +9,7 @@ import type { HooksConfig } from '../config/schema.js';
 import { HeraldError } from '../errors.js';
 import { toRawJson } from '../json/raw.js';
 import { isObject, type HookClient } from './client.js';
-import type { BackendHooks, ConnectResult, HookCaller, HookName, MemberInfo, RefreshResult } from './hooks.js';
+import type { BackendHooks, ConnectResult, HookName, MemberInfo, RefreshResult } from './hooks.js';
 
 const invalid = (hook: HookName, why: string) => new HeraldError(ErrorCode.Unavailable, `the backend's ${hook} hook gave an invalid answer (${why})`);
 

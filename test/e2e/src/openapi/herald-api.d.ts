@@ -1879,7 +1879,11 @@ export interface operations {
                      *           "user": "u1",
                      *           "clients": [
                      *             "c_3kq1"
-                     *           ]
+                     *           ],
+                     *           "info": {
+                     *             "name": "Alice",
+                     *             "status": "typing"
+                     *           }
                      *         }
                      *       ]
                      *     }
@@ -1891,6 +1895,10 @@ export interface operations {
                             user: string;
                             /** @description The user's connections in the channel. */
                             clients: string[];
+                            /** @description The user's current info: the most recently set among its connections (token `info` claim, connect or subscribe hook, `presence_update`). */
+                            info?: {
+                                [key: string]: unknown;
+                            };
                         }[];
                     };
                 };
