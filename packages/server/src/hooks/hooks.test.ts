@@ -169,6 +169,28 @@ describe('backend hooks over HTTP', () => {
     assert.match(metrics, /herald_hook_calls_total\{hook="rpc",outcome="ok"\} [1-9]/);
   });
 
+  it('bounds concurrency: calls beyond hooks.max_concurrency wait for a slot within their timeout, then fail', async () => {
+    const slow = await hookBackend(SECRET);
+    slow.handle('/rpc', () => ({ status: 200, body: '{"result":{}}', delayMs: 1000 }));
+    const node = await startServer({ hooks: { rpc_url: `${slow.url}/rpc`, secret: SECRET, timeout_ms: 300, max_concurrency: 1 } });
+    try {
+      const client = await TestClient.connect(node.wsUrl);
+      const started = Date.now();
+      const replies = (await Promise.all(['a', 'b', 'c'].map((method) => client.request({ type: 'rpc', method })))) as Reply[];
+      // Each waited at most its own timeout (the later ones partly in the queue), never the backend's 1 s.
+      assert.ok(Date.now() - started < 900, `answered after ${Date.now() - started} ms`);
+      for (const reply of replies) {
+        assert.equal(reply.error?.code, 'unavailable');
+        assert.match(reply.error!.message, /did not answer within 300 ms|calls in flight and none ended within 300 ms/);
+      }
+      assert.equal(slow.maxInFlight, 1, 'never more than max_concurrency calls at the backend at once');
+      client.close();
+    } finally {
+      await node.close();
+      await slow.close();
+    }
+  });
+
   it('refuses an answer that is not signed by the backend when verify_responses is on', async () => {
     const unsigned = await hookBackend(SECRET, { signAnswers: false });
     unsigned.handle('/rpc', () => ({ result: { data: 'forged?' } }));

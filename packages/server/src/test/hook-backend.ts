@@ -22,6 +22,8 @@ export type HookHandler = (call: HookCall) => HookAnswer | Promise<HookAnswer>;
 export interface HookBackend {
   url: string;
   calls: HookCall[];
+  /** The most requests this backend had open at once. */
+  readonly maxInFlight: number;
   handle(path: string, handler: HookHandler): void;
   close(): Promise<void>;
 }
@@ -29,7 +31,11 @@ export interface HookBackend {
 export async function hookBackend(secret: string, options: { signAnswers?: boolean } = {}): Promise<HookBackend> {
   const handlers = new Map<string, HookHandler>();
   const calls: HookCall[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
   const server: Server = createServer((req, res) => {
+    maxInFlight = Math.max(maxInFlight, ++inFlight);
+    res.on('close', () => inFlight--);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -52,6 +58,9 @@ export async function hookBackend(secret: string, options: { signAnswers?: boole
   return {
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
     calls,
+    get maxInFlight() {
+      return maxInFlight;
+    },
     handle: (path, handler) => void handlers.set(path, handler),
     close: () => {
       server.closeAllConnections();
