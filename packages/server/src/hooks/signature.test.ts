@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { signHookAnswer, verifyHookRequest } from '@herald/publisher';
 import { signHook, verifyHook } from './signature.js';
 
 const SECRET = 'signature-test-secret-0123';
@@ -20,5 +21,14 @@ describe('hook signatures', () => {
     assert.equal(verifyHook(SECRET, undefined, '{"a":1}'), undefined);
     assert.equal(verifyHook(SECRET, 't=1,id=x,v1=zz', '{"a":1}'), undefined);
     assert.equal(verifyHook(SECRET, header.replace('id=req1', 'id=req2'), '{"a":1}'), undefined, 'the id is covered');
+  });
+
+  it("the backend SDK verifies Herald's requests (MAC and clock) and signs answers Herald accepts", () => {
+    const header = signHook(SECRET, 'req9', '{"x":1}', 1767225600);
+    assert.deepEqual(verifyHookRequest(SECRET, header, '{"x":1}', { now: 1767225630 }), { id: 'req9', timestamp: 1767225600 });
+    assert.equal(verifyHookRequest(SECRET, header, '{"x":1}', { now: 1767225700 }), undefined, 'older than the tolerance');
+    assert.equal(verifyHookRequest(SECRET, header, '{"x":2}', { now: 1767225600 }), undefined);
+    const answer = signHookAnswer(SECRET, 'req9', '{"result":{}}');
+    assert.equal(verifyHook(SECRET, answer, '{"result":{}}')?.id, 'req9');
   });
 });

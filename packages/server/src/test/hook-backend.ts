@@ -1,11 +1,11 @@
 /**
  * @module test/hook-backend
  * A real backend for hook tests: a node:http server on 127.0.0.1:0 that checks Herald's signature
- * on every request, answers by path (`/connect`, `/subscribe`, …) with what the test's handler
+ * on every request with the backend SDK (@herald/publisher), answers by path (`/connect`, `/subscribe`, …) with what the test's handler
  * returns (signed, as docs/hooks.md says a backend should), and records what it was asked.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { HOOK_SIGNATURE_HEADER, signHook, verifyHook } from '../hooks/signature.js';
+import { HOOK_SIGNATURE_HEADER, signHookAnswer, verifyHookRequest } from '@herald/publisher';
 
 export interface HookCall {
   path: string;
@@ -40,7 +40,8 @@ export async function hookBackend(secret: string, options: { signAnswers?: boole
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const text = Buffer.concat(chunks).toString();
-      const signature = verifyHook(secret, req.headers[HOOK_SIGNATURE_HEADER] as string | undefined, text);
+      // The backend SDK's verifier, as a real backend would use it.
+      const signature = verifyHookRequest(secret, req.headers[HOOK_SIGNATURE_HEADER] as string | undefined, text);
       const call: HookCall = { path: req.url ?? '', body: JSON.parse(text) as Record<string, unknown>, headers: req.headers, signed: signature !== undefined };
       calls.push(call);
       const handler = handlers.get(call.path);
@@ -49,7 +50,7 @@ export async function hookBackend(secret: string, options: { signAnswers?: boole
         if (raw.delayMs) await new Promise((r) => setTimeout(r, raw.delayMs));
         if (res.destroyed) return;
         const headers: Record<string, string> = { 'content-type': 'application/json' };
-        if (options.signAnswers !== false && signature) headers[HOOK_SIGNATURE_HEADER] = signHook(secret, signature.id, raw.body);
+        if (options.signAnswers !== false && signature) headers[HOOK_SIGNATURE_HEADER] = signHookAnswer(secret, signature.id, raw.body);
         res.writeHead(raw.status, headers).end(raw.body);
       });
     });
