@@ -237,10 +237,6 @@ export class Connection implements Subscriber, ExpiringConnection {
     if (info) this.#member.setOwn(info);
   }
 
-  /** Channels whose publications this connection receives. */
-  get channels(): IterableIterator<string> {
-    return this.#subscriptions.keys();
-  }
 
   // ---- commands -----------------------------------------------------------------------------
 

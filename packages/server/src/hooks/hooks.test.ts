@@ -118,6 +118,23 @@ describe('backend hooks over HTTP', () => {
     assert.deepEqual(presence.json.members, [{ user: 'bob', clients: [id], info: { role: 'guest', via: 'subscribe-hook' } }]);
   });
 
+  it('the subscribe hook also judges SSE streams (an error event with its code) and every long-poll request (403)', async () => {
+    const secret = encodeURIComponent(`${unique('room')}_secret`);
+    const sse = await fetch(`${server.url}/sse?channel=${secret}`, { headers: withCookie('s-bob') });
+    assert.equal(sse.status, 200, 'the stream starts, then the hook refuses');
+    const text = await sse.text();
+    assert.match(text, /event: error\ndata: \{"type":"error","error":\{"code":"not_a_member","message":"bob is not in this room"\}\}/);
+    const poll = await fetch(`${server.url}/poll?channel=${secret}`, { headers: withCookie('s-bob') });
+    assert.equal(poll.status, 403);
+    assert.deepEqual(((await poll.json()) as { error: ErrorBody }).error, { code: 'not_a_member', message: 'bob is not in this room' });
+    const call = backend.calls.filter((c) => c.path === '/subscribe').at(-1)!;
+    assert.deepEqual(call.body.transport, 'longpoll');
+  });
+
+  it('a hook without hooks.secret is a config error at start', async () => {
+    await assert.rejects(startServer({ hooks: { rpc_url: 'http://127.0.0.1:9/rpc' } }), /hooks\.secret must be at least 16 characters/);
+  });
+
   it('the publish hook refuses with its code, or rewrites the publication before it is published', async () => {
     const room = unique('room');
     const sender = track(await TestClient.connect(server.wsUrl, withCookie('s-carol')));

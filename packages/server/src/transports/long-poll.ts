@@ -164,7 +164,14 @@ export function createLongPollEndpoint(options: LongPollOptions): LongPollEndpoi
       const positions = parseCursor(queryParam(req.query, 'cursor'), names.length, 'cursor');
       if (!context.accepting()) throw new HeraldError(ErrorCode.ShuttingDown, 'node is shutting down; retry on another node');
       const channels = checkChannels(context, 'longpoll', names);
-      await Promise.all(channels.map((channel) => context.access.checkSubscribe(identity, channel, undefined)));
+      await Promise.all(
+        channels.map(async (channel) => {
+          await context.access.checkSubscribe(identity, channel, undefined);
+          // A poll is no connection (`client` is empty): the subscribe hook judges every request.
+          const hook = channel.options.subscribe_hook;
+          if (hook && context.hooks.subscribe) await context.hooks.subscribe(hook, { client: '', user: identity.user, transport: 'longpoll' }, channel.name);
+        }),
+      );
       const poll = new Poll(context, channels, positions, options.timeoutSeconds * 1000);
       let failure: unknown;
       poll.start((err) => {
