@@ -61,6 +61,7 @@ describe('backend hooks over HTTP', () => {
         default: {},
         notes: {},
         control: { allow_anonymous: true },
+        lobby: { presence: true },
         room: { presence: true, subscribe_hook: hook('/subscribe'), publish_hook: hook('/publish'), allow_client_publish: true },
         slow: { subscribe_hook: hook('/slow') },
       },
@@ -86,6 +87,11 @@ describe('backend hooks over HTTP', () => {
     assert.deepEqual(call.body.cookies, { session: 's-alice' }, 'only allow-listed cookies leave Herald');
     assert.deepEqual(call.body.headers, { 'user-agent': 'hook-test' }, 'only allow-listed headers leave Herald');
     assert.equal(call.body.transport, 'websocket');
+    // The hook's info is the member's info in presence.
+    const lobby = unique('lobby');
+    await client.subscribe(lobby);
+    const presence = await api(server, `/api/channels/${encodeURIComponent(lobby)}/presence`);
+    assert.deepEqual((presence.json.members as Array<{ info?: unknown }>)[0]!.info, { name: 'ALICE' });
   });
 
   it("refuses a connect with the backend's code, on WebSocket (error frame, close 4003) and SSE (403)", async () => {
