@@ -43,6 +43,9 @@ describe('backend hooks over HTTP', () => {
         const { a, b } = body.data as { a: number; b: number };
         return { result: { data: { sum: a + b, user: body.user } } };
       }
+      if (body.method === 'not_json') return { status: 200, body: 'surely not json' };
+      if (body.method === 'http_500') return { status: 500, body: 'boom' };
+      if (body.method === 'bad_shape') return { result: [1, 2] };
       return { error: { code: 'unknown_method', message: `no method ${String(body.method)}` } };
     });
     const hook = (path: string) => backend.url + path;
@@ -166,6 +169,13 @@ describe('backend hooks over HTTP', () => {
     assert.deepEqual(refused.error, { code: 'unknown_method', message: 'no method nope' });
     const bad = (await client.request({ type: 'rpc', data: 1 })) as Reply;
     assert.equal(bad.error?.code, 'bad_request');
+    // A broken backend answer is a clear unavailable, never a crash or a half-applied answer.
+    const expected: Record<string, RegExp> = { not_json: /invalid answer \(not JSON\)/, http_500: /answered HTTP 500/, bad_shape: /"result" must be an object/ };
+    for (const [method, message] of Object.entries(expected)) {
+      const reply = (await client.request({ type: 'rpc', method })) as Reply;
+      assert.equal(reply.error?.code, 'unavailable', method);
+      assert.match(reply.error!.message, message);
+    }
   });
 
   it('a slow backend gets a clear unavailable error within the timeout, and the node serves everyone else meanwhile', async () => {
