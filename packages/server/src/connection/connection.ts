@@ -18,14 +18,14 @@ import type { HeraldConfig } from '../config/schema.js';
 import { HeraldError } from '../errors.js';
 import { checkInfo } from '../hooks/backend.js';
 import type { BackendHooks, HookCaller, MemberInfo as Info } from '../hooks/hooks.js';
-import { ExpiryWatch, type ExpiringConnection } from './expiry.js';
 import type { RawJson } from '../json/raw.js';
 import type { Hub, Subscription } from '../hub/hub.js';
 import type { PresenceTracker } from '../presence/tracker.js';
 import type { Webhooks } from '../webhooks/webhooks.js';
 import type { Subscriber } from '../hub/subscriber.js';
-import { CommandError, parseCommand, type Command } from './parse.js';
+import { ExpiryWatch, type ExpiringConnection } from './expiry.js';
 import { MemberInfo } from './member-info.js';
+import { CommandError, parseCommand, type Command } from './parse.js';
 import { TokenBucket } from './rate-limit.js';
 import { serverChannels, subscribeServerSide } from './server-subscriptions.js';
 import type { Transport, TransportName } from './transport.js';
@@ -236,7 +236,6 @@ export class Connection implements Subscriber, ExpiringConnection {
     this.#identity = { ...this.#identity, expires };
     if (info) this.#member.setOwn(info);
   }
-
 
   // ---- commands -----------------------------------------------------------------------------
 
