@@ -156,6 +156,10 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   if (demo && !namespaces.demo) namespaces = { ...namespaces, demo: demoNamespace() };
   if (config.admin.token) namespaces = { ...namespaces, [INTERNAL_NAMESPACE]: adminNamespace };
   const channels = new Channels({ ...config, namespaces });
+  const personal = config.server_subscriptions.personal_namespace;
+  if (personal && !namespaces[personal] && !config.server.accept_any_namespace) {
+    throw new ConfigError(`config: server_subscriptions.personal_namespace "${personal}" is not a configured namespace`);
+  }
   const { sweepIntervalMs, entryTtlMs } = presenceTiming(config.presence.ttl_seconds * 1000);
   const refreshMs = config.presence.refresh_seconds * 1000;
   if (refreshMs >= entryTtlMs) {

@@ -80,6 +80,10 @@ describe('server-side subscriptions', () => {
     assert.deepEqual(outcome, { connected: false, code: 400 });
   });
 
+  it('a personal namespace that is not configured is a config error at start', async () => {
+    await assert.rejects(startServer({ server_subscriptions: { personal_namespace: 'nope' } }), /personal_namespace "nope" is not a configured namespace/);
+  });
+
   it('an anonymous connection that authenticates with an `auth` frame gets its server-side channels then', async () => {
     const feed = unique('feed');
     const client = await connect('');
