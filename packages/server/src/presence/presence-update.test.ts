@@ -113,3 +113,24 @@ const redisPrefix = uniquePrefix();
 presenceUpdateSuite('redis', () => ({ type: 'redis', prefix: redisPrefix, redis: { url: REDIS_URL } }), () => deleteRedisKeys(REDIS_URL, redisPrefix));
 const natsPrefix = uniquePrefix();
 presenceUpdateSuite('nats', () => ({ type: 'nats', prefix: natsPrefix, nats: { servers: NATS_SERVERS, storage: 'memory' } }), () => deleteNatsStreams(natsPrefix));
+
+describe('presence that carries state on the memory engine', () => {
+  it('an update reaches a watcher and the presence API of the single node', async () => {
+    const [node] = (await startNodes(1, { type: 'memory' }, { auth: { jwt: { secrets: [JWT_SECRET] } }, namespaces: { default: {}, room: { presence: true } } })) as [TestServer];
+    const ch = `room:mem${Date.now()}`;
+    const watcher = await TestClient.connect(`${node.wsUrl}?token=${await signJwt(JWT_SECRET, 'w')}`);
+    const dana = await TestClient.connect(`${node.wsUrl}?token=${await signJwt(JWT_SECRET, 'dana')}`);
+    try {
+      await watcher.request({ type: 'subscribe', channel: ch, presence: true });
+      await dana.subscribe(ch);
+      await dana.request({ type: 'presence_update', channel: ch, info: { status: 'away' } });
+      const update = (await watcher.waitFor((f) => f.type === 'update' && f.channel === ch)) as PresenceEventFrame;
+      assert.deepEqual(update.info.info, { status: 'away' });
+      assert.deepEqual((await membersOf(node, ch)).find((m) => m.user === 'dana')?.info, { status: 'away' });
+    } finally {
+      watcher.close();
+      dana.close();
+      await node.close();
+    }
+  });
+});
