@@ -212,12 +212,8 @@ export class HeraldClient extends Emitter<ClientEvents> {
     const query: string[] = [];
     if (this.#token !== undefined) query.push(`token=${encodeURIComponent(this.#token)}`);
     // Server-side channels are subscribed before any frame of ours: their positions go in the URL.
-    const since: Record<string, StreamPosition> = {};
-    for (const sub of this.#serverSubs.values()) {
-      const position = sub.beginSubscribe();
-      if (position) since[sub.channel] = position;
-    }
-    if (Object.keys(since).length > 0) query.push(`since=${encodeURIComponent(JSON.stringify(since))}`);
+    const since = this.#serverSince();
+    if (since) query.push(`since=${encodeURIComponent(since)}`);
     const url = query.length === 0 ? this.url : `${this.url}${this.url.includes('?') ? '&' : '?'}${query.join('&')}`;
     const ws = new this.#WebSocket!(url);
     this.#ws = ws;
@@ -282,6 +278,16 @@ export class HeraldClient extends Emitter<ClientEvents> {
     if (fresh) this.emit('server-subscription', sub);
     const { type: _type, channel: _channel, server: _server, ...result } = frame;
     sub.subscribed(result);
+  }
+
+  /** The `since` of a (re)connect: the positions of the server-side subscriptions, as JSON; none: undefined. */
+  #serverSince(): string | undefined {
+    const since: Record<string, StreamPosition> = {};
+    for (const sub of this.#serverSubs.values()) {
+      const position = sub.beginSubscribe();
+      if (position) since[sub.channel] = position;
+    }
+    return Object.keys(since).length > 0 ? JSON.stringify(since) : undefined;
   }
 
   #releaseServer(sub: Subscription): void {
@@ -400,10 +406,12 @@ export class HeraldClient extends Emitter<ClientEvents> {
       },
       // A session already replaced may still have a read in flight: only the current one counts.
       subscribed: (channel, result) => {
-        if (this.#http === session) this.#subscriptions.get(channel)?.subscribed(result);
+        if (this.#http !== session) return;
+        if (result.server) this.#serverSubscribed({ ...result, type: 'subscribed', channel, server: true });
+        else this.#subscriptions.get(channel)?.subscribed(result);
       },
       message: (frame) => {
-        if (this.#http === session) this.#subscriptions.get(frame.channel)?.deliver(frame);
+        if (this.#http === session) (this.#subscriptions.get(frame.channel) ?? this.#serverSubs.get(frame.channel))?.deliver(frame);
       },
       presence: (frame) => {
         if (this.#http === session) this.#presenceFrame(frame);
@@ -422,7 +430,8 @@ export class HeraldClient extends Emitter<ClientEvents> {
     const open = this.transport === 'sse' ? openSse : openLongPoll;
     // Presence events come over SSE only; on long-poll such a subscription just has none.
     const presence = this.transport === 'sse' ? subs.filter((s) => s.presence).map((s) => s.channel) : [];
-    const session = open({ base: this.#httpBase(), channels: subs.map((s) => s.channel), positions: subs.map((s) => s.beginSubscribe()), presence, token: this.#token, events });
+    const since = this.transport === 'sse' ? this.#serverSince() : undefined;
+    const session = open({ base: this.#httpBase(), channels: subs.map((s) => s.channel), positions: subs.map((s) => s.beginSubscribe()), presence, since, token: this.#token, events });
     this.#http = session;
   }
 

@@ -11,7 +11,8 @@ import { formatCursor, type ErrorBody, type MessageFrame, type PresenceEventFram
 export interface HttpSessionEvents {
   /** The stream or first poll is established. */
   open(): void;
-  subscribed(channel: string, result: SubscribeResult): void;
+  /** `server`: a server-side subscription of the stream (docs/protocol.md#server-side-subscriptions). */
+  subscribed(channel: string, result: SubscribeResult & { server?: true }): void;
   message(frame: MessageFrame): void;
   /** SSE only: a channel's member list, or a join/leave (the same frames as on WebSocket). */
   presence(frame: PresenceFrame | PresenceEventFrame): void;
@@ -25,6 +26,8 @@ export interface HttpSessionOptions {
   positions: Array<StreamPosition | undefined>;
   /** SSE only: the channels whose presence events are wanted (`presence=`); long-poll ignores it. */
   presence?: string[];
+  /** SSE only: positions of the server-side subscriptions, as the `since` JSON object. */
+  since?: string;
   token: string | undefined;
   events: HttpSessionEvents;
 }
@@ -60,7 +63,7 @@ export function openSse(options: HttpSessionOptions): { close(): void } {
     let status = 0;
     let error: ErrorBody | undefined;
     try {
-      const res = await fetch(url(options.base, '/sse', { channel: options.channels, presence: options.presence ?? [] }, { token: options.token, last_event_id: formatCursor(options.positions) }), {
+      const res = await fetch(url(options.base, '/sse', { channel: options.channels, presence: options.presence ?? [] }, { token: options.token, last_event_id: formatCursor(options.positions), since: options.since }), {
         headers: { accept: 'text/event-stream' },
         signal: controller.signal,
       });
@@ -89,7 +92,7 @@ export function openSse(options: HttpSessionOptions): { close(): void } {
           if (!data) continue;
           const frame = JSON.parse(data) as { type: string; channel?: string; error?: ErrorBody };
           if (frame.type === 'message') events.message(frame as MessageFrame);
-          else if (frame.type === 'subscribed') events.subscribed(frame.channel!, frame as unknown as SubscribeResult);
+          else if (frame.type === 'subscribed') events.subscribed(frame.channel!, frame as unknown as SubscribeResult & { server?: true });
           else if (frame.type === 'presence' || frame.type === 'join' || frame.type === 'leave' || frame.type === 'update') events.presence(frame as PresenceFrame | PresenceEventFrame);
           else if (type === 'error' || frame.type === 'error') error = frame.error;
         }

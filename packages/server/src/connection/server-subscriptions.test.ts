@@ -6,6 +6,34 @@ import { connectOutcome, publish, signJwt, startServer, TestClient, type TestSer
 const JWT_SECRET = 'server-subs-jwt-secret-0123456789';
 type Unsubscribed = ServerFrame & { type: 'unsubscribed'; channel: string; cause?: ErrorBody };
 
+/** Read an SSE response's events until `done` says so (or 5 s pass), then drop it. */
+async function readSse(url: string, done: (events: Array<{ event: string; data: unknown; id?: string }>) => boolean) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), 5000);
+  const events: Array<{ event: string; data: unknown; id?: string }> = [];
+  try {
+    const res = await fetch(url, { signal: controller.signal });
+    assert.equal(res.status, 200, await (res.status === 200 ? Promise.resolve('') : res.text()));
+    let buffer = '';
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+      buffer += Buffer.from(chunk).toString();
+      let end;
+      while ((end = buffer.indexOf('\n\n')) !== -1) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const field = (name: string) => block.split('\n').find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2);
+        const data = field('data');
+        if (data !== undefined) events.push({ event: field('event') ?? 'message', data: JSON.parse(data), id: field('id') });
+      }
+      if (done(events)) break;
+    }
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+  }
+  return events;
+}
+
 describe('server-side subscriptions', () => {
   let server: TestServer;
   const open: TestClient[] = [];
@@ -82,6 +110,21 @@ describe('server-side subscriptions', () => {
 
   it('a personal namespace that is not configured is a config error at start', async () => {
     await assert.rejects(startServer({ server_subscriptions: { personal_namespace: 'nope' } }), /personal_namespace "nope" is not a configured namespace/);
+  });
+
+  it('on SSE, server-side channels follow the asked ones, and a browser resumes them all from Last-Event-ID', async () => {
+    const feed = unique('feed');
+    const token = await signJwt(JWT_SECRET, 'erin', { channels: [feed] });
+    // No channel asked for: the stream carries the server-side ones alone.
+    const first = await readSse(`${server.url}/sse?token=${token}`, (events) => events.filter((e) => e.event === 'subscribed').length === 2);
+    const subscribed = first.filter((e) => e.event === 'subscribed').map((e) => e.data as SubscribedFrame);
+    assert.deepEqual(subscribed.map((f) => [f.channel, f.server]).sort(), [[feed, true], ['user:#erin', true]].sort());
+    const lastId = first.filter((e) => e.event === 'subscribed').at(-1)!.id!;
+    assert.equal(lastId.split(',').length, 2, 'the stream id holds a position for each channel');
+    await publish(server, feed, 'missed');
+    const again = await readSse(`${server.url}/sse?token=${token}&last_event_id=${encodeURIComponent(lastId)}`, (events) => events.some((e) => e.event === 'message'));
+    assert.equal((again.find((e) => e.event === 'message')!.data as { data: unknown }).data, 'missed');
+    assert.equal((again.find((e) => e.event === 'subscribed' && (e.data as SubscribedFrame).channel === feed)!.data as SubscribedFrame).recovered, true);
   });
 
   it('an anonymous connection that authenticates with an `auth` frame gets its server-side channels then', async () => {

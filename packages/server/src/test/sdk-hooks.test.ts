@@ -19,8 +19,8 @@ describe('client SDK: rpc, presence updates, server-side subscriptions', () => {
   let server: TestServer;
   let proxy: Proxy;
   const clients: HeraldClient[] = [];
-  const client = (url: string, token?: string) => {
-    const c = connect(url, { backoff: FAST_BACKOFF, transports: ['websocket'], ...(token ? { token } : {}) });
+  const client = (url: string, token?: string, transport: 'websocket' | 'sse' = 'websocket') => {
+    const c = connect(url, { backoff: FAST_BACKOFF, transports: [transport], ...(token ? { token } : {}) });
     clients.push(c);
     return c;
   };
@@ -65,25 +65,31 @@ describe('client SDK: rpc, presence updates, server-side subscriptions', () => {
     assert.deepEqual(watched.members.get('tia')!.info, { name: 'Tia', status: 'typing' });
   });
 
-  it('a server-side subscription appears as a Subscription and recovers what was missed across a reconnect', async () => {
-    const feed = `feed${Date.now()}`;
-    const c = client(proxy.url.replace(/^http/, 'ws') + '/ws', await signJwt(JWT_SECRET, 'sam', { channels: [feed] }));
-    const subs: Subscription[] = [];
-    c.on('server-subscription', (s) => subs.push(s));
-    await waitUntil(() => subs.length === 2, 5000, () => `two server-side subscriptions (have ${subs.map((s) => s.channel).join()})`);
-    assert.deepEqual(subs.map((s) => s.channel).sort(), [feed, 'user:#sam'].sort());
-    const sub = c.serverSubscriptions.get(feed)!;
-    const got: unknown[] = [];
-    sub.on('message', (m) => got.push(m.data));
-    await publish(server, feed, 1);
-    await waitUntil(() => got.length === 1, 5000, () => 'first message');
-    proxy.down();
-    await waitUntil(() => c.state !== 'connected', 5000, () => 'disconnected');
-    await publish(server, feed, 2);
-    await publish(server, feed, 3);
-    proxy.up();
-    await waitUntil(() => got.length === 3, 10_000, () => `missed messages (got ${JSON.stringify(got)})`);
-    assert.deepEqual(got, [1, 2, 3]);
-    assert.equal(subs.length, 2, 'the same Subscription objects carry on after the reconnect');
-  });
+  for (const transport of ['websocket', 'sse'] as const) {
+    it(`a server-side subscription appears as a Subscription and recovers what was missed across a reconnect (${transport})`, async () => {
+      const feed = `feed${Date.now()}`;
+      const user = `sam-${transport}`;
+      const c = client(proxy.url.replace(/^http/, 'ws') + '/ws', await signJwt(JWT_SECRET, user, { channels: [feed] }), transport);
+      // On SSE the SDK opens a stream for a subscription of its own; the server adds its channels.
+      if (transport === 'sse') c.subscribe(`own${Date.now()}`);
+      const subs: Subscription[] = [];
+      c.on('server-subscription', (s) => subs.push(s));
+      await waitUntil(() => subs.length === 2, 5000, () => `two server-side subscriptions (have ${subs.map((s) => s.channel).join()})`);
+      assert.deepEqual(subs.map((s) => s.channel).sort(), [feed, `user:#${user}`].sort());
+      const sub = c.serverSubscriptions.get(feed)!;
+      const got: unknown[] = [];
+      sub.on('message', (m) => got.push(m.data));
+      await publish(server, feed, 1);
+      await waitUntil(() => got.length === 1, 5000, () => 'first message');
+      proxy.down();
+      await waitUntil(() => c.state !== 'connected', 5000, () => 'disconnected');
+      await publish(server, feed, 2);
+      await publish(server, feed, 3);
+      proxy.up();
+      await waitUntil(() => got.length === 3, 10_000, () => `missed messages (got ${JSON.stringify(got)})`);
+      assert.deepEqual(got, [1, 2, 3]);
+      assert.equal(subs.length, 2, 'the same Subscription objects carry on after the reconnect');
+      assert.equal(c.transport, transport);
+    });
+  }
 });
