@@ -211,8 +211,8 @@ export type ServerFrame = ConnectedFrame | OkReply | ErrorReply | ErrorFrame | M
 
 /**
  * SSE `event: subscribed`: one per channel at the start of a stream, before that channel's
- * messages. On WebSocket: a server-side subscription (token `channels` claim, connect hook,
- * personal channel) with `server: true`, before that channel's messages.
+ * messages. `server: true` (WebSocket and SSE): a server-side subscription (token `channels`
+ * claim, connect hook, personal channel), announced before that channel's messages.
  */
 export interface SubscribedFrame extends SubscribeResult {
   type: 'subscribed';
