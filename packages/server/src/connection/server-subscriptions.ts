@@ -3,7 +3,8 @@
  * Subscriptions the server makes for a live connection, without the client asking: the channels
  * of its token's `channels` claim or of the connect hook's answer, and its user's personal
  * channel (`server_subscriptions.personal_namespace`). `subscribeServerSide` is the one way to do
- * it, for any caller (connect time here; the control API for users already connected).
+ * it for a live WebSocket connection, for any caller (connect time here; the control API for users
+ * already connected). An SSE stream takes its server-side channels when it starts (transports/sse.ts).
  *
  * Whoever named the channels is trusted (a verified token, the backend, the operator): no
  * permission check and no subscribe hook, but the channel must exist and fit the connection's
@@ -33,6 +34,13 @@ export function personalChannel(namespace: string, user: string): string {
  * already has (recovery). Never rejects: each failure is an `unsubscribed` frame for its channel.
  */
 export async function subscribeServerSide(connection: Connection, channels: readonly string[], since: ReadonlyMap<string, StreamPosition> = new Map()): Promise<void> {
+  if (connection.transport.name !== 'websocket') {
+    // An SSE stream's event id has a fixed list of channels (transports/sse.ts adds its server-side
+    // ones when it starts): a live stream cannot take more.
+    const cause = new HeraldError(ErrorCode.TransportNotAllowed, `a live ${connection.transport.name} stream cannot be subscribed to more channels; it gets them when it reconnects`).toBody();
+    for (const channel of channels) connection.sendFrame({ type: 'unsubscribed', channel, cause });
+    return;
+  }
   await Promise.all(
     channels.map(async (channel) => {
       try {
