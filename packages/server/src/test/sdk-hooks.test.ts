@@ -1,0 +1,95 @@
+/**
+ * The client SDK's side of hooks, server-side subscriptions and presence updates, against a real
+ * node and a real backend: rpc, presenceUpdate seen by another SDK client, and a server-side
+ * subscription that recovers what was missed while the network was down.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { connect, type HeraldClient, type HeraldError, type Subscription } from '@herald/client';
+import type { ClientInfo } from '@herald/protocol';
+import { FAST_BACKOFF, publish, signJwt, startServer, waitUntil, type TestServer } from './helpers.js';
+import { hookBackend, type HookBackend } from './hook-backend.js';
+import { startProxy, type Proxy } from './proxy.js';
+
+const SECRET = 'sdk-hooks-secret-0123456789';
+const JWT_SECRET = 'sdk-hooks-jwt-secret-0123456789ab';
+
+describe('client SDK: rpc, presence updates, server-side subscriptions', () => {
+  let backend: HookBackend;
+  let server: TestServer;
+  let proxy: Proxy;
+  const clients: HeraldClient[] = [];
+  const client = (url: string, token?: string, transport: 'websocket' | 'sse' = 'websocket') => {
+    const c = connect(url, { backoff: FAST_BACKOFF, transports: [transport], ...(token ? { token } : {}) });
+    clients.push(c);
+    return c;
+  };
+
+  before(async () => {
+    backend = await hookBackend(SECRET);
+    backend.handle('/rpc', ({ body }) => (body.method === 'echo' ? { result: { data: { echo: body.data, user: body.user } } } : { error: { code: 'no_such_method', message: 'unknown' } }));
+    server = await startServer({
+      auth: { jwt: { secrets: [JWT_SECRET] } },
+      hooks: { rpc_url: `${backend.url}/rpc`, secret: SECRET },
+      server_subscriptions: { personal_namespace: 'user' },
+      namespaces: { default: {}, user: {}, room: { presence: true } },
+    });
+    proxy = await startProxy(Number(new URL(server.url).port));
+  });
+  after(async () => {
+    for (const c of clients) c.close();
+    await proxy.close();
+    await server.close();
+    await backend.close();
+  });
+
+  it("rpc resolves with the backend's data and rejects with its code", async () => {
+    const c = client(server.wsUrl, await signJwt(JWT_SECRET, 'ann'));
+    await waitUntil(() => c.state === 'connected', 5000, () => 'connected');
+    assert.deepEqual(await c.rpc('echo', { x: 1 }), { echo: { x: 1 }, user: 'ann' });
+    await assert.rejects(c.rpc('nope'), (err: HeraldError) => err.code === 'no_such_method');
+  });
+
+  it("presenceUpdate changes the member's info in every watcher's sub.members, with an update event", async () => {
+    const room = `room:sdk${Date.now()}`;
+    const typist = client(server.wsUrl, await signJwt(JWT_SECRET, 'tia', { info: { name: 'Tia' } }));
+    const watcher = client(server.wsUrl, await signJwt(JWT_SECRET, 'wes'));
+    const watched = watcher.subscribe(room, undefined, { presence: true });
+    const updates: ClientInfo[] = [];
+    watched.on('update', (i) => updates.push(i));
+    const own = typist.subscribe(room);
+    await waitUntil(() => own.state === 'subscribed' && watched.members.get('tia'), 5000, () => 'tia joined');
+    assert.deepEqual(watched.members.get('tia')!.info, { name: 'Tia' });
+    await typist.presenceUpdate(room, { name: 'Tia', status: 'typing' });
+    await waitUntil(() => updates.length === 1, 5000, () => 'update event');
+    assert.deepEqual(watched.members.get('tia')!.info, { name: 'Tia', status: 'typing' });
+  });
+
+  for (const transport of ['websocket', 'sse'] as const) {
+    it(`a server-side subscription appears as a Subscription and recovers what was missed across a reconnect (${transport})`, async () => {
+      const feed = `feed${Date.now()}`;
+      const user = `sam-${transport}`;
+      const c = client(proxy.url.replace(/^http/, 'ws') + '/ws', await signJwt(JWT_SECRET, user, { channels: [feed] }), transport);
+      // On SSE the SDK opens a stream for a subscription of its own; the server adds its channels.
+      if (transport === 'sse') c.subscribe(`own${Date.now()}`);
+      const subs: Subscription[] = [];
+      c.on('server-subscription', (s) => subs.push(s));
+      await waitUntil(() => subs.length === 2, 5000, () => `two server-side subscriptions (have ${subs.map((s) => s.channel).join()})`);
+      assert.deepEqual(subs.map((s) => s.channel).sort(), [feed, `user:#${user}`].sort());
+      const sub = c.serverSubscriptions.get(feed)!;
+      const got: unknown[] = [];
+      sub.on('message', (m) => got.push(m.data));
+      await publish(server, feed, 1);
+      await waitUntil(() => got.length === 1, 5000, () => 'first message');
+      proxy.down();
+      await waitUntil(() => c.state !== 'connected', 5000, () => 'disconnected');
+      await publish(server, feed, 2);
+      await publish(server, feed, 3);
+      proxy.up();
+      await waitUntil(() => got.length === 3, 10_000, () => `missed messages (got ${JSON.stringify(got)})`);
+      assert.deepEqual(got, [1, 2, 3]);
+      assert.equal(subs.length, 2, 'the same Subscription objects carry on after the reconnect');
+      assert.equal(c.transport, transport);
+    });
+  }
+});
