@@ -108,6 +108,20 @@ describe('backend hooks over HTTP', () => {
     assert.equal(((await res.json()) as { error: ErrorBody }).error.code, 'no_session');
   });
 
+  it("a user the connect hook names is refused while the control API blocks it (close 4503, SSE 401), and its live connection closed", async () => {
+    const user = `blk${Date.now()}`;
+    const live = track(await TestClient.connect(server.wsUrl, withCookie(`s-${user}`)));
+    assert.equal((await api(server, `/api/users/${user}/block`, { body: { reason: 'abuse' } })).status, 200);
+    assert.equal((await live.closed).code, 4503);
+    const again = track(TestClient.open(server.wsUrl, withCookie(`s-${user}`)));
+    assert.equal((await again.closed).code, 4503, 'the hook said who it is; the block still holds');
+    const res = await fetch(`${server.url}/sse?channel=control:x`, { headers: withCookie(`s-${user}`) });
+    assert.equal(res.status, 401);
+    assert.equal(((await res.json()) as { error: ErrorBody & { reason?: string } }).error.reason, 'user_blocked');
+    await api(server, `/api/users/${user}/unblock`, { method: 'POST' });
+    track(await TestClient.connect(server.wsUrl, withCookie(`s-${user}`)));
+  });
+
   it('a token still authenticates without calling the connect hook', async () => {
     const before = backend.calls.length;
     const client = track(await TestClient.connect(`${server.wsUrl}?token=${await signJwt(JWT_SECRET, 'tok-user')}`));

@@ -1,13 +1,14 @@
 /**
  * The client SDK's side of hooks, server-side subscriptions and presence updates, against a real
  * node and a real backend: rpc, presenceUpdate seen by another SDK client, and a server-side
- * subscription that recovers what was missed while the network was down.
+ * subscription that recovers what was missed while the network was down. The control API's
+ * subscribe and unsubscribe reach the SDK through the same frames.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connect, type HeraldClient, type HeraldError, type Subscription } from '@herald/client';
 import type { ClientInfo } from '@herald/protocol';
-import { FAST_BACKOFF, publish, signJwt, startServer, waitUntil, type TestServer } from './helpers.js';
+import { api, FAST_BACKOFF, publish, signJwt, startServer, waitUntil, type TestServer } from './helpers.js';
 import { hookBackend, type HookBackend } from './hook-backend.js';
 import { startProxy, type Proxy } from './proxy.js';
 
@@ -63,6 +64,38 @@ describe('client SDK: rpc, presence updates, server-side subscriptions', () => {
     await typist.presenceUpdate(room, { name: 'Tia', status: 'typing' });
     await waitUntil(() => updates.length === 1, 5000, () => 'update event');
     assert.deepEqual(watched.members.get('tia')!.info, { name: 'Tia', status: 'typing' });
+  });
+
+  it('a control API subscribe is a server-side Subscription for that connection only; a control unsubscribe ends even an own one', async () => {
+    const user = `cal${Date.now()}`;
+    const [pushed, own] = [`default:push${Date.now()}`, `default:own${Date.now()}`];
+    const c = client(server.wsUrl, await signJwt(JWT_SECRET, user));
+    const subs: Subscription[] = [];
+    c.on('server-subscription', (s) => subs.push(s));
+    const mine = c.subscribe(own);
+    await waitUntil(() => mine.state === 'subscribed' && subs.length === 1, 5000, () => 'subscribed, with the personal channel');
+
+    assert.deepEqual((await api(server, `/api/users/${user}/subscribe`, { body: { channel: pushed } })).json.subscribed, 1);
+    await waitUntil(() => c.serverSubscriptions.get(pushed)?.state === 'subscribed', 5000, () => 'control subscription announced');
+    const got: unknown[] = [];
+    c.serverSubscriptions.get(pushed)!.on('message', (m) => got.push(m.data));
+    await publish(server, pushed, 'hello');
+    await waitUntil(() => got.length === 1, 5000, () => 'message on the control subscription');
+    assert.equal((await api(server, `/api/users/${user}/subscribe`, { body: { channel: own } })).json.subscribed, 0, 'already subscribed: not counted');
+
+    const ended: string[] = [];
+    mine.on('unsubscribed', () => ended.push(own));
+    assert.equal((await api(server, `/api/users/${user}/unsubscribe`, { body: { channel: own } })).json.unsubscribed, 1);
+    await waitUntil(() => ended.length === 1 && mine.state === 'unsubscribed', 5000, () => 'own subscription ended by the server');
+
+    // A reconnect (4100: disconnected, come back) keeps the token's channels but not the control one.
+    c.serverSubscriptions.get(pushed)!.on('unsubscribed', () => ended.push(pushed));
+    assert.equal((await api(server, `/api/users/${user}/disconnect`, { body: { reconnect: true } })).json.disconnected, 1);
+    await waitUntil(() => ended.length === 2, 5000, () => 'the control subscription ended at the reconnect');
+    await waitUntil(() => c.state === 'connected' && c.serverSubscriptions.get(`user:#${user}`)?.state === 'subscribed', 5000, () => 'reconnected');
+    assert.deepEqual([...c.serverSubscriptions.keys()], [`user:#${user}`]);
+    const listed = await api(server, `/api/users/${user}/connections`);
+    assert.deepEqual((listed.json.connections as Array<{ channels: string[] }>).map((x) => x.channels), [[`user:#${user}`]], 'neither ended channel was subscribed again');
   });
 
   for (const transport of ['websocket', 'sse'] as const) {
