@@ -13,9 +13,12 @@ import {
   type PresenceFrame,
   type PresenceMember,
   type PresenceResult,
+  type RpcResult,
   type ServerFrame,
+  type SubscribedFrame,
   type StreamPosition,
   type SubscribeResult,
+  type UnsubscribedFrame,
 } from '@herald/protocol';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { Emitter } from './emitter.js';
@@ -72,7 +75,13 @@ export class HeraldError extends Error {
 export type ClientEvents = {
   state: [ClientState];
   connecting: [];
-  connected: [{ client: string; node: string; transport: TransportName }];
+  /** `user`: who the server authenticated (absent when anonymous); `data`: what the connect hook sent along. */
+  connected: [{ client: string; node: string; transport: TransportName; user?: string; data?: unknown }];
+  /**
+   * The server subscribed this connection to a channel (token `channels` claim, connect hook,
+   * personal channel): a Subscription like any other, kept across reconnects (docs/client.md).
+   */
+  'server-subscription': [Subscription];
   disconnected: [{ code: number; reason: string; willReconnect: boolean }];
   reconnecting: [{ attempt: number; delayMs: number }];
   error: [Error];
@@ -89,6 +98,8 @@ export class HeraldClient extends Emitter<ClientEvents> {
   #nextId = 1;
   readonly #pending = new Map<number, { resolve(frame: ServerFrame): void; reject(err: Error): void; timer: ReturnType<typeof setTimeout> }>();
   readonly #subscriptions = new Map<string, Subscription>();
+  /** Channels the server subscribed this client to; their positions go in the `since` of each reconnect. */
+  readonly #serverSubs = new Map<string, Subscription>();
   readonly #backoff: BackoffOptions;
   readonly #WebSocket: WebSocketConstructor | undefined;
   readonly #transports: TransportName[];
@@ -151,6 +162,24 @@ export class HeraldClient extends Emitter<ClientEvents> {
     return ((await this.#request({ type: 'presence', channel })) as PresenceResult).members;
   }
 
+  /** Server-side subscriptions the server made for this client, by channel. */
+  get serverSubscriptions(): ReadonlyMap<string, Subscription> {
+    return this.#serverSubs;
+  }
+
+  /** Call the backend's rpc hook; resolves with the backend's `data`, rejects with its error code. */
+  async rpc(method: string, data?: unknown): Promise<unknown> {
+    if (this.transport !== 'websocket') throw new HeraldError('not_supported', `rpc needs the websocket transport (now: ${this.transport})`);
+    const result = (await this.#request(data === undefined ? { type: 'rpc', method } : { type: 'rpc', method, data })) as RpcResult | undefined;
+    return result?.data;
+  }
+
+  /** Set this connection's member info in a presence channel it is subscribed to; watchers get `update`. */
+  async presenceUpdate(channel: string, info: Record<string, unknown>): Promise<void> {
+    if (this.transport !== 'websocket') throw new HeraldError('not_supported', `presenceUpdate needs the websocket transport (now: ${this.transport})`);
+    await this.#request({ type: 'presence_update', channel, info });
+  }
+
   /** Close for good: no reconnect. */
   close(): void {
     clearTimeout(this.#timer);
@@ -181,7 +210,12 @@ export class HeraldClient extends Emitter<ClientEvents> {
     }
     if (this.#state === 'closed') return;
     if (this.transport !== 'websocket') return this.#openHttp();
-    const url = this.#token === undefined ? this.url : `${this.url}${this.url.includes('?') ? '&' : '?'}token=${encodeURIComponent(this.#token)}`;
+    const query: string[] = [];
+    if (this.#token !== undefined) query.push(`token=${encodeURIComponent(this.#token)}`);
+    // Server-side channels are subscribed before any frame of ours: their positions go in the URL.
+    const since = this.#serverSince();
+    if (since) query.push(`since=${encodeURIComponent(since)}`);
+    const url = query.length === 0 ? this.url : `${this.url}${this.url.includes('?') ? '&' : '?'}${query.join('&')}`;
     const ws = new this.#WebSocket!(url);
     this.#ws = ws;
     ws.onmessage = (ev) => this.#onFrame(ev.data);
@@ -198,7 +232,11 @@ export class HeraldClient extends Emitter<ClientEvents> {
     }
     switch (frame.type) {
       case 'message':
-        return this.#subscriptions.get(frame.channel)?.deliver(frame);
+        return (this.#subscriptions.get(frame.channel) ?? this.#serverSubs.get(frame.channel))?.deliver(frame);
+      case 'subscribed':
+        return this.#serverSubscribed(frame);
+      case 'unsubscribed':
+        return this.#unsubscribed(frame);
       case 'reply': {
         const pending = this.#pending.get(frame.id);
         if (!pending) return;
@@ -207,12 +245,13 @@ export class HeraldClient extends Emitter<ClientEvents> {
         return pending.resolve(frame);
       }
       case 'connected':
-        this.#connected(frame.client, frame.node);
+        this.#connected(frame.client, frame.node, frame.user, frame.data);
         for (const sub of this.#subscriptions.values()) void this.#subscribe(sub);
         return;
       case 'presence':
       case 'join':
       case 'leave':
+      case 'update':
         return this.#presenceFrame(frame);
       case 'refresh':
         return void this.#refreshToken();
@@ -223,18 +262,64 @@ export class HeraldClient extends Emitter<ClientEvents> {
     }
   }
 
-  /** A member list or a join/leave, from the WebSocket or an SSE stream. */
+  /**
+   * A server-side subscription failed or ended, or the client's own one was ended by the server
+   * (control API): either way it is not renewed on reconnect.
+   */
+  #unsubscribed(frame: UnsubscribedFrame): void {
+    const own = this.#subscriptions.get(frame.channel);
+    const sub = this.#serverSubs.get(frame.channel) ?? own;
+    if (!sub) return;
+    if (own === sub) this.#subscriptions.delete(frame.channel);
+    else this.#serverSubs.delete(frame.channel);
+    sub.ended(frame.cause);
+  }
+
+  /** A server-side subscription started (first connect) or resumed (reconnect). */
+  #serverSubscribed(frame: SubscribedFrame): void {
+    if (!frame.server) return;
+    let sub = this.#serverSubs.get(frame.channel);
+    const fresh = !sub;
+    if (!sub) {
+      sub = new Subscription(frame.channel, undefined, (s) => this.#releaseServer(s));
+      this.#serverSubs.set(frame.channel, sub);
+    }
+    if (fresh) this.emit('server-subscription', sub);
+    const { type: _type, channel: _channel, server: _server, ...result } = frame;
+    sub.subscribed(result);
+  }
+
+  /** The `since` of a (re)connect: the positions of the server-side subscriptions, as JSON; none: undefined. */
+  #serverSince(): string | undefined {
+    const since: Record<string, StreamPosition> = {};
+    for (const sub of this.#serverSubs.values()) {
+      const position = sub.beginSubscribe();
+      if (position) since[sub.channel] = position;
+    }
+    return Object.keys(since).length > 0 ? JSON.stringify(since) : undefined;
+  }
+
+  #releaseServer(sub: Subscription): void {
+    if (this.#serverSubs.get(sub.channel) !== sub) return;
+    this.#serverSubs.delete(sub.channel);
+    if (this.#state === 'connected') this.#request({ type: 'unsubscribe', channel: sub.channel }).catch(() => {});
+  }
+
+  /** A member list or a join/leave/update, from the WebSocket or an SSE stream. */
   #presenceFrame(frame: PresenceFrame | PresenceEventFrame): void {
-    const sub = this.#subscriptions.get(frame.channel);
+    const sub = this.#subscriptions.get(frame.channel) ?? this.#serverSubs.get(frame.channel);
     if (frame.type === 'presence') sub?.presenceSync(frame.members);
     else sub?.presenceEvent(frame);
   }
 
-  #connected(client: string, node: string): void {
+  #connected(client: string, node: string, user?: string, data?: unknown): void {
     this.#attempt = 0;
     this.#failures = 0;
     this.#setState('connected');
-    this.emit('connected', { client, node, transport: this.transport });
+    const info: ClientEvents['connected'][0] = { client, node, transport: this.transport };
+    if (user !== undefined) info.user = user;
+    if (data !== undefined) info.data = data;
+    this.emit('connected', info);
   }
 
   /** The current transport does not work here: try the next one right away. */
@@ -251,7 +336,10 @@ export class HeraldClient extends Emitter<ClientEvents> {
     for (const sub of this.#subscriptions.values()) if (sub.state === 'subscribed') sub.state = 'subscribing';
     if (this.#state === 'closed') return;
     // An expired or refused token is worth a retry only with a fresh one from getToken.
-    const refreshable = code === CloseCode.TokenExpired || code === CloseCode.Unauthorized;
+    // A client without any token (a cookie session through the connect hook) just reconnects after
+    // 4004: the backend decides again.
+    const tokenBased = this.options.getToken !== undefined || this.options.token !== undefined;
+    const refreshable = tokenBased && (code === CloseCode.TokenExpired || code === CloseCode.Unauthorized);
     if (refreshable && this.options.getToken) this.#token = undefined;
     const switching = this.#switching;
     this.#switching = false;
@@ -327,10 +415,15 @@ export class HeraldClient extends Emitter<ClientEvents> {
       },
       // A session already replaced may still have a read in flight: only the current one counts.
       subscribed: (channel, result) => {
-        if (this.#http === session) this.#subscriptions.get(channel)?.subscribed(result);
+        if (this.#http !== session) return;
+        if (result.server) this.#serverSubscribed({ ...result, type: 'subscribed', channel, server: true });
+        else this.#subscriptions.get(channel)?.subscribed(result);
       },
       message: (frame) => {
-        if (this.#http === session) this.#subscriptions.get(frame.channel)?.deliver(frame);
+        if (this.#http === session) (this.#subscriptions.get(frame.channel) ?? this.#serverSubs.get(frame.channel))?.deliver(frame);
+      },
+      unsubscribed: (frame) => {
+        if (this.#http === session) this.#unsubscribed(frame);
       },
       presence: (frame) => {
         if (this.#http === session) this.#presenceFrame(frame);
@@ -349,7 +442,8 @@ export class HeraldClient extends Emitter<ClientEvents> {
     const open = this.transport === 'sse' ? openSse : openLongPoll;
     // Presence events come over SSE only; on long-poll such a subscription just has none.
     const presence = this.transport === 'sse' ? subs.filter((s) => s.presence).map((s) => s.channel) : [];
-    const session = open({ base: this.#httpBase(), channels: subs.map((s) => s.channel), positions: subs.map((s) => s.beginSubscribe()), presence, token: this.#token, events });
+    const since = this.transport === 'sse' ? this.#serverSince() : undefined;
+    const session = open({ base: this.#httpBase(), channels: subs.map((s) => s.channel), positions: subs.map((s) => s.beginSubscribe()), presence, since, token: this.#token, events });
     this.#http = session;
   }
 

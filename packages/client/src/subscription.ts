@@ -24,11 +24,15 @@ export type SubscriptionEvents = {
   'recovery-failed': [{ reason: RecoveryFailure; position: StreamPosition }];
   /** The server refused the subscription; it stays inactive until subscribe() is called again. */
   error: [ErrorBody];
+  /** The server ended the subscription on its own (control API `unsubscribe`); no more messages follow. */
+  unsubscribed: [];
   /** With `presence: true`: the full member list (after every (re)subscribe). */
   presence: [PresenceMember[]];
   /** With `presence: true`: a user joined (its first connection) or left (its last). */
   join: [ClientInfo];
   leave: [ClientInfo];
+  /** With `presence: true`: a member's info changed (`info.info` is its new info). */
+  update: [ClientInfo];
 };
 
 export type SubscriptionState = 'subscribing' | 'subscribed' | 'failed' | 'unsubscribed';
@@ -79,6 +83,13 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     this.emit('subscribed', result);
   }
 
+  /** @internal the server ended it: with a cause, as a refusal (`error`), else `unsubscribed`. */
+  ended(cause: ErrorBody | undefined): void {
+    if (cause) this.failed(cause);
+    this.state = 'unsubscribed';
+    if (!cause) this.emit('unsubscribed');
+  }
+
   /** @internal */
   failed(error: ErrorBody): void {
     this.state = 'failed';
@@ -106,9 +117,15 @@ export class Subscription extends Emitter<SubscriptionEvents> {
   /** @internal join/leave apply as set changes: a repeat is a no-op (see docs/protocol.md#presence). */
   presenceEvent(frame: PresenceEventFrame): void {
     const { user, client } = frame.info;
-    if (frame.type === 'join') {
+    const info = frame.info.info;
+    if (frame.type === 'update') {
+      const member = this.members.get(user) ?? { user, clients: client === undefined ? [] : [client] };
+      if (client !== undefined && !member.clients.includes(client)) member.clients.push(client);
+      if (info !== undefined) member.info = info;
+      this.members.set(user, member);
+    } else if (frame.type === 'join') {
       if (this.members.has(user)) return;
-      this.members.set(user, { user, clients: client === undefined ? [] : [client] });
+      this.members.set(user, info === undefined ? { user, clients: client === undefined ? [] : [client] } : { user, clients: client === undefined ? [] : [client], info });
     } else if (!this.members.delete(user)) return;
     this.emit(frame.type, frame.info);
   }

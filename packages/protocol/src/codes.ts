@@ -52,7 +52,7 @@ export const CloseCode = {
   TryAgainLater: 1013,
   /** Credentials missing or invalid: get a new token before reconnecting. */
   Unauthorized: 4001,
-  /** The request was understood but is not allowed (e.g. a page on an origin not allowed). */
+  /** The connect hook refused the connection (an `error` frame with the backend's code comes first). */
   Forbidden: 4003,
   /** The token expired and no fresh one came within the grace period: refresh, then reconnect. */
   TokenExpired: 4004,

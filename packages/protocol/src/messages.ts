@@ -60,7 +60,28 @@ export interface PresenceCommand {
   channel: string;
 }
 
-export type ClientCommand = SubscribeCommand | UnsubscribeCommand | PublishCommand | PingCommand | AuthCommand | PresenceCommand;
+/** Call the backend's rpc hook (docs/hooks.md): the reply's result is an RpcResult, or the backend's error. */
+export interface RpcCommand {
+  id?: number;
+  type: 'rpc';
+  /** 1 to 128 characters, passed to the backend as is. */
+  method: string;
+  data?: unknown;
+}
+
+/**
+ * Set this connection's member info in a presence channel it is subscribed to (a JSON object,
+ * e.g. `{"name":"Alice","status":"typing"}`); watchers get an `update` frame. Rate- and size-limited
+ * (`presence.update_per_second`, `presence.max_info_bytes`).
+ */
+export interface PresenceUpdateCommand {
+  id?: number;
+  type: 'presence_update';
+  channel: string;
+  info: Record<string, unknown>;
+}
+
+export type ClientCommand = SubscribeCommand | UnsubscribeCommand | PublishCommand | PingCommand | AuthCommand | PresenceCommand | RpcCommand | PresenceUpdateCommand;
 export type ClientCommandType = ClientCommand['type'];
 
 // ---- server → client -------------------------------------------------------------------------
@@ -71,6 +92,15 @@ export interface ConnectedFrame {
   node: string;
   /** Server heartbeat interval in seconds: a peer silent for two intervals is closed. */
   ping: number;
+  /** The user the connection is authenticated as (absent when anonymous). */
+  user?: string;
+  /** What the connect hook chose to tell the client (docs/hooks.md). */
+  data?: unknown;
+}
+
+/** Result of an `rpc` command: the backend's answer. */
+export interface RpcResult {
+  data?: unknown;
 }
 
 export interface ErrorBody {
@@ -110,7 +140,7 @@ export interface OkReply {
   id: number;
   ok: true;
   /** Subscribe: the stream position the live stream continues from; publish: the assigned one. */
-  result?: SubscribeResult | StreamPosition | AuthResult | PresenceResult;
+  result?: SubscribeResult | StreamPosition | AuthResult | PresenceResult | RpcResult;
 }
 
 export interface ErrorReply {
@@ -138,12 +168,16 @@ export interface MessageFrame extends StreamPosition {
 export interface ClientInfo {
   user: string;
   client?: string;
+  /** The member's info in presence (token `info` claim, connect or subscribe hook, `presence_update`). */
+  info?: Record<string, unknown>;
 }
 
 /** One member of a channel's presence set: a user, with every connection it has there. */
 export interface PresenceMember {
   user: string;
   clients: string[];
+  /** The user's info: the most recently set among its connections (docs/protocol.md#presence). */
+  info?: Record<string, unknown>;
 }
 
 export interface PresenceResult {
@@ -151,9 +185,12 @@ export interface PresenceResult {
   members: PresenceMember[];
 }
 
-/** A user entered (first connection) or left (last connection) a presence channel. Not in history. */
+/**
+ * A user entered (first connection) or left (last connection) a presence channel, or one of its
+ * connections changed its info (`update`). Not in history.
+ */
 export interface PresenceEventFrame {
-  type: 'join' | 'leave';
+  type: 'join' | 'leave' | 'update';
   channel: string;
   info: ClientInfo;
 }
@@ -166,12 +203,6 @@ export interface PresenceFrame extends PresenceResult {
 export interface PongFrame {
   type: 'pong';
   id?: number;
-}
-
-/** The server ended a subscription on its own (control API `unsubscribe`): no more messages of `channel` follow. */
-export interface UnsubscribedFrame {
-  type: 'unsubscribed';
-  channel: string;
 }
 
 export type ServerFrame =
@@ -190,12 +221,26 @@ export type ServerFrame =
 // ---- SSE and long-poll (docs/sse-longpoll.md) -------------------------------------------------
 
 /**
- * SSE `event: subscribed`: one per channel at the start of a stream, before that channel's messages.
- * On a WebSocket: the server subscribed the connection itself (control API `subscribe`).
+ * SSE `event: subscribed`: one per channel at the start of a stream, before that channel's
+ * messages. `server: true` (WebSocket and SSE): a server-side subscription (token `channels`
+ * claim, connect hook, personal channel, control API `subscribe`), announced before that
+ * channel's messages.
  */
 export interface SubscribedFrame extends SubscribeResult {
   type: 'subscribed';
   channel: string;
+  server?: true;
+}
+
+/**
+ * A subscription the server refused, could not resume or ended on its own (control API
+ * `unsubscribe`, on SSE too): no more messages of `channel` follow.
+ */
+export interface UnsubscribedFrame {
+  type: 'unsubscribed';
+  channel: string;
+  /** Why, when it was refused or failed (e.g. an unknown channel in the token's `channels` claim). */
+  cause?: ErrorBody;
 }
 
 /** A channel whose long-poll cursor could not be served from history: refetch its state. */

@@ -56,6 +56,9 @@ import { Webhooks } from './webhooks/webhooks.js';
 import { createPusher, presenceEventInfo, pusherApps, withPusherNamespaces } from './protocols/pusher/pusher.js';
 import { clusterMetrics } from './metrics/cluster.js';
 import { createMetrics, registerMetricsRoute } from './metrics/metrics.js';
+import { createBackendHooks } from './hooks/backend.js';
+import { HookClient } from './hooks/client.js';
+import { withConnectHook } from './hooks/connect.js';
 import { createLongPollEndpoint, type LongPollEndpoint } from './transports/long-poll.js';
 import { createSseEndpoint, type SseEndpoint } from './transports/sse.js';
 import { createWebSocketEndpoint, type WebSocketEndpoint } from './transports/websocket.js';
@@ -109,6 +112,15 @@ function requestTimeouts(server: HeraldConfig['server']): { headersTimeout: numb
   return { headersTimeout, requestTimeout: Math.round(server.request_timeout_seconds * 1000), connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.round(headersTimeout / 2))) };
 }
 
+/** Hooks need a signing secret: a backend must be able to tell Herald's calls from anyone's. */
+function checkHooks(config: HeraldConfig): HeraldConfig['hooks'] {
+  const h = config.hooks;
+  const any = h.connect_url || h.refresh_url || h.rpc_url || Object.values(config.namespaces).some((ns) => ns.subscribe_hook || ns.publish_hook);
+  if (any && h.secret.length < 16) throw new ConfigError('config: hooks.secret must be at least 16 characters when any hook is set (requests are signed with it)');
+  if (h.verify_responses && !h.secret) throw new ConfigError('config: hooks.verify_responses needs hooks.secret');
+  return h;
+}
+
 /** No publisher credential of any kind is configured: the node runs with a generated dev secret. */
 export function needsDevSecret(config: HeraldConfig): boolean {
   const auth = config.auth;
@@ -143,6 +155,8 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     channels: [],
     allow_anonymous: true,
     private: false,
+    subscribe_hook: '',
+    publish_hook: '',
   };
   if (config.admin.token && config.admin.token.length < 16) throw new ConfigError('config: admin.token must be at least 16 characters (or empty to turn the admin page off)');
   let namespaces = config.namespaces;
@@ -152,6 +166,10 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   const apps = pusherApps(config);
   namespaces = withPusherNamespaces(apps, { ...seedNamespaces(config), ...namespaces });
   const channels = new Channels({ ...config, namespaces });
+  const personal = config.server_subscriptions.personal_namespace;
+  if (personal && !namespaces[personal] && !config.server.accept_any_namespace) {
+    throw new ConfigError(`config: server_subscriptions.personal_namespace "${personal}" is not a configured namespace`);
+  }
   const { sweepIntervalMs, entryTtlMs } = presenceTiming(config.presence.ttl_seconds * 1000);
   const refreshMs = config.presence.refresh_seconds * 1000;
   if (refreshMs >= entryTtlMs) {
@@ -188,10 +206,12 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
       ttlMs: entryTtlMs,
       refreshMs,
       announce: async (type, channel, entry) => {
-        const { user, client } = entry;
-        webhooks.emit({ type: type === 'join' ? 'presence.join' : 'presence.leave', channel, info: { user, client } });
-        pusher.webhooks.presence(type, channel, user);
-        await broker.publishEvent({ channel, type, info: presenceEventInfo(entry) });
+        const { user, client, info } = entry;
+        const member = info === undefined ? { user, client } : { user, client, info };
+        webhooks.emit({ type: `presence.${type}`, channel, info: member });
+        if (type !== 'update') pusher.webhooks.presence(type, channel, user);
+        // Pusher members carry `user_info`, Herald members `info`: each protocol reads its own.
+        await broker.publishEvent({ channel, type, info: info === undefined ? presenceEventInfo(entry) : { ...presenceEventInfo(entry), info } });
       },
     },
     log,
@@ -227,6 +247,8 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   const trustProxy = config.server.trust_proxy;
   const trusted = trustProxy.length > 0 ? proxyAddr.compile(trustProxy) : undefined;
   const addressOf: AddressOf = trusted ? (req) => proxyAddr(req, trusted) : peerAddress;
+  const hookClient = new HookClient(checkHooks(config), log);
+  const hooks = createBackendHooks(config.hooks, hookClient, config.presence.max_info_bytes);
   const failures = new ClientFailures(clientFailures, (reason) => hub.counters.authFailure('client', reason));
   const context: ConnectionContext = {
     hub,
@@ -239,11 +261,14 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     presence,
     webhooks,
     refreshGraceSeconds: auth.jwt.refresh_grace_seconds,
+    hooks,
+    presenceLimits: config.presence,
+    personalNamespace: config.server_subscriptions.personal_namespace,
     accepting: () => accepting,
     registry,
     userLimits,
   };
-  const authenticate = options.authenticateClient ?? createClientAuthenticator(access, failures, addressOf);
+  const authenticate = withConnectHook(options.authenticateClient ?? createClientAuthenticator(access, failures, addressOf), hooks, config.hooks, addressOf, (identity) => control.admit(identity));
   const connections = () => ws.connections + sse.connections + pusher.connections + (seeds?.connections ?? 0);
   const ws: WebSocketEndpoint = createWebSocketEndpoint({
     context,
@@ -373,6 +398,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
         connections: byTransport,
         webhookQueue: () => webhooks.stats().reduce((sum, w) => sum + w.queued, 0),
         webhookDropped: () => webhooks.stats().reduce((sum, w) => sum + w.dropped, 0),
+        hooks: hookClient.stats,
       });
       registerMetricsRoute(open, registry, config.metrics.token, cluster.isWorker ? clusterMetrics(registry) : undefined);
     }

@@ -6,13 +6,16 @@
  * (`epoch:offset` per channel, in URL order; see docs/protocol.md). SSE also carries the presence
  * events of the channels that ask for them; long-poll has none.
  */
-import { formatCursor, type ErrorBody, type MessageFrame, type PresenceEventFrame, type PresenceFrame, type StreamPosition, type SubscribeResult } from '@herald/protocol';
+import { formatCursor, type ErrorBody, type MessageFrame, type PresenceEventFrame, type PresenceFrame, type StreamPosition, type SubscribeResult, type UnsubscribedFrame } from '@herald/protocol';
 
 export interface HttpSessionEvents {
   /** The stream or first poll is established. */
   open(): void;
-  subscribed(channel: string, result: SubscribeResult): void;
+  /** `server`: a server-side subscription of the stream (docs/protocol.md#server-side-subscriptions). */
+  subscribed(channel: string, result: SubscribeResult & { server?: true }): void;
   message(frame: MessageFrame): void;
+  /** SSE only: the server refused or ended a subscription (docs/protocol.md). */
+  unsubscribed(frame: UnsubscribedFrame): void;
   /** SSE only: a channel's member list, or a join/leave (the same frames as on WebSocket). */
   presence(frame: PresenceFrame | PresenceEventFrame): void;
   /** The session ended; `status` is the HTTP status when the server refused it (0 otherwise). */
@@ -25,6 +28,8 @@ export interface HttpSessionOptions {
   positions: Array<StreamPosition | undefined>;
   /** SSE only: the channels whose presence events are wanted (`presence=`); long-poll ignores it. */
   presence?: string[];
+  /** SSE only: positions of the server-side subscriptions, as the `since` JSON object. */
+  since?: string;
   token: string | undefined;
   events: HttpSessionEvents;
 }
@@ -60,7 +65,7 @@ export function openSse(options: HttpSessionOptions): { close(): void } {
     let status = 0;
     let error: ErrorBody | undefined;
     try {
-      const res = await fetch(url(options.base, '/sse', { channel: options.channels, presence: options.presence ?? [] }, { token: options.token, last_event_id: formatCursor(options.positions) }), {
+      const res = await fetch(url(options.base, '/sse', { channel: options.channels, presence: options.presence ?? [] }, { token: options.token, last_event_id: formatCursor(options.positions), since: options.since }), {
         headers: { accept: 'text/event-stream' },
         signal: controller.signal,
       });
@@ -89,8 +94,9 @@ export function openSse(options: HttpSessionOptions): { close(): void } {
           if (!data) continue;
           const frame = JSON.parse(data) as { type: string; channel?: string; error?: ErrorBody };
           if (frame.type === 'message') events.message(frame as MessageFrame);
-          else if (frame.type === 'subscribed') events.subscribed(frame.channel!, frame as unknown as SubscribeResult);
-          else if (frame.type === 'presence' || frame.type === 'join' || frame.type === 'leave') events.presence(frame as PresenceFrame | PresenceEventFrame);
+          else if (frame.type === 'subscribed') events.subscribed(frame.channel!, frame as unknown as SubscribeResult & { server?: true });
+          else if (frame.type === 'unsubscribed') events.unsubscribed(frame as UnsubscribedFrame);
+          else if (frame.type === 'presence' || frame.type === 'join' || frame.type === 'leave' || frame.type === 'update') events.presence(frame as PresenceFrame | PresenceEventFrame);
           else if (type === 'error' || frame.type === 'error') error = frame.error;
         }
       }

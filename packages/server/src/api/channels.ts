@@ -7,7 +7,7 @@ import { ErrorCode, type ChannelInfo, type HistoryResponse, type PresenceResult 
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Publication } from '../broker/broker.js';
-import { checkPresenceNamespace } from '../connection/connection.js';
+import { checkPresenceNamespace } from '../connection/channel-checks.js';
 import { HeraldError } from '../errors.js';
 import type { Hub } from '../hub/hub.js';
 import type { ApiContext } from './context.js';

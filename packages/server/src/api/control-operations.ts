@@ -105,7 +105,7 @@ export const disconnectRoute = route(
 export const subscribeRoute = route(
   'subscribeUser',
   "Subscribe a user's live connections to a channel",
-  "Server-side: no client permission is checked, the channel's own rules are (namespace, limits). Each WebSocket connection gets a `subscribed` frame; SSE streams are left as they are. A connection already subscribed is not counted.",
+  "Server-side: no client permission is checked, the channel's own rules are (namespace, limits). Each WebSocket connection gets a `subscribed` frame (`server: true`), or `unsubscribed` with the cause when it refuses; SSE streams are not subscribed (they get `unsubscribed`, `transport_not_allowed`). A connection already subscribed is not counted.",
   {
     params: UserParams,
     body: ChannelBody,

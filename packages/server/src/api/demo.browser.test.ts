@@ -28,9 +28,12 @@ describe('demo pages in a browser', () => {
     await alice.waitForFunction("document.querySelectorAll('#members li').length === 2");
     assert.equal(await alice.locator('#members li', { hasText: '(you)' }).count(), 1);
 
+    // Typing shows in the other page's member list (presence_update), and stops on send.
     await bob.fill('#text', 'hello from bob');
+    await alice.waitForFunction("document.querySelector('#members')?.textContent?.includes('is typing')");
     await bob.click('button[type=submit]');
     await alice.waitForFunction("document.querySelector('#messages')?.textContent?.includes('hello from bob')");
+    await alice.waitForFunction("!document.querySelector('#members')?.textContent?.includes('is typing')");
     const line = await alice.locator('#messages li').first().textContent();
     assert.doesNotMatch(line ?? '', /\(you\)/, 'the sender is bob, not alice');
 

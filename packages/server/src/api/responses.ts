@@ -109,11 +109,18 @@ export const PresenceResult = Type.Object(
   {
     channel: Type.String(),
     members: Type.Array(
-      Type.Object({ user: Type.String(), clients: Type.Array(Type.String(), { description: "The user's connections in the channel." }) }, { additionalProperties: false }),
+      Type.Object(
+        {
+          user: Type.String(),
+          clients: Type.Array(Type.String(), { description: "The user's connections in the channel." }),
+          info: Type.Optional(Type.Object({}, { additionalProperties: true, description: "The user's current info: the most recently set among its connections (token `info` claim, connect or subscribe hook, `presence_update`)." })),
+        },
+        { additionalProperties: false },
+      ),
       { description: 'One entry per user.' },
     ),
   },
-  { additionalProperties: false, examples: [{ channel: 'chat:room1', members: [{ user: 'u1', clients: ['c_3kq1'] }] }] },
+  { additionalProperties: false, examples: [{ channel: 'chat:room1', members: [{ user: 'u1', clients: ['c_3kq1'], info: { name: 'Alice', status: 'typing' } }] }] },
 );
 
 export const WebhookList = Type.Object(

@@ -28,6 +28,14 @@ export interface ClientIdentity {
   jti?: string;
   /** The token's `iat` claim (Unix seconds): the control API can revoke a user's tokens issued before a time. */
   issuedAt?: number;
+  /** The member's info in presence channels (token `info` claim, connect hook). */
+  info?: Record<string, unknown>;
+  /** Channels the server subscribes the connection to (token `channels` claim, connect hook). */
+  channels?: string[];
+  /** `hook`: from the connect hook, so its expiry is handled by the refresh hook, not by a client token. */
+  source?: 'token' | 'hook';
+  /** The connect hook's `data`, for the client's `connected` frame. */
+  data?: unknown;
 }
 
 export const ANONYMOUS: ClientIdentity = Object.freeze({ user: '' });
@@ -59,7 +67,7 @@ export class AccessControl {
 
   constructor(
     readonly verifier: JwtVerifier | undefined,
-    readonly options: Pick<JwtOptions, 'user_claim' | 'permissions_claim'>,
+    readonly options: Pick<JwtOptions, 'user_claim' | 'permissions_claim'> & Partial<Pick<JwtOptions, 'channels_claim' | 'info_claim'>>,
   ) {}
 
   get enabled(): boolean {
@@ -78,8 +86,9 @@ export class AccessControl {
     if ((typeof user !== 'string' || user === '') && typeof user !== 'number') {
       throw new TokenRefused(ErrorCode.Unauthorized, `token has no "${this.options.user_claim}" claim`, 'invalid_token');
     }
-    const identity: ClientIdentity = { user: String(user) };
+    const identity: ClientIdentity = { user: String(user), source: 'token' };
     if (claims.exp !== undefined) identity.expires = claims.exp;
+    this.#serverClaims(claims, identity);
     const permissions = this.#permissions(claims);
     if (permissions) identity.permissions = permissions;
     if (typeof claims.jti === 'string') identity.jti = claims.jti;
@@ -140,6 +149,22 @@ export class AccessControl {
     if (claims.channel !== channel.name) throw new TokenRefused(ErrorCode.Forbidden, 'subscription token is for another channel');
     const sub = claims[this.options.user_claim];
     if (sub !== undefined && String(sub) !== identity.user) throw new TokenRefused(ErrorCode.Forbidden, 'subscription token is for another user');
+  }
+
+  /** The `channels` and `info` claims, when present (names from auth.jwt.channels_claim / info_claim). */
+  #serverClaims(claims: JWTPayload, identity: ClientIdentity): void {
+    const channels = this.options.channels_claim ? claims[this.options.channels_claim] : undefined;
+    if (channels !== undefined) {
+      if (!Array.isArray(channels) || !channels.every((c) => typeof c === 'string')) {
+        throw new TokenRefused(ErrorCode.Unauthorized, `token "${this.options.channels_claim}" claim must be a list of channel names`, 'invalid_token');
+      }
+      identity.channels = channels as string[];
+    }
+    const info = this.options.info_claim ? claims[this.options.info_claim] : undefined;
+    if (info !== undefined) {
+      if (typeof info !== 'object' || info === null || Array.isArray(info)) throw new TokenRefused(ErrorCode.Unauthorized, `token "${this.options.info_claim}" claim must be a JSON object`, 'invalid_token');
+      identity.info = info as Record<string, unknown>;
+    }
   }
 
   #permissions(claims: JWTPayload): ClientIdentity['permissions'] {

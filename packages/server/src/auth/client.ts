@@ -8,14 +8,18 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { ErrorCode } from '@herald/protocol';
+import type { TransportName } from '../connection/transport.js';
 import { HeraldError } from '../errors.js';
 import { ANONYMOUS, type AccessControl, type ClientIdentity } from './access.js';
 import type { FailureLimiter } from './failure-limiter.js';
 
 export type { ClientIdentity } from './access.js';
 
-/** Resolves with the identity, or rejects with a HeraldError (`unauthorized`, `rate_limited`). */
-export type ClientAuthenticator = (req: IncomingMessage) => Promise<ClientIdentity>;
+/**
+ * Resolves with the identity, or rejects with a HeraldError (`unauthorized`, `rate_limited`; with
+ * the connect hook, the backend's refusal or `unavailable`).
+ */
+export type ClientAuthenticator = (req: IncomingMessage, transport?: TransportName) => Promise<ClientIdentity>;
 
 export function tokenFromRequest(req: IncomingMessage): string | undefined {
   const header = req.headers.authorization;

@@ -54,7 +54,7 @@ export interface PublishMessage {
 /** An ephemeral channel event: outside the stream, without offset or history. */
 export interface ChannelEvent {
   channel: string;
-  type: 'join' | 'leave';
+  type: 'join' | 'leave' | 'update';
   info: ClientInfo;
 }
 

@@ -77,6 +77,16 @@ export const NamespaceSchema = Type.Object(
       default: false,
       description: 'Subscribing needs a subscription token: a short-lived JWT from your backend whose `channel` claim names the channel.',
     }),
+    subscribe_hook: Type.String({
+      pattern: '^(https?://.+)?$',
+      default: '',
+      description: 'URL of a backend that allows or refuses each client subscribe to this namespace, and may attach the member\'s info in the channel (docs/hooks.md); empty = no hook. Server-side subscriptions do not call it.',
+    }),
+    publish_hook: Type.String({
+      pattern: '^(https?://.+)?$',
+      default: '',
+      description: 'URL of a backend that validates, rewrites or refuses each client publish to this namespace before it is published (docs/hooks.md); empty = no hook.',
+    }),
   },
   { additionalProperties: false },
 );
@@ -86,10 +96,10 @@ export const WebhookSchema = Type.Object(
   {
     url: Type.String({ pattern: '^https?://', description: 'Where events are POSTed (http or https).' }),
     secret: Type.String({ minLength: 16, description: 'HMAC-SHA256 key for the `X-Herald-Webhook-Signature` header (docs/webhooks.md); at least 16 characters.' }),
-    events: Type.Array(StringEnum(['channel.occupied', 'channel.vacated', 'presence.join', 'presence.leave', 'client.publish']), {
+    events: Type.Array(StringEnum(['channel.occupied', 'channel.vacated', 'presence.join', 'presence.leave', 'presence.update', 'client.publish']), {
       minItems: 1,
       uniqueItems: true,
-      description: 'Events to send: channel.occupied, channel.vacated, presence.join, presence.leave, client.publish.',
+      description: 'Events to send: channel.occupied, channel.vacated, presence.join, presence.leave, presence.update, client.publish.',
     }),
     timeout_ms: Type.Integer({ minimum: 1, default: 5000, description: 'How long one POST may take before it counts as failed.' }),
     max_attempts: Type.Integer({ minimum: 1, default: 6, description: 'Attempts per event (first try included) before it is given up and counted as failed.' }),
@@ -147,6 +157,59 @@ export const PusherAppSchema = Type.Object(
   { additionalProperties: false },
 );
 export type PusherAppConfig = Static<typeof PusherAppSchema>;
+
+export const HooksSchema = Type.Object(
+  {
+    connect_url: Type.String({
+      pattern: '^(https?://.+)?$',
+      default: '',
+      description: 'Backend asked who a connection without a token is (its allow-listed headers and cookies), answering the user, info, expiry and channels to subscribe, or a refusal (docs/hooks.md); empty = no hook (such a connection is anonymous).',
+    }),
+    refresh_url: Type.String({
+      pattern: '^(https?://.+)?$',
+      default: '',
+      description: 'Backend asked to extend or end a session that came from the connect hook when it expires; empty = such a session is closed with 4004 when it expires.',
+    }),
+    rpc_url: Type.String({
+      pattern: '^(https?://.+)?$',
+      default: '',
+      description: 'Backend that answers client `rpc` commands; empty = `rpc` is refused with `not_found`.',
+    }),
+    secret: Type.String({
+      default: '',
+      description: 'HMAC-SHA256 key: every hook request carries `X-Herald-Hook-Signature` made with it, and with `verify_responses` every answer must carry one too (docs/hooks.md). At least 16 characters when any hook is set.',
+    }),
+    verify_responses: Type.Boolean({
+      default: false,
+      description: 'Refuse (as `unavailable`) any hook answer without a valid `X-Herald-Hook-Signature` from the backend.',
+    }),
+    timeout_ms: Type.Integer({
+      minimum: 1,
+      default: 3000,
+      description: 'How long one hook call may take, waiting for a free slot included; past it the client gets `unavailable`.',
+    }),
+    max_concurrency: Type.Integer({
+      minimum: 1,
+      default: 64,
+      description: 'Hook calls in flight at once per node (all hooks together); more wait for a slot within their timeout.',
+    }),
+    connect_headers: Type.Array(Type.String({ minLength: 1 }), {
+      default: ['user-agent', 'origin'],
+      description: 'Request headers (lowercase) passed to the connect hook; no other header ever leaves Herald.',
+    }),
+    connect_cookies: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description: 'Cookies (by name) passed to the connect hook, e.g. your session cookie.',
+    }),
+    max_body_bytes: Type.Integer({
+      minimum: 64,
+      default: 65536,
+      description: 'Largest hook answer read; a bigger one counts as a failed call.',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type HooksConfig = Static<typeof HooksSchema>;
 
 export const ConfigSchema = Type.Object(
   {
@@ -326,6 +389,14 @@ export const ConfigSchema = Type.Object(
               default: 'herald',
               description: 'Claim with channel patterns the user may use: {"subscribe": ["orders:*"], "publish": [...], "presence": [...]}. Absent: namespace rules alone decide.',
             }),
+            channels_claim: Type.String({
+              default: 'channels',
+              description: 'Claim listing channels the server subscribes the connection to (server-side subscriptions, no permission check: the token is trusted).',
+            }),
+            info_claim: Type.String({
+              default: 'info',
+              description: 'Claim holding the connection\'s info (a JSON object): its member info in presence until it sends `presence_update`.',
+            }),
             refresh_grace_seconds: Type.Integer({
               minimum: 1,
               default: 30,
@@ -432,6 +503,16 @@ export const ConfigSchema = Type.Object(
     ),
     presence: Type.Object(
       {
+        update_per_second: Type.Number({
+          minimum: 0.01,
+          default: 5,
+          description: 'Client `presence_update` commands one connection may send per second (bursts up to max(1, this)); beyond it they are refused with `rate_limited` and the connection stays open.',
+        }),
+        max_info_bytes: Type.Integer({
+          minimum: 16,
+          default: 1024,
+          description: 'Largest member info (JSON) a `presence_update`, token or hook may set; bigger is refused with `payload_too_large`.',
+        }),
         ttl_seconds: Type.Number({
           minimum: 0.05,
           default: 60,
@@ -462,6 +543,17 @@ export const ConfigSchema = Type.Object(
         token: Type.String({
           default: '',
           description: 'Turns the admin page at `/admin` on: sign in with this token (at least 16 characters; env HERALD_ADMIN__TOKEN). Empty = no admin page. Serve it over TLS.',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    hooks: HooksSchema,
+    server_subscriptions: Type.Object(
+      {
+        personal_namespace: Type.String({
+          pattern: '^([a-z0-9_-]{1,64})?$',
+          default: '',
+          description: 'If set, every authenticated connection is subscribed by the server to its user\'s personal channel `<namespace>:#<user>` (limited to that user), which must be a configured namespace; empty = none.',
         }),
       },
       { additionalProperties: false, default: {} },

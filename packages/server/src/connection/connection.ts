@@ -7,7 +7,7 @@
  * (4008) instead of growing memory or delaying anyone else.
  */
 import { randomBytes } from 'node:crypto';
-import { CloseCode, ErrorCode, type AuthResult, type PresenceResult, type ServerFrame, type StreamPosition, type SubscribeResult } from '@herald/protocol';
+import { CloseCode, ErrorCode, type AuthResult, type PresenceResult, type RpcResult, type ServerFrame, type StreamPosition, type SubscribeResult } from '@herald/protocol';
 import type { Logger } from 'pino';
 import type { AccessControl, ClientIdentity } from '../auth/access.js';
 import type { AddressOf, ClientFailures } from '../auth/client.js';
@@ -16,20 +16,25 @@ import type { Publication, PublishMessage } from '../broker/broker.js';
 import type { Channels, ResolvedChannel } from '../channels/channels.js';
 import type { HeraldConfig } from '../config/schema.js';
 import { HeraldError } from '../errors.js';
+import { checkInfo } from '../hooks/backend.js';
+import type { BackendHooks, HookCaller, MemberInfo as Info } from '../hooks/hooks.js';
 import type { RawJson } from '../json/raw.js';
 import type { Hub, Subscription } from '../hub/hub.js';
 import type { PresenceTracker } from '../presence/tracker.js';
 import type { Webhooks } from '../webhooks/webhooks.js';
 import type { Subscriber } from '../hub/subscriber.js';
 import type { UserLimits } from '../control/limits.js';
+import { ExpiryWatch, type ExpiringConnection } from './expiry.js';
+import { MemberInfo } from './member-info.js';
+import { checkChannel, checkPresenceNamespace } from './channel-checks.js';
 import { CommandError, parseCommand, type Command } from './parse.js';
 import type { ConnectionRegistry } from './registry.js';
 import { TokenBucket } from './rate-limit.js';
-import type { Transport, TransportName } from './transport.js';
+import { serverChannels, subscribeServerSide } from './server-subscriptions.js';
+import type { Transport } from './transport.js';
 
 /** Outbox size at which a connection is written at once instead of at the hub's next flush. */
 const EARLY_FLUSH_BYTES = 64 * 1024;
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface ConnectionContext {
   hub: Hub;
@@ -45,6 +50,12 @@ export interface ConnectionContext {
   webhooks: Webhooks;
   /** Seconds a connection whose token expired has to send a fresh one. */
   refreshGraceSeconds: number;
+  /** The backend's hooks (hooks/): those not configured are absent. */
+  hooks: BackendHooks;
+  /** `presence.update_per_second` and `presence.max_info_bytes`. */
+  presenceLimits: Pick<HeraldConfig['presence'], 'update_per_second' | 'max_info_bytes'>;
+  /** `server_subscriptions.personal_namespace`: '' = no personal channel. */
+  personalNamespace: string;
   /** False once the node is shutting down: commands that start work are refused. */
   accepting(): boolean;
   /** This node's live connections, which control commands act on. */
@@ -53,42 +64,18 @@ export interface ConnectionContext {
   userLimits: UserLimits;
 }
 
-/**
- * The checks every subscription passes, whatever the transport: a valid channel, in a configured
- * namespace that allows this transport, not yet among the subscriber's `current` channels, within
- * the per-connection limit, with room for one more subscriber. Throws a HeraldError.
- */
-export function checkChannel(ctx: ConnectionContext, transport: TransportName, name: unknown, current: ReadonlySet<string> | ReadonlyMap<string, unknown>): ResolvedChannel {
-  const channel = ctx.channels.resolve(name);
-  if (!channel.options.transports.includes(transport)) {
-    throw new HeraldError(ErrorCode.TransportNotAllowed, `namespace "${channel.namespace}" does not allow ${transport}`);
-  }
-  if (current.has(channel.name)) throw new HeraldError(ErrorCode.AlreadySubscribed, `already subscribed to "${channel.name}"`);
-  const limit = ctx.limits.max_subscriptions_per_connection;
-  if (current.size >= limit) throw new HeraldError(ErrorCode.TooManySubscriptions, `at most ${limit} subscriptions per connection`);
-  const max = channel.options.max_subscribers;
-  if (max > 0 && ctx.hub.subscriberCount(channel.name) >= max) {
-    throw new HeraldError(ErrorCode.ChannelFull, `channel "${channel.name}" has its maximum of ${max} subscribers`);
-  }
-  return channel;
+/** Options of one subscribe: a subscription token, presence events, or made by the server. */
+export interface SubscribeOptions {
+  token?: string;
+  presence?: boolean;
+  /**
+   * Server-side (connection/server-subscriptions.ts): whoever named the channel (a verified token,
+   * the backend, the operator) is trusted, so no permission check and no subscribe hook.
+   */
+  server?: boolean;
 }
 
-/** Seeing a channel's presence needs a namespace that keeps it: the same refusal on every transport. */
-export function checkPresenceNamespace(channel: ResolvedChannel): void {
-  if (!channel.options.presence) throw new HeraldError(ErrorCode.BadRequest, `namespace "${channel.namespace}" has no presence`);
-}
-
-/** Channels asked for all at once (SSE, long-poll): each checked as above against the ones before it. */
-export function checkChannels(ctx: ConnectionContext, transport: TransportName, names: readonly unknown[]): ResolvedChannel[] {
-  const seen = new Set<string>();
-  return names.map((name) => {
-    const channel = checkChannel(ctx, transport, name, seen);
-    seen.add(channel.name);
-    return channel;
-  });
-}
-
-export class Connection implements Subscriber {
+export class Connection implements Subscriber, ExpiringConnection {
   readonly id = `c_${randomBytes(9).toString('base64url')}`;
   /** When the connection opened (ms since the epoch). */
   readonly since = Date.now();
@@ -98,8 +85,9 @@ export class Connection implements Subscriber {
   /** Presence channels this connection is a member of. */
   readonly #present = new Set<string>();
   #identity: ClientIdentity;
-  #expiryTimer: NodeJS.Timeout | undefined;
+  readonly #expiry: ExpiryWatch;
   readonly #limiter: TokenBucket;
+  readonly #member: MemberInfo;
   /** Per namespace with `client_publish_per_second`: this connection's publish budget there. */
   readonly #publishLimiters = new Map<string, TokenBucket>();
   #frames: Buffer[] = [];
@@ -116,8 +104,11 @@ export class Connection implements Subscriber {
     readonly address: string,
   ) {
     this.#limiter = new TokenBucket(ctx.limits.client_messages_per_second);
+    this.#member = new MemberInfo(ctx.presenceLimits.update_per_second);
+    this.#member.setOwn(identity.info);
     this.#identity = identity;
-    this.#watchExpiry();
+    this.#expiry = new ExpiryWatch(this, ctx.refreshGraceSeconds, ctx.hooks);
+    this.#expiry.watch();
     ctx.registry.add(this);
   }
 
@@ -227,7 +218,7 @@ export class Connection implements Subscriber {
     this.#closed = true;
     this.ctx.registry.remove(this);
     this.ctx.userLimits.disconnected(this);
-    clearTimeout(this.#expiryTimer);
+    this.#expiry.stop();
     this.#frames = [];
     this.#bytes = 0;
     for (const sub of this.#subscriptions.values()) this.ctx.hub.unsubscribe(sub);
@@ -239,6 +230,17 @@ export class Connection implements Subscriber {
   /** Who this connection is in presence and on its publications: an anonymous client is its own user. */
   get #info(): { user: string; client: string } {
     return { user: this.#identity.user || this.id, client: this.id };
+  }
+
+  /** Who is asking, for the backend's hooks. */
+  get caller(): HookCaller {
+    return { client: this.id, user: this.#identity.user, transport: this.transport.name };
+  }
+
+  /** The refresh hook extended this connection's session (connection/expiry.ts). */
+  extend(expires: number, info: Info | undefined): void {
+    this.#identity = { ...this.#identity, expires };
+    if (info) this.#member.setOwn(info);
   }
 
   // ---- commands -----------------------------------------------------------------------------
@@ -267,7 +269,7 @@ export class Connection implements Subscriber {
     if (command.type !== 'ping' && this.ctx.userLimits.limitsCommands) await this.ctx.userLimits.command(this);
     switch (command.type) {
       case 'subscribe':
-        return this.subscribe(command.channel, command.since, (result) => this.#reply(command.id, result), command.token, command.presence);
+        return this.subscribe(command.channel, command.since, (result) => this.#reply(command.id, result), { token: command.token, presence: command.presence });
       case 'presence':
         return this.#presence(command.id, command.channel);
       case 'unsubscribe':
@@ -278,6 +280,10 @@ export class Connection implements Subscriber {
         return this.sendFrame(command.id === undefined ? { type: 'pong' } : { type: 'pong', id: command.id });
       case 'auth':
         return this.#authenticate(command.id, command.token);
+      case 'rpc':
+        return this.#rpc(command.id, command.method, command.data);
+      case 'presence_update':
+        return this.#presenceUpdate(command.id, command.channel, command.info);
     }
   }
 
@@ -291,13 +297,16 @@ export class Connection implements Subscriber {
     }
     const previous = this.#identity.user;
     this.#identity = identity;
-    this.#watchExpiry();
+    if (identity.info) this.#member.setOwn(identity.info);
+    this.#expiry.watch();
     if (previous !== identity.user) {
       // An anonymous connection became a user's: it counts toward that user's limit from now on.
       this.ctx.registry.userChanged(this, previous);
       if (!(await this.admit())) return;
     }
     this.#reply(id, identity.expires === undefined ? { user: identity.user } : { user: identity.user, expires: identity.expires });
+    // A first authentication brings the server-side channels a token-in-URL connect would have had.
+    if (previous === '') void subscribeServerSide(this, serverChannels(identity, this.ctx.personalNamespace));
   }
 
   /**
@@ -316,66 +325,39 @@ export class Connection implements Subscriber {
     }
   }
 
-  /** When the token expires, ask for a fresh one; without it within the grace period, close 4004. */
-  #watchExpiry(): void {
-    clearTimeout(this.#expiryTimer);
-    const expires = this.#identity.expires;
-    if (expires === undefined) return;
-    const grace = this.ctx.refreshGraceSeconds;
-    const delay = expires * 1000 - Date.now();
-    if (delay > MAX_TIMER_MS) {
-      // setTimeout fires at once beyond ~24.8 days: wait in steps instead.
-      this.#expiryTimer = setTimeout(() => this.#watchExpiry(), MAX_TIMER_MS).unref();
-      return;
-    }
-    this.#expiryTimer = setTimeout(() => {
-      this.sendFrame({ type: 'refresh', grace });
-      this.#expiryTimer = setTimeout(() => this.close(CloseCode.TokenExpired, 'token expired'), grace * 1000).unref();
-    }, Math.max(0, delay)).unref();
-  }
-
   /**
    * Subscribe this connection (all checks included). `onResult` runs before any publication of
    * the channel is queued, so whatever it queues (a reply) reaches the client first. Resolves
    * once the subscription is live; rejects with a HeraldError when refused.
    */
-  async subscribe(name: unknown, since: StreamPosition | undefined, onResult: (result: SubscribeResult) => void, token?: string, presence = false): Promise<void> {
+  async subscribe(name: unknown, since: StreamPosition | undefined, onResult: (result: SubscribeResult) => void, options: SubscribeOptions = {}): Promise<void> {
+    const { token, presence = false, server = false } = options;
     const channel = checkChannel(this.ctx, this.transport.name, name, this.#taken());
     if (presence) checkPresenceNamespace(channel);
     const pending = { cancelled: false };
     this.#authorizing.set(channel.name, pending);
     try {
-      const authorize = () => this.ctx.access.checkSubscribe(this.#identity, channel, token);
-      await (token === undefined ? authorize() : this.#checkToken(authorize));
-      // Checked after the subscription token: a private channel's presence is for its subscribers.
-      if (presence) this.ctx.access.checkPresence(this.#identity, channel, true);
+      if (!server) {
+        const authorize = () => this.ctx.access.checkSubscribe(this.#identity, channel, token);
+        await (token === undefined ? authorize() : this.#checkToken(authorize));
+        // Checked after the subscription token: a private channel's presence is for its subscribers.
+        if (presence) this.ctx.access.checkPresence(this.#identity, channel, true);
+        const hook = channel.options.subscribe_hook;
+        if (hook && this.ctx.hooks.subscribe) {
+          const { info } = await this.ctx.hooks.subscribe(hook, this.caller, channel.name);
+          if (info) this.#member.set(channel.name, info);
+        }
+      }
     } finally {
       this.#authorizing.delete(channel.name);
     }
     if (this.#closed) return;
     if (pending.cancelled) throw new HeraldError(ErrorCode.NotSubscribed, 'unsubscribed before the subscription completed');
-    await this.#join(channel, since, onResult, presence);
-  }
-
-  /**
-   * Subscribe because the backend asked (connection/server-subscriptions.ts): the channel checks
-   * apply (name, namespace, limits), the client's permissions do not.
-   */
-  async subscribeTrusted(name: unknown, onResult: (result: SubscribeResult) => void): Promise<void> {
-    await this.#join(checkChannel(this.ctx, this.transport.name, name, this.#taken()), undefined, onResult, false);
-  }
-
-  /** Channels still being authorized count as taken, for duplicates and the per-connection limit. */
-  #taken(): ReadonlySet<string> | ReadonlyMap<string, unknown> {
-    return this.#authorizing.size === 0 ? this.#subscriptions : new Set([...this.#subscriptions.keys(), ...this.#authorizing.keys()]);
-  }
-
-  async #join(channel: ResolvedChannel, since: StreamPosition | undefined, onResult: (result: SubscribeResult) => void, presence: boolean): Promise<void> {
     await this.#subscribeLive(channel, since, onResult, presence);
     if (!channel.options.presence || this.#closed || this.#subscriptions.get(channel.name)?.cancelled !== false) return;
     // Joined only once live, so a member always receives the channel's publications.
     this.#present.add(channel.name);
-    await this.ctx.presence.join(channel.name, this.#info);
+    await this.ctx.presence.join(channel.name, this.#member.entry(channel.name, this.#info.user, this.id));
     if (!presence) return;
     // The subscribe is already answered: a failing store must not produce a second reply.
     try {
@@ -384,6 +366,11 @@ export class Connection implements Subscriber {
     } catch (err) {
       this.ctx.log.warn({ err, client: this.id, channel: channel.name }, 'presence members unavailable');
     }
+  }
+
+  /** Channels still being authorized count as taken, for duplicates and the per-connection limit. */
+  #taken(): ReadonlySet<string> | ReadonlyMap<string, unknown> {
+    return this.#authorizing.size === 0 ? this.#subscriptions : new Set([...this.#subscriptions.keys(), ...this.#authorizing.keys()]);
   }
 
   #subscribeLive(channel: ResolvedChannel, since: StreamPosition | undefined, onResult: (result: SubscribeResult) => void, events: boolean): Promise<void> {
@@ -429,8 +416,29 @@ export class Connection implements Subscriber {
     if (!sub) return false;
     this.#subscriptions.delete(channel);
     this.ctx.hub.unsubscribe(sub);
+    this.#member.forget(channel);
     if (this.#present.delete(channel)) void this.ctx.presence.leave(channel, this.id);
     return true;
+  }
+
+  /** Set this connection's info in a presence channel it is a member of; watchers get `update`. */
+  async #presenceUpdate(id: number | undefined, name: unknown, info: Record<string, unknown>): Promise<void> {
+    const channel = this.ctx.channels.resolve(name);
+    checkPresenceNamespace(channel);
+    if (!this.#present.has(channel.name)) throw new HeraldError(ErrorCode.NotSubscribed, `subscribe to "${channel.name}" before updating your presence there`);
+    checkInfo(info, this.ctx.presenceLimits.max_info_bytes, 'presence info');
+    this.#member.takeUpdate();
+    this.#member.set(channel.name, info);
+    await this.ctx.presence.update(channel.name, this.#member.entry(channel.name, this.#info.user, this.id));
+    this.#reply(id);
+  }
+
+  /** Forward an `rpc` to the backend; its answer is the reply. */
+  async #rpc(id: number | undefined, method: string, data: RawJson | undefined): Promise<void> {
+    const rpc = this.ctx.hooks.rpc;
+    if (!rpc) throw new HeraldError(ErrorCode.NotFound, 'rpc is not configured on this server (hooks.rpc_url)');
+    const result = await rpc(this.caller, method, data);
+    if (!this.#closed) this.#reply(id, result);
   }
 
   async #publish(id: number | undefined, name: unknown, event: string | undefined, data: RawJson): Promise<void> {
@@ -441,6 +449,11 @@ export class Connection implements Subscriber {
     this.ctx.access.checkPublish(this.#identity, channel);
     this.#checkPublishRate(channel);
     await this.ctx.userLimits.publish(this);
+    const hook = channel.options.publish_hook;
+    if (hook && this.ctx.hooks.publish) {
+      const rewritten = await this.ctx.hooks.publish(hook, this.caller, channel.name, event, data);
+      if (rewritten.data !== undefined) data = rewritten.data;
+    }
     // The sender's identity comes from the connection, never from the frame: it cannot be forged.
     const message: PublishMessage = { data, info: this.#info };
     if (event !== undefined) message.event = event;
@@ -458,7 +471,7 @@ export class Connection implements Subscriber {
     if (!bucket.take()) throw new HeraldError(ErrorCode.RateLimited, `more than ${rate} publishes per second to namespace "${channel.namespace}"`);
   }
 
-  #reply(id: number | undefined, result?: SubscribeResult | StreamPosition | AuthResult | PresenceResult): void {
+  #reply(id: number | undefined, result?: SubscribeResult | StreamPosition | AuthResult | PresenceResult | RpcResult): void {
     if (id === undefined) return;
     this.sendFrame(result ? { type: 'reply', id, ok: true, result } : { type: 'reply', id, ok: true });
   }

@@ -14,7 +14,9 @@ export type Command =
   | { id?: number; type: 'unsubscribe'; channel: unknown }
   | { id?: number; type: 'publish'; channel: unknown; event?: string; data: RawJson }
   | { id?: number; type: 'ping' }
-  | { id?: number; type: 'auth'; token: string };
+  | { id?: number; type: 'auth'; token: string }
+  | { id?: number; type: 'rpc'; method: string; data?: RawJson }
+  | { id?: number; type: 'presence_update'; channel: unknown; info: Record<string, unknown> };
 
 /** The fields each command may carry: anything else is refused, as HTTP bodies refuse it. */
 const FIELDS: Record<string, readonly string[]> = {
@@ -24,11 +26,14 @@ const FIELDS: Record<string, readonly string[]> = {
   ping: ['id', 'type'],
   auth: ['id', 'type', 'token'],
   presence: ['id', 'type', 'channel'],
+  rpc: ['id', 'type', 'method', 'data'],
+  presence_update: ['id', 'type', 'channel', 'info'],
 };
 const TYPES = Object.keys(FIELDS);
 const SINCE_FIELDS = ['offset', 'epoch'];
 export const MAX_EVENT_LENGTH = 128;
 const MAX_TOKEN_LENGTH = 8192;
+export const MAX_METHOD_LENGTH = 128;
 
 /** A parse failure, carrying the id when the frame had a usable one so the error can be a reply. */
 export class CommandError extends HeraldError {
@@ -75,7 +80,7 @@ export function parseCommand(text: string, maxDepth: number): Command {
   const allowed = FIELDS[f.type as string]!;
   const unknown = Object.keys(f).find((key) => !allowed.includes(key));
   if (unknown !== undefined) fail(ErrorCode.BadRequest, `unknown field ${JSON.stringify(unknown)} in ${String(f.type)}; allowed: ${allowed.join(', ')}`);
-  if (f.type !== 'ping' && f.type !== 'auth' && f.channel === undefined) fail(ErrorCode.BadRequest, `${String(f.type)} needs a channel`);
+  if (f.type !== 'ping' && f.type !== 'auth' && f.type !== 'rpc' && f.channel === undefined) fail(ErrorCode.BadRequest, `${String(f.type)} needs a channel`);
   switch (f.type) {
     case 'subscribe': {
       const command: Command & { type: 'subscribe' } = { id, type: 'subscribe', channel: f.channel };
@@ -105,6 +110,16 @@ export function parseCommand(text: string, maxDepth: number): Command {
       return { id, type: 'unsubscribe', channel: f.channel };
     case 'presence':
       return { id, type: 'presence', channel: f.channel };
+    case 'rpc': {
+      if (typeof f.method !== 'string' || f.method.length === 0 || f.method.length > MAX_METHOD_LENGTH) fail(ErrorCode.BadRequest, `method must be a string of 1 to ${MAX_METHOD_LENGTH} characters`);
+      const method = f.method as string;
+      return 'data' in f ? { id, type: 'rpc', method, data: rawMember(text, scan, 'data') } : { id, type: 'rpc', method };
+    }
+    case 'presence_update': {
+      const info = f.info;
+      if (typeof info !== 'object' || info === null || Array.isArray(info)) fail(ErrorCode.BadRequest, 'presence_update needs info: a JSON object');
+      return { id, type: 'presence_update', channel: f.channel, info: info as Record<string, unknown> };
+    }
     case 'publish': {
       if (!('data' in f)) fail(ErrorCode.BadRequest, 'publish needs data');
       const event = parseEvent(f.event);

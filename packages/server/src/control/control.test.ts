@@ -1,6 +1,6 @@
 /**
  * The control API on one node: what crosses the bus cannot break a node, and SSE streams are
- * disconnected and listed but not subscribed server-side. Across nodes: test/multi-node-control.ts.
+ * disconnected and listed but not subscribed server-side (they are told so). Across nodes: test/multi-node-control.ts.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -53,6 +53,8 @@ describe('control API and SSE streams', () => {
       const listed = await api(server, '/api/users/s1/connections');
       assert.deepEqual((listed.json.connections as Array<{ transport: string; channels: string[] }>).map((c) => [c.transport, c.channels]), [['sse', ['orders:1']]]);
       assert.equal((await api(server, '/api/users/s1/subscribe', { body: { channel: 'orders:2' } })).json.subscribed, 0);
+      // The same path as every server-side subscribe: the stream is told it cannot take the channel.
+      assert.match(await read('event: unsubscribed'), /event: unsubscribed\ndata: \{"type":"unsubscribed","channel":"orders:2","cause":\{"code":"transport_not_allowed"/);
       assert.equal((await api(server, '/api/users/s1/disconnect', { body: { reason: 'bye' } })).json.disconnected, 1);
       assert.match(await read('"message":"bye"'), /event: error\ndata: \{"type":"error","error":\{"code":"forbidden","message":"bye"\}\}/);
     } finally {

@@ -16,7 +16,7 @@ import { TokenReason, TokenRefused } from '../auth/jwt.js';
 import type { ControlBus, RecordStore } from '../broker/control.js';
 import type { Connection } from '../connection/connection.js';
 import type { ConnectionRegistry } from '../connection/registry.js';
-import { subscribeByServer, unsubscribeByServer } from '../connection/server-subscriptions.js';
+import { subscribeServerSide, unsubscribeServerSide } from '../connection/server-subscriptions.js';
 import { HeraldError } from '../errors.js';
 import { ClusterCommands, type Answer } from './cluster.js';
 
@@ -228,18 +228,15 @@ export class Control {
         return this.#closeAll(this.#targets(cmd), cmd.code, cmd.reason);
       case 'subscribe': {
         const result: Count = { count: 0 };
-        for (const connection of this.#targets(cmd)) {
-          try {
-            if (await subscribeByServer(connection, cmd.channel)) result.count++;
-          } catch (err) {
-            const error = err instanceof HeraldError ? err : new HeraldError(ErrorCode.Internal, 'internal error');
-            result.error ??= { code: error.code, message: error.message };
-          }
+        const outcomes = await Promise.all(this.#targets(cmd).map((connection) => subscribeServerSide(connection, [cmd.channel])));
+        for (const { subscribed, error } of outcomes.flat()) {
+          if (subscribed) result.count++;
+          else if (error) result.error ??= { code: error.code, message: error.message };
         }
         return result;
       }
       case 'unsubscribe':
-        return { count: this.#targets(cmd).filter((connection) => unsubscribeByServer(connection, cmd.channel)).length } satisfies Count;
+        return { count: this.#targets(cmd).filter((connection) => unsubscribeServerSide(connection, cmd.channel)).length } satisfies Count;
       case 'connections':
         return registry.ofUser(cmd.user).map((c) => this.#info(c));
       case 'channel':

@@ -12,6 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { apiKeyMatcher } from '../auth/api-key.js';
 import { HeraldError } from '../errors.js';
+import type { HookStats } from '../hooks/client.js';
 import type { Hub } from '../hub/hub.js';
 
 export interface MetricsSources {
@@ -22,6 +23,8 @@ export interface MetricsSources {
   webhookQueue(): number;
   /** Webhook events dropped (queue full, or retries exhausted), all receivers together. */
   webhookDropped(): number;
+  /** Backend hook calls (hooks/client.ts). */
+  hooks?: HookStats;
 }
 
 /** Seconds, from a publication's arrival at this node to its last local socket write. */
@@ -115,6 +118,37 @@ export function createMetrics(sources: MetricsSources): Registry {
       this.set(sources.webhookQueue());
     },
   });
+  const hooks = sources.hooks;
+  if (hooks) {
+    new Counter({
+      name: 'herald_hook_calls_total',
+      help: 'Calls to the backend hooks by hook and outcome (ok, refused, timeout, busy, unreachable, http_error, invalid).',
+      labelNames: ['hook', 'outcome'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const { hook, outcome, count } of hooks.calls.values()) this.inc({ hook, outcome }, count);
+      },
+    });
+    new Counter({
+      name: 'herald_hook_call_seconds_total',
+      help: 'Time spent in backend hook calls by hook and outcome (with herald_hook_calls_total: the mean duration).',
+      labelNames: ['hook', 'outcome'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const { hook, outcome, seconds } of hooks.calls.values()) this.inc({ hook, outcome }, seconds);
+      },
+    });
+    new Gauge({
+      name: 'herald_hook_calls_in_flight',
+      help: 'Backend hook calls under way on this node (at most hooks.max_concurrency).',
+      registers: [registry],
+      collect() {
+        this.set(hooks.inFlight);
+      },
+    });
+  }
   return registry;
 }
 

@@ -19,7 +19,11 @@
  */
 import type { ClientInfo, PresenceMember } from '@herald/protocol';
 
-export type PresenceEntry = Required<ClientInfo>;
+/** One connection in a channel. `info` and `at` (when it was set, unix ms) only in presence, not occupancy. */
+export interface PresenceEntry extends Required<Pick<ClientInfo, 'user' | 'client'>> {
+  info?: Record<string, unknown>;
+  at?: number;
+}
 
 /**
  * Connections in channels (presence), nodes with subscribers in channels (occupancy), occupied
@@ -53,13 +57,20 @@ export interface PresenceStore<E extends PresenceEntry = PresenceEntry> {
   close(): Promise<void>;
 }
 
-/** Group per-connection entries into members, one per user, in first-seen order. */
+/**
+ * Group per-connection entries into members, one per user, in first-seen order. A user with
+ * several connections (tabs) is one member whose info is the most recently set one (`at`).
+ */
 export function toMembers(entries: Iterable<PresenceEntry>): PresenceMember[] {
-  const byUser = new Map<string, PresenceMember>();
+  const byUser = new Map<string, { member: PresenceMember; at: number }>();
   for (const e of entries) {
-    const member = byUser.get(e.user);
-    if (member) member.clients.push(e.client);
-    else byUser.set(e.user, { user: e.user, clients: [e.client] });
+    let found = byUser.get(e.user);
+    if (found) found.member.clients.push(e.client);
+    else byUser.set(e.user, (found = { member: { user: e.user, clients: [e.client] }, at: -1 }));
+    if (e.info !== undefined && (e.at ?? 0) > found.at) {
+      found.member.info = e.info;
+      found.at = e.at ?? 0;
+    }
   }
-  return [...byUser.values()];
+  return [...byUser.values()].map((v) => v.member);
 }

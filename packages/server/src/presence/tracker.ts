@@ -19,12 +19,15 @@ export function presenceTiming(ttlMs: number): { sweepIntervalMs: number; entryT
   return { sweepIntervalMs, entryTtlMs: ttlMs - sweepIntervalMs };
 }
 
+/** A user's first connection joined, its last one left, or one of its connections changed its info. */
+export type PresenceEventType = 'join' | 'leave' | 'update';
+
 export interface PresenceTrackerOptions<E extends PresenceEntry> {
   /** How long an entry lives without a refresh (presenceTiming's `entryTtlMs`). */
   ttlMs: number;
   refreshMs: number;
   /** A user's first connection joined a channel, or its last one left (removed, or expired with its node). */
-  announce(type: 'join' | 'leave', channel: string, entry: E): Promise<void> | void;
+  announce(type: PresenceEventType, channel: string, entry: E): Promise<void> | void;
 }
 
 export class PresenceTracker<E extends PresenceEntry = PresenceEntry> implements PresenceStoreHandler<E> {
@@ -54,6 +57,18 @@ export class PresenceTracker<E extends PresenceEntry = PresenceEntry> implements
     return this.#serial(channel, entry.client, async () => {
       const { joined } = await this.store.add(channel, entry, this.options.ttlMs);
       if (joined) await this.#announce('join', channel, entry);
+    });
+  }
+
+  /**
+   * Replace a live entry's info (same client): watchers everywhere get an `update`. An entry the
+   * store had lost is put back and announced as a join. An entry that left meanwhile stays gone.
+   */
+  update(channel: string, entry: E): Promise<void> {
+    return this.#serial(channel, entry.client, async () => {
+      if (!this.#live.has(key(channel, entry.client))) return;
+      const { joined } = await this.store.add(channel, entry, this.options.ttlMs);
+      await this.#announce(joined ? 'join' : 'update', channel, entry);
     });
   }
 
@@ -94,7 +109,7 @@ export class PresenceTracker<E extends PresenceEntry = PresenceEntry> implements
     this.store.refresh(entries, this.options.ttlMs).catch((err: unknown) => this.log.warn({ err }, 'presence refresh failed'));
   }
 
-  async #announce(type: 'join' | 'leave', channel: string, entry: E): Promise<void> {
+  async #announce(type: PresenceEventType, channel: string, entry: E): Promise<void> {
     try {
       await this.options.announce(type, channel, entry);
     } catch (err) {

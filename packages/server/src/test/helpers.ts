@@ -85,8 +85,13 @@ export class TestClient {
     ws.on('error', () => {});
   }
 
-  static async connect(url: string): Promise<TestClient> {
-    const ws = new WebSocket(url);
+  /** Open a socket without waiting for `connected` (to see a refusal's frames and close). */
+  static open(url: string, headers: Record<string, string> = {}): TestClient {
+    return new TestClient(new WebSocket(url, { headers }));
+  }
+
+  static async connect(url: string, headers: Record<string, string> = {}): Promise<TestClient> {
+    const ws = new WebSocket(url, { headers });
     const client = new TestClient(ws);
     await client.waitFor((f) => f.type === 'connected');
     return client;

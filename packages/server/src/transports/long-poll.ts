@@ -13,7 +13,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { originAllowed, type ClientAuthenticator } from '../auth/client.js';
 import type { Publication } from '../broker/broker.js';
 import type { ResolvedChannel } from '../channels/channels.js';
-import { checkChannels, type ConnectionContext } from '../connection/connection.js';
+import { checkChannels } from '../connection/channel-checks.js';
+import type { ConnectionContext } from '../connection/connection.js';
 import { HeraldError } from '../errors.js';
 import type { Subscription } from '../hub/hub.js';
 import type { Encoder, Subscriber } from '../hub/subscriber.js';
@@ -159,12 +160,19 @@ export function createLongPollEndpoint(options: LongPollOptions): LongPollEndpoi
       // Every answer, errors included, is for this request only: no cache may keep it.
       void reply.header('cache-control', 'no-store');
       if (!originAllowed(req.headers.origin, options.allowedOrigins)) throw new HeraldError(ErrorCode.Forbidden, 'origin not allowed');
-      const identity = await options.authenticate(req.raw);
+      const identity = await options.authenticate(req.raw, 'longpoll');
       const names = queryChannels(req.query);
       const positions = parseCursor(queryParam(req.query, 'cursor'), names.length, 'cursor');
       if (!context.accepting()) throw new HeraldError(ErrorCode.ShuttingDown, 'node is shutting down; retry on another node');
       const channels = checkChannels(context, 'longpoll', names);
-      await Promise.all(channels.map((channel) => context.access.checkSubscribe(identity, channel, undefined)));
+      await Promise.all(
+        channels.map(async (channel) => {
+          await context.access.checkSubscribe(identity, channel, undefined);
+          // A poll is no connection (`client` is empty): the subscribe hook judges every request.
+          const hook = channel.options.subscribe_hook;
+          if (hook && context.hooks.subscribe) await context.hooks.subscribe(hook, { client: '', user: identity.user, transport: 'longpoll' }, channel.name);
+        }),
+      );
       const poll = new Poll(context, channels, positions, options.timeoutSeconds * 1000);
       let failure: unknown;
       poll.start((err) => {

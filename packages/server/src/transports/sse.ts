@@ -16,10 +16,12 @@
 import type { ServerResponse } from 'node:http';
 import { CloseCode, ErrorCode, type ServerFrame, type StreamPosition, type SubscribedFrame, type SubscribeResult } from '@herald/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { originAllowed, type ClientAuthenticator } from '../auth/client.js';
+import { originAllowed, type ClientAuthenticator, type ClientIdentity } from '../auth/client.js';
 import { TokenReason } from '../auth/jwt.js';
 import type { Publication } from '../broker/broker.js';
-import { checkChannels, checkPresenceNamespace, Connection, type ConnectionContext } from '../connection/connection.js';
+import { checkChannels, checkPresenceNamespace } from '../connection/channel-checks.js';
+import { Connection, type ConnectionContext } from '../connection/connection.js';
+import { parseServerSince, serverChannels } from '../connection/server-subscriptions.js';
 import type { FrameEncoder, Transport } from '../connection/transport.js';
 import { HeraldError } from '../errors.js';
 import { formatPosition, parseCursor, type Positions } from './cursor.js';
@@ -112,8 +114,8 @@ class SseTransport implements Transport {
   }
 
   /** The `subscribed` event of one channel, whose id carries that channel's starting position. */
-  subscribed(channel: string, result: SubscribeResult): Buffer {
-    const frame: SubscribedFrame = { type: 'subscribed', channel, ...result };
+  subscribed(channel: string, result: SubscribeResult, server = false): Buffer {
+    const frame: SubscribedFrame = server ? { type: 'subscribed', channel, ...result, server: true } : { type: 'subscribed', channel, ...result };
     // A recovering channel keeps its old position in the id until the missed messages move it;
     // a browser that drops right now must resume before them, not after.
     return Buffer.concat([Buffer.from(`event: subscribed\ndata: ${JSON.stringify(frame)}\n`), this.#id(channel, result.recovered === true ? undefined : result)]);
@@ -168,25 +170,63 @@ export function createSseEndpoint(options: SseOptions): SseEndpoint {
 
   function fail(connection: Connection, err: unknown): void {
     if (connection.closed) return;
+    if (err instanceof HeraldError && err.code !== ErrorCode.Unavailable && err.code !== ErrorCode.Internal) {
+      // A refusal after the stream started (e.g. by the subscribe hook): its own code, then the end.
+      context.hub.queue(connection, encoder.frame({ type: 'error', error: err.toBody() }));
+      return connection.close(CloseCode.Normal, err.message);
+    }
     const unavailable = err instanceof HeraldError && err.code === ErrorCode.Unavailable;
     if (!unavailable) context.log.error({ err, client: connection.id }, 'sse subscribe failed');
     connection.close(unavailable ? CloseCode.TryAgainLater : CloseCode.InternalError, unavailable ? err.message : 'internal error');
   }
 
+  /**
+   * The connection's server-side channels (token `channels` claim, connect hook, personal channel)
+   * follow the ones the stream asked for; those it asked for itself, or that SSE cannot serve
+   * (unknown namespace, transport not allowed), are left out.
+   */
+  function sseServerChannels(identity: ClientIdentity, asked: readonly string[]): string[] {
+    return serverChannels(identity, context.personalNamespace).filter((name) => {
+      if (asked.includes(name)) return false;
+      try {
+        return context.channels.resolve(name).options.transports.includes('sse');
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  /**
+   * Each channel's position: from `Last-Event-ID` (a browser's covers every channel of the stream),
+   * or, when it covers only the channels asked for (the SDK's), the server-side ones from `since`
+   * (a JSON object, as on WebSocket).
+   */
+  function streamSince(req: FastifyRequest, askedCount: number, names: readonly string[]): Positions {
+    const header = req.headers['last-event-id'];
+    const lastEventId = typeof header === 'string' ? header : queryParam(req.query, 'last_event_id');
+    const own = lastEventId && names.length > askedCount && lastEventId.split(',').length === askedCount ? askedCount : names.length;
+    const parsed = parseCursor(lastEventId, own, 'Last-Event-ID');
+    const serverSince = parseServerSince(queryParam(req.query, 'since'));
+    return names.map((name, i) => parsed[i] ?? serverSince.get(name));
+  }
+
   return {
     async handle(req, reply) {
       if (!originAllowed(req.headers.origin, options.allowedOrigins)) throw new HeraldError(ErrorCode.Forbidden, 'origin not allowed');
-      const identity = await options.authenticate(req.raw);
-      const names = queryChannels(req.query);
+      const identity = await options.authenticate(req.raw, 'sse');
+      const asked = queryList(req.query, 'channel');
+      const serverSide = sseServerChannels(identity, asked);
+      const names = [...asked, ...serverSide];
+      // No channel at all: queryChannels refuses the request with its "name at least one channel".
+      if (names.length === 0) queryChannels(req.query);
       const presence = presenceWanted(req.query, names);
-      const header = req.headers['last-event-id'];
-      const lastEventId = typeof header === 'string' ? header : queryParam(req.query, 'last_event_id');
-      const since = parseCursor(lastEventId, names.length, 'Last-Event-ID');
+      const since = streamSince(req, asked.length, names);
       const channels = checkChannels(context, 'sse', names);
       const watched = channels.filter((_, i) => presence[i]);
       watched.forEach(checkPresenceNamespace);
       // Refusals are JSON with a status while that is still possible, i.e. before the stream.
-      await Promise.all(channels.map((channel) => context.access.checkSubscribe(identity, channel, undefined)));
+      // Server-side channels are trusted (connection/server-subscriptions.ts): no permission check.
+      await Promise.all(channels.slice(0, asked.length).map((channel) => context.access.checkSubscribe(identity, channel, undefined)));
       for (const channel of watched) context.access.checkPresence(identity, channel, true);
       // The client may have gone while credentials were checked (a JWKS fetch can take a while).
       if (req.raw.socket.destroyed) return void reply.hijack();
@@ -205,8 +245,9 @@ export function createSseEndpoint(options: SseOptions): SseEndpoint {
       });
       if (!(await connection.admit())) return;
       channels.forEach((channel, i) => {
-        const onResult = (result: SubscribeResult) => context.hub.queue(connection, transport.subscribed(channel.name, result));
-        connection.subscribe(channel.name, since[i], onResult, undefined, presence[i]).catch((err: unknown) => fail(connection, err));
+        const server = i >= asked.length;
+        const onResult = (result: SubscribeResult) => context.hub.queue(connection, transport.subscribed(channel.name, result, server));
+        connection.subscribe(channel.name, since[i], onResult, { presence: presence[i], server }).catch((err: unknown) => fail(connection, err));
       });
     },
     get connections() {

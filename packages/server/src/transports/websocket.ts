@@ -7,12 +7,14 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
-import { CloseCode, ErrorCode, type ServerFrame } from '@herald/protocol';
+import { CloseCode, ErrorCode, type ConnectedFrame, type ServerFrame, type StreamPosition } from '@herald/protocol';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { ChannelEvent, Publication } from '../broker/broker.js';
 import { originAllowed, type ClientAuthenticator, type ClientIdentity } from '../auth/client.js';
 import { TokenReason } from '../auth/jwt.js';
 import { Connection, type ConnectionContext } from '../connection/connection.js';
+import { endStaleServerChannels, parseServerSince, serverChannels, subscribeServerSide } from '../connection/server-subscriptions.js';
+import { HookRefused } from '../hooks/hooks.js';
 import { HeraldError } from '../errors.js';
 import type { FrameEncoder, Transport } from '../connection/transport.js';
 import { messageJson, presenceEventFrame } from './message.js';
@@ -111,7 +113,7 @@ export function createWebSocketEndpoint(options: WebSocketOptions): WebSocketEnd
     ws.ping();
   });
 
-  function accept(ws: WebSocket, socket: Socket, identity: ClientIdentity, address: string): void {
+  function accept(ws: WebSocket, socket: Socket, identity: ClientIdentity, address: string, since: Map<string, StreamPosition>): void {
     const transport = new WebSocketTransport(ws, socket);
     const connection = new Connection(context, transport, identity, address);
     live.set(ws, { transport, connection });
@@ -137,7 +139,23 @@ export function createWebSocketEndpoint(options: WebSocketOptions): WebSocketEnd
       return;
     }
     void connection.admit().then((admitted) => {
-      if (admitted) connection.sendFrame({ type: 'connected', client: connection.id, node: options.nodeName, ping: options.heartbeatSeconds });
+      if (!admitted) return;
+      const connected: ConnectedFrame = { type: 'connected', client: connection.id, node: options.nodeName, ping: options.heartbeatSeconds };
+      if (identity.user !== '') connected.user = identity.user;
+      if (identity.data !== undefined) connected.data = identity.data;
+      connection.sendFrame(connected);
+      const channels = serverChannels(identity, context.personalNamespace);
+      endStaleServerChannels(connection, channels, since);
+      if (channels.length > 0) void subscribeServerSide(connection, channels, since);
+    });
+  }
+
+  /** Upgrade only to say why with an error frame and a close code (browsers cannot read a refused upgrade). */
+  function refuseAfterUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, error: HeraldError, code: number): void {
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on('error', () => {});
+      ws.send(JSON.stringify({ type: 'error', error: error.toBody() }));
+      ws.close(code, closeReason(error.message));
     });
   }
 
@@ -147,10 +165,19 @@ export function createWebSocketEndpoint(options: WebSocketOptions): WebSocketEnd
       if (!originAllowed(req.headers.origin, options.allowedOrigins)) {
         return rejectUpgrade(socket, new HeraldError(ErrorCode.Forbidden, 'origin not allowed'));
       }
-      options.authenticate(req).then(
-        (identity) => wss.handleUpgrade(req, socket, head, (ws) => accept(ws, socket as Socket, identity, context.addressOf(req))),
+      let since: Map<string, StreamPosition>;
+      try {
+        since = parseServerSince(new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('since'));
+      } catch (err) {
+        return rejectUpgrade(socket, err as HeraldError);
+      }
+      options.authenticate(req, 'websocket').then(
+        (identity) => wss.handleUpgrade(req, socket, head, (ws) => accept(ws, socket as Socket, identity, context.addressOf(req), since)),
         (err: unknown) => {
           const error = err instanceof HeraldError ? err : new HeraldError(ErrorCode.Internal, 'internal error');
+          // The connect hook refused (its code reaches the client) or did not answer (retry later).
+          if (error instanceof HookRefused) return refuseAfterUpgrade(req, socket, head, error, CloseCode.Forbidden);
+          if (error.code === ErrorCode.Unavailable) return refuseAfterUpgrade(req, socket, head, error, CloseCode.TryAgainLater);
           if (error.code !== ErrorCode.Unauthorized) return rejectUpgrade(socket, error);
           // Browsers cannot read an HTTP status from a failed upgrade: say why with a close code.
           const code = error.reason === TokenReason.Expired ? CloseCode.TokenExpired : error.reason === TokenReason.Blocked ? CloseCode.UserBlocked : CloseCode.Unauthorized;

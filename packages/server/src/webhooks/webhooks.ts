@@ -10,14 +10,14 @@ import type { Logger } from 'pino';
 import type { WebhookConfig } from '../config/schema.js';
 import type { RawJson } from '../json/raw.js';
 
-export const WEBHOOK_EVENTS = ['channel.occupied', 'channel.vacated', 'presence.join', 'presence.leave', 'client.publish'] as const;
+export const WEBHOOK_EVENTS = ['channel.occupied', 'channel.vacated', 'presence.join', 'presence.leave', 'presence.update', 'client.publish'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
 
 export interface WebhookEvent {
   type: WebhookEventType;
   channel: string;
   /** presence.*: the member; client.publish: the sender. */
-  info?: { user: string; client?: string };
+  info?: { user: string; client?: string; info?: Record<string, unknown> };
   /** client.publish only. */
   event?: string;
   /** client.publish only: the publisher's own JSON text, spliced into the body as is (json/raw). */

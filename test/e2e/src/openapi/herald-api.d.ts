@@ -343,7 +343,7 @@ export interface paths {
         put?: never;
         /**
          * Subscribe a user's live connections to a channel
-         * @description Server-side: no client permission is checked, the channel's own rules are (namespace, limits). Each WebSocket connection gets a `subscribed` frame; SSE streams are left as they are. A connection already subscribed is not counted.
+         * @description Server-side: no client permission is checked, the channel's own rules are (namespace, limits). Each WebSocket connection gets a `subscribed` frame (`server: true`), or `unsubscribed` with the cause when it refuses; SSE streams are not subscribed (they get `unsubscribed`, `transport_not_allowed`). A connection already subscribed is not counted.
          */
         post: operations["subscribeUser"];
         delete?: never;
@@ -2077,7 +2077,11 @@ export interface operations {
                      *           "user": "u1",
                      *           "clients": [
                      *             "c_3kq1"
-                     *           ]
+                     *           ],
+                     *           "info": {
+                     *             "name": "Alice",
+                     *             "status": "typing"
+                     *           }
                      *         }
                      *       ]
                      *     }
@@ -2089,6 +2093,10 @@ export interface operations {
                             user: string;
                             /** @description The user's connections in the channel. */
                             clients: string[];
+                            /** @description The user's current info: the most recently set among its connections (token `info` claim, connect or subscribe hook, `presence_update`). */
+                            info?: {
+                                [key: string]: unknown;
+                            };
                         }[];
                     };
                 };

@@ -63,6 +63,8 @@ export function pusherNamespace(defaults: NamespaceConfig | undefined): Namespac
     channels: [],
     allow_anonymous: false,
     private: false,
+    subscribe_hook: '',
+    publish_hook: '',
   };
   return { ...base, presence: true, allow_create_new_channels: true, channels: [] };
 }

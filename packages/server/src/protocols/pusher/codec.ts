@@ -77,6 +77,9 @@ function eventJson(e: ChannelEvent): string {
   return JSON.stringify({ event, channel, data: JSON.stringify(data) });
 }
 
+/** A frame that is not sent (PusherConnection.send drops it). */
+export const NO_FRAME = Buffer.alloc(0);
+
 export function controlJson(event: string, data?: unknown, channel?: string): string {
   const frame: { event: string; channel?: string; data?: string } = { event };
   if (channel !== undefined) frame.channel = channel;
@@ -90,6 +93,8 @@ export function createPusherEncoder(wrap: (json: string) => Buffer): PusherEncod
     joinedBy,
     message: (p) => wrap(messageJson(p)),
     event(e) {
+      // Pusher has no member-info change: a Herald client's presence update is not sent.
+      if (e.type === 'update') return NO_FRAME;
       const frame = wrap(eventJson(e));
       if (e.type === 'join' && e.info.client) joinedBy.set(frame, e.info.client);
       return frame;

@@ -18,7 +18,7 @@ import type { Hub, Subscription } from '../../hub/hub.js';
 import type { Subscriber } from '../../hub/subscriber.js';
 import { trustedRawJson } from '../../json/raw.js';
 import { channelKind, heraldChannel, isCacheChannel, userChannel, validChannelName, type PusherApp } from './apps.js';
-import { FrameError, parseFrame, PusherCode, type InboundFrame, type PusherEncoder } from './codec.js';
+import { FrameError, NO_FRAME, parseFrame, PusherCode, type InboundFrame, type PusherEncoder } from './codec.js';
 import { PusherPresence, type MemberData, type PresenceSnapshot } from './presence.js';
 import { authMatches, channelAuthText, userAuthText } from './signature.js';
 import type { PusherWebhooks } from './webhooks.js';
@@ -104,7 +104,7 @@ export class PusherConnection implements Subscriber {
       return true;
     }
     // The member that joined is told by subscription_succeeded, not by its own member_added.
-    if (this.encoder.joinedBy.get(frame) === this.id) return true;
+    if (frame === NO_FRAME || this.encoder.joinedBy.get(frame) === this.id) return true;
     const limit = this.ctx.limits.send_buffer_bytes;
     if (!replay && this.#bytes + frame.length + this.socket.bufferedBytes() > limit) {
       this.#slowConsumer('slow consumer: send buffer overflow, reconnect');
