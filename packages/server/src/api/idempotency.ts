@@ -26,8 +26,8 @@ export type Claim = { state: 'claimed' } | { state: 'pending' } | { state: 'done
 
 /** A key's state shared by every node: claimed while the first attempt runs, then its answer. */
 export interface IdempotencyStore {
-  /** Claim `id` for `CLAIM_TTL_MS` unless it is claimed (pending) or answered (done). */
-  claim(id: string): Promise<Claim>;
+  /** Claim `id` for `claimTtlMs` (default `CLAIM_TTL_MS`) unless it is claimed (pending) or answered (done). */
+  claim(id: string, claimTtlMs?: number): Promise<Claim>;
   /** Record the answer for `ttlMs`. */
   complete(id: string, result: string, ttlMs: number): Promise<void>;
   /** Forget a claim whose attempt failed. */
@@ -50,6 +50,12 @@ export class IdempotencyCache {
   constructor(
     readonly ttlMs: number,
     readonly shared?: IdempotencyStore,
+    /**
+     * How long another node waits for a claim whose node died mid-publish. Publish sources, whose
+     * redeliveries follow a crash within seconds, keep it just above the engine timeout (a publish
+     * never outlives that); the HTTP API keeps CLAIM_TTL_MS.
+     */
+    readonly claimTtlMs = CLAIM_TTL_MS,
   ) {
     this.#sweeper = setInterval(() => {
       const now = Date.now();
@@ -86,9 +92,9 @@ export class IdempotencyCache {
   }
 
   async #once<T>(store: IdempotencyStore, id: string, work: () => Promise<T>): Promise<T> {
-    const deadline = Date.now() + WAIT_MS;
+    const deadline = Date.now() + Math.max(WAIT_MS, this.claimTtlMs + POLL_MS);
     for (;;) {
-      const claim = await store.claim(id);
+      const claim = await store.claim(id, this.claimTtlMs);
       if (claim.state === 'done') return JSON.parse(claim.result) as T;
       if (claim.state === 'claimed') {
         let result: T;
@@ -111,13 +117,13 @@ export class IdempotencyCache {
 export class MemoryIdempotencyStore implements IdempotencyStore {
   readonly #values = new Map<string, { value: string; expires: number }>();
 
-  async claim(id: string): Promise<Claim> {
+  async claim(id: string, claimTtlMs = CLAIM_TTL_MS): Promise<Claim> {
     const now = Date.now();
     const stored = this.#values.get(id);
     const claim = stored && stored.expires > now ? decodeStored(stored.value, now) : undefined;
     if (claim) return claim;
     this.#sweep(now);
-    this.#values.set(id, { value: encodeClaim(now + CLAIM_TTL_MS), expires: now + CLAIM_TTL_MS });
+    this.#values.set(id, { value: encodeClaim(now + claimTtlMs), expires: now + claimTtlMs });
     return { state: 'claimed' };
   }
 

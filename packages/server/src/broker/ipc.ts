@@ -103,7 +103,7 @@ export class WorkerBroker implements Broker {
   idempotencyStore(): IdempotencyStore {
     const call = (method: keyof IdempotencyStore, args: unknown[]) => this.#call('idempotency', [method, args]);
     return {
-      claim: async (id) => (await call('claim', [id])) as Claim,
+      claim: async (id, claimTtlMs) => (await call('claim', [id, claimTtlMs])) as Claim,
       complete: async (id, result, ttlMs) => void (await call('complete', [id, result, ttlMs])),
       release: async (id) => void (await call('release', [id])),
     };
@@ -232,7 +232,8 @@ export class BrokerHost {
         return this.#counter.increment(args[0] as string, args[1] as number);
       case 'idempotency': {
         const [method, [id, ...rest]] = args as [keyof IdempotencyStore, [string, ...unknown[]]];
-        if (method === 'claim') return this.#idempotency.claim(id);
+        // An absent TTL crosses the IPC channel as null.
+        if (method === 'claim') return this.#idempotency.claim(id, (rest[0] as number | null) ?? undefined);
         if (method === 'complete') return this.#idempotency.complete(id, rest[0] as string, rest[1] as number);
         return this.#idempotency.release(id);
       }

@@ -265,11 +265,11 @@ export class NatsBroker implements Broker {
   idempotencyStore(ttlMs: number): IdempotencyStore {
     const bucket = () => this.#bucket('idempotency', ttlMs);
     return {
-      claim: (id) =>
+      claim: (id, claimTtlMs = CLAIM_TTL_MS) =>
         this.#kv(async () =>
           mutateKey<string, Claim>(await bucket(), id, (value) => {
             const existing = value === undefined ? undefined : decodeStored(value);
-            return existing ? { result: existing } : { write: encodeClaim(Date.now() + CLAIM_TTL_MS), result: { state: 'claimed' } };
+            return existing ? { result: existing } : { write: encodeClaim(Date.now() + claimTtlMs), result: { state: 'claimed' } };
           }),
         ),
       complete: async (id, result) => void (await this.#kv(async () => (await bucket()).put(id, JSON.stringify(encodeResult(result))))),

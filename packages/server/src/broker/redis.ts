@@ -191,10 +191,10 @@ export class RedisBroker implements Broker {
     const cmd = this.#cmd;
     const key = (id: string) => `${this.#options.prefix}:idem:${id}`;
     return {
-      claim: async (id) => {
+      claim: async (id, claimTtlMs = CLAIM_TTL_MS) => {
         // A claim may expire between the SET and the GET: then claim again.
         for (let attempt = 0; attempt < 3; attempt++) {
-          const claimed = await this.#call(cmd, () => cmd.set(key(id), encodeClaim(Date.now() + CLAIM_TTL_MS), 'PX', CLAIM_TTL_MS, 'NX'));
+          const claimed = await this.#call(cmd, () => cmd.set(key(id), encodeClaim(Date.now() + claimTtlMs), 'PX', claimTtlMs, 'NX'));
           if (claimed === 'OK') return { state: 'claimed' };
           const value = await this.#call(cmd, () => cmd.get(key(id)));
           const claim = value === null ? undefined : decodeStored(value);

@@ -4,12 +4,9 @@
  * Every key has a description because config/herald.example.yaml and docs/configuration.md
  * are written from it.
  */
-import { Type, type SchemaOptions, type Static } from '@sinclair/typebox';
-
-/** A string from a fixed list, as a JSON Schema `enum` so errors can list the allowed values. */
-function StringEnum<const T extends readonly string[]>(values: T, options: SchemaOptions = {}) {
-  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
-}
+import { Type, type Static } from '@sinclair/typebox';
+import { SourceSchema } from './source-schema.js';
+import { StringEnum } from './string-enum.js';
 
 const Transport = StringEnum(['websocket', 'sse', 'longpoll']);
 
@@ -393,6 +390,11 @@ export const ConfigSchema = Type.Object(
     webhooks: Type.Array(WebhookSchema, {
       default: [],
       description: 'Receivers of signed HTTP event notifications (docs/webhooks.md), each `{url, secret, events, …}`; delivered in order per receiver, retried with backoff, never delaying message delivery.',
+    }),
+    sources: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), SourceSchema, {
+      default: {},
+      description:
+        'Publish sources by name (docs/sources.md): where the application already writes its updates (a PostgreSQL outbox table, Redis Streams), consumed by every node and published like `POST /api/publish`, exactly once in effect.',
     }),
     namespaces: Type.Record(Type.String({ pattern: '^[a-z0-9_-]{1,64}$' }), NamespaceSchema, {
       default: { default: {} },
