@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ErrorCode } from '@herald/protocol';
+import type { PublishOnce } from '../broker/broker.js';
 import { HeraldError } from '../errors.js';
 
 const KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -63,8 +64,12 @@ export class IdempotencyCache {
     }, Math.min(ttlMs, 60_000)).unref();
   }
 
-  /** Run `work` once per key (scoped by route) within the TTL; without a key, just run it. */
-  run<T>(key: string | undefined, scope: string, work: () => Promise<T>): Promise<T> {
+  /**
+   * Run `work` once per key (scoped by route) within the TTL; without a key, just run it. With a
+   * shared store, `work` is told the key's store id: a single publish passes it to the engine
+   * (broker.ts `PublishOnce`), which records the answer atomically with the publish.
+   */
+  run<T>(key: string | undefined, scope: string, work: (once?: PublishOnce) => Promise<T>): Promise<T> {
     if (key === undefined) return work();
     if (!KEY.test(key)) throw new HeraldError(ErrorCode.BadRequest, 'Idempotency-Key must be 1-128 characters of A-Z a-z 0-9 _ . : -');
     const id = `${scope} ${key}`;
@@ -91,7 +96,7 @@ export class IdempotencyCache {
     }
   }
 
-  async #once<T>(store: IdempotencyStore, id: string, work: () => Promise<T>): Promise<T> {
+  async #once<T>(store: IdempotencyStore, id: string, work: (once: PublishOnce) => Promise<T>): Promise<T> {
     const deadline = Date.now() + Math.max(WAIT_MS, this.claimTtlMs + POLL_MS);
     for (;;) {
       const claim = await store.claim(id, this.claimTtlMs);
@@ -99,7 +104,7 @@ export class IdempotencyCache {
       if (claim.state === 'claimed') {
         let result: T;
         try {
-          result = await work();
+          result = await work({ id, ttlMs: this.ttlMs });
         } catch (err) {
           await store.release(id).catch(() => {});
           throw err;

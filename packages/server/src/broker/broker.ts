@@ -50,6 +50,15 @@ export interface PublishMessage {
   echo?: false;
 }
 
+/**
+ * A publish made under an idempotency key whose answer lives in the engine's shared store
+ * (api/idempotency.ts): `id` is the store's id, `ttlMs` how long the answer is kept.
+ */
+export interface PublishOnce {
+  id: string;
+  ttlMs: number;
+}
+
 /** An ephemeral channel event: outside the stream, without offset or history. */
 export interface ChannelEvent {
   channel: string;
@@ -91,7 +100,13 @@ export interface BrokerHandler {
 export interface Broker {
   readonly name: string;
   start(handler: BrokerHandler): Promise<void>;
-  publish(channel: string, message: PublishMessage, history: HistoryOptions): Promise<StreamPosition>;
+  /**
+   * With `once`, an engine that can records the answer in the same atomic step as the publish, and
+   * when it finds the answer recorded already publishes nothing and returns the recorded position:
+   * a node that dies between publishing and recording its answer can then never cause a second
+   * publish (publish sources redeliver exactly such records). Engines that cannot ignore it.
+   */
+  publish(channel: string, message: PublishMessage, history: HistoryOptions, once?: PublishOnce): Promise<StreamPosition>;
   /** Deliver an ephemeral event to every node subscribed to its channel (see the contract above). */
   publishEvent(event: ChannelEvent): Promise<void>;
   history(channel: string, query: HistoryQuery, history: HistoryOptions): Promise<HistoryResult>;

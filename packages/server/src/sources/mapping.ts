@@ -5,6 +5,7 @@
  * (`orders:{order_id}`, `devices:{topic.1}`); data names the field holding the JSON text. A record
  * that cannot be mapped is poison: a `PoisonRecord` error with the documented error code as reason.
  */
+import { createHash } from 'node:crypto';
 import { ErrorCode } from '@herald/protocol';
 import { HeraldError } from '../errors.js';
 import { rawRoot, type RawJson } from '../json/raw.js';
@@ -73,9 +74,15 @@ export function mapRecord(source: string, record: SourceRecord, mapping: Mapping
   if (text === undefined) throw new PoisonRecord(ErrorCode.BadJson, `no "${mapping.data}" field holding the data`);
   const bytes = Buffer.byteLength(text);
   if (bytes > limits.maxDataBytes) throw new PoisonRecord(ErrorCode.PayloadTooLarge, `data is ${bytes} bytes, over the ${limits.maxDataBytes} allowed (limits.max_body_bytes)`);
-  const key = renderTemplate(mapping.idempotency_key, record.fields) || `${source}.${record.id}`;
+  const key = renderTemplate(mapping.idempotency_key, record.fields) || defaultKey(source, record.id);
   if (!KEY.test(key)) throw new PoisonRecord(ErrorCode.BadRequest, 'idempotency key must be 1-128 characters of A-Z a-z 0-9 _ . : -');
   return { channel, event, data: parseData(text, limits.maxJsonDepth), key };
+}
+
+/** `<source>.<record id>`, or its hash where that does not fit the key rules (a stream name with `/`, a long topic). */
+function defaultKey(source: string, id: string): string {
+  const key = `${source}.${id}`;
+  return KEY.test(key) ? key : `${source}.${createHash('sha256').update(id).digest('base64url')}`.slice(0, 128);
 }
 
 function parseData(text: string, maxDepth: number): RawJson {

@@ -10,13 +10,14 @@
 import type { PublishResponse } from '@herald/protocol';
 import type { Logger } from 'pino';
 import type { IdempotencyCache } from '../api/idempotency.js';
+import type { PublishOnce } from '../broker/broker.js';
 import { HeraldError } from '../errors.js';
 import type { RawJson } from '../json/raw.js';
 import { mapRecord, PoisonRecord, type Limits, type MappedRecord, type MappingConfig } from './mapping.js';
 import type { Deliver, Source, SourceRecord, Verdict } from './source.js';
 
 /** Publish as `POST /api/publish` does (api/publish.ts `apiPublisher`). */
-export type Publish = (channel: string, event: string | undefined, data: RawJson) => Promise<PublishResponse>;
+export type Publish = (channel: string, event: string | undefined, data: RawJson, once?: PublishOnce) => Promise<PublishResponse>;
 
 export interface RunnerDeps {
   publish: Publish;
@@ -103,9 +104,9 @@ export class SourceRunner {
   async #publish(record: SourceRecord, { channel, event, data, key }: MappedRecord): Promise<Verdict> {
     let ran = false;
     try {
-      await this.deps.idempotency.run(key, this.#scope, () => {
+      await this.deps.idempotency.run(key, this.#scope, (once) => {
         ran = true;
-        return this.deps.publish(channel, event, data);
+        return this.deps.publish(channel, event, data, once);
       });
       if (ran) this.counters.published++;
       else this.counters.duplicates++;
