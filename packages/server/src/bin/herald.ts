@@ -9,6 +9,7 @@ import { initCommand } from '../cli/init.js';
 import { publishCommand } from '../cli/publish.js';
 import { serveCommand } from '../cli/serve.js';
 import { simulateCommand } from '../cli/simulate.js';
+import { sourcesCommand } from '../cli/sources.js';
 import { subscribeCommand } from '../cli/subscribe.js';
 import { tokenCommand } from '../cli/token.js';
 import { EXIT, MAIN_USAGE, RuntimeError, UsageError } from '../cli/usage.js';
@@ -21,6 +22,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   subscribe: subscribeCommand,
   token: tokenCommand,
   simulate: simulateCommand,
+  sources: sourcesCommand,
 };
 
 function fail(message: string, code: number): never {
