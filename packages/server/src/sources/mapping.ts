@@ -39,7 +39,7 @@ export interface MappedRecord {
 /** A record that will never publish, whatever is retried: it goes to the dead-letter place. */
 export class PoisonRecord extends Error {
   constructor(
-    /** A documented error code (docs/errors.md), e.g. `bad_json`, `unknown_channel`, `payload_too_large`. */
+    /** An error code of docs/protocol.md, e.g. `bad_json`, `unknown_channel`, `payload_too_large`. */
     readonly reason: string,
     message: string,
   ) {

@@ -47,6 +47,7 @@ export class RedisStreamSource implements Source, DryRunnable {
   #health: SourceHealth = { up: false, reason: 'starting', lag: -1 };
   #stopped = false;
   #reading = false;
+  #ticking = false;
   #loop: Promise<void> | undefined;
   #ticker: NodeJS.Timeout | undefined;
 
@@ -130,6 +131,17 @@ export class RedisStreamSource implements Source, DryRunnable {
 
   /** Renew our leases, take free ones up to a fair share, give back one above it, measure the lag. */
   async #tick(): Promise<void> {
+    // A slow Redis must not stack ticks up.
+    if (this.#ticking) return;
+    this.#ticking = true;
+    try {
+      await this.#leaseTick();
+    } finally {
+      this.#ticking = false;
+    }
+  }
+
+  async #leaseTick(): Promise<void> {
     const leaseMs = this.#settings.lease_seconds * 1000;
     const streams = this.#settings.streams;
     try {
