@@ -30,6 +30,9 @@ const toRecord = (row: OutboxRow): SourceRecord => ({
 
 /** How often the lag (rows waiting) is counted while busy; an idle loop counts at every poll. */
 const LAG_INTERVAL_MS = 1000;
+/** Longest a query (or connecting) may take before the connection is given up and re-made. */
+const QUERY_TIMEOUT_MS = 30_000;
+const END_WAIT_MS = 1000;
 /** How soon a node that found every partition with rows locked by others looks again. */
 const BUSY_RETRY_MS = 20;
 
@@ -93,7 +96,8 @@ export class PostgresOutboxSource implements Source, DryRunnable {
   }
 
   #client(role: string): pg.Client {
-    const client = new pg.Client({ connectionString: this.#settings.url, application_name: `herald-source:${this.name}:${role}`, keepAlive: true });
+    // A server that stops answering (not one that closes the connection) must not hang the loop.
+    const client = new pg.Client({ connectionString: this.#settings.url, application_name: `herald-source:${this.name}:${role}`, keepAlive: true, query_timeout: QUERY_TIMEOUT_MS, connectionTimeoutMillis: QUERY_TIMEOUT_MS });
     client.on('error', () => {}); // surfaced by the query that fails next
     return client;
   }
@@ -141,7 +145,9 @@ export class PostgresOutboxSource implements Source, DryRunnable {
   async #disconnect(): Promise<void> {
     const clients = [this.#worker, this.#listener];
     this.#worker = this.#listener = undefined;
-    await Promise.all(clients.map((c) => c?.end().catch(() => {})));
+    // end() waits for the server's goodbye, which a hung server never sends.
+    const ended = Promise.all(clients.map((c) => c?.end().catch(() => {})));
+    await Promise.race([ended, new Promise((r) => setTimeout(r, END_WAIT_MS).unref())]);
   }
 
   /** One transaction: lock partitions, take rows, publish, settle, commit. */
