@@ -12,37 +12,15 @@
 import { createHash } from 'node:crypto';
 import { ErrorCode } from '@herald/protocol';
 import type { PublishOnce } from '../broker/broker.js';
+import { CLAIM_TTL_MS, type IdempotencyStore } from '../broker/idempotency-store.js';
 import { HeraldError } from '../errors.js';
 
 const KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
-/** How long a claim holds without an answer: a node that died mid-publish frees the key after this. */
-export const CLAIM_TTL_MS = 30_000;
 /** How long a retry waits for another node's attempt before answering 503 (retry later). */
 const WAIT_MS = 10_000;
 const POLL_MS = 50;
 /** Attempts to record an answer, well within the claim's lifetime: one never recorded lets a retry publish again once the claim expires. */
 const RECORD_ATTEMPTS = 5;
-
-export type Claim = { state: 'claimed' } | { state: 'pending' } | { state: 'done'; result: string };
-
-/** A key's state shared by every node: claimed while the first attempt runs, then its answer. */
-export interface IdempotencyStore {
-  /** Claim `id` for `claimTtlMs` (default `CLAIM_TTL_MS`) unless it is claimed (pending) or answered (done). */
-  claim(id: string, claimTtlMs?: number): Promise<Claim>;
-  /** Record the answer for `ttlMs`. */
-  complete(id: string, result: string, ttlMs: number): Promise<void>;
-  /** Forget a claim whose attempt failed. */
-  release(id: string): Promise<void>;
-}
-
-/** The store's value: `p:<claim deadline ms>` while pending, `d:<answer JSON>` once answered. */
-export const encodeClaim = (deadline: number) => `p:${deadline}`;
-export const encodeResult = (result: string) => `d:${result}`;
-export function decodeStored(value: string, now = Date.now()): Claim | undefined {
-  if (value.startsWith('d:')) return { state: 'done', result: value.slice(2) };
-  // An expired claim is as good as none (its node died mid-publish).
-  return Number(value.slice(2)) > now ? { state: 'pending' } : undefined;
-}
 
 export class IdempotencyCache {
   readonly #entries = new Map<string, { result: Promise<unknown>; expires: number }>();
@@ -114,38 +92,6 @@ export class IdempotencyCache {
       }
       if (Date.now() >= deadline) throw new HeraldError(ErrorCode.Unavailable, 'a request with this Idempotency-Key is still being handled by another node; retry later');
       await new Promise((r) => setTimeout(r, POLL_MS));
-    }
-  }
-}
-
-/** A process-local store, held by the cluster primary for its workers (broker/ipc.ts). */
-export class MemoryIdempotencyStore implements IdempotencyStore {
-  readonly #values = new Map<string, { value: string; expires: number }>();
-
-  async claim(id: string, claimTtlMs = CLAIM_TTL_MS): Promise<Claim> {
-    const now = Date.now();
-    const stored = this.#values.get(id);
-    const claim = stored && stored.expires > now ? decodeStored(stored.value, now) : undefined;
-    if (claim) return claim;
-    this.#sweep(now);
-    this.#values.set(id, { value: encodeClaim(now + claimTtlMs), expires: now + claimTtlMs });
-    return { state: 'claimed' };
-  }
-
-  async complete(id: string, result: string, ttlMs: number): Promise<void> {
-    this.#values.delete(id); // re-inserted last: the map stays roughly in expiry order
-    this.#values.set(id, { value: encodeResult(result), expires: Date.now() + ttlMs });
-  }
-
-  async release(id: string): Promise<void> {
-    this.#values.delete(id);
-  }
-
-  /** Expired entries go when new ones come, so the map never outgrows the keys of one TTL. */
-  #sweep(now: number): void {
-    for (const [id, { expires }] of this.#values) {
-      if (expires > now) break; // roughly in expiry order: inserted in time order
-      this.#values.delete(id);
     }
   }
 }

@@ -23,13 +23,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, type ClientInfo, type RecoveryFailure, type StreamPosition } from '@herald/protocol';
-import type { IdempotencyStore } from '../api/idempotency.js';
 import type { PresenceEntry, PresenceSpace, PresenceStore } from '../presence/presence.js';
 import type { SharedCounter } from '../auth/failure-limiter.js';
 import type { ReplayCache } from '../auth/replay-cache.js';
 import { HeraldError } from '../errors.js';
 import { trustedRawJson, type RawJson } from '../json/raw.js';
 import { scanJson } from '../json/scan.js';
+import type { IdempotencyStore } from './idempotency-store.js';
 
 export interface Publication extends StreamPosition {
   channel: string;

@@ -18,9 +18,9 @@ import type { ReplayCache } from '../auth/replay-cache.js';
 import { MemoryReplayCache } from '../auth/replay-cache.js';
 import { MemoryCounter, type SharedCounter } from '../auth/failure-limiter.js';
 import { HeraldError } from '../errors.js';
-import { MemoryIdempotencyStore, type Claim, type IdempotencyStore } from '../api/idempotency.js';
 import { IpcPresenceStore, PresenceHost, type PresenceOp } from '../presence/ipc.js';
 import type { PresenceEntry, PresenceSpace, PresenceStore } from '../presence/presence.js';
+import { MemoryIdempotencyStore, type Claim, type IdempotencyStore } from './idempotency-store.js';
 import type { Broker, BrokerHandler, ChannelEvent, HistoryOptions, HistoryQuery, HistoryResult, Publication, PublishMessage } from './broker.js';
 import { MemoryBroker } from './memory.js';
 

@@ -46,7 +46,7 @@ return {offset, epoch}
 
 /**
  * PUBLISH under an idempotency key. KEYS: 1, 2 as PUBLISH, 3 the key's store entry
- * (`d:<answer JSON>` once answered, see api/idempotency.ts). ARGV: 1-6 as PUBLISH, 7 the channel
+ * (`d:<answer JSON>` once answered, see broker/idempotency-store.ts). ARGV: 1-6 as PUBLISH, 7 the channel
  * as a JSON string, 8 the answer's TTL ms. Returns `{offset, epoch}`, or `{-1, <entry>}` without
  * publishing when the key was answered already.
  */

@@ -15,11 +15,11 @@
 import { randomBytes } from 'node:crypto';
 import type { StreamPosition } from '@herald/protocol';
 import { Cluster } from 'ioredis';
-import { CLAIM_TTL_MS, decodeStored, encodeClaim, encodeResult, type IdempotencyStore } from '../api/idempotency.js';
 import type { SharedCounter } from '../auth/failure-limiter.js';
 import type { ReplayCache } from '../auth/replay-cache.js';
 import type { PresenceEntry, PresenceSpace, PresenceStore } from '../presence/presence.js';
 import { RedisPresenceStore } from '../presence/redis.js';
+import { CLAIM_TTL_MS, decodeStored, encodeClaim, encodeResult, type IdempotencyStore } from './idempotency-store.js';
 import {
   checkRecovery,
   decodeBody,

@@ -63,7 +63,7 @@ export class SourceRunner {
     return this.source.stop();
   }
 
-  /** Map a record as it would be published, or say why it is poison (the dry run). */
+  /** Map a record as it would be published, or say why it is poison. */
   map(record: SourceRecord): MappedRecord | PoisonRecord {
     try {
       return mapRecord(this.source.name, record, this.mapping, this.deps.limits);
