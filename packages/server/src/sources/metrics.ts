@@ -38,6 +38,8 @@ export function registerSourceMetrics(registry: Registry, runners: readonly Sour
     help: 'Records written to the source and not yet settled by any node, as last measured (-1 = not measured yet).',
     labelNames: ['source'],
     registers: [registry],
+    // Workers of one `herald serve` each measure the same backlog: report it once, not summed.
+    aggregator: 'max',
     collect() {
       for (const r of runners) this.set({ source: r.source.name }, r.source.health().lag);
     },
@@ -47,6 +49,8 @@ export function registerSourceMetrics(registry: Registry, runners: readonly Sour
     help: '1 while the source is connected and consuming, 0 while it reconnects.',
     labelNames: ['source'],
     registers: [registry],
+    // Across workers: 0 when any of them has the source down.
+    aggregator: 'min',
     collect() {
       for (const r of runners) this.set({ source: r.source.name }, r.source.health().up ? 1 : 0);
     },
