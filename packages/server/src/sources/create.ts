@@ -2,8 +2,9 @@
  * @module sources/create
  * Source type → implementation. Adding a source type is: its settings sub-object in
  * config/source-schema.ts (and its name in SOURCE_TYPES), one file here implementing `Source`
- * (plus `DryRunnable` and `Migratable` where they apply), one line below, and a test file that
- * runs sources/conformance.ts.
+ * (plus `DryRunnable` and `Migratable` where they apply; a medium that pushes records one at a
+ * time feeds them through sources/batcher.ts), one line below, and a test file that runs
+ * sources/conformance.ts.
  */
 import type { Logger } from 'pino';
 import type { SourceConfig } from '../config/source-schema.js';
