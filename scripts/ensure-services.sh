@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Makes sure the Redis and NATS (JetStream) servers that the engine tests use answer on
-# 127.0.0.1:6379 and 127.0.0.1:4222. Starts whichever does not answer, installing its Debian
-# package first if it is missing; installs nginx for the deploy test. Called by scripts/test.sh;
-# safe to run any number of times.
+# Makes sure the Redis, NATS (JetStream) and PostgreSQL servers that the engine and source tests
+# use answer on 127.0.0.1:6379, 127.0.0.1:4222 and 127.0.0.1:5432. Starts whichever does not
+# answer, installing its Debian package first if it is missing; installs nginx for the deploy test.
+# Called by scripts/test.sh; safe to run any number of times.
 set -euo pipefail
 
 answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -37,6 +37,31 @@ if ! answers 4222; then
   as_root mkdir -p /var/lib/nats-server
   as_root start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log
   wait_for nats-server 4222
+fi
+
+if ! answers 5432; then
+  if ! compgen -G '/etc/postgresql/*/main' >/dev/null; then
+    echo "ensure-services: installing postgresql" >&2
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+    fresh=1
+  fi
+  version=$(ls /etc/postgresql | sort -V | tail -1)
+  if [ "${fresh:-0}" = 1 ]; then
+    # As on the CI machines: the postgres user without a password over loopback, a database `test`.
+    hba="/etc/postgresql/$version/main/pg_hba.conf"
+    as_root sed -i '1i host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust' "$hba"
+  fi
+  # The package may have started the cluster already (then it rereads pg_hba.conf).
+  if answers 5432; then
+    as_root pg_ctlcluster --skip-systemctl-redirect "$version" main reload
+  else
+    as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start
+  fi
+  wait_for postgresql 5432
+  if [ "${fresh:-0}" = 1 ]; then
+    psql -h 127.0.0.1 -U postgres -d postgres -qc 'CREATE DATABASE test' >/dev/null
+  fi
 fi
 
 # nginx is only installed, never started here: the deploy/nginx.conf test runs its own on a free port.

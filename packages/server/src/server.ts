@@ -63,6 +63,8 @@ import { createLongPollEndpoint, type LongPollEndpoint } from './transports/long
 import { createSseEndpoint, type SseEndpoint } from './transports/sse.js';
 import { createWebSocketEndpoint, type WebSocketEndpoint } from './transports/websocket.js';
 import { createSeedProtocols, seedNamespaces } from './protocols/seeds/index.js';
+import { registerSourceMetrics } from './sources/metrics.js';
+import { Sources } from './sources/sources.js';
 import { loadTls } from './tls.js';
 
 export interface HeraldOptions {
@@ -84,6 +86,8 @@ export interface Herald {
   readonly hub: Hub;
   readonly presence: PresenceTracker;
   readonly webhooks: Webhooks;
+  /** The publish sources of `sources:` (docs/sources.md). */
+  readonly sources: Sources;
   /** Set when no publisher credential was configured: the secret generated for this run. */
   readonly devSecret: string | undefined;
   /** Listen; resolves with the bound address (port 0 picks a free one) and whether it speaks TLS. */
@@ -221,7 +225,10 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   const publisherFailures = new FailureLimiter(auth.failure_limit_per_minute, counter && { counter, scope: 'publisher' });
   const clientFailures = new FailureLimiter(auth.failure_limit_per_minute, counter && { counter, scope: 'client' });
   const replay: ReplayCache = broker.replayCache?.() ?? new MemoryReplayCache();
-  const idempotency = new IdempotencyCache(IDEMPOTENCY_TTL_MS, broker.idempotencyStore?.(IDEMPOTENCY_TTL_MS));
+  const idempotencyStore = broker.idempotencyStore?.(IDEMPOTENCY_TTL_MS);
+  const idempotency = new IdempotencyCache(IDEMPOTENCY_TTL_MS, idempotencyStore);
+  // A source redelivers a dead node's records within seconds: its claims outlive one publish (bounded by the engine timeout), not 30 s.
+  const sourceIdempotency = new IdempotencyCache(IDEMPOTENCY_TTL_MS, idempotencyStore, config.engine.timeout_seconds * 2000 + 1000);
   const access = new AccessControl(JwtVerifier.create(auth.jwt), auth.jwt);
   const registry = new ConnectionRegistry();
   const control = new Control({
@@ -369,7 +376,18 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     accepting: () => accepting,
     engine: () => monitor.status(),
     stats: () => ({ connections: connections() }),
+    sources: () => ({ states: sources.states(), down: sources.downRequired() }),
   };
+  const sources = new Sources(
+    config,
+    {
+      publish: apiPublisher(ctx),
+      idempotency: sourceIdempotency,
+      log,
+      limits: { maxDataBytes: config.limits.max_body_bytes, maxJsonDepth: config.limits.max_json_depth },
+    },
+    log,
+  );
   registerClientBundle(app);
   seeds?.register(app);
   if (demo) registerDemo(app);
@@ -400,6 +418,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
         webhookDropped: () => webhooks.stats().reduce((sum, w) => sum + w.dropped, 0),
         hooks: hookClient.stats,
       });
+      registerSourceMetrics(registry, sources.runners);
       registerMetricsRoute(open, registry, config.metrics.token, cluster.isWorker ? clusterMetrics(registry) : undefined);
     }
     open.get('/sse', sse.handle);
@@ -445,6 +464,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     hub,
     presence,
     webhooks,
+    sources,
     devSecret,
     async start() {
       await monitor.start();
@@ -458,10 +478,13 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.server.port;
       log.info({ host: config.server.host, port, tls: tls !== undefined, node: nodeName, engine: broker.name }, 'herald listening');
+      await sources.start();
       return { host: config.server.host, port, tls: tls !== undefined };
     },
     close() {
       closing ??= (async () => {
+        // Sources first: the batch in hand is published and settled while the engine still takes publications.
+        await sources.stop();
         accepting = false;
         admin?.close();
         const timeoutMs = config.server.shutdown_timeout_seconds * 1000;
@@ -485,6 +508,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
         if (!options.broker) await broker.close();
         replay.close();
         idempotency.close();
+        sourceIdempotency.close();
         log.info('herald stopped');
       })();
       return closing;

@@ -10,6 +10,7 @@ import type { Hub } from '../hub/hub.js';
 import type { ChannelOccupancy } from '../presence/occupancy.js';
 import type { PresenceTracker } from '../presence/tracker.js';
 import type { PublisherAuthenticator } from '../auth/publisher.js';
+import type { SourceState } from '../sources/sources.js';
 import type { IdempotencyCache } from './idempotency.js';
 
 export interface ApiContext {
@@ -25,4 +26,6 @@ export interface ApiContext {
   /** Whether the engine can take publications now, and why not. */
   engine(): EngineStatus;
   stats(): { connections: number };
+  /** Each publish source's state, and why a required one makes the node unready. */
+  sources(): { states: Record<string, SourceState>; down: string | undefined };
 }

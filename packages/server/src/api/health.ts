@@ -1,7 +1,8 @@
 /**
  * @module api/health
  * Liveness (`/healthz`: the process answers) and readiness (`/readyz`: send traffic here; not
- * while shutting down, nor while the engine is unreachable or its pub/sub stopped delivering).
+ * while shutting down, nor while the engine is unreachable or its pub/sub stopped delivering, nor while
+ * a publish source marked `required` is down). Every source's state is listed.
  */
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from './context.js';
@@ -12,7 +13,11 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: ApiContext): voi
   app.get('/readyz', { schema: readinessRoute }, async (_req, reply) => {
     if (!ctx.accepting()) return reply.status(503).send({ status: 'shutting_down' });
     const engine = ctx.engine();
-    if (!engine.ready) return reply.status(503).send({ status: 'unavailable', engine: ctx.broker.name, reason: engine.reason });
-    return { status: 'ready', engine: ctx.broker.name, connections: ctx.stats().connections };
+    const sources = ctx.sources();
+    // Sources are listed only when configured, so a node without any answers as before.
+    const listed = Object.keys(sources.states).length > 0 ? { sources: sources.states } : {};
+    if (!engine.ready) return reply.status(503).send({ status: 'unavailable', engine: ctx.broker.name, reason: engine.reason, ...listed });
+    if (sources.down) return reply.status(503).send({ status: 'unavailable', engine: ctx.broker.name, reason: sources.down, ...listed });
+    return { status: 'ready', engine: ctx.broker.name, connections: ctx.stats().connections, ...listed };
   });
 }

@@ -11,37 +11,16 @@
  */
 import { createHash } from 'node:crypto';
 import { ErrorCode } from '@herald/protocol';
+import type { PublishOnce } from '../broker/broker.js';
+import { CLAIM_TTL_MS, type IdempotencyStore } from '../broker/idempotency-store.js';
 import { HeraldError } from '../errors.js';
 
 const KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
-/** How long a claim holds without an answer: a node that died mid-publish frees the key after this. */
-export const CLAIM_TTL_MS = 30_000;
 /** How long a retry waits for another node's attempt before answering 503 (retry later). */
 const WAIT_MS = 10_000;
 const POLL_MS = 50;
 /** Attempts to record an answer, well within the claim's lifetime: one never recorded lets a retry publish again once the claim expires. */
 const RECORD_ATTEMPTS = 5;
-
-export type Claim = { state: 'claimed' } | { state: 'pending' } | { state: 'done'; result: string };
-
-/** A key's state shared by every node: claimed while the first attempt runs, then its answer. */
-export interface IdempotencyStore {
-  /** Claim `id` for `CLAIM_TTL_MS` unless it is claimed (pending) or answered (done). */
-  claim(id: string): Promise<Claim>;
-  /** Record the answer for `ttlMs`. */
-  complete(id: string, result: string, ttlMs: number): Promise<void>;
-  /** Forget a claim whose attempt failed. */
-  release(id: string): Promise<void>;
-}
-
-/** The store's value: `p:<claim deadline ms>` while pending, `d:<answer JSON>` once answered. */
-export const encodeClaim = (deadline: number) => `p:${deadline}`;
-export const encodeResult = (result: string) => `d:${result}`;
-export function decodeStored(value: string, now = Date.now()): Claim | undefined {
-  if (value.startsWith('d:')) return { state: 'done', result: value.slice(2) };
-  // An expired claim is as good as none (its node died mid-publish).
-  return Number(value.slice(2)) > now ? { state: 'pending' } : undefined;
-}
 
 export class IdempotencyCache {
   readonly #entries = new Map<string, { result: Promise<unknown>; expires: number }>();
@@ -50,6 +29,12 @@ export class IdempotencyCache {
   constructor(
     readonly ttlMs: number,
     readonly shared?: IdempotencyStore,
+    /**
+     * How long another node waits for a claim whose node died mid-publish. Publish sources, whose
+     * redeliveries follow a crash within seconds, keep it just above the engine timeout (a publish
+     * never outlives that); the HTTP API keeps CLAIM_TTL_MS.
+     */
+    readonly claimTtlMs = CLAIM_TTL_MS,
   ) {
     this.#sweeper = setInterval(() => {
       const now = Date.now();
@@ -57,8 +42,12 @@ export class IdempotencyCache {
     }, Math.min(ttlMs, 60_000)).unref();
   }
 
-  /** Run `work` once per key (scoped by route) within the TTL; without a key, just run it. */
-  run<T>(key: string | undefined, scope: string, work: () => Promise<T>): Promise<T> {
+  /**
+   * Run `work` once per key (scoped by route) within the TTL; without a key, just run it. With a
+   * shared store, `work` is told the key's store id: a single publish passes it to the engine
+   * (broker.ts `PublishOnce`), which records the answer atomically with the publish.
+   */
+  run<T>(key: string | undefined, scope: string, work: (once?: PublishOnce) => Promise<T>): Promise<T> {
     if (key === undefined) return work();
     if (!KEY.test(key)) throw new HeraldError(ErrorCode.BadRequest, 'Idempotency-Key must be 1-128 characters of A-Z a-z 0-9 _ . : -');
     const id = `${scope} ${key}`;
@@ -85,15 +74,15 @@ export class IdempotencyCache {
     }
   }
 
-  async #once<T>(store: IdempotencyStore, id: string, work: () => Promise<T>): Promise<T> {
-    const deadline = Date.now() + WAIT_MS;
+  async #once<T>(store: IdempotencyStore, id: string, work: (once: PublishOnce) => Promise<T>): Promise<T> {
+    const deadline = Date.now() + Math.max(WAIT_MS, this.claimTtlMs + POLL_MS);
     for (;;) {
-      const claim = await store.claim(id);
+      const claim = await store.claim(id, this.claimTtlMs);
       if (claim.state === 'done') return JSON.parse(claim.result) as T;
       if (claim.state === 'claimed') {
         let result: T;
         try {
-          result = await work();
+          result = await work({ id, ttlMs: this.ttlMs });
         } catch (err) {
           await store.release(id).catch(() => {});
           throw err;
@@ -103,38 +92,6 @@ export class IdempotencyCache {
       }
       if (Date.now() >= deadline) throw new HeraldError(ErrorCode.Unavailable, 'a request with this Idempotency-Key is still being handled by another node; retry later');
       await new Promise((r) => setTimeout(r, POLL_MS));
-    }
-  }
-}
-
-/** A process-local store, held by the cluster primary for its workers (broker/ipc.ts). */
-export class MemoryIdempotencyStore implements IdempotencyStore {
-  readonly #values = new Map<string, { value: string; expires: number }>();
-
-  async claim(id: string): Promise<Claim> {
-    const now = Date.now();
-    const stored = this.#values.get(id);
-    const claim = stored && stored.expires > now ? decodeStored(stored.value, now) : undefined;
-    if (claim) return claim;
-    this.#sweep(now);
-    this.#values.set(id, { value: encodeClaim(now + CLAIM_TTL_MS), expires: now + CLAIM_TTL_MS });
-    return { state: 'claimed' };
-  }
-
-  async complete(id: string, result: string, ttlMs: number): Promise<void> {
-    this.#values.delete(id); // re-inserted last: the map stays roughly in expiry order
-    this.#values.set(id, { value: encodeResult(result), expires: Date.now() + ttlMs });
-  }
-
-  async release(id: string): Promise<void> {
-    this.#values.delete(id);
-  }
-
-  /** Expired entries go when new ones come, so the map never outgrows the keys of one TTL. */
-  #sweep(now: number): void {
-    for (const [id, { expires }] of this.#values) {
-      if (expires > now) break; // roughly in expiry order: inserted in time order
-      this.#values.delete(id);
     }
   }
 }

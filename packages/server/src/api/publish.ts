@@ -8,6 +8,7 @@ import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { INTERNAL_NAMESPACE } from '../channels/channels.js';
 import { HeraldError } from '../errors.js';
+import type { PublishOnce } from '../broker/broker.js';
 import type { RawJson } from '../json/raw.js';
 import { seed000Channel, SEED000_DEFAULT_CHANNEL } from '../protocols/seeds/index.js';
 import type { ApiContext } from './context.js';
@@ -17,11 +18,11 @@ import type { BroadcastBody, EventBody, PublishBody, SeedQuery } from './schemas
 
 /** Publish as the API does: refuses while shutting down, and to internal channels. */
 export function apiPublisher(ctx: ApiContext) {
-  return async function publish(name: string, event: string | undefined, data: RawJson): Promise<PublishResponse> {
+  return async function publish(name: string, event: string | undefined, data: RawJson, once?: PublishOnce): Promise<PublishResponse> {
     if (!ctx.accepting()) throw new HeraldError(ErrorCode.ShuttingDown, 'node is shutting down; retry on another node');
     const channel = ctx.channels.resolve(name);
     if (channel.namespace === INTERNAL_NAMESPACE) throw new HeraldError(ErrorCode.Forbidden, 'internal channels are published to by Herald only');
-    const position = await ctx.hub.publish(channel, event === undefined ? { data } : { event, data });
+    const position = await ctx.hub.publish(channel, event === undefined ? { data } : { event, data }, once);
     return { channel: channel.name, ...position };
   };
 }
@@ -29,10 +30,10 @@ export function apiPublisher(ctx: ApiContext) {
 export function registerPublishRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const publish = apiPublisher(ctx);
 
-  const once = <T>(req: FastifyRequest, work: () => Promise<T>) => ctx.idempotency.run(idempotencyKey(req), req.url, work);
+  const once = <T>(req: FastifyRequest, work: (once?: PublishOnce) => Promise<T>) => ctx.idempotency.run(idempotencyKey(req), req.url, work);
 
   app.post<{ Body: Static<typeof PublishBody> }>('/api/publish', { schema: publishRoute }, (req) =>
-    once(req, () => publish(req.body.channel, req.body.event, bodyMember(req, 'data'))),
+    once(req, (key) => publish(req.body.channel, req.body.event, bodyMember(req, 'data'), key)),
   );
 
   if (!ctx.config.compat.seed002.open_event_api) registerEventRoute(app, ctx);
@@ -74,8 +75,8 @@ export function registerEventRoute(app: FastifyInstance, ctx: ApiContext): void 
   const publish = apiPublisher(ctx);
   const seed002 = ctx.config.compat.seed002;
   app.post<{ Body: Static<typeof EventBody> }>('/api/event', { schema: eventRoute }, (req) =>
-    ctx.idempotency.run(idempotencyKey(req), req.url, () =>
-      publish(seed002.enabled ? `${seed002.namespace}:${req.body.channel}` : req.body.channel, req.body.event, bodyMember(req, 'payload')),
+    ctx.idempotency.run(idempotencyKey(req), req.url, (key) =>
+      publish(seed002.enabled ? `${seed002.namespace}:${req.body.channel}` : req.body.channel, req.body.event, bodyMember(req, 'payload'), key),
     ),
   );
 }

@@ -143,17 +143,32 @@ export const WebhookList = Type.Object(
 
 export const Liveness = Type.Object({ status: Type.Literal('ok') }, { additionalProperties: false });
 
+const SourceStates = Type.Optional(
+  Type.Record(
+    Type.String(),
+    Type.Object(
+      {
+        up: Type.Boolean({ description: 'Connected and consuming.' }),
+        reason: Type.Optional(Type.String({ description: 'Why not, when down.' })),
+        lag: Type.Integer({ minimum: -1, description: 'Records waiting in the source, as last measured (-1 = not yet).' }),
+      },
+      { additionalProperties: false },
+    ),
+    { description: 'Each publish source (docs/sources.md) by name; present only when sources are configured.' },
+  ),
+);
+
 export const Ready = Type.Object(
-  { status: Type.Literal('ready'), engine: Type.String(), connections: Type.Integer({ minimum: 0, description: 'WebSocket and SSE connections.' }) },
+  { status: Type.Literal('ready'), engine: Type.String(), connections: Type.Integer({ minimum: 0, description: 'WebSocket and SSE connections.' }), sources: SourceStates },
   { additionalProperties: false, examples: [{ status: 'ready', engine: 'memory', connections: 0 }] },
 );
 
 export const NotReady = Type.Union(
   [
     Type.Object({ status: Type.Literal('shutting_down') }, { additionalProperties: false }),
-    Type.Object({ status: Type.Literal('unavailable'), engine: Type.String(), reason: Type.String() }, { additionalProperties: false }),
+    Type.Object({ status: Type.Literal('unavailable'), engine: Type.String(), reason: Type.String(), sources: SourceStates }, { additionalProperties: false }),
   ],
-  { description: 'Stop sending this node traffic: it shuts down, or its engine cannot be reached.' },
+  { description: 'Stop sending this node traffic: it shuts down, its engine cannot be reached, or a required publish source is down.' },
 );
 
 export const PollResult = Type.Object(

@@ -9,6 +9,7 @@ import { initCommand } from '../cli/init.js';
 import { publishCommand } from '../cli/publish.js';
 import { serveCommand } from '../cli/serve.js';
 import { simulateCommand } from '../cli/simulate.js';
+import { sourcesCommand } from '../cli/sources.js';
 import { subscribeCommand } from '../cli/subscribe.js';
 import { tokenCommand } from '../cli/token.js';
 import { usersCommand } from '../cli/users.js';
@@ -23,6 +24,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   token: tokenCommand,
   simulate: simulateCommand,
   users: usersCommand,
+  sources: sourcesCommand,
 };
 
 function fail(message: string, code: number): never {

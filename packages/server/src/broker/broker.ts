@@ -23,7 +23,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, type ClientInfo, type RecoveryFailure, type StreamPosition } from '@herald/protocol';
-import type { IdempotencyStore } from '../api/idempotency.js';
 import type { PresenceEntry, PresenceSpace, PresenceStore } from '../presence/presence.js';
 import type { SharedCounter } from '../auth/failure-limiter.js';
 import type { BucketStore, ControlBus, RecordStore } from './control.js';
@@ -31,6 +30,7 @@ import type { ReplayCache } from '../auth/replay-cache.js';
 import { HeraldError } from '../errors.js';
 import { trustedRawJson, type RawJson } from '../json/raw.js';
 import { scanJson } from '../json/scan.js';
+import type { IdempotencyStore } from './idempotency-store.js';
 
 export interface Publication extends StreamPosition {
   channel: string;
@@ -49,6 +49,15 @@ export interface PublishMessage {
   data: RawJson;
   info?: ClientInfo;
   echo?: false;
+}
+
+/**
+ * A publish made under an idempotency key whose answer lives in the engine's shared store
+ * (api/idempotency.ts): `id` is the store's id, `ttlMs` how long the answer is kept.
+ */
+export interface PublishOnce {
+  id: string;
+  ttlMs: number;
 }
 
 /** An ephemeral channel event: outside the stream, without offset or history. */
@@ -92,7 +101,13 @@ export interface BrokerHandler {
 export interface Broker {
   readonly name: string;
   start(handler: BrokerHandler): Promise<void>;
-  publish(channel: string, message: PublishMessage, history: HistoryOptions): Promise<StreamPosition>;
+  /**
+   * With `once`, an engine that can records the answer in the same atomic step as the publish, and
+   * when it finds the answer recorded already publishes nothing and returns the recorded position:
+   * a node that dies between publishing and recording its answer can then never cause a second
+   * publish (publish sources redeliver exactly such records). Engines that cannot ignore it.
+   */
+  publish(channel: string, message: PublishMessage, history: HistoryOptions, once?: PublishOnce): Promise<StreamPosition>;
   /** Deliver an ephemeral event to every node subscribed to its channel (see the contract above). */
   publishEvent(event: ChannelEvent): Promise<void>;
   history(channel: string, query: HistoryQuery, history: HistoryOptions): Promise<HistoryResult>;

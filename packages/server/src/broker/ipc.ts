@@ -18,10 +18,10 @@ import type { ReplayCache } from '../auth/replay-cache.js';
 import { MemoryReplayCache } from '../auth/replay-cache.js';
 import { MemoryCounter, type SharedCounter } from '../auth/failure-limiter.js';
 import { HeraldError } from '../errors.js';
-import { MemoryIdempotencyStore, type Claim, type IdempotencyStore } from '../api/idempotency.js';
 import { IpcPresenceStore, PresenceHost, type PresenceOp } from '../presence/ipc.js';
 import type { PresenceEntry, PresenceSpace, PresenceStore } from '../presence/presence.js';
 import { MemoryBucketStore, MemoryRecordStore, type BucketStore, type ControlBus, type RecordStore } from './control.js';
+import { MemoryIdempotencyStore, type Claim, type IdempotencyStore } from './idempotency-store.js';
 import type { Broker, BrokerHandler, ChannelEvent, HistoryOptions, HistoryQuery, HistoryResult, Publication, PublishMessage } from './broker.js';
 import { MemoryBroker } from './memory.js';
 
@@ -106,7 +106,7 @@ export class WorkerBroker implements Broker {
   idempotencyStore(): IdempotencyStore {
     const call = (method: keyof IdempotencyStore, args: unknown[]) => this.#call('idempotency', [method, args]);
     return {
-      claim: async (id) => (await call('claim', [id])) as Claim,
+      claim: async (id, claimTtlMs) => (await call('claim', [id, claimTtlMs])) as Claim,
       complete: async (id, result, ttlMs) => void (await call('complete', [id, result, ttlMs])),
       release: async (id) => void (await call('release', [id])),
     };
@@ -275,7 +275,8 @@ export class BrokerHost {
         return this.#buckets.take(args[0] as string, args[1] as number);
       case 'idempotency': {
         const [method, [id, ...rest]] = args as [keyof IdempotencyStore, [string, ...unknown[]]];
-        if (method === 'claim') return this.#idempotency.claim(id);
+        // An absent TTL crosses the IPC channel as null.
+        if (method === 'claim') return this.#idempotency.claim(id, (rest[0] as number | null) ?? undefined);
         if (method === 'complete') return this.#idempotency.complete(id, rest[0] as string, rest[1] as number);
         return this.#idempotency.release(id);
       }

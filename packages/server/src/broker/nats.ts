@@ -37,11 +37,11 @@ import {
 } from '@nats-io/jetstream';
 import { connect, headers, nanos, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
+import { CLAIM_TTL_MS, decodeStored, encodeClaim, encodeResult, type Claim, type IdempotencyStore } from './idempotency-store.js';
 import { ChannelQueue } from './channel-queue.js';
 import { BUCKET_IDLE_MS, type BucketStore, type ControlBus, type RecordStore } from './control.js';
 import { natsBucketStore, natsRecordStore } from './nats-control.js';
 import { isWrongLastSequence, mutateKey } from './nats-kv.js';
-import { CLAIM_TTL_MS, decodeStored, encodeClaim, encodeResult, type Claim, type IdempotencyStore } from '../api/idempotency.js';
 import type { SharedCounter } from '../auth/failure-limiter.js';
 import type { ReplayCache } from '../auth/replay-cache.js';
 import { HeraldError } from '../errors.js';
@@ -268,11 +268,11 @@ export class NatsBroker implements Broker {
   idempotencyStore(ttlMs: number): IdempotencyStore {
     const bucket = () => this.#bucket('idempotency', ttlMs);
     return {
-      claim: (id) =>
+      claim: (id, claimTtlMs = CLAIM_TTL_MS) =>
         this.#kv(async () =>
           mutateKey<string, Claim>(await bucket(), id, (value) => {
             const existing = value === undefined ? undefined : decodeStored(value);
-            return existing ? { result: existing } : { write: encodeClaim(Date.now() + CLAIM_TTL_MS), result: { state: 'claimed' } };
+            return existing ? { result: existing } : { write: encodeClaim(Date.now() + claimTtlMs), result: { state: 'claimed' } };
           }),
         ),
       complete: async (id, result) => void (await this.#kv(async () => (await bucket()).put(id, JSON.stringify(encodeResult(result))))),

@@ -45,6 +45,21 @@ return {offset, epoch}
 `;
 
 /**
+ * PUBLISH under an idempotency key. KEYS: 1, 2 as PUBLISH, 3 the key's store entry
+ * (`d:<answer JSON>` once answered, see broker/idempotency-store.ts). ARGV: 1-6 as PUBLISH, 7 the channel
+ * as a JSON string, 8 the answer's TTL ms. Returns `{offset, epoch}`, or `{-1, <entry>}` without
+ * publishing when the key was answered already.
+ */
+export const PUBLISH_ONCE = `
+local done = redis.call('GET', KEYS[3])
+if done and string.sub(done, 1, 2) == 'd:' then return {-1, done} end
+${PUBLISH.replace(
+  'return {offset, epoch}',
+  `redis.call('SET', KEYS[3], 'd:{"channel":' .. ARGV[7] .. ',"offset":' .. offset .. ',"epoch":"' .. epoch .. '"}', 'PX', ARGV[8])
+return {offset, epoch}`,
+)}`;
+
+/**
  * KEYS: 1 meta hash, 2 history stream.
  * ARGV: 1 since offset ('' = the latest entries), 2 limit, 3 history TTL ms, 4 '1' to create the
  * stream if missing, 5 epoch for a created stream, 6 meta TTL ms.

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { deleteRedisKeys, REDIS_URL as URL, uniquePrefix } from '../test/services.js';
 import { presenceStoreConformance } from '../presence/store-conformance.js';
 import { toRawJson } from '../json/raw.js';
-import { brokerConformance, RecordingHandler } from './conformance.js';
+import { brokerConformance, RecordingHandler, waitFor } from './conformance.js';
 import { controlStateConformance } from './control-conformance.js';
 import { RedisBroker } from './redis.js';
 
@@ -40,3 +40,30 @@ describe('redis engine', () => {
   });
 });
 controlStateConformance('redis', () => new RedisBroker(options));
+
+describe('redis engine: publish under an idempotency key', () => {
+  it('records the answer in the same step, and a second publish under it publishes nothing', async () => {
+    const broker = new RedisBroker(options);
+    const handler = new RecordingHandler();
+    await broker.start(handler);
+    const store = broker.idempotencyStore();
+    try {
+      const h = { size: 10, ttlMs: 60_000 };
+      await broker.subscribe('once');
+      const once = { id: 'once-test-id', ttlMs: 60_000 };
+      // The first attempt's node dies after publishing, before recording its answer: its claim stays pending.
+      assert.deepEqual(await store.claim(once.id, 100), { state: 'claimed' });
+      const first = await broker.publish('once', { data: toRawJson(1) }, h, once);
+      const answered = await store.claim(once.id);
+      assert.equal(answered.state, 'done', 'the answer was recorded by the publish itself');
+      assert.deepEqual(JSON.parse((answered as { result: string }).result), { channel: 'once', ...first });
+      const again = await broker.publish('once', { data: toRawJson(1) }, h, once);
+      assert.deepEqual(again, first);
+      await broker.publish('once', { data: toRawJson(2) }, h);
+      await waitFor(() => handler.on('once').length === 2);
+      assert.deepEqual(handler.on('once').map((p) => p.data), ['1', '2'], 'published once');
+    } finally {
+      await broker.close();
+    }
+  });
+});

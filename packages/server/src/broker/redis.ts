@@ -14,11 +14,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { StreamPosition } from '@herald/protocol';
-import { CLAIM_TTL_MS, decodeStored, encodeClaim, encodeResult, type IdempotencyStore } from '../api/idempotency.js';
+import { Cluster } from 'ioredis';
 import type { SharedCounter } from '../auth/failure-limiter.js';
 import type { ReplayCache } from '../auth/replay-cache.js';
 import type { PresenceEntry, PresenceSpace, PresenceStore } from '../presence/presence.js';
 import { RedisPresenceStore } from '../presence/redis.js';
+import { CLAIM_TTL_MS, decodeStored, encodeClaim, encodeResult, type IdempotencyStore } from './idempotency-store.js';
 import {
   checkRecovery,
   decodeBody,
@@ -28,6 +29,7 @@ import {
   EVENT_PREFIX,
   type ChannelEvent,
   type PublishMessage,
+  type PublishOnce,
   newEpoch,
   noStream,
   unavailable,
@@ -41,7 +43,7 @@ import {
 import type { BucketStore, ControlBus, RecordStore } from './control.js';
 import { redisBucketStore, redisRecordStore } from './redis-control.js';
 import { connectRedis, createRedisConnection, reconnected, type RedisConnection } from './redis-connection.js';
-import { COUNT, defineScript, EVENT, HISTORY, PUBLISH, type Script } from './redis-lua.js';
+import { COUNT, defineScript, EVENT, HISTORY, PUBLISH, PUBLISH_ONCE, type Script } from './redis-lua.js';
 
 export interface RedisBrokerOptions {
   /** `redis://[user:password@]host:port[/db]`, `rediss://…` (TLS), `redis-sentinel://[:password@]host:port,host:port/master` or `redis-cluster://[user:password@]host:port,host:port`. */
@@ -63,6 +65,7 @@ export class RedisBroker implements Broker {
   readonly #cmd: RedisConnection;
   readonly #sub: RedisConnection;
   readonly #publishScript: Script;
+  readonly #publishOnceScript: Script;
   readonly #historyScript: Script;
   readonly #countScript: Script;
   readonly #eventScript: Script;
@@ -86,6 +89,7 @@ export class RedisBroker implements Broker {
     this.#sub = createRedisConnection(options.url, { name: 'herald-sub', timeoutMs, subscriber: true });
     for (const conn of [this.#cmd, this.#sub]) conn.on('error', () => {}); // reconnects by itself; the monitor reports it
     this.#publishScript = defineScript(this.#cmd, 'heraldPublish', PUBLISH);
+    this.#publishOnceScript = defineScript(this.#cmd, 'heraldPublishOnce', PUBLISH_ONCE, 3);
     this.#historyScript = defineScript(this.#cmd, 'heraldHistory', HISTORY);
     this.#countScript = defineScript(this.#cmd, 'heraldCount', COUNT, 1);
     this.#eventScript = defineScript(this.#cmd, 'heraldEvent', EVENT, 1);
@@ -103,19 +107,20 @@ export class RedisBroker implements Broker {
     await Promise.all([connectRedis(this.#cmd), connectRedis(this.#sub)]);
   }
 
-  async publish(channel: string, message: PublishMessage, history: HistoryOptions): Promise<StreamPosition> {
-    const [offset, epoch] = (await this.#call(this.#cmd, () =>
-      this.#publishScript(
-        this.#metaKey(channel),
-        this.#streamKey(channel),
-        this.#pubPrefix + channel,
-        encodeBody(message),
-        history.size,
-        history.ttlMs,
-        this.#metaTtl(history),
-        newEpoch(),
-      ),
-    )) as [number, string];
+  async publish(channel: string, message: PublishMessage, history: HistoryOptions, once?: PublishOnce): Promise<StreamPosition> {
+    const args = [this.#pubPrefix + channel, encodeBody(message), history.size, history.ttlMs, this.#metaTtl(history), newEpoch()];
+    // On a Redis Cluster the key's store entry lives in another slot than the channel: no atomic step, the claim alone guards it.
+    if (once && !(this.#cmd instanceof Cluster)) {
+      const [offset, epoch] = (await this.#call(this.#cmd, () =>
+        this.#publishOnceScript(this.#metaKey(channel), this.#streamKey(channel), this.#idempotencyKey(once.id), ...args, JSON.stringify(channel), once.ttlMs),
+      )) as [number, string];
+      if (offset !== -1) return { offset, epoch };
+      const answered = decodeStored(epoch);
+      if (answered?.state !== 'done') throw unavailable(this.name, new Error('unreadable idempotency entry'));
+      const position = JSON.parse(answered.result) as StreamPosition;
+      return { offset: position.offset, epoch: position.epoch };
+    }
+    const [offset, epoch] = (await this.#call(this.#cmd, () => this.#publishScript(this.#metaKey(channel), this.#streamKey(channel), ...args))) as [number, string];
     return { offset, epoch };
   }
 
@@ -194,12 +199,12 @@ export class RedisBroker implements Broker {
   /** `Idempotency-Key` state shared by every node: `SET NX PX` claims a key atomically. */
   idempotencyStore(): IdempotencyStore {
     const cmd = this.#cmd;
-    const key = (id: string) => `${this.#options.prefix}:idem:${id}`;
+    const key = (id: string) => this.#idempotencyKey(id);
     return {
-      claim: async (id) => {
+      claim: async (id, claimTtlMs = CLAIM_TTL_MS) => {
         // A claim may expire between the SET and the GET: then claim again.
         for (let attempt = 0; attempt < 3; attempt++) {
-          const claimed = await this.#call(cmd, () => cmd.set(key(id), encodeClaim(Date.now() + CLAIM_TTL_MS), 'PX', CLAIM_TTL_MS, 'NX'));
+          const claimed = await this.#call(cmd, () => cmd.set(key(id), encodeClaim(Date.now() + claimTtlMs), 'PX', claimTtlMs, 'NX'));
           if (claimed === 'OK') return { state: 'claimed' };
           const value = await this.#call(cmd, () => cmd.get(key(id)));
           const claim = value === null ? undefined : decodeStored(value);
@@ -281,6 +286,10 @@ export class RedisBroker implements Broker {
 
   #streamKey(channel: string): string {
     return `${this.#options.prefix}:{${channel}}:history`;
+  }
+
+  #idempotencyKey(id: string): string {
+    return `${this.#options.prefix}:idem:${id}`;
   }
 
   #metaTtl(history: HistoryOptions): number {

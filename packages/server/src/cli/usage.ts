@@ -28,6 +28,7 @@ Commands:
   users        Act on users' live connections and tokens:  herald users disconnect <user>
   token        Mint a client JWT for development
   simulate     Publish a stream of realistic demo events (seed 000's backend simulator)
+  sources      Create a publish source's tables (migrate) or dry-run it (test <name>)
 
 Run \`herald <command> --help\` for a command's options.
 Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.`;

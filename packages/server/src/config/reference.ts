@@ -40,6 +40,12 @@ function typeOf(node: Node): string {
   return `${node.type ?? 'value'}${range}`;
 }
 
+/** The value schema of a map of named objects (`sources`), if `node` is one. */
+function entryOf(node: Node): Node | undefined {
+  const values = Object.values(node.patternProperties ?? {});
+  return values.length === 1 && values[0]!.properties ? values[0] : undefined;
+}
+
 function yamlSection(node: Node, indent: string): string[] {
   const lines: string[] = [];
   for (const [key, child] of Object.entries(node.properties ?? {})) {
@@ -47,7 +53,8 @@ function yamlSection(node: Node, indent: string): string[] {
     if (child.properties) {
       lines.push(`${indent}${key}:`, ...yamlSection(child, `${indent}  `));
     } else {
-      lines.push(`${indent}${key}: ${scalar(child.default)}`);
+      // A required key (a source's type) shows its first allowed value.
+      lines.push(`${indent}${key}: ${scalar(child.default ?? child.enum?.[0])}`);
     }
   }
   return lines;
@@ -74,6 +81,9 @@ export function renderExampleYaml(): string {
       }
     } else if (child.properties) {
       lines.push(`${key}:`, ...yamlSection(child, '  '));
+    } else if (entryOf(child)) {
+      // A map of named objects (sources): each entry's keys, commented, under an example name.
+      lines.push(`${key}: ${scalar(child.default)}`, `#  <name>:`, ...yamlSection(entryOf(child)!, '#    '));
     } else {
       // A list of objects (webhooks): describe each item's fields, show the (empty) default.
       for (const [field, f] of Object.entries(child.items?.properties ?? {})) lines.push(`#   ${field}: ${f.description ?? ''}`);
@@ -91,6 +101,8 @@ function markdownRows(node: Node, prefix: string): string[] {
     if (child.properties) rows.push(...markdownRows(child, `${path}.`));
     else rows.push(`| \`${path}\` | ${typeOf(child)} | ${child.default === undefined ? 'required' : `\`${scalar(child.default)}\``} | ${child.description ?? ''} |`);
     if (child.items?.properties) rows.push(...markdownRows(child.items, `${path}[].`));
+    const entry = entryOf(child);
+    if (entry) rows.push(...markdownRows(entry, `${path}.<name>.`));
   }
   return rows;
 }

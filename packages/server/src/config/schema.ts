@@ -4,13 +4,10 @@
  * Every key has a description because config/herald.example.yaml and docs/configuration.md
  * are written from it.
  */
-import { Type, type SchemaOptions, type Static } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { CompatSchema } from './compat.js';
-
-/** A string from a fixed list, as a JSON Schema `enum` so errors can list the allowed values. */
-function StringEnum<const T extends readonly string[]>(values: T, options: SchemaOptions = {}) {
-  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
-}
+import { SourceSchema } from './source-schema.js';
+import { StringEnum } from './string-enum.js';
 
 const Transport = StringEnum(['websocket', 'sse', 'longpoll']);
 
@@ -579,6 +576,11 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     compat: CompatSchema,
+    sources: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), SourceSchema, {
+      default: {},
+      description:
+        'Publish sources by name (docs/sources.md): where the application already writes its updates (a PostgreSQL outbox table, Redis Streams), consumed by every node and published like `POST /api/publish`, exactly once in effect.',
+    }),
     namespaces: Type.Record(Type.String({ pattern: '^[a-z0-9_-]{1,64}$' }), NamespaceSchema, {
       default: { default: {} },
       description:

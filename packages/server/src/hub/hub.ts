@@ -17,7 +17,7 @@
  * fill it, they are asked to reconnect and recover rather than silently skip.
  */
 import { ErrorCode, type StreamPosition, type SubscribeResult } from '@herald/protocol';
-import type { Broker, BrokerHandler, ChannelEvent, HistoryOptions, HistoryResult, Publication, PublishMessage } from '../broker/broker.js';
+import type { Broker, BrokerHandler, ChannelEvent, HistoryOptions, HistoryResult, Publication, PublishMessage, PublishOnce } from '../broker/broker.js';
 import type { ResolvedChannel } from '../channels/channels.js';
 import { HeraldError } from '../errors.js';
 import type { Logger } from 'pino';
@@ -141,8 +141,8 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
     }
   }
 
-  async publish(channel: ResolvedChannel, message: PublishMessage): Promise<StreamPosition> {
-    const position = await this.broker.publish(channel.name, message, historyOptions(channel));
+  async publish(channel: ResolvedChannel, message: PublishMessage, once?: PublishOnce): Promise<StreamPosition> {
+    const position = await this.broker.publish(channel.name, message, historyOptions(channel), once);
     this.counters.published++;
     return position;
   }

@@ -1,6 +1,6 @@
 /**
  * @module test/services
- * The real Redis and NATS servers the engine tests run against (scripts/ensure-services.sh starts
+ * The real Redis, NATS and PostgreSQL servers the engine and source tests run against (scripts/ensure-services.sh starts
  * them on 127.0.0.1), a unique prefix per run with clean-up, and private `redis-server` children
  * for the tests that kill one or need a Redis Cluster: the shared machine Redis is never stopped,
  * paused or clustered.
@@ -18,6 +18,7 @@ import { Redis } from 'ioredis';
 import { waitUntil } from './helpers.js';
 
 export const REDIS_URL = process.env.HERALD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const PG_URL = process.env.HERALD_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const NATS_SERVERS = (process.env.HERALD_TEST_NATS_SERVERS ?? 'nats://127.0.0.1:4222').split(',');
 
 /** A prefix no other run uses (allowed in Redis keys, NATS subjects and stream names alike). */

@@ -609,10 +609,21 @@ export interface operations {
                         engine: string;
                         /** @description WebSocket and SSE connections. */
                         connections: number;
+                        /** @description Each publish source (docs/sources.md) by name; present only when sources are configured. */
+                        sources?: {
+                            [key: string]: {
+                                /** @description Connected and consuming. */
+                                up: boolean;
+                                /** @description Why not, when down. */
+                                reason?: string;
+                                /** @description Records waiting in the source, as last measured (-1 = not yet). */
+                                lag: number;
+                            };
+                        };
                     };
                 };
             };
-            /** @description Stop sending this node traffic: it shuts down, or its engine cannot be reached. */
+            /** @description Stop sending this node traffic: it shuts down, its engine cannot be reached, or a required publish source is down. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -626,6 +637,17 @@ export interface operations {
                         status: "unavailable";
                         engine: string;
                         reason: string;
+                        /** @description Each publish source (docs/sources.md) by name; present only when sources are configured. */
+                        sources?: {
+                            [key: string]: {
+                                /** @description Connected and consuming. */
+                                up: boolean;
+                                /** @description Why not, when down. */
+                                reason?: string;
+                                /** @description Records waiting in the source, as last measured (-1 = not yet). */
+                                lag: number;
+                            };
+                        };
                     };
                 };
             };

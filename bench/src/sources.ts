@@ -1,0 +1,165 @@
+/**
+ * @module sources
+ * Publish-source throughput: records per second into Herald from a PostgreSQL outbox and from
+ * Redis Streams, with 1 and 2 `herald serve` nodes (one process each, Redis engine). Each run
+ * starts the nodes on a fresh outbox schema / set of streams, writes the whole batch at once
+ * (one INSERT, one pipeline of XADDs), and times from the start of that write until the source
+ * reports nothing left (outbox empty; consumer group lag and pending 0). Nothing else is timed.
+ *
+ *   npm run bench:sources -- [--records 20000] [--channels 16] [--runs 2] [--sources postgres,redis_stream] [--nodes 1,2]
+ */
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { spawnNode } from './processes.js';
+
+const BIN = fileURLToPath(new URL('../../packages/server/dist/bin/herald.js', import.meta.url));
+const PG_URL = process.env.HERALD_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const REDIS_URL = process.env.HERALD_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const STREAMS = 4;
+
+const { values } = parseArgs({
+  options: {
+    records: { type: 'string', default: '20000' },
+    channels: { type: 'string', default: '16' },
+    runs: { type: 'string', default: '2' },
+    sources: { type: 'string', default: 'postgres,redis_stream' },
+    nodes: { type: 'string', default: '1,2' },
+  },
+});
+const RECORDS = Number(values.records);
+const CHANNELS = Number(values.channels);
+const RUNS = Number(values.runs);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+interface Medium {
+  source: Record<string, unknown>;
+  write(records: Array<{ channel: string; data: string }>): Promise<void>;
+  left(): Promise<number>;
+  remove(): Promise<void>;
+}
+
+async function outbox(tag: string): Promise<Medium> {
+  const schema = `hrldbench_${tag}`;
+  const db = new pg.Client({ connectionString: PG_URL });
+  await db.connect();
+  return {
+    source: { type: 'postgres', postgres: { url: PG_URL, table: `${schema}.herald_outbox` } },
+    write: async (records) =>
+      void (await db.query(`INSERT INTO ${schema}.herald_outbox (channel, event, data) SELECT c, 'e', d FROM unnest($1::text[], $2::text[]) AS r(c, d)`, [records.map((r) => r.channel), records.map((r) => r.data)])),
+    left: async () => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${schema}.herald_outbox`)).rows[0]!.n,
+    remove: async () => {
+      await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await db.end();
+    },
+  };
+}
+
+async function streams(tag: string): Promise<Medium> {
+  const keys = Array.from({ length: STREAMS }, (_, i) => `hrldbench_${tag}:s${i}`);
+  const redis = new Redis(REDIS_URL);
+  const streamOf = (channel: string) => keys[Number(channel.split('_').pop()) % keys.length]!;
+  return {
+    source: { type: 'redis_stream', redis_stream: { url: REDIS_URL, streams: keys, lease_seconds: 2 } },
+    async write(records) {
+      const pipeline = redis.pipeline();
+      for (const r of records) pipeline.xadd(streamOf(r.channel), '*', 'channel', r.channel, 'event', 'e', 'data', r.data);
+      await pipeline.exec();
+    },
+    async left() {
+      let n = 0;
+      for (const key of keys) {
+        const groups = (await redis.xinfo('GROUPS', key)) as unknown[][];
+        const g = groups[0] ?? [];
+        const field = (name: string) => Number(g[g.indexOf(name) + 1] ?? 0);
+        n += field('lag') + field('pending');
+      }
+      return n;
+    },
+    async remove() {
+      const all = await redis.keys(`hrldbench_${tag}:*`);
+      if (all.length > 0) await redis.del(...all);
+      redis.disconnect();
+    },
+  };
+}
+
+async function runOnce(kind: 'postgres' | 'redis_stream', nodes: number, dir: string): Promise<{ seconds: number; rate: number }> {
+  const tag = randomBytes(4).toString('hex');
+  const medium = kind === 'postgres' ? await outbox(tag) : await streams(tag);
+  const prefix = `hrldbench_${tag}`;
+  const file = join(dir, `${tag}.yaml`);
+  const config = (port: number) => ({
+    server: { host: '127.0.0.1', port, demo: false },
+    log: { level: 'warn' },
+    auth: { api_keys: ['bench-api-key-0123456789'] },
+    engine: { type: 'redis', prefix, redis: { url: REDIS_URL } },
+    namespaces: { default: {}, bench: { history_size: 10 } },
+    sources: { bench: medium.source },
+  });
+  writeFileSync(file, JSON.stringify(config(0)));
+  execFileSync(process.execPath, [BIN, 'sources', 'migrate', '--config', file], { stdio: 'ignore' });
+  const children: ChildProcess[] = [];
+  try {
+    for (let i = 0; i < nodes; i++) {
+      const port = await freePort();
+      const nodeFile = join(dir, `${tag}-${i}.yaml`);
+      writeFileSync(nodeFile, JSON.stringify(config(port)));
+      children.push(spawnNode([BIN, 'serve', '--workers', '1', '--config', nodeFile], null, { stdio: 'ignore' }));
+      for (let t = 0; ; t++) {
+        const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status === 200, () => false);
+        if (ready) break;
+        if (t > 200) throw new Error('node did not become ready');
+        await sleep(50);
+      }
+    }
+    await sleep(kind === 'redis_stream' ? 2500 : 300); // leases settle into a fair share
+    const records = Array.from({ length: RECORDS }, (_, i) => ({ channel: `bench:c_${i % CHANNELS}`, data: `{"seq":${Math.floor(i / CHANNELS)},"payload":"${'x'.repeat(64)}"}` }));
+    const start = performance.now();
+    await medium.write(records);
+    while ((await medium.left()) > 0) await sleep(20);
+    const seconds = (performance.now() - start) / 1000;
+    return { seconds, rate: RECORDS / seconds };
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
+    await medium.remove();
+    const redis = new Redis(REDIS_URL);
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'herald-bench-sources-'));
+try {
+  console.log(`${RECORDS} records over ${CHANNELS} channels, Redis engine; ${RUNS} runs each`);
+  console.log('| source | nodes | runs (records/s) | median records/s |');
+  console.log('|---|---|---|---|');
+  for (const kind of values.sources.split(',') as Array<'postgres' | 'redis_stream'>) {
+    for (const nodes of values.nodes.split(',').map(Number)) {
+      const rates: number[] = [];
+      for (let r = 0; r < RUNS; r++) rates.push((await runOnce(kind, nodes, dir)).rate);
+      const sorted = [...rates].sort((a, b) => a - b);
+      const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+      console.log(`| ${kind} | ${nodes} | ${rates.map((x) => Math.round(x)).join(', ')} | ${Math.round(median)} |`);
+    }
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

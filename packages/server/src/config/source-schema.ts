@@ -1,0 +1,66 @@
+/**
+ * @module config/source-schema
+ * One entry of `sources:`: the keys every source shares (type, the record → publish mapping, batch
+ * size, readiness) and one sub-object per source type, named after the type, holding its own settings.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { StringEnum } from './string-enum.js';
+
+/** Every source type; each is one file in sources/, registered in sources/create.ts. */
+export const SOURCE_TYPES = ['postgres', 'redis_stream'] as const;
+
+const Identifier = (description: string, fallback: string) =>
+  Type.String({ pattern: '^[a-z_][a-z0-9_]{0,47}(\\.[a-z_][a-z0-9_]{0,47})?$', default: fallback, description });
+
+export const PostgresSourceSchema = Type.Object(
+  {
+    url: Type.String({ default: 'postgres://postgres@127.0.0.1:5432/postgres', description: 'PostgreSQL connection URL (libpq style, as `pg` takes it).' }),
+    table: Identifier('The outbox table, optionally schema-qualified (`app.herald_outbox`). `herald sources migrate` creates it with `<table>_partitions`, `<table>_dead` and the function `herald_publish` in the same schema; one outbox per schema.', 'herald_outbox'),
+    partitions: Type.Integer({
+      minimum: 1,
+      maximum: 1024,
+      default: 16,
+      description: 'Channels are hashed into this many partitions; a partition is consumed by one node at a time (per-channel order), different partitions by several nodes at once. Used by `herald sources migrate` only: changing it later needs a new table.',
+    }),
+    poll_interval_ms: Type.Integer({ minimum: 10, default: 1000, description: 'Look for rows this often even without a NOTIFY (a missed notification, a row inserted without the trigger).' }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const RedisStreamSourceSchema = Type.Object(
+  {
+    url: Type.String({ default: 'redis://127.0.0.1:6379', description: 'redis://[user:password@]host:port[/db] or rediss:// of the server holding the streams.' }),
+    streams: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description: 'Stream keys to consume. Each is read by one node at a time (per-channel order); spread the load over several streams by writing each channel to a stream of its own choice (e.g. a hash of the channel).',
+    }),
+    group: Type.String({ minLength: 1, default: 'herald', description: 'Consumer group, created at the stream\'s end (`$`) if missing (MKSTREAM).' }),
+    lease_seconds: Type.Number({
+      minimum: 0.1,
+      default: 10,
+      description: 'A node reading a stream holds a lease on it, renewed every third of this; a node that dies frees it after this long, and the next one claims its pending entries (XAUTOCLAIM).',
+    }),
+    block_ms: Type.Integer({ minimum: 1, default: 1000, description: 'How long one XREADGROUP waits for new entries.' }),
+    dead_letter_suffix: Type.String({ minLength: 1, default: ':dead', description: 'Poison entries are XADDed to `<stream><suffix>` with their fields, `source_id` and `reason`, then acked.' }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const SourceSchema = Type.Object(
+  {
+    type: StringEnum(SOURCE_TYPES, { description: 'postgres (an outbox table) or redis_stream (a consumer group on Redis Streams).' }),
+    channel: Type.String({ minLength: 1, default: '{channel}', description: 'Template of the channel: `{field}` is replaced by the record\'s field (docs/sources.md lists each source\'s fields), e.g. `orders:{order_id}`. A record lacking a named field is dead-lettered.' }),
+    event: Type.String({ default: '{event}', description: 'Template of the event name; empty, or a named field missing, means no event.' }),
+    data: Type.String({ minLength: 1, default: 'data', description: 'The field holding the publication\'s JSON data (at most limits.max_body_bytes bytes, limits.max_json_depth deep).' }),
+    idempotency_key: Type.String({
+      default: '{idempotency_key}',
+      description: 'Template of the idempotency key; empty, or a named field missing, means `<source>.<record id>` (row id, stream entry id). A record published twice with one key within 10 minutes is published once.',
+    }),
+    batch_size: Type.Integer({ minimum: 1, maximum: 10_000, default: 500, description: 'Records taken at once; channels in a batch are published side by side, each channel in order.' }),
+    required: Type.Boolean({ default: false, description: 'Whether `/readyz` turns 503 while this source is down (it is always listed there).' }),
+    postgres: PostgresSourceSchema,
+    redis_stream: RedisStreamSourceSchema,
+  },
+  { additionalProperties: false },
+);
+export type SourceConfig = Static<typeof SourceSchema>;
