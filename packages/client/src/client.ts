@@ -56,6 +56,19 @@ export interface ClientOptions {
   httpUrl?: string;
 }
 
+export interface SubscribeOptions {
+  /** Subscription token for a private channel, fetched on every (re)subscribe. */
+  getToken?: () => Promise<string>;
+  /** Presence namespaces: keep `sub.members` and get join/leave events. */
+  presence?: boolean;
+  /**
+   * Delta compression (WebSocket and SSE; long-poll gets full messages): the server may send a
+   * publication as a delta against the previous one, applied and verified here; the application
+   * sees whole messages either way.
+   */
+  delta?: boolean;
+}
+
 export type ClientState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected' | 'closed';
 
 export class HeraldError extends Error {
@@ -122,9 +135,9 @@ export class HeraldClient extends Emitter<ClientEvents> {
   }
 
   /** Subscribe to a channel; the subscription survives reconnects until unsubscribe(). */
-  subscribe(channel: string, onMessage?: (message: Message) => void, options: { getToken?: () => Promise<string>; presence?: boolean } = {}): Subscription {
+  subscribe(channel: string, onMessage?: (message: Message) => void, options: SubscribeOptions = {}): Subscription {
     if (this.#subscriptions.has(channel)) throw new Error(`already subscribed to "${channel}"`);
-    const sub = new Subscription(channel, options.getToken, (s) => this.#release(s), options.presence === true);
+    const sub = new Subscription(channel, options.getToken, (s) => this.#release(s), options.presence === true, options.delta === true, (s) => this.#resubscribe(s));
     if (onMessage) sub.on('message', onMessage);
     this.#subscriptions.set(channel, sub);
     if (this.transport !== 'websocket') {
@@ -198,7 +211,7 @@ export class HeraldClient extends Emitter<ClientEvents> {
     }
     switch (frame.type) {
       case 'message':
-        return this.#subscriptions.get(frame.channel)?.deliver(frame);
+        return this.#subscriptions.get(frame.channel)?.deliver(frame, String(raw));
       case 'reply': {
         const pending = this.#pending.get(frame.id);
         if (!pending) return;
@@ -278,6 +291,7 @@ export class HeraldClient extends Emitter<ClientEvents> {
       if (since) frame.since = since;
       if (token !== undefined) frame.token = token;
       if (sub.presence) frame.presence = true;
+      if (sub.delta) frame.delta = 'fossil';
       const result = (await this.#request(frame)) as SubscribeResult;
       if (sub.state !== 'unsubscribed') sub.subscribed(result);
     } catch (err) {
@@ -293,6 +307,16 @@ export class HeraldClient extends Emitter<ClientEvents> {
         sub.failed({ code: err.code, message: err.message });
       }
     }
+  }
+
+  /** A delta did not check out: subscribe anew from the last good position (the server replays from history). */
+  #resubscribe(sub: Subscription): void {
+    if (this.#subscriptions.get(sub.channel) !== sub) return;
+    if (this.transport !== 'websocket') return this.#restartHttp();
+    if (this.#state !== 'connected') return;
+    // Sent in order: whatever the old subscription still delivers arrives before the new reply and is ignored.
+    this.#request({ type: 'unsubscribe', channel: sub.channel }).catch(() => {});
+    void this.#subscribe(sub);
   }
 
   #release(sub: Subscription): void {
@@ -329,8 +353,8 @@ export class HeraldClient extends Emitter<ClientEvents> {
       subscribed: (channel, result) => {
         if (this.#http === session) this.#subscriptions.get(channel)?.subscribed(result);
       },
-      message: (frame) => {
-        if (this.#http === session) this.#subscriptions.get(frame.channel)?.deliver(frame);
+      message: (frame, text) => {
+        if (this.#http === session) this.#subscriptions.get(frame.channel)?.deliver(frame, text);
       },
       presence: (frame) => {
         if (this.#http === session) this.#presenceFrame(frame);
@@ -349,7 +373,8 @@ export class HeraldClient extends Emitter<ClientEvents> {
     const open = this.transport === 'sse' ? openSse : openLongPoll;
     // Presence events come over SSE only; on long-poll such a subscription just has none.
     const presence = this.transport === 'sse' ? subs.filter((s) => s.presence).map((s) => s.channel) : [];
-    const session = open({ base: this.#httpBase(), channels: subs.map((s) => s.channel), positions: subs.map((s) => s.beginSubscribe()), presence, token: this.#token, events });
+    const delta = this.transport === 'sse' ? subs.filter((s) => s.delta).map((s) => s.channel) : [];
+    const session = open({ base: this.#httpBase(), channels: subs.map((s) => s.channel), positions: subs.map((s) => s.beginSubscribe()), presence, delta, token: this.#token, events });
     this.#http = session;
   }
 

@@ -3,6 +3,6 @@
  * Browser-safe entry (no Node imports). In Node, the package's "node" export adds `ws`.
  */
 export type { ClientInfo, PresenceMember } from '@herald/protocol';
-export { connect, HeraldClient, HeraldError, type ClientEvents, type ClientOptions, type ClientState, type WebSocketConstructor, type WebSocketLike } from './client.js';
+export { connect, HeraldClient, HeraldError, type ClientEvents, type ClientOptions, type ClientState, type SubscribeOptions, type WebSocketConstructor, type WebSocketLike } from './client.js';
 export { Subscription, type Message, type SubscriptionEvents, type SubscriptionState } from './subscription.js';
 export { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';

@@ -12,7 +12,8 @@ export interface HttpSessionEvents {
   /** The stream or first poll is established. */
   open(): void;
   subscribed(channel: string, result: SubscribeResult): void;
-  message(frame: MessageFrame): void;
+  /** `text`: the frame's JSON as received (SSE), from which a delta subscription keeps the exact data. */
+  message(frame: MessageFrame, text?: string): void;
   /** SSE only: a channel's member list, or a join/leave (the same frames as on WebSocket). */
   presence(frame: PresenceFrame | PresenceEventFrame): void;
   /** The session ended; `status` is the HTTP status when the server refused it (0 otherwise). */
@@ -25,6 +26,8 @@ export interface HttpSessionOptions {
   positions: Array<StreamPosition | undefined>;
   /** SSE only: the channels whose presence events are wanted (`presence=`); long-poll ignores it. */
   presence?: string[];
+  /** SSE only: the channels with delta compression (`delta=`); long-poll ignores it. */
+  delta?: string[];
   token: string | undefined;
   events: HttpSessionEvents;
 }
@@ -60,7 +63,7 @@ export function openSse(options: HttpSessionOptions): { close(): void } {
     let status = 0;
     let error: ErrorBody | undefined;
     try {
-      const res = await fetch(url(options.base, '/sse', { channel: options.channels, presence: options.presence ?? [] }, { token: options.token, last_event_id: formatCursor(options.positions) }), {
+      const res = await fetch(url(options.base, '/sse', { channel: options.channels, presence: options.presence ?? [], delta: options.delta ?? [] }, { token: options.token, last_event_id: formatCursor(options.positions) }), {
         headers: { accept: 'text/event-stream' },
         signal: controller.signal,
       });
@@ -88,7 +91,7 @@ export function openSse(options: HttpSessionOptions): { close(): void } {
           }
           if (!data) continue;
           const frame = JSON.parse(data) as { type: string; channel?: string; error?: ErrorBody };
-          if (frame.type === 'message') events.message(frame as MessageFrame);
+          if (frame.type === 'message') events.message(frame as MessageFrame, data);
           else if (frame.type === 'subscribed') events.subscribed(frame.channel!, frame as unknown as SubscribeResult);
           else if (frame.type === 'presence' || frame.type === 'join' || frame.type === 'leave') events.presence(frame as PresenceFrame | PresenceEventFrame);
           else if (type === 'error' || frame.type === 'error') error = frame.error;

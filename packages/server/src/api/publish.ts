@@ -6,6 +6,7 @@
 import { ErrorCode, type BroadcastResponse, type PublishResponse } from '@herald/protocol';
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { PublishMessage } from '../broker/broker.js';
 import { INTERNAL_NAMESPACE } from '../channels/channels.js';
 import { HeraldError } from '../errors.js';
 import type { RawJson } from '../json/raw.js';
@@ -16,11 +17,14 @@ import type { BroadcastBody, EventBody, PublishBody, SeedQuery } from './schemas
 
 /** Publish as the API does: refuses while shutting down, and to internal channels. */
 export function apiPublisher(ctx: ApiContext) {
-  return async function publish(name: string, event: string | undefined, data: RawJson): Promise<PublishResponse> {
+  return async function publish(name: string, event: string | undefined, data: RawJson, key?: string): Promise<PublishResponse> {
     if (!ctx.accepting()) throw new HeraldError(ErrorCode.ShuttingDown, 'node is shutting down; retry on another node');
     const channel = ctx.channels.resolve(name);
     if (channel.namespace === INTERNAL_NAMESPACE) throw new HeraldError(ErrorCode.Forbidden, 'internal channels are published to by Herald only');
-    const position = await ctx.hub.publish(channel, event === undefined ? { data } : { event, data });
+    const message: PublishMessage = { data };
+    if (event !== undefined) message.event = event;
+    if (key !== undefined) message.key = key;
+    const position = await ctx.hub.publish(channel, message);
     return { channel: channel.name, ...position };
   };
 }
@@ -31,7 +35,7 @@ export function registerPublishRoutes(app: FastifyInstance, ctx: ApiContext): vo
   const once = <T>(req: FastifyRequest, work: () => Promise<T>) => ctx.idempotency.run(idempotencyKey(req), req.url, work);
 
   app.post<{ Body: Static<typeof PublishBody> }>('/api/publish', { schema: publishRoute }, (req) =>
-    once(req, () => publish(req.body.channel, req.body.event, bodyMember(req, 'data'))),
+    once(req, () => publish(req.body.channel, req.body.event, bodyMember(req, 'data'), req.body.key)),
   );
 
   app.post<{ Body: Static<typeof EventBody> }>('/api/event', { schema: eventRoute }, (req) =>
@@ -49,10 +53,10 @@ export function registerPublishRoutes(app: FastifyInstance, ctx: ApiContext): vo
     once(req, () => broadcast(req.body, bodyMember(req, 'data'))),
   );
 
-  async function broadcast({ channels, event }: Static<typeof BroadcastBody>, data: RawJson): Promise<BroadcastResponse> {
+  async function broadcast({ channels, event, key }: Static<typeof BroadcastBody>, data: RawJson): Promise<BroadcastResponse> {
     const results = await Promise.all(
       channels.map((channel) =>
-        publish(channel, event, data).catch((err: unknown) => {
+        publish(channel, event, data, key).catch((err: unknown) => {
           if (!(err instanceof HeraldError)) throw err;
           return { channel, error: err.toBody() };
         }),

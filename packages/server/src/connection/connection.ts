@@ -7,7 +7,7 @@
  * (4008) instead of growing memory or delaying anyone else.
  */
 import { randomBytes } from 'node:crypto';
-import { CloseCode, ErrorCode, type AuthResult, type PresenceResult, type ServerFrame, type StreamPosition, type SubscribeResult } from '@herald/protocol';
+import { CloseCode, ErrorCode, type AuthResult, type DeltaFormat, type PresenceResult, type ServerFrame, type StreamPosition, type SubscribeResult } from '@herald/protocol';
 import type { Logger } from 'pino';
 import type { AccessControl, ClientIdentity } from '../auth/access.js';
 import type { AddressOf, ClientFailures } from '../auth/client.js';
@@ -80,6 +80,16 @@ export function checkChannels(ctx: ConnectionContext, transport: TransportName, 
     seen.add(channel.name);
     return channel;
   });
+}
+
+/** What a subscribe may ask for besides the channel and position. */
+export interface SubscribeExtras {
+  /** Subscription token for a private channel. */
+  token?: string;
+  /** Also presence events (and the member list after the reply). */
+  presence?: boolean;
+  /** Delta compression (docs/protocol.md#delta-compression). */
+  delta?: DeltaFormat;
 }
 
 export class Connection implements Subscriber {
@@ -155,7 +165,15 @@ export class Connection implements Subscriber {
   }
 
   overflow(): void {
-    this.close(CloseCode.SlowConsumer, 'slow consumer: too many publications while subscribing');
+    this.close(CloseCode.SlowConsumer, 'slow consumer: too many publications held for it');
+  }
+
+  behind(bytes: number): boolean {
+    return this.#bytes + bytes + this.transport.bufferedBytes() > this.ctx.limits.send_buffer_bytes / 2;
+  }
+
+  onceDrained(listener: () => void): void {
+    if (!this.#closed) this.transport.onceDrained(listener);
   }
 
   resync(reason: string): void {
@@ -226,7 +244,7 @@ export class Connection implements Subscriber {
     }
     switch (command.type) {
       case 'subscribe':
-        return this.subscribe(command.channel, command.since, (result) => this.#reply(command.id, result), command.token, command.presence);
+        return this.subscribe(command.channel, command.since, (result) => this.#reply(command.id, result), command);
       case 'presence':
         return this.#presence(command.id, command.channel);
       case 'unsubscribe':
@@ -292,7 +310,8 @@ export class Connection implements Subscriber {
    * the channel is queued, so whatever it queues (a reply) reaches the client first. Resolves
    * once the subscription is live; rejects with a HeraldError when refused.
    */
-  async subscribe(name: unknown, since: StreamPosition | undefined, onResult: (result: SubscribeResult) => void, token?: string, presence = false): Promise<void> {
+  async subscribe(name: unknown, since: StreamPosition | undefined, onResult: (result: SubscribeResult) => void, options: SubscribeExtras = {}): Promise<void> {
+    const { token, presence = false } = options;
     // Channels still being authorized count as taken, for duplicates and the per-connection limit.
     const taken = this.#authorizing.size === 0 ? this.#subscriptions : new Set([...this.#subscriptions.keys(), ...this.#authorizing.keys()]);
     const channel = checkChannel(this.ctx, this.transport.name, name, taken);
@@ -309,7 +328,7 @@ export class Connection implements Subscriber {
     }
     if (this.#closed) return;
     if (pending.cancelled) throw new HeraldError(ErrorCode.NotSubscribed, 'unsubscribed before the subscription completed');
-    await this.#subscribeLive(channel, since, onResult, presence);
+    await this.#subscribeLive(channel, since, onResult, presence, options.delta !== undefined);
     if (!channel.options.presence || this.#closed || this.#subscriptions.get(channel.name)?.cancelled !== false) return;
     // Joined only once live, so a member always receives the channel's publications.
     this.#present.add(channel.name);
@@ -324,10 +343,11 @@ export class Connection implements Subscriber {
     }
   }
 
-  #subscribeLive(channel: ResolvedChannel, since: StreamPosition | undefined, onResult: (result: SubscribeResult) => void, events: boolean): Promise<void> {
+  #subscribeLive(channel: ResolvedChannel, since: StreamPosition | undefined, onResult: (result: SubscribeResult) => void, events: boolean, delta: boolean): Promise<void> {
     return new Promise((resolve, reject) => {
       const sub = this.ctx.hub.subscribe(this, channel, {
         since,
+        delta,
         onResult: (result: SubscribeResult) => {
           onResult(result);
           resolve();

@@ -3,13 +3,13 @@
  * Turns one inbound text frame into a command or a precise error. Everything a client sends is
  * untrusted: shapes are checked here so handlers can rely on them.
  */
-import { ErrorCode, type StreamPosition } from '@herald/protocol';
+import { ErrorCode, type DeltaFormat, type StreamPosition } from '@herald/protocol';
 import { HeraldError } from '../errors.js';
 import { rawMember, type RawJson } from '../json/raw.js';
 import { JsonTooDeep, scanJson, type JsonScan } from '../json/scan.js';
 
 export type Command =
-  | { id?: number; type: 'subscribe'; channel: unknown; since?: StreamPosition; token?: string; presence?: boolean }
+  | { id?: number; type: 'subscribe'; channel: unknown; since?: StreamPosition; token?: string; presence?: boolean; delta?: DeltaFormat }
   | { id?: number; type: 'presence'; channel: unknown }
   | { id?: number; type: 'unsubscribe'; channel: unknown }
   | { id?: number; type: 'publish'; channel: unknown; event?: string; data: RawJson }
@@ -18,7 +18,7 @@ export type Command =
 
 /** The fields each command may carry: anything else is refused, as HTTP bodies refuse it. */
 const FIELDS: Record<string, readonly string[]> = {
-  subscribe: ['id', 'type', 'channel', 'since', 'token', 'presence'],
+  subscribe: ['id', 'type', 'channel', 'since', 'token', 'presence', 'delta'],
   unsubscribe: ['id', 'type', 'channel'],
   publish: ['id', 'type', 'channel', 'event', 'data'],
   ping: ['id', 'type'],
@@ -83,6 +83,10 @@ export function parseCommand(text: string, maxDepth: number): Command {
       if (f.presence !== undefined) {
         if (typeof f.presence !== 'boolean') fail(ErrorCode.BadRequest, 'presence must be a boolean');
         command.presence = f.presence as boolean;
+      }
+      if (f.delta !== undefined) {
+        if (f.delta !== 'fossil') fail(ErrorCode.BadRequest, 'delta must be "fossil" (the only delta format)');
+        command.delta = 'fossil';
       }
       if (f.since === undefined) return command;
       const s = f.since as Record<string, unknown> | null;

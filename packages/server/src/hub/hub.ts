@@ -23,8 +23,10 @@ import { HeraldError } from '../errors.js';
 import type { Logger } from 'pino';
 import { Counters } from '../metrics/counters.js';
 import { FlushPacing } from './pacing.js';
+import { latestPerKey, park, skippedSince, type Parked } from './conflation.js';
+import { deltaBase, type DeltaBase } from './delta.js';
 import { EventJob, FanoutJob, heldBack, MAX_PENDING, UNDELIVERABLE, type FanoutStage, type Job, type JobHost } from './jobs.js';
-import type { Encoder, Subscriber } from './subscriber.js';
+import type { Encoder, MessageForm, Subscriber } from './subscriber.js';
 
 /** Deliveries queued per turn before yielding to I/O. Queuing is a pointer push: cheap. */
 const FANOUT_SLICE = 65_536;
@@ -43,9 +45,23 @@ export class Subscription {
   /** Last position delivered: anything at or before it is a duplicate. */
   offset = 0;
   epoch = '';
+  /**
+   * The last publication whose frame reached the subscriber's outbox (-1: unknown): its client
+   * holds that data, the base a delta can be made against, and conflation counts skips from it.
+   */
+  sentOffset = -1;
+  sentEpoch = '';
+  /** Publications held while a conflating subscriber is behind (hub/conflation.ts). */
+  parked: Parked | undefined;
+  /** Waiting for the subscriber's socket to drain before the parked publications go. */
+  draining = false;
   constructor(
     readonly channel: string,
     readonly subscriber: Subscriber,
+    /** Asked for delta compression (WebSocket and SSE). */
+    readonly delta: boolean,
+    /** In a namespace with `conflation` on. */
+    readonly conflate: boolean,
   ) {}
 }
 
@@ -62,10 +78,15 @@ interface ChannelEntry {
   position?: StreamPosition;
   /** Set while a gap is read from history; live publications wait here meanwhile. */
   held?: Publication[];
+  /** Subscriptions that asked for deltas; while there are any, `base` keeps the last publication's data. */
+  deltas: number;
+  base?: DeltaBase;
 }
 
 export interface SubscribeOptions {
   since?: StreamPosition;
+  /** Delta compression for this subscription (the subscriber's encoder must take a MessageForm). */
+  delta?: boolean;
   /** Called with the result before any publication is queued, so a reply precedes the stream. */
   onResult(result: SubscribeResult): void;
   /** Called instead of onResult when the engine failed or the subscription was cancelled first. */
@@ -114,7 +135,8 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
     this.#host = {
       counters,
       markDirty: (s) => this.#dirty.add(s),
-      encode: (encoder, publication) => this.#encode(encoder, publication),
+      encode: (encoder, publication, form) => this.#encode(encoder, publication, form),
+      park: (sub, publication) => this.#park(sub, publication),
       report: (stage, what, err) => this.reportFailure(stage, what, err),
       resync: (subscriber, reason) => this.#resync(subscriber, reason),
     };
@@ -127,9 +149,9 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
     this.log.error({ err, stage, ...what }, 'a publication or event could not be delivered; its subscribers are asked to recover');
   }
 
-  #encode(encoder: Encoder, publication: Publication): Buffer {
+  #encode(encoder: Encoder, publication: Publication, form?: MessageForm): Buffer {
     if (this.encodeFault?.(publication, encoder)) throw new Error(`fault injected by a test into the encoder (offset ${publication.offset})`);
-    return encoder.message(publication);
+    return encoder.message(publication, form);
   }
 
   /** Ask a subscriber to reconnect and recover; a subscriber that fails even at that is only logged. */
@@ -177,7 +199,11 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
     entry.published++;
     const at = entry.position;
     if (!at || at.epoch !== publication.epoch || publication.offset > at.offset) entry.position = { offset: publication.offset, epoch: publication.epoch };
-    this.#jobs.push(new FanoutJob(publication, entry.subscriptions));
+    if (entry.deltas > 0) {
+      const current = deltaBase(publication);
+      this.#jobs.push(new FanoutJob(publication, entry.subscriptions, entry.base, current));
+      entry.base = current;
+    } else this.#jobs.push(new FanoutJob(publication, entry.subscriptions));
     this.#pacing.due(entry.writeDelayMs);
     this.#schedule();
   }
@@ -262,9 +288,10 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
    * through `onResult` / `onError`.
    */
   subscribe(subscriber: Subscriber, channel: ResolvedChannel, options: SubscribeOptions): Subscription {
-    const sub = new Subscription(channel.name, subscriber);
+    const sub = new Subscription(channel.name, subscriber, options.delta === true, channel.options.conflation);
     const entry = this.#entry(channel);
     entry.subscriptions.add(sub);
+    if (sub.delta) entry.deltas++;
     this.#recover(sub, entry, channel, options).catch((err: unknown) => {
       this.unsubscribe(sub);
       options.onError(err);
@@ -281,19 +308,22 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
     // Until the live stream shows a position, the first history read is where gaps are counted from.
     entry.position ??= { offset: result.offset, epoch: result.epoch };
     const subscriber = sub.subscriber;
+    // A recovering subscriber of a conflating namespace is owed only the latest publication per key.
+    const publications = sub.conflate ? latestPerKey(result.publications) : result.publications;
     // Encoded before the answer: a publication that cannot be encoded makes it `recovered: false`
     // (the client refetches its state and goes on live), not a subscription that never gets its history.
-    const replay = this.#encodeHistory(subscriber.encoder, result.publications, channel.name);
+    const replay = this.#encodeHistory(subscriber.encoder, publications, channel.name, sub.conflate ? since : undefined);
     const reply: SubscribeResult = { offset: result.offset, epoch: result.epoch };
     if (since) {
       reply.recovered = replay !== undefined && (result.recovered ?? false);
       const reason = replay ? result.reason : 'undeliverable';
       if (reason) reply.reason = reason;
     }
+    if (sub.delta) reply.delta = 'fossil';
     options.onResult(reply);
     // Answered: from here on a failure must reach the client as a resync, never leave it subscribed and silent.
     try {
-      replay?.forEach((frame, i) => this.#queue(subscriber, frame, result.publications[i]!, true));
+      replay?.forEach((frame, i) => this.#send(sub, frame, publications[i]!, true));
       sub.offset = result.offset;
       sub.epoch = result.epoch;
       sub.live = true;
@@ -301,7 +331,10 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
         if (pub.epoch === sub.epoch && pub.offset <= sub.offset) continue;
         sub.offset = pub.offset;
         sub.epoch = pub.epoch;
-        if (!heldBack(sub, pub)) this.#queue(subscriber, this.#encode(subscriber.encoder, pub), pub);
+        if (heldBack(sub, pub)) continue;
+        const frame = this.#encode(subscriber.encoder, pub);
+        if (sub.conflate && (sub.parked || subscriber.behind?.(frame.length))) this.#park(sub, pub);
+        else this.#send(sub, frame, pub);
       }
       sub.pending = [];
     } catch (err) {
@@ -310,12 +343,18 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
     }
   }
 
-  /** Every publication's frame for `encoder`, or undefined (reported) when one cannot be encoded. */
-  #encodeHistory(encoder: Encoder, publications: Publication[], channel: string): Buffer[] | undefined {
+  /**
+   * Every publication's frame for `encoder`, or undefined (reported) when one cannot be encoded.
+   * `conflatedSince`: the replay was conflated from there, so each frame says what it skipped.
+   */
+  #encodeHistory(encoder: Encoder, publications: Publication[], channel: string, conflatedSince?: StreamPosition): Buffer[] | undefined {
     const frames: Buffer[] = [];
+    let previous = conflatedSince;
     for (const pub of publications) {
       try {
-        frames.push(this.#encode(encoder, pub));
+        const skipped = skippedSince(previous, pub);
+        frames.push(this.#encode(encoder, pub, skipped > 0 ? { skipped } : undefined));
+        previous = pub;
       } catch (err) {
         this.reportFailure('recovery', { channel, offset: pub.offset }, err);
         return undefined;
@@ -324,18 +363,67 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
     return frames;
   }
 
-  #queue(subscriber: Subscriber, frame: Buffer, pub: Publication, replay = false): void {
-    if (subscriber.send(frame, pub, replay)) this.counters.delivered++;
-    else this.counters.dropped++;
-    // Recovery follows the subscribe reply into the same outbox: written with it, not held.
+  /** Queue a publication's frame outside a fan-out job (recovery, a conflated release): written next turn, not held. */
+  #send(sub: Subscription, frame: Buffer, pub: Publication, replay = false): void {
+    const subscriber = sub.subscriber;
+    if (subscriber.send(frame, pub, replay)) {
+      this.counters.delivered++;
+      sub.sentOffset = pub.offset;
+      sub.sentEpoch = pub.epoch;
+    } else {
+      this.counters.dropped++;
+      sub.sentOffset = -1;
+    }
     this.#urgentAndSchedule(subscriber);
+  }
+
+  /** Hold a publication for a conflating subscription that fell behind; release it when the socket drains. */
+  #park(sub: Subscription, pub: Publication): void {
+    if (!park((sub.parked ??= new Map()), pub)) {
+      sub.parked = undefined;
+      sub.subscriber.overflow();
+      return;
+    }
+    if (sub.draining) return;
+    sub.draining = true;
+    sub.subscriber.onceDrained!(() => this.#release(sub));
+  }
+
+  /** The socket drained: send what is held, latest per key in offset order, until it is behind again. */
+  #release(sub: Subscription): void {
+    sub.draining = false;
+    const parked = sub.parked;
+    if (!parked || sub.cancelled) return;
+    const subscriber = sub.subscriber;
+    for (const [slot, pub] of parked) {
+      let frame: Buffer;
+      try {
+        const skipped = skippedSince(sub.sentOffset < 0 ? undefined : { offset: sub.sentOffset, epoch: sub.sentEpoch }, pub);
+        frame = this.#encode(subscriber.encoder, pub, skipped > 0 ? { skipped } : undefined);
+      } catch (err) {
+        this.reportFailure('deliver', { channel: sub.channel, offset: pub.offset }, err);
+        this.#resync(subscriber, UNDELIVERABLE);
+        return;
+      }
+      if (subscriber.behind?.(frame.length)) {
+        sub.draining = true;
+        subscriber.onceDrained!(() => this.#release(sub));
+        return;
+      }
+      parked.delete(slot);
+      this.#send(sub, frame, pub);
+    }
+    sub.parked = undefined;
   }
 
   unsubscribe(sub: Subscription): void {
     sub.cancelled = true;
     sub.pending = [];
+    sub.parked = undefined;
     const entry = this.#channels.get(sub.channel);
-    if (!entry?.subscriptions.delete(sub) || entry.subscriptions.size > 0) return;
+    if (!entry?.subscriptions.delete(sub)) return;
+    if (sub.delta && --entry.deltas === 0) entry.base = undefined;
+    if (entry.subscriptions.size > 0) return;
     this.#channels.delete(sub.channel);
     void this.broker.unsubscribe(sub.channel).catch(() => {});
     this.onOccupancy?.(sub.channel, false);
@@ -350,6 +438,7 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
         ready: this.broker.subscribe(channel.name),
         history: historyOptions(channel),
         writeDelayMs: channel.options.write_delay_ms,
+        deltas: 0,
       };
       this.#channels.set(channel.name, entry);
       this.onOccupancy?.(channel.name, true);

@@ -12,6 +12,8 @@
  * `presence=a` (repeatable) asks for channel a's presence as on a WebSocket subscribe with
  * `presence: true`: an `event: presence` after its `subscribed`, then `event: join` / `leave`.
  * These carry no `id:` line: they are not positions, so the stream's last event id stays put.
+ * `delta=a` (repeatable) turns on delta compression for channel a, as `delta: "fossil"` does on a
+ * WebSocket subscribe (docs/protocol.md#delta-compression).
  */
 import type { ServerResponse } from 'node:http';
 import { CloseCode, ErrorCode, type ServerFrame, type StreamPosition, type SubscribedFrame, type SubscribeResult } from '@herald/protocol';
@@ -21,11 +23,13 @@ import { TokenReason } from '../auth/jwt.js';
 import type { Publication } from '../broker/broker.js';
 import { checkChannels, checkPresenceNamespace, Connection, type ConnectionContext } from '../connection/connection.js';
 import type { FrameEncoder, Transport } from '../connection/transport.js';
+import type { MessageForm } from '../hub/subscriber.js';
 import { HeraldError } from '../errors.js';
 import { formatPosition, parseCursor, type Positions } from './cursor.js';
 import { queryChannels, queryList, queryParam } from './query.js';
 import { messageJson, presenceEventFrame } from './message.js';
 import { SpreadMap, visitSpread } from './spread.js';
+import { onceDrained } from './drain.js';
 
 const HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -47,7 +51,7 @@ const CLOSE_ERRORS: Partial<Record<number, ErrorCode>> = {
 
 export const encoder: FrameEncoder = {
   // No blank line: the stream's own `id:` line (SseTransport.trailer) follows and ends the event.
-  message: (p: Publication) => Buffer.from(`${eventLine(p.event)}data: ${messageJson(p)}\n`),
+  message: (p: Publication, form?: MessageForm) => Buffer.from(`${eventLine(p.event)}data: ${messageJson(p, form)}\n`),
   // Complete events without an `id:` line: they do not move the stream's position.
   frame: frameEvent,
   event: (event) => frameEvent(presenceEventFrame(event)),
@@ -57,11 +61,11 @@ function frameEvent(frame: ServerFrame): Buffer {
   return Buffer.from(`event: ${frame.type}\ndata: ${JSON.stringify(frame)}\n\n`);
 }
 
-/** Per channel of the stream, whether a `presence` parameter asks for its presence events. */
-function presenceWanted(query: unknown, names: readonly string[]): boolean[] {
-  const wanted = new Set(queryList(query, 'presence'));
+/** Per channel of the stream, whether a `param` parameter (`presence`, `delta`) names it. */
+function channelFlags(query: unknown, param: string, names: readonly string[]): boolean[] {
+  const wanted = new Set(queryList(query, param));
   for (const name of wanted) {
-    if (!names.includes(name)) throw new HeraldError(ErrorCode.BadRequest, `presence=${name} is not among the stream's channels: add channel=${name}`);
+    if (!names.includes(name)) throw new HeraldError(ErrorCode.BadRequest, `${param}=${name} is not among the stream's channels: add channel=${name}`);
   }
   return names.map((name) => wanted.has(name));
 }
@@ -105,6 +109,10 @@ class SseTransport implements Transport {
 
   bufferedBytes(): number {
     return this.res.writableLength;
+  }
+
+  onceDrained(listener: () => void): void {
+    onceDrained(this.res, listener);
   }
 
   trailer(p: Publication): Buffer {
@@ -178,7 +186,8 @@ export function createSseEndpoint(options: SseOptions): SseEndpoint {
       if (!originAllowed(req.headers.origin, options.allowedOrigins)) throw new HeraldError(ErrorCode.Forbidden, 'origin not allowed');
       const identity = await options.authenticate(req.raw);
       const names = queryChannels(req.query);
-      const presence = presenceWanted(req.query, names);
+      const presence = channelFlags(req.query, 'presence', names);
+      const delta = channelFlags(req.query, 'delta', names);
       const header = req.headers['last-event-id'];
       const lastEventId = typeof header === 'string' ? header : queryParam(req.query, 'last_event_id');
       const since = parseCursor(lastEventId, names.length, 'Last-Event-ID');
@@ -205,7 +214,8 @@ export function createSseEndpoint(options: SseOptions): SseEndpoint {
       });
       channels.forEach((channel, i) => {
         const onResult = (result: SubscribeResult) => context.hub.queue(connection, transport.subscribed(channel.name, result));
-        connection.subscribe(channel.name, since[i], onResult, undefined, presence[i]).catch((err: unknown) => fail(connection, err));
+        const extras = delta[i] ? { presence: presence[i], delta: 'fossil' as const } : { presence: presence[i] };
+        connection.subscribe(channel.name, since[i], onResult, extras).catch((err: unknown) => fail(connection, err));
       });
     },
     get connections() {
