@@ -292,8 +292,10 @@ export class HeraldClient extends Emitter<ClientEvents> {
       if (token !== undefined) frame.token = token;
       if (sub.presence) frame.presence = true;
       if (sub.delta) frame.delta = 'fossil';
-      const result = (await this.#request(frame)) as SubscribeResult;
-      if (sub.state !== 'unsubscribed') sub.subscribed(result);
+      // Taken as the reply frame is read, before the frames after it: the replay that follows belongs to this subscription.
+      await this.#request(frame, (result) => {
+        if (sub.state !== 'unsubscribed') sub.subscribed(result as SubscribeResult);
+      });
     } catch (err) {
       if (err instanceof HeraldError && err.code === 'transport_not_allowed' && this.#transports.length > 1) {
         // The namespace wants another transport: move on (once, however many channels said so).
@@ -406,7 +408,8 @@ export class HeraldClient extends Emitter<ClientEvents> {
     }
   }
 
-  #request(frame: Record<string, unknown>): Promise<unknown> {
+  /** `onOk`: called with the result as soon as the reply is read (a promise settles only after the frames read with it). */
+  #request(frame: Record<string, unknown>, onOk?: (result: unknown) => void): Promise<unknown> {
     const ws = this.#ws;
     if (!ws || ws.readyState !== OPEN || this.#state !== 'connected') {
       return Promise.reject(new HeraldError('disconnected', 'not connected'));
@@ -421,8 +424,10 @@ export class HeraldClient extends Emitter<ClientEvents> {
         timer,
         reject,
         resolve: (reply) => {
-          if (reply.type === 'reply' && 'error' in reply) reject(toError(reply.error));
-          else resolve(reply.type === 'reply' && 'ok' in reply ? reply.result : undefined);
+          if (reply.type === 'reply' && 'error' in reply) return reject(toError(reply.error));
+          const result = reply.type === 'reply' && 'ok' in reply ? reply.result : undefined;
+          onOk?.(result);
+          resolve(result);
         },
       });
       ws.send(JSON.stringify({ ...frame, id }));

@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { randomBytes } from 'node:crypto';
+import type { MessageFrame } from '@herald/protocol';
+import { MemoryBroker } from '../broker/memory.js';
+import { trustedRawJson } from '../json/raw.js';
+import { startServer, TestClient, waitUntil, type TestServer } from '../test/helpers.js';
+
+const KEYS = ['price:AAPL', 'price:MSFT', 'price:GOOG'];
+const HISTORY = { size: 100, ttlMs: 60_000 };
+
+/** Each frame's offset jump equals the `skipped` it declares: offsets stay honest. */
+function assertHonest(messages: MessageFrame[]): void {
+  for (let i = 1; i < messages.length; i++) {
+    const gap = messages[i]!.offset - messages[i - 1]!.offset - 1;
+    assert.equal(messages[i]!.skipped ?? 0, gap, `offset ${messages[i]!.offset} after ${messages[i - 1]!.offset}`);
+  }
+}
+
+/** The last message per key. */
+function latest(messages: MessageFrame[]): Map<string, unknown> {
+  return new Map(messages.map((m) => [m.key!, m.data]));
+}
+
+describe('conflation by key', () => {
+  const broker = new MemoryBroker();
+  let server: TestServer;
+  before(async () => {
+    server = await startServer(
+      { limits: { send_buffer_bytes: 256 * 1024 }, namespaces: { ticks: { conflation: true, history_size: 100 }, plain: { history_size: 100 } } },
+      { broker },
+    );
+  });
+  after(async () => {
+    await server.close();
+    await broker.close();
+  });
+
+  it('a paused reader in a conflating namespace gets the latest value per key on resume and stays connected; one in a normal namespace is cut with 4008', async () => {
+    const id = randomBytes(6).toString('hex');
+    const ticks = `ticks:${id}`;
+    const plain = `plain:${id}`;
+    const fast = await TestClient.connect(server.wsUrl);
+    const slow = await TestClient.connect(server.wsUrl);
+    const cut = await TestClient.connect(server.wsUrl);
+    await fast.subscribe(ticks);
+    await slow.subscribe(ticks);
+    await cut.subscribe(plain);
+    // Neither reads from here on: the kernel's buffers fill, then the server's.
+    slow.ws.pause();
+    cut.ws.pause();
+    const filler = 'x'.repeat(16 * 1024);
+    const counters = server.herald.hub.counters;
+    const closesBefore = counters.slowConsumerCloses;
+    const last = new Map<string, unknown>();
+    let n = 0;
+    // Until the normal-namespace reader is cut, and then some more (bounded: ~48 MB at most).
+    for (let extra = 0; n < 3000 && extra < 60; n++) {
+      if (counters.slowConsumerCloses > closesBefore) extra++;
+      const key = KEYS[n % KEYS.length]!;
+      const value = { n, key, filler };
+      last.set(key, value);
+      const data = trustedRawJson(JSON.stringify(value));
+      await broker.publish(ticks, { data, key }, HISTORY);
+      await broker.publish(plain, { data, key }, HISTORY);
+      if (n % 4 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.ok(counters.slowConsumerCloses > closesBefore, `the normal-namespace reader was cut after ${n} publications`);
+    await fast.waitForMessages(n, ticks, 20_000);
+    slow.ws.resume();
+    cut.ws.resume();
+    assert.equal((await cut.closed).code, 4008);
+    // The conflating reader ends with every key's latest value, having skipped the superseded ones.
+    const caughtUp = () => {
+      const got = latest(slow.messages(ticks));
+      return KEYS.every((k) => JSON.stringify(got.get(k)) === JSON.stringify(last.get(k)));
+    };
+    await waitUntil(caughtUp, 20_000, () => 'the latest value of every key');
+    const got = slow.messages(ticks);
+    assert.ok(got.length < n, `conflated: ${got.length} messages for ${n} publications`);
+    assert.ok(got.some((m) => (m.skipped ?? 0) > 0));
+    assertHonest(got);
+    assert.deepEqual(fast.messages(ticks).map((m) => m.skipped), new Array<undefined>(n).fill(undefined), 'a reader that keeps up skips nothing');
+    // Still connected, and live again.
+    await broker.publish(ticks, { data: trustedRawJson('{"after":true}'), key: 'price:AAPL' }, HISTORY);
+    await slow.waitFor((f) => f.type === 'message' && (f.data as { after?: boolean }).after === true, 5000);
+    assert.equal(slow.ws.readyState, slow.ws.OPEN);
+    fast.close();
+    slow.close();
+  });
+
+  it('a recovering subscriber of a conflating namespace is replayed only the latest publication per key', async () => {
+    const ch = `ticks:${randomBytes(6).toString('hex')}`;
+    const client = await TestClient.connect(server.wsUrl);
+    const start = await client.subscribe(ch);
+    client.close();
+    // a1 b2 a3 (no key) b5 a6: owed b5, the unkeyed 4, a6.
+    const pubs: Array<[string | undefined, number]> = [['a', 1], ['b', 2], ['a', 3], [undefined, 4], ['b', 5], ['a', 6]];
+    for (const [key, value] of pubs) await broker.publish(ch, key === undefined ? { data: trustedRawJson(String(value)) } : { data: trustedRawJson(String(value)), key }, HISTORY);
+    const back = await TestClient.connect(server.wsUrl);
+    const result = await back.subscribe(ch, { offset: start.offset, epoch: start.epoch });
+    assert.equal(result.recovered, true);
+    const got = await back.waitForMessages(3, ch);
+    assert.deepEqual(got.map((m) => [m.offset, m.key, m.data, m.skipped]), [
+      [4, undefined, 4, 3],
+      [5, 'b', 5, undefined],
+      [6, 'a', 6, undefined],
+    ]);
+    back.close();
+  });
+});
