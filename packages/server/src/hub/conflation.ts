@@ -8,6 +8,8 @@
  */
 import type { StreamPosition } from '@herald/protocol';
 import type { Publication } from '../broker/broker.js';
+import type { Subscription } from './hub.js';
+import type { Encoder, MessageForm } from './subscriber.js';
 
 /** Publications held for one subscription at most; past it the subscriber is cut (4008) after all. */
 export const MAX_PARKED = 10_000;
@@ -20,8 +22,56 @@ function slot(publication: Publication): string {
   return publication.key === undefined ? `o${publication.offset}` : `k${publication.key}`;
 }
 
+/** What holding and releasing publications needs from the hub. */
+export interface ParkingHost {
+  encode(encoder: Encoder, publication: Publication, form?: MessageForm): Buffer;
+  /** Queue a frame on the subscription's subscriber (recording it as sent). */
+  send(sub: Subscription, frame: Buffer, publication: Publication): void;
+  /** A held publication could not be encoded: report it and ask the subscriber to recover. */
+  fail(sub: Subscription, publication: Publication, err: unknown): void;
+}
+
+/** Hold a publication for a conflating subscription that fell behind; it goes when the socket drains. */
+export function hold(sub: Subscription, publication: Publication, host: ParkingHost): void {
+  if (!park((sub.parked ??= new Map()), publication)) {
+    sub.parked = undefined;
+    sub.subscriber.overflow();
+    return;
+  }
+  waitForDrain(sub, host);
+}
+
+function waitForDrain(sub: Subscription, host: ParkingHost): void {
+  if (sub.draining) return;
+  sub.draining = true;
+  sub.subscriber.onceDrained!(() => release(sub, host));
+}
+
+/** The socket drained: send what is held, latest per key in offset order, until it is behind again. */
+function release(sub: Subscription, host: ParkingHost): void {
+  sub.draining = false;
+  const parked = sub.parked;
+  if (!parked || sub.cancelled) return;
+  const subscriber = sub.subscriber;
+  for (const [at, publication] of parked) {
+    let frame: Buffer;
+    try {
+      const skipped = skippedSince(sub.sentOffset < 0 ? undefined : { offset: sub.sentOffset, epoch: sub.sentEpoch }, publication);
+      frame = host.encode(subscriber.encoder, publication, skipped > 0 ? { skipped } : undefined);
+    } catch (err) {
+      sub.parked = undefined;
+      host.fail(sub, publication, err);
+      return;
+    }
+    if (subscriber.behind?.(frame.length)) return waitForDrain(sub, host);
+    parked.delete(at);
+    host.send(sub, frame, publication);
+  }
+  sub.parked = undefined;
+}
+
 /** Hold `publication`, superseding the one held with its key; false once more than MAX_PARKED are held. */
-export function park(parked: Parked, publication: Publication): boolean {
+function park(parked: Parked, publication: Publication): boolean {
   const at = slot(publication);
   parked.delete(at);
   parked.set(at, publication);

@@ -23,7 +23,7 @@ import { HeraldError } from '../errors.js';
 import type { Logger } from 'pino';
 import { Counters } from '../metrics/counters.js';
 import { FlushPacing } from './pacing.js';
-import { latestPerKey, park, skippedSince, type Parked } from './conflation.js';
+import { hold, latestPerKey, skippedSince, type Parked, type ParkingHost } from './conflation.js';
 import { deltaBase, type DeltaBase } from './delta.js';
 import { EventJob, FanoutJob, heldBack, MAX_PENDING, UNDELIVERABLE, type FanoutStage, type Job, type JobHost } from './jobs.js';
 import type { Encoder, MessageForm, Subscriber } from './subscriber.js';
@@ -110,6 +110,7 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
   #scheduled = false;
   readonly #pacing = new FlushPacing(() => this.#schedule());
   readonly #host: JobHost;
+  readonly #parking: ParkingHost;
   /** Start times of fan-outs fully queued, waiting for the next round of writes. */
   #unflushed: number[] = [];
   /** Start times of the fan-outs whose last writes the current round makes. */
@@ -136,9 +137,17 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
       counters,
       markDirty: (s) => this.#dirty.add(s),
       encode: (encoder, publication, form) => this.#encode(encoder, publication, form),
-      park: (sub, publication) => this.#park(sub, publication),
+      park: (sub, publication) => hold(sub, publication, this.#parking),
       report: (stage, what, err) => this.reportFailure(stage, what, err),
       resync: (subscriber, reason) => this.#resync(subscriber, reason),
+    };
+    this.#parking = {
+      encode: (encoder, publication, form) => this.#encode(encoder, publication, form),
+      send: (sub, frame, publication) => this.#send(sub, frame, publication),
+      fail: (sub, publication, err) => {
+        this.reportFailure('deliver', { channel: sub.channel, offset: publication.offset }, err);
+        this.#resync(sub.subscriber, UNDELIVERABLE);
+      },
     };
   }
 
@@ -333,7 +342,7 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
         sub.epoch = pub.epoch;
         if (heldBack(sub, pub)) continue;
         const frame = this.#encode(subscriber.encoder, pub);
-        if (sub.conflate && (sub.parked || subscriber.behind?.(frame.length))) this.#park(sub, pub);
+        if (sub.conflate && (sub.parked || subscriber.behind?.(frame.length))) hold(sub, pub, this.#parking);
         else this.#send(sub, frame, pub);
       }
       sub.pending = [];
@@ -375,45 +384,6 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
       sub.sentOffset = -1;
     }
     this.#urgentAndSchedule(subscriber);
-  }
-
-  /** Hold a publication for a conflating subscription that fell behind; release it when the socket drains. */
-  #park(sub: Subscription, pub: Publication): void {
-    if (!park((sub.parked ??= new Map()), pub)) {
-      sub.parked = undefined;
-      sub.subscriber.overflow();
-      return;
-    }
-    if (sub.draining) return;
-    sub.draining = true;
-    sub.subscriber.onceDrained!(() => this.#release(sub));
-  }
-
-  /** The socket drained: send what is held, latest per key in offset order, until it is behind again. */
-  #release(sub: Subscription): void {
-    sub.draining = false;
-    const parked = sub.parked;
-    if (!parked || sub.cancelled) return;
-    const subscriber = sub.subscriber;
-    for (const [slot, pub] of parked) {
-      let frame: Buffer;
-      try {
-        const skipped = skippedSince(sub.sentOffset < 0 ? undefined : { offset: sub.sentOffset, epoch: sub.sentEpoch }, pub);
-        frame = this.#encode(subscriber.encoder, pub, skipped > 0 ? { skipped } : undefined);
-      } catch (err) {
-        this.reportFailure('deliver', { channel: sub.channel, offset: pub.offset }, err);
-        this.#resync(subscriber, UNDELIVERABLE);
-        return;
-      }
-      if (subscriber.behind?.(frame.length)) {
-        sub.draining = true;
-        subscriber.onceDrained!(() => this.#release(sub));
-        return;
-      }
-      parked.delete(slot);
-      this.#send(sub, frame, pub);
-    }
-    sub.parked = undefined;
   }
 
   unsubscribe(sub: Subscription): void {
