@@ -79,6 +79,7 @@ describe('conflation by key', () => {
     const got = slow.messages(ticks);
     assert.ok(got.length < n, `conflated: ${got.length} messages for ${n} publications`);
     assert.ok(got.some((m) => (m.skipped ?? 0) > 0));
+    assert.ok(counters.conflated > 0, 'counted in herald_messages_conflated_total');
     assertHonest(got);
     assert.deepEqual(fast.messages(ticks).map((m) => m.skipped), new Array<undefined>(n).fill(undefined), 'a reader that keeps up skips nothing');
     // Still connected, and live again.

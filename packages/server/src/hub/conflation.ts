@@ -8,6 +8,7 @@
  */
 import type { StreamPosition } from '@herald/protocol';
 import type { Publication } from '../broker/broker.js';
+import type { Counters } from '../metrics/counters.js';
 import type { Subscription } from './hub.js';
 import type { Encoder, MessageForm } from './subscriber.js';
 
@@ -24,6 +25,7 @@ function slot(publication: Publication): string {
 
 /** What holding and releasing publications needs from the hub. */
 export interface ParkingHost {
+  readonly counters: Counters;
   encode(encoder: Encoder, publication: Publication, form?: MessageForm): Buffer;
   /** Queue a frame on the subscription's subscriber (recording it as sent). */
   send(sub: Subscription, frame: Buffer, publication: Publication): void;
@@ -33,11 +35,14 @@ export interface ParkingHost {
 
 /** Hold a publication for a conflating subscription that fell behind; it goes when the socket drains. */
 export function hold(sub: Subscription, publication: Publication, host: ParkingHost): void {
-  if (!park((sub.parked ??= new Map()), publication)) {
+  const parked = (sub.parked ??= new Map());
+  const held = parked.size;
+  if (!park(parked, publication)) {
     sub.parked = undefined;
     sub.subscriber.overflow();
     return;
   }
+  if (parked.size === held) host.counters.conflated++;
   waitForDrain(sub, host);
 }
 

@@ -60,6 +60,7 @@ describe('delta compression', () => {
     assert.deepEqual(data, Array.from({ length: 6 }, (_, v) => JSON.stringify(doc(v))));
     assert.equal(deltas, 5, 'every message after the first is a delta');
     assert.ok(plain.messages(ch).every((m) => m.delta === undefined), 'a subscriber that did not ask gets full messages');
+    assert.ok(server.herald.hub.counters.deltas >= 5, 'counted in herald_messages_delta_total');
     const deltaBytes = frames.slice(1).reduce((n, t) => n + Buffer.byteLength(t), 0);
     const fullBytes = frames.slice(1).reduce((n, _t, i) => n + Buffer.byteLength(JSON.stringify(doc(i + 1))), 0);
     assert.ok(deltaBytes < fullBytes / 5, `deltas ${deltaBytes} B against ${fullBytes} B of data`);

@@ -142,6 +142,7 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
       resync: (subscriber, reason) => this.#resync(subscriber, reason),
     };
     this.#parking = {
+      counters,
       encode: (encoder, publication, form) => this.#encode(encoder, publication, form),
       send: (sub, frame, publication) => this.#send(sub, frame, publication),
       fail: (sub, publication, err) => {
@@ -319,6 +320,7 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
     const subscriber = sub.subscriber;
     // A recovering subscriber of a conflating namespace is owed only the latest publication per key.
     const publications = sub.conflate ? latestPerKey(result.publications) : result.publications;
+    this.counters.conflated += result.publications.length - publications.length;
     // Encoded before the answer: a publication that cannot be encoded makes it `recovered: false`
     // (the client refetches its state and goes on live), not a subscription that never gets its history.
     const replay = this.#encodeHistory(subscriber.encoder, publications, channel.name, sub.conflate ? since : undefined);

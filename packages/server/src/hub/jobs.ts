@@ -172,11 +172,13 @@ export class FanoutJob extends IsolatedJob {
     // Counted in locals and added once per slice: no per-delivery work beyond an increment.
     let delivered = 0;
     let dropped = 0;
+    let deltas = 0;
     for (let used = 0; used < budget; used++) {
       const next = this.iterator.next();
       if (next.done) {
         counters.delivered += delivered;
         counters.dropped += dropped;
+        counters.deltas += deltas;
         return -1;
       }
       const sub = next.value;
@@ -194,7 +196,8 @@ export class FanoutJob extends IsolatedJob {
         continue;
       }
       const encoder = sub.subscriber.encoder;
-      const frame = (sub.delta && this.#deltaFrame(sub, encoder, host)) || this.frame(encoder, 'encode', host, () => host.encode(encoder, pub));
+      const delta = sub.delta ? this.#deltaFrame(sub, encoder, host) : undefined;
+      const frame = delta ?? this.frame(encoder, 'encode', host, () => host.encode(encoder, pub));
       if (frame instanceof Error) {
         this.fail('encode', frame, host, sub.subscriber);
         sub.sentOffset = -1;
@@ -208,6 +211,7 @@ export class FanoutJob extends IsolatedJob {
       try {
         if (sub.subscriber.send(frame, pub)) {
           delivered++;
+          if (delta) deltas++;
           sub.sentOffset = pub.offset;
           sub.sentEpoch = pub.epoch;
         } else {
@@ -223,6 +227,7 @@ export class FanoutJob extends IsolatedJob {
     }
     counters.delivered += delivered;
     counters.dropped += dropped;
+    counters.deltas += deltas;
     return budget;
   }
 }
