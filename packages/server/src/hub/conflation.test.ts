@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { randomBytes } from 'node:crypto';
 import type { MessageFrame } from '@herald/protocol';
+import type { HistoryOptions, HistoryQuery, HistoryResult } from '../broker/broker.js';
 import { MemoryBroker } from '../broker/memory.js';
 import { trustedRawJson } from '../json/raw.js';
 import { startServer, TestClient, waitUntil, type TestServer } from '../test/helpers.js';
@@ -108,5 +109,47 @@ describe('conflation by key', () => {
       [6, 'a', 6, undefined],
     ]);
     back.close();
+  });
+
+  it('a subscriber that gets more than 10 000 publications while its history is read keeps the latest per key instead of being cut', async () => {
+    /** The real memory engine, whose history answers arrive only when the test opens the gate. */
+    class GatedHistory extends MemoryBroker {
+      gate: Promise<void> = Promise.resolve();
+      override async history(channel: string, query: HistoryQuery, history: HistoryOptions): Promise<HistoryResult> {
+        const result = await super.history(channel, query, history);
+        await this.gate;
+        return result;
+      }
+    }
+    const gated = new GatedHistory();
+    const node = await startServer({ namespaces: { ticks: { conflation: true, history_size: 100 } } }, { broker: gated });
+    try {
+      let open!: () => void;
+      gated.gate = new Promise((resolve) => (open = resolve));
+      const ch = `ticks:${randomBytes(6).toString('hex')}`;
+      const client = await TestClient.connect(node.wsUrl);
+      const reply = client.request({ type: 'subscribe', channel: ch });
+      await waitUntil(() => node.herald.hub.subscriberCount(ch) === 1, 5000, () => 'the subscription registered');
+      const last = new Map<string, number>();
+      for (let n = 1; n <= 12_000; n++) {
+        const key = KEYS[n % KEYS.length]!;
+        last.set(key, n);
+        await gated.publish(ch, { data: trustedRawJson(String(n)), key }, HISTORY);
+        if (n % 1000 === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+      open();
+      assert.ok('ok' in (await reply));
+      await client.waitFor((f) => f.type === 'message' && f.offset === 12_000, 10_000);
+      const got = client.messages(ch);
+      assert.ok(got[0]!.offset > 10_000 - KEYS.length && got[0]!.skipped === got[0]!.offset - 1, JSON.stringify(got[0]));
+      assertHonest(got);
+      assert.deepEqual(latest(got), last);
+      assert.equal(client.ws.readyState, client.ws.OPEN);
+      assert.ok(node.herald.hub.counters.conflated >= 9_000);
+      client.close();
+    } finally {
+      await node.close();
+      await gated.close();
+    }
   });
 });

@@ -343,7 +343,9 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
         sub.offset = pub.offset;
         sub.epoch = pub.epoch;
         if (heldBack(sub, pub)) continue;
-        const frame = this.#encode(subscriber.encoder, pub);
+        // Conflated while buffered (hub/jobs.ts), the offsets may jump: say by how much.
+        const skipped = sub.conflate ? skippedSince(sub.sentOffset < 0 ? result : { offset: sub.sentOffset, epoch: sub.sentEpoch }, pub) : 0;
+        const frame = this.#encode(subscriber.encoder, pub, skipped > 0 ? { skipped } : undefined);
         if (sub.conflate && (sub.parked || subscriber.behind?.(frame.length))) hold(sub, pub, this.#parking);
         else this.#send(sub, frame, pub);
       }

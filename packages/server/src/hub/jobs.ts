@@ -12,6 +12,7 @@
  */
 import type { ChannelEvent, Publication } from '../broker/broker.js';
 import type { Counters } from '../metrics/counters.js';
+import { latestPerKey } from './conflation.js';
 import { encodeDelta, type DeltaBase } from './delta.js';
 import type { Encoder, MessageForm, Subscriber } from './subscriber.js';
 import type { Subscription } from './hub.js';
@@ -47,6 +48,20 @@ export interface Job {
 /** A client that publishes with echo off does not get its own publication live. */
 export function heldBack(sub: Subscription, pub: Publication): boolean {
   return pub.echo === false && pub.info?.client !== undefined && pub.info.client === sub.subscriber.id;
+}
+
+/**
+ * Too much arrived while a subscription's history is read: a conflating one keeps only the latest
+ * per key (and goes on if that is enough), any other is cut.
+ */
+function overflowPending(sub: Subscription, counters: Counters): void {
+  if (sub.conflate) {
+    const kept = latestPerKey(sub.pending);
+    counters.conflated += sub.pending.length - kept.length;
+    sub.pending = kept;
+    if (kept.length <= MAX_PENDING) return;
+  }
+  sub.subscriber.overflow();
 }
 
 /** A frame per transport, or the error that encoding it for that transport raised. */
@@ -184,7 +199,7 @@ export class FanoutJob extends IsolatedJob {
       const sub = next.value;
       if (sub.cancelled) continue;
       if (!sub.live) {
-        if (sub.pending.push(pub) > MAX_PENDING) sub.subscriber.overflow();
+        if (sub.pending.push(pub) > MAX_PENDING) overflowPending(sub, counters);
         continue;
       }
       if (pub.epoch === sub.epoch && pub.offset <= sub.offset) continue;
