@@ -9,7 +9,7 @@
 import type { StreamPosition } from '@herald/protocol';
 import type { Publication } from '../broker/broker.js';
 import type { Counters } from '../metrics/counters.js';
-import type { Subscription } from './hub.js';
+import type { Subscription } from './subscription.js';
 import type { Encoder, MessageForm } from './subscriber.js';
 
 /** Publications held for one subscription at most; past it the subscriber is cut (4008) after all. */
@@ -61,7 +61,7 @@ function release(sub: Subscription, host: ParkingHost): void {
   for (const [at, publication] of parked) {
     let frame: Buffer;
     try {
-      const skipped = skippedSince(sub.sentOffset < 0 ? undefined : { offset: sub.sentOffset, epoch: sub.sentEpoch }, publication);
+      const skipped = skippedSince(lastSent(sub), publication);
       frame = host.encode(subscriber.encoder, publication, skipped > 0 ? { skipped } : undefined);
     } catch (err) {
       sub.parked = undefined;
@@ -88,6 +88,11 @@ export function latestPerKey(publications: readonly Publication[]): Publication[
   const parked: Parked = new Map();
   for (const publication of publications) park(parked, publication);
   return [...parked.values()];
+}
+
+/** The last publication the subscription was sent, if known. */
+export function lastSent(sub: Subscription): StreamPosition | undefined {
+  return sub.sentOffset < 0 ? undefined : { offset: sub.sentOffset, epoch: sub.sentEpoch };
 }
 
 /** How many publications between `previous` (the last one sent) and `publication` were left out; 0 across an epoch change. */

@@ -11,6 +11,11 @@
  * and flushing both run in slices so a huge channel never stalls publishes, pings or accepts,
  * and a publish is acknowledged as soon as the engine holds it, before any of this runs.
  *
+ * Two delivery features sit here, per subscription: delta compression (hub/delta.ts: a channel
+ * with delta subscribers keeps its last publication's data, and each fan-out job makes one delta
+ * against it) and conflation (hub/conflation.ts: a subscriber of a conflating namespace that falls
+ * behind is held the latest publication per key until its socket drains, instead of being cut).
+ *
  * The engine's pub/sub delivers at most once: across a reconnect (or any break) publications can
  * be lost. The hub therefore watches each channel's offsets and fills a gap from history before
  * delivering on, so subscribers still see every offset once and in order; when history cannot
@@ -23,10 +28,11 @@ import { HeraldError } from '../errors.js';
 import type { Logger } from 'pino';
 import { Counters } from '../metrics/counters.js';
 import { FlushPacing } from './pacing.js';
-import { hold, latestPerKey, skippedSince, type Parked, type ParkingHost } from './conflation.js';
+import { hold, lastSent, latestPerKey, skippedSince, type ParkingHost } from './conflation.js';
 import { deltaBase, type DeltaBase } from './delta.js';
 import { EventJob, FanoutJob, heldBack, MAX_PENDING, UNDELIVERABLE, type FanoutStage, type Job, type JobHost } from './jobs.js';
 import type { Encoder, MessageForm, Subscriber } from './subscriber.js';
+import { Subscription } from './subscription.js';
 
 /** Deliveries queued per turn before yielding to I/O. Queuing is a pointer push: cheap. */
 const FANOUT_SLICE = 65_536;
@@ -36,34 +42,7 @@ const FLUSH_SLICE = 4_096;
 const GAP_READ_ATTEMPTS = 20;
 const GAP_RETRY_MS = 500;
 
-export class Subscription {
-  live = false;
-  cancelled = false;
-  /** Whether this subscriber asked for presence join/leave events. */
-  events = false;
-  pending: Publication[] = [];
-  /** Last position delivered: anything at or before it is a duplicate. */
-  offset = 0;
-  epoch = '';
-  /**
-   * The last publication whose frame reached the subscriber's outbox (-1: unknown): its client
-   * holds that data, the base a delta can be made against, and conflation counts skips from it.
-   */
-  sentOffset = -1;
-  sentEpoch = '';
-  /** Publications held while a conflating subscriber is behind (hub/conflation.ts). */
-  parked: Parked | undefined;
-  /** Waiting for the subscriber's socket to drain before the parked publications go. */
-  draining = false;
-  constructor(
-    readonly channel: string,
-    readonly subscriber: Subscriber,
-    /** Asked for delta compression (WebSocket and SSE). */
-    readonly delta: boolean,
-    /** In a namespace with `conflation` on. */
-    readonly conflate: boolean,
-  ) {}
-}
+export { Subscription };
 
 interface ChannelEntry {
   subscriptions: Set<Subscription>;
@@ -344,7 +323,7 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
         sub.epoch = pub.epoch;
         if (heldBack(sub, pub)) continue;
         // Conflated while buffered (hub/jobs.ts), the offsets may jump: say by how much.
-        const skipped = sub.conflate ? skippedSince(sub.sentOffset < 0 ? result : { offset: sub.sentOffset, epoch: sub.sentEpoch }, pub) : 0;
+        const skipped = sub.conflate ? skippedSince(lastSent(sub) ?? result, pub) : 0;
         const frame = this.#encode(subscriber.encoder, pub, skipped > 0 ? { skipped } : undefined);
         if (sub.conflate && (sub.parked || subscriber.behind?.(frame.length))) hold(sub, pub, this.#parking);
         else this.#send(sub, frame, pub);

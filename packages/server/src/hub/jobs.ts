@@ -15,7 +15,7 @@ import type { Counters } from '../metrics/counters.js';
 import { latestPerKey } from './conflation.js';
 import { encodeDelta, type DeltaBase } from './delta.js';
 import type { Encoder, MessageForm, Subscriber } from './subscriber.js';
-import type { Subscription } from './hub.js';
+import type { Subscription } from './subscription.js';
 
 /** Live publications buffered for one subscription while its history is being read. */
 export const MAX_PENDING = 10_000;
