@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { randomBytes } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
 import type { MessageFrame } from '@herald/protocol';
 import type { HistoryOptions, HistoryQuery, HistoryResult } from '../broker/broker.js';
 import { MemoryBroker } from '../broker/memory.js';
@@ -21,6 +22,26 @@ function assertHonest(messages: MessageFrame[]): void {
 /** The last message per key. */
 function latest(messages: MessageFrame[]): Map<string, unknown> {
   return new Map(messages.map((m) => [m.key!, m.data]));
+}
+
+/** A raw SSE stream (HTTP/1.0, so no chunked framing) whose socket the test can stop reading. */
+function sseStream(url: string, channel: string): { socket: Socket; text: () => string; ended: Promise<void> } {
+  const { hostname, port } = new URL(url);
+  let body = '';
+  const socket = connect(Number(port), hostname, () => socket.write(`GET /sse?channel=${encodeURIComponent(channel)} HTTP/1.0\r\nHost: ${hostname}\r\n\r\n`));
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => (body += chunk));
+  socket.on('error', () => {});
+  const ended = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  return { socket, text: () => body, ended };
+}
+
+/** The message frames of an SSE body. */
+function sseMessages(body: string): MessageFrame[] {
+  return body
+    .split('\n')
+    .filter((line) => line.startsWith('data: {"type":"message"'))
+    .map((line) => JSON.parse(line.slice(6)) as MessageFrame);
 }
 
 describe('conflation by key', () => {
@@ -151,5 +172,46 @@ describe('conflation by key', () => {
       await node.close();
       await gated.close();
     }
+  });
+
+  it('holds the latest per key for a paused SSE stream too, while a normal-namespace stream ends with slow_consumer', async () => {
+    const id = randomBytes(6).toString('hex');
+    const ticks = `ticks:${id}`;
+    const plain = `plain:${id}`;
+    const slow = sseStream(server.url, ticks);
+    const cut = sseStream(server.url, plain);
+    await waitUntil(() => slow.text().includes('event: subscribed') && cut.text().includes('event: subscribed'), 5000, () => 'both streams subscribed');
+    slow.socket.pause();
+    cut.socket.pause();
+    const counters = server.herald.hub.counters;
+    const closesBefore = counters.slowConsumerCloses;
+    const filler = 'x'.repeat(16 * 1024);
+    const last = new Map<string, unknown>();
+    let n = 0;
+    for (let extra = 0; n < 3000 && extra < 60; n++) {
+      if (counters.slowConsumerCloses > closesBefore) extra++;
+      const key = KEYS[n % KEYS.length]!;
+      const value = { n, key, filler };
+      last.set(key, value);
+      const data = trustedRawJson(JSON.stringify(value));
+      await broker.publish(ticks, { data, key }, HISTORY);
+      await broker.publish(plain, { data, key }, HISTORY);
+      if (n % 4 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.ok(counters.slowConsumerCloses > closesBefore, `the normal-namespace stream was cut after ${n} publications`);
+    slow.socket.resume();
+    cut.socket.resume();
+    await cut.ended;
+    assert.match(cut.text(), /event: error\ndata: \{"type":"error","error":\{"code":"slow_consumer"/);
+    const caughtUp = () => {
+      const got = latest(sseMessages(slow.text()));
+      return KEYS.every((k) => JSON.stringify(got.get(k)) === JSON.stringify(last.get(k)));
+    };
+    await waitUntil(caughtUp, 20_000, () => 'the latest value of every key on SSE');
+    const got = sseMessages(slow.text());
+    assert.ok(got.length < n && got.some((m) => (m.skipped ?? 0) > 0), `conflated: ${got.length} messages for ${n} publications`);
+    assertHonest(got);
+    assert.ok(!slow.socket.destroyed, 'the conflating stream is still open');
+    slow.socket.destroy();
   });
 });
