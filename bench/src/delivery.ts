@@ -118,6 +118,9 @@ interface DeltaCell {
   subscribers: number;
   publications: number;
   deliveries: number;
+  /** Seconds the paced publishing took (its target: publications ÷ rate), and the whole measured window (until the last delivery). */
+  publishSeconds: number;
+  seconds: number;
   bytesPerDelivery: number;
   dataBytes: number;
   serverCpuPct: number;
@@ -163,11 +166,13 @@ async function deltaCell(opts: Options, delta: boolean): Promise<DeltaCell> {
     const bytes0 = clients.reduce((n, c) => n + c.bytesRead, 0);
     const pids = [...side.pids, process.pid];
     const a = sampleCpu(pids);
+    const publishStart = performance.now();
     const publications = await publishAt(pub, opts.rate, opts.durationS, (seq) => {
       const text = documentText(seq, Math.round((performance.timeOrigin + performance.now()) * 1000));
       sent[seq] = text;
       return `{"channel":"${channel}","data":${text}}`;
     });
+    const publishSeconds = (performance.now() - publishStart) / 1000;
     const expected = publications * clients.length;
     const by = performance.now() + 10_000;
     while (clients.reduce((n, c) => n + c.messages, 0) < expected && performance.now() < by) await sleep(20);
@@ -182,6 +187,8 @@ async function deltaCell(opts: Options, delta: boolean): Promise<DeltaCell> {
       subscribers: clients.length,
       publications,
       deliveries,
+      publishSeconds: Math.round(publishSeconds * 100) / 100,
+      seconds: Math.round(cpu.seconds * 100) / 100,
       bytesPerDelivery: Math.round(bytes / deliveries),
       dataBytes: Math.round(sent.slice(1).reduce((n, t) => n + Buffer.byteLength(t), 0) / publications),
       serverCpuPct: cpu.procs[0]!,
@@ -314,13 +321,13 @@ function deltaTable(cells: DeltaCell[]): string {
   const rows = [false, true].map((on) => {
     const c = cells.filter((x) => x.delta === on);
     const pick = (f: (x: DeltaCell) => number) => fmt(c.map(f));
-    return `| ${on ? 'on' : 'off'} | ${c[0]!.subscribers} | ${c[0]!.publications} | ${pick((x) => x.deliveries)} | ${c[0]!.dataBytes} | ${pick((x) => x.bytesPerDelivery)} | ${pick((x) => x.serverCpuUsPerDelivery)} | ${pick((x) => x.serverCpuPct)} | ${pick((x) => x.sampleLatency.p50)} | ${pick((x) => x.sampleLatency.p99)} | ${c.reduce((n, x) => n + x.mismatches, 0)} | ${pick((x) => x.generatorCpuPct)} | ${Math.max(...c.map((x) => x.foreignPct))} |`;
+    return `| ${on ? 'on' : 'off'} | ${c[0]!.subscribers} | ${c[0]!.publications} | ${pick((x) => x.deliveries)} | ${pick((x) => x.publishSeconds)} | ${pick((x) => x.seconds)} | ${c[0]!.dataBytes} | ${pick((x) => x.bytesPerDelivery)} | ${pick((x) => x.serverCpuUsPerDelivery)} | ${pick((x) => x.serverCpuPct)} | ${pick((x) => x.sampleLatency.p50)} | ${pick((x) => x.sampleLatency.p99)} | ${c.reduce((n, x) => n + x.mismatches, 0)} | ${pick((x) => x.generatorCpuPct)} | ${Math.max(...c.map((x) => x.foreignPct))} |`;
   });
   const off = median(cells.filter((x) => !x.delta).map((x) => x.bytesPerDelivery));
   const on = median(cells.filter((x) => x.delta).map((x) => x.bytesPerDelivery));
   return [
-    '| delta | subscribers | publications | deliveries | data B | wire B/delivery | server CPU µs/delivery | server CPU % | sample p50 ms | sample p99 ms | mismatches | generator CPU % | other load % |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| delta | subscribers | publications | deliveries | publishing s | window s | data B | wire B/delivery | server CPU µs/delivery | server CPU % | sample p50 ms | sample p99 ms | mismatches | generator CPU % | other load % |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
     '',
     `Bytes on the wire per delivery with delta on: ${on} vs ${off} off, a ${(100 * (1 - on / off)).toFixed(1)} % reduction.`,
