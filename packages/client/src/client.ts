@@ -147,9 +147,12 @@ export class HeraldClient extends Emitter<ClientEvents> {
   }
 
   /** Publish from the client (namespaces with `allow_client_publish`). Fails at once when not connected. */
-  async publish(channel: string, data: unknown, options: { event?: string } = {}): Promise<StreamPosition> {
+  async publish(channel: string, data: unknown, options: { event?: string; key?: string } = {}): Promise<StreamPosition> {
     if (this.transport !== 'websocket') throw new HeraldError('not_supported', `publishing needs the websocket transport (now: ${this.transport})`);
-    const frame = options.event === undefined ? { type: 'publish', channel, data } : { type: 'publish', channel, event: options.event, data };
+    const frame: Record<string, unknown> = { type: 'publish', channel };
+    if (options.event !== undefined) frame.event = options.event;
+    if (options.key !== undefined) frame.key = options.key;
+    frame.data = data;
     return (await this.#request(frame)) as StreamPosition;
   }
 

@@ -47,6 +47,8 @@ export interface PublishCommand {
   type: 'publish';
   channel: string;
   event?: string;
+  /** Conflation key, as on the HTTP publish. */
+  key?: string;
   data: unknown;
 }
 

@@ -250,7 +250,7 @@ export class Connection implements Subscriber {
       case 'unsubscribe':
         return this.#unsubscribe(command.id, command.channel);
       case 'publish':
-        return this.#publish(command.id, command.channel, command.event, command.data);
+        return this.#publish(command.id, command);
       case 'ping':
         return this.sendFrame(command.id === undefined ? { type: 'pong' } : { type: 'pong', id: command.id });
       case 'auth':
@@ -385,7 +385,7 @@ export class Connection implements Subscriber {
     this.#reply(id);
   }
 
-  async #publish(id: number | undefined, name: unknown, event: string | undefined, data: RawJson): Promise<void> {
+  async #publish(id: number | undefined, { channel: name, event, key, data }: { channel: unknown; event?: string; key?: string; data: RawJson }): Promise<void> {
     const channel = this.ctx.channels.resolve(name);
     if (!channel.options.allow_client_publish) {
       throw new HeraldError(ErrorCode.Forbidden, `namespace "${channel.namespace}" does not allow client publishing`);
@@ -395,6 +395,7 @@ export class Connection implements Subscriber {
     // The sender's identity comes from the connection, never from the frame: it cannot be forged.
     const message: PublishMessage = { data, info: this.#info };
     if (event !== undefined) message.event = event;
+    if (key !== undefined) message.key = key;
     if (!channel.options.echo) message.echo = false;
     const position = await this.ctx.hub.publish(channel, message);
     this.ctx.webhooks.emit({ type: 'client.publish', channel: channel.name, info: message.info, ...(event === undefined ? {} : { event }), data, ...position });

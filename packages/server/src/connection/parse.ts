@@ -12,7 +12,7 @@ export type Command =
   | { id?: number; type: 'subscribe'; channel: unknown; since?: StreamPosition; token?: string; presence?: boolean; delta?: DeltaFormat }
   | { id?: number; type: 'presence'; channel: unknown }
   | { id?: number; type: 'unsubscribe'; channel: unknown }
-  | { id?: number; type: 'publish'; channel: unknown; event?: string; data: RawJson }
+  | { id?: number; type: 'publish'; channel: unknown; event?: string; key?: string; data: RawJson }
   | { id?: number; type: 'ping' }
   | { id?: number; type: 'auth'; token: string };
 
@@ -20,7 +20,7 @@ export type Command =
 const FIELDS: Record<string, readonly string[]> = {
   subscribe: ['id', 'type', 'channel', 'since', 'token', 'presence', 'delta'],
   unsubscribe: ['id', 'type', 'channel'],
-  publish: ['id', 'type', 'channel', 'event', 'data'],
+  publish: ['id', 'type', 'channel', 'event', 'key', 'data'],
   ping: ['id', 'type'],
   auth: ['id', 'type', 'token'],
   presence: ['id', 'type', 'channel'],
@@ -111,10 +111,14 @@ export function parseCommand(text: string, maxDepth: number): Command {
       return { id, type: 'presence', channel: f.channel };
     case 'publish': {
       if (!('data' in f)) fail(ErrorCode.BadRequest, 'publish needs data');
+      const command: Command & { type: 'publish' } = { id, type: 'publish', channel: f.channel, data: rawMember(text, scan, 'data') };
       const event = parseEvent(f.event);
-      // The publisher's own text of `data`, relayed as is (json/raw).
-      const data = rawMember(text, scan, 'data');
-      return event === undefined ? { id, type: 'publish', channel: f.channel, data } : { id, type: 'publish', channel: f.channel, event, data };
+      if (event !== undefined) command.event = event;
+      if (f.key !== undefined) {
+        if (typeof f.key !== 'string' || f.key.length === 0 || f.key.length > MAX_EVENT_LENGTH) fail(ErrorCode.BadRequest, `key must be a string of 1 to ${MAX_EVENT_LENGTH} characters`);
+        command.key = f.key as string;
+      }
+      return command;
     }
     default:
       return { id, type: 'ping' };
