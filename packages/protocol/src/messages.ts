@@ -244,7 +244,7 @@ export interface BroadcastResponse {
 
 export interface HistoryResponse extends SubscribeResult {
   channel: string;
-  publications: Array<{ offset: number; event?: string; data: unknown }>;
+  publications: Array<{ offset: number; event?: string; key?: string; data: unknown }>;
 }
 
 /** `GET /api/channels/{channel}`: the channel across every node sharing the engine. */

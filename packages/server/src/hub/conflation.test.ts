@@ -6,7 +6,7 @@ import type { MessageFrame } from '@herald/protocol';
 import type { HistoryOptions, HistoryQuery, HistoryResult } from '../broker/broker.js';
 import { MemoryBroker } from '../broker/memory.js';
 import { trustedRawJson } from '../json/raw.js';
-import { startServer, TestClient, waitUntil, type TestServer } from '../test/helpers.js';
+import { api, startServer, TestClient, waitUntil, type TestServer } from '../test/helpers.js';
 
 const KEYS = ['price:AAPL', 'price:MSFT', 'price:GOOG'];
 const HISTORY = { size: 100, ttlMs: 60_000 };
@@ -129,6 +129,9 @@ describe('conflation by key', () => {
       [5, 'b', 5, undefined],
       [6, 'a', 6, undefined],
     ]);
+    // History keeps every publication, with its key.
+    const history = await api(server, `/api/channels/${encodeURIComponent(ch)}/history`);
+    assert.deepEqual((history.json.publications as Array<{ key?: string }>).map((p) => p.key), ['a', 'b', 'a', undefined, 'b', 'a']);
     back.close();
   });
 

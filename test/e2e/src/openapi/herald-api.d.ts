@@ -2040,6 +2040,8 @@ export interface operations {
                         publications: {
                             offset: number;
                             event?: string;
+                            /** @description The conflation key, when the publisher gave one. */
+                            key?: string;
                             data: unknown;
                         }[];
                         /** @description With `since`: whether every publication after it is here. Also false, with or without `since`, when a publication that could not be encoded was left out. */
