@@ -15,77 +15,16 @@ import {
   type PresenceResult,
   type RpcResult,
   type ServerFrame,
-  type SubscribedFrame,
   type StreamPosition,
   type SubscribeResult,
   type UnsubscribedFrame,
 } from '@herald/protocol';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { Emitter } from './emitter.js';
+import { HeraldError, type ClientEvents, type ClientOptions, type ClientState, type SubscribeOptions, type TransportName, type WebSocketConstructor, type WebSocketLike } from './options.js';
+import { ServerSubscriptions } from './server-subscriptions.js';
 import { Subscription, type Message } from './subscription.js';
 import { openLongPoll, openSse, type HttpSessionEvents } from './transports/http.js';
-
-export type TransportName = 'websocket' | 'sse' | 'longpoll';
-
-/** The part of the WebSocket API the client uses: the browser's, or `ws` in Node. */
-export interface WebSocketLike {
-  readonly readyState: number;
-  onopen: ((ev: unknown) => void) | null;
-  onmessage: ((ev: { data: unknown }) => void) | null;
-  onclose: ((ev: { code: number; reason: string }) => void) | null;
-  onerror: ((ev: unknown) => void) | null;
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-}
-export type WebSocketConstructor = new (url: string) => WebSocketLike;
-
-export interface ClientOptions {
-  /** A fixed token (JWT). */
-  token?: string;
-  /** Called for a token before connecting and whenever the server says it expired. */
-  getToken?: () => Promise<string>;
-  backoff?: Partial<BackoffOptions>;
-  /** WebSocket implementation; defaults to the global one (browsers, Node 22+). */
-  WebSocket?: WebSocketConstructor;
-  /** How long a command waits for its reply. */
-  requestTimeoutMs?: number;
-  /**
-   * Transports to try, in order (default websocket, sse, longpoll). The client moves to the next
-   * when one is refused (e.g. a namespace that forbids it) or fails twice in a row before
-   * connecting, and comes back round after the last.
-   */
-  transports?: TransportName[];
-  /** HTTP base for SSE/long-poll; default: the WebSocket URL with http(s) and without `/ws`. */
-  httpUrl?: string;
-}
-
-export type ClientState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected' | 'closed';
-
-export class HeraldError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly reason?: string,
-  ) {
-    super(message);
-    this.name = 'HeraldError';
-  }
-}
-
-export type ClientEvents = {
-  state: [ClientState];
-  connecting: [];
-  /** `user`: who the server authenticated (absent when anonymous); `data`: what the connect hook sent along. */
-  connected: [{ client: string; node: string; transport: TransportName; user?: string; data?: unknown }];
-  /**
-   * The server subscribed this connection to a channel (token `channels` claim, connect hook,
-   * personal channel): a Subscription like any other, kept across reconnects (docs/client.md).
-   */
-  'server-subscription': [Subscription];
-  disconnected: [{ code: number; reason: string; willReconnect: boolean }];
-  reconnecting: [{ attempt: number; delayMs: number }];
-  error: [Error];
-};
 
 const OPEN = 1;
 
@@ -99,7 +38,12 @@ export class HeraldClient extends Emitter<ClientEvents> {
   readonly #pending = new Map<number, { resolve(frame: ServerFrame): void; reject(err: Error): void; timer: ReturnType<typeof setTimeout> }>();
   readonly #subscriptions = new Map<string, Subscription>();
   /** Channels the server subscribed this client to; their positions go in the `since` of each reconnect. */
-  readonly #serverSubs = new Map<string, Subscription>();
+  readonly #serverSubs = new ServerSubscriptions(
+    (sub) => this.emit('server-subscription', sub),
+    (channel) => {
+      if (this.#state === 'connected') this.#request({ type: 'unsubscribe', channel }).catch(() => {});
+    },
+  );
   readonly #backoff: BackoffOptions;
   readonly #WebSocket: WebSocketConstructor | undefined;
   readonly #transports: TransportName[];
@@ -133,9 +77,9 @@ export class HeraldClient extends Emitter<ClientEvents> {
   }
 
   /** Subscribe to a channel; the subscription survives reconnects until unsubscribe(). */
-  subscribe(channel: string, onMessage?: (message: Message) => void, options: { getToken?: () => Promise<string>; presence?: boolean } = {}): Subscription {
+  subscribe(channel: string, onMessage?: (message: Message) => void, options: SubscribeOptions = {}): Subscription {
     if (this.#subscriptions.has(channel)) throw new Error(`already subscribed to "${channel}"`);
-    const sub = new Subscription(channel, options.getToken, (s) => this.#release(s), options.presence === true);
+    const sub = new Subscription(channel, options.getToken, (s) => this.#release(s), options.presence === true, options.delta === true, (s) => this.#resubscribe(s));
     if (onMessage) sub.on('message', onMessage);
     this.#subscriptions.set(channel, sub);
     if (this.transport !== 'websocket') {
@@ -145,9 +89,12 @@ export class HeraldClient extends Emitter<ClientEvents> {
   }
 
   /** Publish from the client (namespaces with `allow_client_publish`). Fails at once when not connected. */
-  async publish(channel: string, data: unknown, options: { event?: string } = {}): Promise<StreamPosition> {
+  async publish(channel: string, data: unknown, options: { event?: string; key?: string } = {}): Promise<StreamPosition> {
     if (this.transport !== 'websocket') throw new HeraldError('not_supported', `publishing needs the websocket transport (now: ${this.transport})`);
-    const frame = options.event === undefined ? { type: 'publish', channel, data } : { type: 'publish', channel, event: options.event, data };
+    const frame: Record<string, unknown> = { type: 'publish', channel };
+    if (options.event !== undefined) frame.event = options.event;
+    if (options.key !== undefined) frame.key = options.key;
+    frame.data = data;
     return (await this.#request(frame)) as StreamPosition;
   }
 
@@ -164,7 +111,7 @@ export class HeraldClient extends Emitter<ClientEvents> {
 
   /** Server-side subscriptions the server made for this client, by channel. */
   get serverSubscriptions(): ReadonlyMap<string, Subscription> {
-    return this.#serverSubs;
+    return this.#serverSubs.byChannel;
   }
 
   /** Call the backend's rpc hook; resolves with the backend's `data`, rejects with its error code. */
@@ -213,7 +160,7 @@ export class HeraldClient extends Emitter<ClientEvents> {
     const query: string[] = [];
     if (this.#token !== undefined) query.push(`token=${encodeURIComponent(this.#token)}`);
     // Server-side channels are subscribed before any frame of ours: their positions go in the URL.
-    const since = this.#serverSince();
+    const since = this.#serverSubs.since();
     if (since) query.push(`since=${encodeURIComponent(since)}`);
     const url = query.length === 0 ? this.url : `${this.url}${this.url.includes('?') ? '&' : '?'}${query.join('&')}`;
     const ws = new this.#WebSocket!(url);
@@ -232,9 +179,9 @@ export class HeraldClient extends Emitter<ClientEvents> {
     }
     switch (frame.type) {
       case 'message':
-        return (this.#subscriptions.get(frame.channel) ?? this.#serverSubs.get(frame.channel))?.deliver(frame);
+        return (this.#subscriptions.get(frame.channel) ?? this.#serverSubs.get(frame.channel))?.deliver(frame, String(raw));
       case 'subscribed':
-        return this.#serverSubscribed(frame);
+        return this.#serverSubs.subscribed(frame);
       case 'unsubscribed':
         return this.#unsubscribed(frame);
       case 'reply': {
@@ -267,42 +214,10 @@ export class HeraldClient extends Emitter<ClientEvents> {
    * (control API): either way it is not renewed on reconnect.
    */
   #unsubscribed(frame: UnsubscribedFrame): void {
-    const own = this.#subscriptions.get(frame.channel);
-    const sub = this.#serverSubs.get(frame.channel) ?? own;
+    const sub = this.#serverSubs.take(frame.channel) ?? this.#subscriptions.get(frame.channel);
     if (!sub) return;
-    if (own === sub) this.#subscriptions.delete(frame.channel);
-    else this.#serverSubs.delete(frame.channel);
+    if (this.#subscriptions.get(frame.channel) === sub) this.#subscriptions.delete(frame.channel);
     sub.ended(frame.cause);
-  }
-
-  /** A server-side subscription started (first connect) or resumed (reconnect). */
-  #serverSubscribed(frame: SubscribedFrame): void {
-    if (!frame.server) return;
-    let sub = this.#serverSubs.get(frame.channel);
-    const fresh = !sub;
-    if (!sub) {
-      sub = new Subscription(frame.channel, undefined, (s) => this.#releaseServer(s));
-      this.#serverSubs.set(frame.channel, sub);
-    }
-    if (fresh) this.emit('server-subscription', sub);
-    const { type: _type, channel: _channel, server: _server, ...result } = frame;
-    sub.subscribed(result);
-  }
-
-  /** The `since` of a (re)connect: the positions of the server-side subscriptions, as JSON; none: undefined. */
-  #serverSince(): string | undefined {
-    const since: Record<string, StreamPosition> = {};
-    for (const sub of this.#serverSubs.values()) {
-      const position = sub.beginSubscribe();
-      if (position) since[sub.channel] = position;
-    }
-    return Object.keys(since).length > 0 ? JSON.stringify(since) : undefined;
-  }
-
-  #releaseServer(sub: Subscription): void {
-    if (this.#serverSubs.get(sub.channel) !== sub) return;
-    this.#serverSubs.delete(sub.channel);
-    if (this.#state === 'connected') this.#request({ type: 'unsubscribe', channel: sub.channel }).catch(() => {});
   }
 
   /** A member list or a join/leave/update, from the WebSocket or an SSE stream. */
@@ -366,8 +281,11 @@ export class HeraldClient extends Emitter<ClientEvents> {
       if (since) frame.since = since;
       if (token !== undefined) frame.token = token;
       if (sub.presence) frame.presence = true;
-      const result = (await this.#request(frame)) as SubscribeResult;
-      if (sub.state !== 'unsubscribed') sub.subscribed(result);
+      if (sub.delta) frame.delta = 'fossil';
+      // Taken as the reply frame is read, before the frames after it: the replay that follows belongs to this subscription.
+      await this.#request(frame, (result) => {
+        if (sub.state !== 'unsubscribed') sub.subscribed(result as SubscribeResult);
+      });
     } catch (err) {
       if (err instanceof HeraldError && err.code === 'transport_not_allowed' && this.#transports.length > 1) {
         // The namespace wants another transport: move on (once, however many channels said so).
@@ -381,6 +299,16 @@ export class HeraldClient extends Emitter<ClientEvents> {
         sub.failed({ code: err.code, message: err.message });
       }
     }
+  }
+
+  /** A delta did not check out: subscribe anew from the last good position (the server replays from history). */
+  #resubscribe(sub: Subscription): void {
+    if (this.#subscriptions.get(sub.channel) !== sub) return;
+    if (this.transport !== 'websocket') return this.#restartHttp();
+    if (this.#state !== 'connected') return;
+    // Sent in order: whatever the old subscription still delivers arrives before the new reply and is ignored.
+    this.#request({ type: 'unsubscribe', channel: sub.channel }).catch(() => {});
+    void this.#subscribe(sub);
   }
 
   #release(sub: Subscription): void {
@@ -416,11 +344,11 @@ export class HeraldClient extends Emitter<ClientEvents> {
       // A session already replaced may still have a read in flight: only the current one counts.
       subscribed: (channel, result) => {
         if (this.#http !== session) return;
-        if (result.server) this.#serverSubscribed({ ...result, type: 'subscribed', channel, server: true });
+        if (result.server) this.#serverSubs.subscribed({ ...result, type: 'subscribed', channel, server: true });
         else this.#subscriptions.get(channel)?.subscribed(result);
       },
-      message: (frame) => {
-        if (this.#http === session) (this.#subscriptions.get(frame.channel) ?? this.#serverSubs.get(frame.channel))?.deliver(frame);
+      message: (frame, text) => {
+        if (this.#http === session) (this.#subscriptions.get(frame.channel) ?? this.#serverSubs.get(frame.channel))?.deliver(frame, text);
       },
       unsubscribed: (frame) => {
         if (this.#http === session) this.#unsubscribed(frame);
@@ -442,8 +370,9 @@ export class HeraldClient extends Emitter<ClientEvents> {
     const open = this.transport === 'sse' ? openSse : openLongPoll;
     // Presence events come over SSE only; on long-poll such a subscription just has none.
     const presence = this.transport === 'sse' ? subs.filter((s) => s.presence).map((s) => s.channel) : [];
-    const since = this.transport === 'sse' ? this.#serverSince() : undefined;
-    const session = open({ base: this.#httpBase(), channels: subs.map((s) => s.channel), positions: subs.map((s) => s.beginSubscribe()), presence, since, token: this.#token, events });
+    const since = this.transport === 'sse' ? this.#serverSubs.since() : undefined;
+    const delta = this.transport === 'sse' ? subs.filter((s) => s.delta).map((s) => s.channel) : [];
+    const session = open({ base: this.#httpBase(), channels: subs.map((s) => s.channel), positions: subs.map((s) => s.beginSubscribe()), presence, delta, since, token: this.#token, events });
     this.#http = session;
   }
 
@@ -475,7 +404,8 @@ export class HeraldClient extends Emitter<ClientEvents> {
     }
   }
 
-  #request(frame: Record<string, unknown>): Promise<unknown> {
+  /** `onOk`: called with the result as soon as the reply is read (a promise settles only after the frames read with it). */
+  #request(frame: Record<string, unknown>, onOk?: (result: unknown) => void): Promise<unknown> {
     const ws = this.#ws;
     if (!ws || ws.readyState !== OPEN || this.#state !== 'connected') {
       return Promise.reject(new HeraldError('disconnected', 'not connected'));
@@ -490,8 +420,10 @@ export class HeraldClient extends Emitter<ClientEvents> {
         timer,
         reject,
         resolve: (reply) => {
-          if (reply.type === 'reply' && 'error' in reply) reject(toError(reply.error));
-          else resolve(reply.type === 'reply' && 'ok' in reply ? reply.result : undefined);
+          if (reply.type === 'reply' && 'error' in reply) return reject(toError(reply.error));
+          const result = reply.type === 'reply' && 'ok' in reply ? reply.result : undefined;
+          onOk?.(result);
+          resolve(result);
         },
       });
       ws.send(JSON.stringify({ ...frame, id }));

@@ -3,7 +3,8 @@
  * Node entry: the same API, with the `ws` package as WebSocket (Node 20 has no global one).
  */
 import { WebSocket } from 'ws';
-import { connect as connectWith, type ClientOptions, type HeraldClient, type WebSocketConstructor } from './client.js';
+import { connect as connectWith, type HeraldClient } from './client.js';
+import type { ClientOptions, WebSocketConstructor } from './options.js';
 
 export * from './index.js';
 

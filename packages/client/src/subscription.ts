@@ -4,6 +4,7 @@
  * reconnects, or a `recovery-failed` event when that could not be guaranteed.
  */
 import type { ClientInfo, ErrorBody, MessageFrame, PresenceEventFrame, PresenceMember, RecoveryFailure, StreamPosition, SubscribeResult } from '@herald/protocol';
+import { applyTo, baseOf, rawData } from './delta.js';
 import { Emitter } from './emitter.js';
 
 export interface Message {
@@ -11,9 +12,16 @@ export interface Message {
   offset: number;
   epoch: string;
   event?: string;
+  /** The publication's conflation key, if it has one. */
+  key?: string;
   data: unknown;
   /** Who published it, when a client did (set by the server, cannot be forged). */
   info?: ClientInfo;
+  /**
+   * Conflating namespaces: this many publications right before this one were left out because
+   * later ones with the same key superseded them (the offset jumps by `skipped + 1`).
+   */
+  skipped?: number;
 }
 
 export type SubscriptionEvents = {
@@ -26,6 +34,8 @@ export type SubscriptionEvents = {
   error: [ErrorBody];
   /** The server ended the subscription on its own (control API `unsubscribe`); no more messages follow. */
   unsubscribed: [];
+  /** A delta did not check out against the data held (`reason`): the subscription resubscribes from `position` with recovery. */
+  'delta-failed': [{ reason: string; position: StreamPosition | undefined }];
   /** With `presence: true`: the full member list (after every (re)subscribe). */
   presence: [PresenceMember[]];
   /** With `presence: true`: a user joined (its first connection) or left (its last). */
@@ -46,12 +56,19 @@ export class Subscription extends Emitter<SubscriptionEvents> {
 
   /** With `presence: true`: the channel's members by user, kept up to date from join/leave. */
   readonly members = new Map<string, PresenceMember>();
+  /** Delta subscriptions: the UTF-8 text of the last message's data, what the next delta applies to. */
+  #base: Uint8Array | undefined;
+  /** A delta failed: messages are ignored until the new subscription is confirmed. */
+  #resyncing = false;
 
   constructor(
     readonly channel: string,
     readonly token: (() => Promise<string | undefined>) | undefined,
     private readonly release: (sub: Subscription) => void,
     readonly presence = false,
+    /** Delta compression asked for (`delta: true` in the subscribe options); `resync` starts the resubscribe after a failed delta. */
+    readonly delta = false,
+    private readonly resync: (sub: Subscription) => void = () => {},
   ) {
     super();
   }
@@ -72,6 +89,9 @@ export class Subscription extends Emitter<SubscriptionEvents> {
   /** @internal */
   subscribed(result: SubscribeResult): void {
     this.state = 'subscribed';
+    // A new subscription on the server: its first message is a full one.
+    this.#base = undefined;
+    this.#resyncing = false;
     if (result.recovered === false) {
       this.position = { offset: result.offset, epoch: result.epoch };
       this.emit('recovery-failed', { reason: result.reason ?? 'history_truncated', position: this.position });
@@ -96,14 +116,39 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     this.emit('error', error);
   }
 
-  /** @internal delivers a message unless it was already delivered (a replay after reconnect). */
-  deliver(frame: MessageFrame): void {
+  /**
+   * @internal delivers a message unless it was already delivered (a replay after reconnect).
+   * `text`: the frame as received, whose `data` text a delta subscription keeps as its base.
+   */
+  deliver(frame: MessageFrame, text?: string): void {
+    if (this.#resyncing) return;
+    let data = frame.data;
+    if (this.delta) {
+      // Every frame moves the base, a duplicate too: the server's next delta is made against it.
+      try {
+        if (frame.delta) {
+          if (!this.#base) throw new Error('a delta arrived before any full message');
+          ({ base: this.#base, data } = applyTo(this.#base, frame.data));
+        } else {
+          const raw = text === undefined ? undefined : rawData(text);
+          this.#base = raw === undefined ? undefined : baseOf(raw);
+        }
+      } catch (err) {
+        this.#resyncing = true;
+        this.#base = undefined;
+        this.emit('delta-failed', { reason: err instanceof Error ? err.message : String(err), position: this.position });
+        this.resync(this);
+        return;
+      }
+    }
     const p = this.position;
     if (p && p.epoch === frame.epoch && frame.offset <= p.offset) return;
     this.position = { offset: frame.offset, epoch: frame.epoch };
-    const message: Message = { channel: frame.channel, offset: frame.offset, epoch: frame.epoch, data: frame.data };
+    const message: Message = { channel: frame.channel, offset: frame.offset, epoch: frame.epoch, data };
     if (frame.event !== undefined) message.event = frame.event;
+    if (frame.key !== undefined) message.key = frame.key;
     if (frame.info !== undefined) message.info = frame.info;
+    if (frame.skipped !== undefined) message.skipped = frame.skipped;
     this.emit('message', message);
   }
 

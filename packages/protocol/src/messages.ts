@@ -25,7 +25,16 @@ export interface SubscribeCommand {
    * `presence` frame with the current members. Needs the `presence` permission.
    */
   presence?: boolean;
+  /**
+   * Ask for delta compression: a publication may then arrive as a fossil delta against the
+   * previous one this subscription received (`MessageFrame.delta`). The reply's result echoes it
+   * when the server agreed. See docs/protocol.md#delta-compression.
+   */
+  delta?: DeltaFormat;
 }
+
+/** The delta formats a subscription can ask for. */
+export type DeltaFormat = 'fossil';
 
 export interface UnsubscribeCommand {
   id?: number;
@@ -38,6 +47,8 @@ export interface PublishCommand {
   type: 'publish';
   channel: string;
   event?: string;
+  /** Conflation key, as on the HTTP publish. */
+  key?: string;
   data: unknown;
 }
 
@@ -133,6 +144,8 @@ export interface SubscribeResult extends StreamPosition {
   /** Present when the subscribe carried `since`. */
   recovered?: boolean;
   reason?: RecoveryFailure;
+  /** Present when the subscribe asked for delta compression and it is on for this subscription. */
+  delta?: DeltaFormat;
 }
 
 export interface OkReply {
@@ -159,9 +172,23 @@ export interface MessageFrame extends StreamPosition {
   type: 'message';
   channel: string;
   event?: string;
-  data: unknown;
+  /** The publication's conflation key, when its publisher gave one. */
+  key?: string;
   /** Set by the server on publications made by a client: who sent it. Never taken from the client. */
   info?: ClientInfo;
+  /**
+   * Conflating namespaces only: this many publications right before this one were not sent to
+   * this subscriber because later publications with the same key superseded them (the offset
+   * jumps by `skipped + 1`).
+   */
+  skipped?: number;
+  /**
+   * Delta subscriptions only: `data` is a string holding a fossil delta (one character per byte)
+   * that turns the `data` text of the previous message of this subscription into this one's.
+   */
+  delta?: true;
+  /** Always the frame's last member, so a client can keep its exact text (delta compression needs it). */
+  data: unknown;
 }
 
 /** Identity of a connection as other clients see it: the user (an anonymous client's is its client id) and the connection. */
@@ -261,6 +288,8 @@ export interface PollResponse {
 export interface PublishRequest {
   channel: string;
   event?: string;
+  /** Conflation key: in a conflating namespace a subscriber that fell behind gets only the latest publication per key. */
+  key?: string;
   data: unknown;
 }
 
@@ -280,7 +309,7 @@ export interface BroadcastResponse {
 
 export interface HistoryResponse extends SubscribeResult {
   channel: string;
-  publications: Array<{ offset: number; event?: string; data: unknown }>;
+  publications: Array<{ offset: number; event?: string; key?: string; data: unknown }>;
 }
 
 /** `GET /api/channels/{channel}`: the channel across every node sharing the engine. */

@@ -67,13 +67,14 @@ export class Publisher {
     this.#base = options.url.replace(/\/+$/, '');
   }
 
-  publish(channel: string, data: unknown, options: { event?: string; idempotencyKey?: string } = {}): Promise<PublishResponse> {
-    const body = options.event === undefined ? { channel, data } : { channel, event: options.event, data };
+  /** `key`: a conflation key (docs/protocol.md#conflation). */
+  publish(channel: string, data: unknown, options: { event?: string; key?: string; idempotencyKey?: string } = {}): Promise<PublishResponse> {
+    const body = messageBody({ channel }, data, options);
     return this.#send('POST', '/api/publish', body, options.idempotencyKey ?? randomUUID()) as Promise<PublishResponse>;
   }
 
-  broadcast(channels: string[], data: unknown, options: { event?: string; idempotencyKey?: string } = {}): Promise<BroadcastResponse> {
-    const body = options.event === undefined ? { channels, data } : { channels, event: options.event, data };
+  broadcast(channels: string[], data: unknown, options: { event?: string; key?: string; idempotencyKey?: string } = {}): Promise<BroadcastResponse> {
+    const body = messageBody({ channels }, data, options);
     return this.#send('POST', '/api/broadcast', body, options.idempotencyKey ?? randomUUID()) as Promise<BroadcastResponse>;
   }
 
@@ -199,4 +200,13 @@ export class Publisher {
     const sig = createHmac('sha256', this.options.secret!).update(stringToSign(method, target, timestamp, nonce, bodyHash)).digest('base64url');
     return formatSignatureHeader(this.options.keyId ?? 'default', timestamp, nonce, sig);
   }
+}
+
+/** A publish or broadcast body: the target, then `event` and `key` when given, then `data`. */
+function messageBody(target: Record<string, unknown>, data: unknown, options: { event?: string; key?: string }): Record<string, unknown> {
+  const body = { ...target };
+  if (options.event !== undefined) body.event = options.event;
+  if (options.key !== undefined) body.key = options.key;
+  body.data = data;
+  return body;
 }

@@ -152,6 +152,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     allow_client_publish: false,
     client_publish_per_second: 0,
     write_delay_ms: 0,
+    conflation: false,
     echo: true,
     presence: false,
     transports: ['websocket'],

@@ -18,10 +18,10 @@ describe('Publisher (backend SDK)', () => {
       await client.subscribe('orders:1');
       const first = await publisher.publish('orders:1', { status: 'paid' }, { event: 'updated' });
       assert.equal(first.offset, 1);
-      const b = await publisher.broadcast(['orders:1', 'orders:2'], 'bulk');
+      const b = await publisher.broadcast(['orders:1', 'orders:2'], 'bulk', { key: 'status' });
       assert.equal(b.results.length, 2);
       const [m1, m2] = await client.waitForMessages(2);
-      assert.deepEqual([m1!.event, m1!.data, m2!.data], ['updated', { status: 'paid' }, 'bulk']);
+      assert.deepEqual([m1!.event, m1!.data, m2!.data, m2!.key], ['updated', { status: 'paid' }, 'bulk', 'status']);
       const history = await publisher.history('orders:1', { since: { offset: 0, epoch: first.epoch } });
       assert.deepEqual(history.publications.map((p) => p.data), [{ status: 'paid' }, 'bulk']);
       assert.equal(history.recovered, true);

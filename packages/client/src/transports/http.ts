@@ -13,7 +13,8 @@ export interface HttpSessionEvents {
   open(): void;
   /** `server`: a server-side subscription of the stream (docs/protocol.md#server-side-subscriptions). */
   subscribed(channel: string, result: SubscribeResult & { server?: true }): void;
-  message(frame: MessageFrame): void;
+  /** `text`: the frame's JSON as received (SSE), from which a delta subscription keeps the exact data. */
+  message(frame: MessageFrame, text?: string): void;
   /** SSE only: the server refused or ended a subscription (docs/protocol.md). */
   unsubscribed(frame: UnsubscribedFrame): void;
   /** SSE only: a channel's member list, or a join/leave (the same frames as on WebSocket). */
@@ -30,6 +31,8 @@ export interface HttpSessionOptions {
   presence?: string[];
   /** SSE only: positions of the server-side subscriptions, as the `since` JSON object. */
   since?: string;
+  /** SSE only: the channels with delta compression (`delta=`); long-poll ignores it. */
+  delta?: string[];
   token: string | undefined;
   events: HttpSessionEvents;
 }
@@ -65,7 +68,7 @@ export function openSse(options: HttpSessionOptions): { close(): void } {
     let status = 0;
     let error: ErrorBody | undefined;
     try {
-      const res = await fetch(url(options.base, '/sse', { channel: options.channels, presence: options.presence ?? [] }, { token: options.token, last_event_id: formatCursor(options.positions), since: options.since }), {
+      const res = await fetch(url(options.base, '/sse', { channel: options.channels, presence: options.presence ?? [], delta: options.delta ?? [] }, { token: options.token, last_event_id: formatCursor(options.positions), since: options.since }), {
         headers: { accept: 'text/event-stream' },
         signal: controller.signal,
       });
@@ -93,7 +96,7 @@ export function openSse(options: HttpSessionOptions): { close(): void } {
           }
           if (!data) continue;
           const frame = JSON.parse(data) as { type: string; channel?: string; error?: ErrorBody };
-          if (frame.type === 'message') events.message(frame as MessageFrame);
+          if (frame.type === 'message') events.message(frame as MessageFrame, data);
           else if (frame.type === 'subscribed') events.subscribed(frame.channel!, frame as unknown as SubscribeResult & { server?: true });
           else if (frame.type === 'unsubscribed') events.unsubscribed(frame as UnsubscribedFrame);
           else if (frame.type === 'presence' || frame.type === 'join' || frame.type === 'leave' || frame.type === 'update') events.presence(frame as PresenceFrame | PresenceEventFrame);

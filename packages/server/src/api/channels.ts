@@ -57,11 +57,11 @@ function historyText(head: Omit<HistoryResponse, 'publications'>, publications: 
   const parts: string[] = [];
   let failure: { offset: number; err: unknown } | undefined;
   for (const pub of publications) {
-    const { offset, event, data } = pub;
+    const { offset, event, key, data } = pub;
     try {
       if (hub.encodeFault?.(pub, undefined)) throw new Error(`fault injected by a test into the history encoder (offset ${offset})`);
       // `data` is the publisher's raw JSON text (json/raw): spliced in, never re-serialised.
-      parts.push(`{"offset":${offset},${event === undefined ? '' : `"event":${JSON.stringify(event)},`}"data":${data}}`);
+      parts.push(`{"offset":${offset},${event === undefined ? '' : `"event":${JSON.stringify(event)},`}${key === undefined ? '' : `"key":${JSON.stringify(key)},`}"data":${data}}`);
     } catch (err) {
       failure ??= { offset, err };
     }

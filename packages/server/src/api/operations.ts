@@ -179,6 +179,7 @@ export const DOCUMENTED_ONLY: Record<string, FastifySchema> = {
     querystring: Type.Object({
       ...CLIENT_CHANNELS,
       presence: Type.Optional(Type.Array(Type.String(), { description: 'Channels among `channel` whose presence events the stream should carry.' })),
+      delta: Type.Optional(Type.Array(Type.String(), { description: 'Channels among `channel` to receive with delta compression (docs/protocol.md#delta-compression).' })),
       last_event_id: Type.Optional(Type.String({ description: 'Start from this stream position; the `Last-Event-ID` header wins over it.' })),
     }),
     headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ description: 'Sent by EventSource when it reconnects.' })) }),

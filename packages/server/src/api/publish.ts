@@ -8,7 +8,7 @@ import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { INTERNAL_NAMESPACE } from '../channels/channels.js';
 import { HeraldError } from '../errors.js';
-import type { PublishOnce } from '../broker/broker.js';
+import type { PublishMessage, PublishOnce } from '../broker/broker.js';
 import type { RawJson } from '../json/raw.js';
 import { seed000Channel, SEED000_DEFAULT_CHANNEL } from '../protocols/seeds/index.js';
 import type { ApiContext } from './context.js';
@@ -16,13 +16,24 @@ import { bodyMember, bodyRoot } from './json-body.js';
 import { broadcastRoute, eventRoute, publishRoute, seedRoute } from './operations.js';
 import type { BroadcastBody, EventBody, PublishBody, SeedQuery } from './schemas.js';
 
+/** What a publish may carry besides channel, event and data. */
+export interface ApiPublishOptions {
+  /** Conflation key (docs/protocol.md#conflation). */
+  key?: string;
+  /** The idempotency key's claim, recorded with the publish (broker.ts). */
+  once?: PublishOnce;
+}
+
 /** Publish as the API does: refuses while shutting down, and to internal channels. */
 export function apiPublisher(ctx: ApiContext) {
-  return async function publish(name: string, event: string | undefined, data: RawJson, once?: PublishOnce): Promise<PublishResponse> {
+  return async function publish(name: string, event: string | undefined, data: RawJson, options: ApiPublishOptions = {}): Promise<PublishResponse> {
     if (!ctx.accepting()) throw new HeraldError(ErrorCode.ShuttingDown, 'node is shutting down; retry on another node');
     const channel = ctx.channels.resolve(name);
     if (channel.namespace === INTERNAL_NAMESPACE) throw new HeraldError(ErrorCode.Forbidden, 'internal channels are published to by Herald only');
-    const position = await ctx.hub.publish(channel, event === undefined ? { data } : { event, data }, once);
+    const message: PublishMessage = { data };
+    if (event !== undefined) message.event = event;
+    if (options.key !== undefined) message.key = options.key;
+    const position = await ctx.hub.publish(channel, message, options.once);
     return { channel: channel.name, ...position };
   };
 }
@@ -33,7 +44,7 @@ export function registerPublishRoutes(app: FastifyInstance, ctx: ApiContext): vo
   const once = <T>(req: FastifyRequest, work: (once?: PublishOnce) => Promise<T>) => ctx.idempotency.run(idempotencyKey(req), req.url, work);
 
   app.post<{ Body: Static<typeof PublishBody> }>('/api/publish', { schema: publishRoute }, (req) =>
-    once(req, (key) => publish(req.body.channel, req.body.event, bodyMember(req, 'data'), key)),
+    once(req, (once) => publish(req.body.channel, req.body.event, bodyMember(req, 'data'), { key: req.body.key, once })),
   );
 
   if (!ctx.config.compat.seed002.open_event_api) registerEventRoute(app, ctx);
@@ -54,10 +65,10 @@ export function registerPublishRoutes(app: FastifyInstance, ctx: ApiContext): vo
     once(req, () => broadcast(req.body, bodyMember(req, 'data'))),
   );
 
-  async function broadcast({ channels, event }: Static<typeof BroadcastBody>, data: RawJson): Promise<BroadcastResponse> {
+  async function broadcast({ channels, event, key }: Static<typeof BroadcastBody>, data: RawJson): Promise<BroadcastResponse> {
     const results = await Promise.all(
       channels.map((channel) =>
-        publish(channel, event, data).catch((err: unknown) => {
+        publish(channel, event, data, { key }).catch((err: unknown) => {
           if (!(err instanceof HeraldError)) throw err;
           return { channel, error: err.toBody() };
         }),
@@ -76,7 +87,7 @@ export function registerEventRoute(app: FastifyInstance, ctx: ApiContext): void 
   const seed002 = ctx.config.compat.seed002;
   app.post<{ Body: Static<typeof EventBody> }>('/api/event', { schema: eventRoute }, (req) =>
     ctx.idempotency.run(idempotencyKey(req), req.url, (key) =>
-      publish(seed002.enabled ? `${seed002.namespace}:${req.body.channel}` : req.body.channel, req.body.event, bodyMember(req, 'payload'), key),
+      publish(seed002.enabled ? `${seed002.namespace}:${req.body.channel}` : req.body.channel, req.body.event, bodyMember(req, 'payload'), { once: key }),
     ),
   );
 }

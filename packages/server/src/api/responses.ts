@@ -93,7 +93,7 @@ export const HistoryResult = Type.Object(
     offset: Type.Integer({ minimum: 0, description: "The stream's current position (its last offset)." }),
     epoch: Type.String(),
     publications: Type.Array(
-      Type.Object({ offset: Type.Integer({ minimum: 1 }), event: Type.Optional(Type.String()), data: Type.Unknown() }, { additionalProperties: false }),
+      Type.Object({ offset: Type.Integer({ minimum: 1 }), event: Type.Optional(Type.String()), key: Type.Optional(Type.String({ description: 'The conflation key, when the publisher gave one.' })), data: Type.Unknown() }, { additionalProperties: false }),
       { description: 'Oldest first.' },
     ),
     recovered: Type.Optional(Type.Boolean({ description: 'With `since`: whether every publication after it is here. Also false, with or without `since`, when a publication that could not be encoded was left out.' })),

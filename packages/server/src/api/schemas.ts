@@ -8,10 +8,15 @@ import { MAX_EVENT_LENGTH } from '../connection/parse.js';
 
 const Channel = Type.String({ minLength: 1, description: '`namespace:name`, e.g. `orders:42`.' });
 const Event = Type.String({ minLength: 1, maxLength: MAX_EVENT_LENGTH, description: 'Optional event name that subscribers can filter on.' });
+const Key = Type.String({
+  minLength: 1,
+  maxLength: MAX_EVENT_LENGTH,
+  description: 'Conflation key (e.g. `price:AAPL`): in a namespace with `conflation` on, a subscriber that fell behind gets only the latest publication per key.',
+});
 const Data = Type.Unknown({ description: 'Any JSON value: delivered to subscribers as the exact text sent (every number and escape as written), minus insignificant whitespace.' });
 
 export const PublishBody = Type.Object(
-  { channel: Channel, event: Type.Optional(Event), data: Data },
+  { channel: Channel, event: Type.Optional(Event), key: Type.Optional(Key), data: Data },
   { additionalProperties: false, examples: [{ channel: 'orders:42', event: 'updated', data: { status: 'paid' } }] },
 );
 
@@ -19,6 +24,7 @@ export const BroadcastBody = Type.Object(
   {
     channels: Type.Array(Channel, { minItems: 1, maxItems: 1000, uniqueItems: true }),
     event: Type.Optional(Event),
+    key: Type.Optional(Key),
     data: Data,
   },
   { additionalProperties: false, examples: [{ channels: ['orders:42', 'orders:43'], event: 'updated', data: { status: 'paid' } }] },

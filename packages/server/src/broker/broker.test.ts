@@ -7,9 +7,9 @@ const at = { offset: 3, epoch: 'ep' };
 
 it('a publication body carries data as its own text and reads back without parsing it', () => {
   const data = trustedRawJson('{"n":12345678901234567890,"x":1e400,"s":"\\u00e9"}');
-  const body = encodeBody({ data, event: 'e"v', info: { user: 'u', client: 'c' }, echo: false });
-  assert.equal(body, `{"event":"e\\"v","info":{"user":"u","client":"c"},"echo":false,"data":${data}}`);
-  assert.deepEqual({ ...decodeBody('ch', at, body) }, { channel: 'ch', ...at, data, event: 'e"v', info: { user: 'u', client: 'c' }, echo: false });
+  const body = encodeBody({ data, event: 'e"v', key: 'k', info: { user: 'u', client: 'c' }, echo: false });
+  assert.equal(body, `{"event":"e\\"v","key":"k","info":{"user":"u","client":"c"},"echo":false,"data":${data}}`);
+  assert.deepEqual({ ...decodeBody('ch', at, body) }, { channel: 'ch', ...at, data, event: 'e"v', key: 'k', info: { user: 'u', client: 'c' }, echo: false });
   assert.deepEqual({ ...decodeBody('ch', at, encodeBody({ data: trustedRawJson('-0') })) }, { channel: 'ch', ...at, data: '-0' });
 });
 

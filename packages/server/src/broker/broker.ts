@@ -35,6 +35,8 @@ import type { IdempotencyStore } from './idempotency-store.js';
 export interface Publication extends StreamPosition {
   channel: string;
   event?: string;
+  /** Conflation key: in a conflating namespace a later publication with the same key supersedes this one for a subscriber that fell behind. */
+  key?: string;
   /** The publisher's JSON text (json/raw): relayed as is, never parsed on the delivery path. */
   data: RawJson;
   /** Who published it, for publications made by clients; set by the server only. */
@@ -46,6 +48,7 @@ export interface Publication extends StreamPosition {
 /** What a publish carries into the engine. */
 export interface PublishMessage {
   event?: string;
+  key?: string;
   data: RawJson;
   info?: ClientInfo;
   echo?: false;
@@ -148,13 +151,14 @@ export function unavailable(engine: string, cause: unknown): HeraldError {
 
 /**
  * A publication's body as engines store and relay it (offset and epoch travel beside it): a JSON
- * object `{"event"?,"info"?,"echo"?,"data"}` whose `data` is the publisher's text spliced in as is.
+ * object `{"event"?,"key"?,"info"?,"echo"?,"data"}` whose `data` is the publisher's text spliced in as is.
  * Reading it back finds `data`'s span instead of parsing it (json/scan), so no value is ever
  * rebuilt; bodies written before this format (`data` first, re-serialised) read the same way.
  */
 export function encodeBody(message: PublishMessage): string {
   let head = '{';
   if (message.event !== undefined) head += `"event":${JSON.stringify(message.event)},`;
+  if (message.key !== undefined) head += `"key":${JSON.stringify(message.key)},`;
   if (message.info !== undefined) head += `"info":${JSON.stringify(message.info)},`;
   if (message.echo === false) head += '"echo":false,';
   return `${head}"data":${message.data}}`;
@@ -172,6 +176,8 @@ export function decodeBody(channel: string, position: StreamPosition, body: stri
   const publication: Publication = { channel, offset: position.offset, epoch: position.epoch, data: trustedRawJson(data) };
   const event = span('event');
   if (event !== undefined) publication.event = JSON.parse(event) as string;
+  const key = span('key');
+  if (key !== undefined) publication.key = JSON.parse(key) as string;
   const info = span('info');
   if (info !== undefined) publication.info = JSON.parse(info) as ClientInfo;
   if (span('echo') === 'false') publication.echo = false;

@@ -127,17 +127,17 @@ export function brokerConformance(name: string, factory: () => Broker | Promise<
       assert.equal(h.offset, 2, 'the offset survives expiry within an epoch');
     });
 
-    it("relays data as the publisher's own JSON text, live and from history, with event, info and echo", async () => {
+    it("relays data as the publisher's own JSON text, live and from history, with event, key, info and echo", async () => {
       const ch = channel();
       await broker.subscribe(ch);
       // Values a parse and re-serialise would change: big integer, overflow, 1.0, -0, escapes.
       const data = trustedRawJson('{"big":12345678901234567890,"inf":1e400,"a":1.0,"b":-0,"s":"\\u00e9\\n\\"}"}');
       const info = { user: 'u"1', client: 'c_1' };
-      await broker.publish(ch, { data, event: 'e"v', info, echo: false }, H);
+      await broker.publish(ch, { data, event: 'e"v', key: 'k"1', info, echo: false }, H);
       await broker.publish(ch, { data: trustedRawJson('-0.0E+00') }, H);
       await waitFor(() => handler.on(ch).length === 2);
       const [live, plain] = handler.on(ch);
-      assert.deepEqual({ ...live }, { channel: ch, offset: 1, epoch: live!.epoch, data, event: 'e"v', info, echo: false });
+      assert.deepEqual({ ...live }, { channel: ch, offset: 1, epoch: live!.epoch, data, event: 'e"v', key: 'k"1', info, echo: false });
       assert.deepEqual({ ...plain }, { channel: ch, offset: 2, epoch: live!.epoch, data: '-0.0E+00' });
       const history = await broker.history(ch, { limit: 10 }, H);
       assert.deepEqual(history.publications.map((p) => ({ ...p })), [{ ...live }, { ...plain }]);

@@ -86,6 +86,7 @@ export class MemoryBroker implements Broker {
     const stream = this.#stream(channel, history);
     const publication: Publication = { channel, offset: ++stream.offset, epoch: stream.epoch, data: message.data };
     if (message.event !== undefined) publication.event = message.event;
+    if (message.key !== undefined) publication.key = message.key;
     if (message.info !== undefined) publication.info = message.info;
     if (message.echo === false) publication.echo = false;
     stream.append(publication, history, now);

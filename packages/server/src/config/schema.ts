@@ -45,6 +45,11 @@ export const NamespaceSchema = Type.Object(
       description:
         'How long a publication of this namespace may be held back so that publications arriving back to back share one write per subscriber socket (far fewer syscalls for a publisher that awaits each publish): one that arrives within this many ms after the node last finished writing to subscribers is written this many ms after that (1 ms timer resolution); one after a quiet spell is written at once. Replies are never held, and publish acknowledgements never wait for any of it. 0 = write at the next event-loop turn.',
     }),
+    conflation: Type.Boolean({
+      default: false,
+      description:
+        'Conflation by key: a subscriber that falls behind (half of `limits.send_buffer_bytes` queued) is not closed with 4008; until its socket drains it is kept only the latest publication per `key` (publications without a key are all kept, up to 10 000 held per subscription), and a recovering subscriber is replayed only the latest per key. Messages after a gap carry `skipped` (docs/protocol.md#conflation).',
+    }),
     echo: Type.Boolean({
       default: true,
       description: 'Whether a client\'s own publications are delivered back to it live (it still finds them in history when it recovers).',

@@ -52,6 +52,19 @@ describe('client publishing', () => {
     assert.equal(echoed!.offset, 1);
   });
 
+  it('carries a conflation key from a client publish, and refuses a key that is not a short string', async () => {
+    const alice = await connect('alice');
+    await alice.subscribe('chat:keyed');
+    const reply = await alice.request({ type: 'publish', channel: 'chat:keyed', key: 'typing:alice', data: 1 });
+    assert.ok('ok' in reply, JSON.stringify(reply));
+    const [received] = await alice.waitForMessages(1, 'chat:keyed');
+    assert.equal(received!.key, 'typing:alice');
+    for (const key of ['', 7, 'k'.repeat(129)]) {
+      const refused = await alice.request({ type: 'publish', channel: 'chat:keyed', key, data: 1 });
+      assert.ok('error' in refused && refused.error.code === ErrorCode.BadRequest && /key/.test(refused.error.message), JSON.stringify(refused));
+    }
+  });
+
   it('refuses a client-supplied identity (an unknown field); the server sets info from the connection', async () => {
     const mallory = await connect('mallory');
     const bob = await connect('bob');

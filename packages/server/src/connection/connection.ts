@@ -7,12 +7,12 @@
  * (4008) instead of growing memory or delaying anyone else.
  */
 import { randomBytes } from 'node:crypto';
-import { CloseCode, ErrorCode, type AuthResult, type PresenceResult, type RpcResult, type ServerFrame, type StreamPosition, type SubscribeResult } from '@herald/protocol';
+import { CloseCode, ErrorCode, type AuthResult, type DeltaFormat, type PresenceResult, type RpcResult, type ServerFrame, type StreamPosition, type SubscribeResult } from '@herald/protocol';
 import type { Logger } from 'pino';
 import type { AccessControl, ClientIdentity } from '../auth/access.js';
 import type { AddressOf, ClientFailures } from '../auth/client.js';
 import { TokenRefused } from '../auth/jwt.js';
-import type { Publication, PublishMessage } from '../broker/broker.js';
+import type { Publication } from '../broker/broker.js';
 import type { Channels, ResolvedChannel } from '../channels/channels.js';
 import type { HeraldConfig } from '../config/schema.js';
 import { HeraldError } from '../errors.js';
@@ -27,6 +27,7 @@ import type { UserLimits } from '../control/limits.js';
 import { ExpiryWatch, type ExpiringConnection } from './expiry.js';
 import { MemberInfo } from './member-info.js';
 import { checkChannel, checkPresenceNamespace } from './channel-checks.js';
+import { ClientPublisher } from './client-publish.js';
 import { CommandError, parseCommand, type Command } from './parse.js';
 import type { ConnectionRegistry } from './registry.js';
 import { TokenBucket } from './rate-limit.js';
@@ -64,10 +65,14 @@ export interface ConnectionContext {
   userLimits: UserLimits;
 }
 
-/** Options of one subscribe: a subscription token, presence events, or made by the server. */
+/** What a subscribe may ask for besides the channel and position, from the client or the server. */
 export interface SubscribeOptions {
+  /** Subscription token for a private channel. */
   token?: string;
+  /** Also presence events (and the member list after the reply). */
   presence?: boolean;
+  /** Delta compression (docs/protocol.md#delta-compression). */
+  delta?: DeltaFormat;
   /**
    * Server-side (connection/server-subscriptions.ts): whoever named the channel (a verified token,
    * the backend, the operator) is trusted, so no permission check and no subscribe hook.
@@ -88,8 +93,7 @@ export class Connection implements Subscriber, ExpiringConnection {
   readonly #expiry: ExpiryWatch;
   readonly #limiter: TokenBucket;
   readonly #member: MemberInfo;
-  /** Per namespace with `client_publish_per_second`: this connection's publish budget there. */
-  readonly #publishLimiters = new Map<string, TokenBucket>();
+  readonly #publisher: ClientPublisher;
   #frames: Buffer[] = [];
   #bytes = 0;
   #closed = false;
@@ -106,6 +110,7 @@ export class Connection implements Subscriber, ExpiringConnection {
     this.#limiter = new TokenBucket(ctx.limits.client_messages_per_second);
     this.#member = new MemberInfo(ctx.presenceLimits.update_per_second);
     this.#member.setOwn(identity.info);
+    this.#publisher = new ClientPublisher(ctx);
     this.#identity = identity;
     this.#expiry = new ExpiryWatch(this, ctx.refreshGraceSeconds, ctx.hooks);
     this.#expiry.watch();
@@ -184,7 +189,15 @@ export class Connection implements Subscriber, ExpiringConnection {
   }
 
   overflow(): void {
-    this.close(CloseCode.SlowConsumer, 'slow consumer: too many publications while subscribing');
+    this.close(CloseCode.SlowConsumer, 'slow consumer: too many publications held for it');
+  }
+
+  behind(bytes: number): boolean {
+    return this.#bytes + bytes + this.transport.bufferedBytes() > this.ctx.limits.send_buffer_bytes / 2;
+  }
+
+  onceDrained(listener: () => void): void {
+    if (!this.#closed) this.transport.onceDrained(listener);
   }
 
   resync(reason: string): void {
@@ -269,13 +282,17 @@ export class Connection implements Subscriber, ExpiringConnection {
     if (command.type !== 'ping' && this.ctx.userLimits.limitsCommands) await this.ctx.userLimits.command(this);
     switch (command.type) {
       case 'subscribe':
-        return this.subscribe(command.channel, command.since, (result) => this.#reply(command.id, result), { token: command.token, presence: command.presence });
+        return this.subscribe(command.channel, command.since, (result) => this.#reply(command.id, result), {
+          token: command.token,
+          presence: command.presence,
+          delta: command.delta,
+        });
       case 'presence':
         return this.#presence(command.id, command.channel);
       case 'unsubscribe':
         return this.#unsubscribe(command.id, command.channel);
       case 'publish':
-        return this.#publish(command.id, command.channel, command.event, command.data);
+        return this.#reply(command.id, await this.#publisher.publish(this, this.#identity, this.#info, command));
       case 'ping':
         return this.sendFrame(command.id === undefined ? { type: 'pong' } : { type: 'pong', id: command.id });
       case 'auth':
@@ -353,7 +370,7 @@ export class Connection implements Subscriber, ExpiringConnection {
     }
     if (this.#closed) return;
     if (pending.cancelled) throw new HeraldError(ErrorCode.NotSubscribed, 'unsubscribed before the subscription completed');
-    await this.#subscribeLive(channel, since, onResult, presence);
+    await this.#subscribeLive(channel, since, onResult, presence, options.delta !== undefined);
     if (!channel.options.presence || this.#closed || this.#subscriptions.get(channel.name)?.cancelled !== false) return;
     // Joined only once live, so a member always receives the channel's publications.
     this.#present.add(channel.name);
@@ -373,10 +390,11 @@ export class Connection implements Subscriber, ExpiringConnection {
     return this.#authorizing.size === 0 ? this.#subscriptions : new Set([...this.#subscriptions.keys(), ...this.#authorizing.keys()]);
   }
 
-  #subscribeLive(channel: ResolvedChannel, since: StreamPosition | undefined, onResult: (result: SubscribeResult) => void, events: boolean): Promise<void> {
+  #subscribeLive(channel: ResolvedChannel, since: StreamPosition | undefined, onResult: (result: SubscribeResult) => void, events: boolean, delta: boolean): Promise<void> {
     return new Promise((resolve, reject) => {
       const sub = this.ctx.hub.subscribe(this, channel, {
         since,
+        delta,
         onResult: (result: SubscribeResult) => {
           onResult(result);
           resolve();
@@ -439,36 +457,6 @@ export class Connection implements Subscriber, ExpiringConnection {
     if (!rpc) throw new HeraldError(ErrorCode.NotFound, 'rpc is not configured on this server (hooks.rpc_url)');
     const result = await rpc(this.caller, method, data);
     if (!this.#closed) this.#reply(id, result);
-  }
-
-  async #publish(id: number | undefined, name: unknown, event: string | undefined, data: RawJson): Promise<void> {
-    const channel = this.ctx.channels.resolve(name);
-    if (!channel.options.allow_client_publish) {
-      throw new HeraldError(ErrorCode.Forbidden, `namespace "${channel.namespace}" does not allow client publishing`);
-    }
-    this.ctx.access.checkPublish(this.#identity, channel);
-    this.#checkPublishRate(channel);
-    await this.ctx.userLimits.publish(this);
-    const hook = channel.options.publish_hook;
-    if (hook && this.ctx.hooks.publish) {
-      const rewritten = await this.ctx.hooks.publish(hook, this.caller, channel.name, event, data);
-      if (rewritten.data !== undefined) data = rewritten.data;
-    }
-    // The sender's identity comes from the connection, never from the frame: it cannot be forged.
-    const message: PublishMessage = { data, info: this.#info };
-    if (event !== undefined) message.event = event;
-    if (!channel.options.echo) message.echo = false;
-    const position = await this.ctx.hub.publish(channel, message);
-    this.ctx.webhooks.emit({ type: 'client.publish', channel: channel.name, info: message.info, ...(event === undefined ? {} : { event }), data, ...position });
-    this.#reply(id, position);
-  }
-
-  #checkPublishRate(channel: ResolvedChannel): void {
-    const rate = channel.options.client_publish_per_second;
-    if (rate === 0) return;
-    let bucket = this.#publishLimiters.get(channel.namespace);
-    if (!bucket) this.#publishLimiters.set(channel.namespace, (bucket = new TokenBucket(rate)));
-    if (!bucket.take()) throw new HeraldError(ErrorCode.RateLimited, `more than ${rate} publishes per second to namespace "${channel.namespace}"`);
   }
 
   #reply(id: number | undefined, result?: SubscribeResult | StreamPosition | AuthResult | PresenceResult | RpcResult): void {

@@ -3,16 +3,16 @@
  * Turns one inbound text frame into a command or a precise error. Everything a client sends is
  * untrusted: shapes are checked here so handlers can rely on them.
  */
-import { ErrorCode, type StreamPosition } from '@herald/protocol';
+import { ErrorCode, type DeltaFormat, type StreamPosition } from '@herald/protocol';
 import { HeraldError } from '../errors.js';
 import { rawMember, type RawJson } from '../json/raw.js';
 import { JsonTooDeep, scanJson, type JsonScan } from '../json/scan.js';
 
 export type Command =
-  | { id?: number; type: 'subscribe'; channel: unknown; since?: StreamPosition; token?: string; presence?: boolean }
+  | { id?: number; type: 'subscribe'; channel: unknown; since?: StreamPosition; token?: string; presence?: boolean; delta?: DeltaFormat }
   | { id?: number; type: 'presence'; channel: unknown }
   | { id?: number; type: 'unsubscribe'; channel: unknown }
-  | { id?: number; type: 'publish'; channel: unknown; event?: string; data: RawJson }
+  | { id?: number; type: 'publish'; channel: unknown; event?: string; key?: string; data: RawJson }
   | { id?: number; type: 'ping' }
   | { id?: number; type: 'auth'; token: string }
   | { id?: number; type: 'rpc'; method: string; data?: RawJson }
@@ -20,9 +20,9 @@ export type Command =
 
 /** The fields each command may carry: anything else is refused, as HTTP bodies refuse it. */
 const FIELDS: Record<string, readonly string[]> = {
-  subscribe: ['id', 'type', 'channel', 'since', 'token', 'presence'],
+  subscribe: ['id', 'type', 'channel', 'since', 'token', 'presence', 'delta'],
   unsubscribe: ['id', 'type', 'channel'],
-  publish: ['id', 'type', 'channel', 'event', 'data'],
+  publish: ['id', 'type', 'channel', 'event', 'key', 'data'],
   ping: ['id', 'type'],
   auth: ['id', 'type', 'token'],
   presence: ['id', 'type', 'channel'],
@@ -89,6 +89,10 @@ export function parseCommand(text: string, maxDepth: number): Command {
         if (typeof f.presence !== 'boolean') fail(ErrorCode.BadRequest, 'presence must be a boolean');
         command.presence = f.presence as boolean;
       }
+      if (f.delta !== undefined) {
+        if (f.delta !== 'fossil') fail(ErrorCode.BadRequest, 'delta must be "fossil" (the only delta format)');
+        command.delta = 'fossil';
+      }
       if (f.since === undefined) return command;
       const s = f.since as Record<string, unknown> | null;
       if (
@@ -122,10 +126,14 @@ export function parseCommand(text: string, maxDepth: number): Command {
     }
     case 'publish': {
       if (!('data' in f)) fail(ErrorCode.BadRequest, 'publish needs data');
+      const command: Command & { type: 'publish' } = { id, type: 'publish', channel: f.channel, data: rawMember(text, scan, 'data') };
       const event = parseEvent(f.event);
-      // The publisher's own text of `data`, relayed as is (json/raw).
-      const data = rawMember(text, scan, 'data');
-      return event === undefined ? { id, type: 'publish', channel: f.channel, data } : { id, type: 'publish', channel: f.channel, event, data };
+      if (event !== undefined) command.event = event;
+      if (f.key !== undefined) {
+        if (typeof f.key !== 'string' || f.key.length === 0 || f.key.length > MAX_EVENT_LENGTH) fail(ErrorCode.BadRequest, `key must be a string of 1 to ${MAX_EVENT_LENGTH} characters`);
+        command.key = f.key as string;
+      }
+      return command;
     }
     default:
       return { id, type: 'ping' };

@@ -25,5 +25,7 @@ export interface Transport {
   trailer?(publication: Publication): Buffer;
   /** Bytes accepted by write() that the peer has not taken yet. */
   bufferedBytes(): number;
+  /** Call `listener` once the socket's buffer has drained (see Subscriber.onceDrained). */
+  onceDrained(listener: () => void): void;
   close(code: number, reason: string): void;
 }

@@ -11,6 +11,11 @@
  * and flushing both run in slices so a huge channel never stalls publishes, pings or accepts,
  * and a publish is acknowledged as soon as the engine holds it, before any of this runs.
  *
+ * Two delivery features sit here, per subscription: delta compression (hub/delta.ts: a channel
+ * with delta subscribers keeps its last publication's data, and each fan-out job makes one delta
+ * against it) and conflation (hub/conflation.ts: a subscriber of a conflating namespace that falls
+ * behind is held the latest publication per key until its socket drains, instead of being cut).
+ *
  * The engine's pub/sub delivers at most once: across a reconnect (or any break) publications can
  * be lost. The hub therefore watches each channel's offsets and fills a gap from history before
  * delivering on, so subscribers still see every offset once and in order; when history cannot
@@ -23,8 +28,11 @@ import { HeraldError } from '../errors.js';
 import type { Logger } from 'pino';
 import { Counters } from '../metrics/counters.js';
 import { FlushPacing } from './pacing.js';
+import { hold, lastSent, latestPerKey, skippedSince, type ParkingHost } from './conflation.js';
+import { deltaBase, type DeltaBase } from './delta.js';
 import { EventJob, FanoutJob, heldBack, MAX_PENDING, UNDELIVERABLE, type FanoutStage, type Job, type JobHost } from './jobs.js';
-import type { Encoder, Subscriber } from './subscriber.js';
+import type { Encoder, MessageForm, Subscriber } from './subscriber.js';
+import { Subscription } from './subscription.js';
 
 /** Deliveries queued per turn before yielding to I/O. Queuing is a pointer push: cheap. */
 const FANOUT_SLICE = 65_536;
@@ -34,20 +42,7 @@ const FLUSH_SLICE = 4_096;
 const GAP_READ_ATTEMPTS = 20;
 const GAP_RETRY_MS = 500;
 
-export class Subscription {
-  live = false;
-  cancelled = false;
-  /** Whether this subscriber asked for presence join/leave events. */
-  events = false;
-  pending: Publication[] = [];
-  /** Last position delivered: anything at or before it is a duplicate. */
-  offset = 0;
-  epoch = '';
-  constructor(
-    readonly channel: string,
-    readonly subscriber: Subscriber,
-  ) {}
-}
+export { Subscription };
 
 interface ChannelEntry {
   subscriptions: Set<Subscription>;
@@ -62,10 +57,15 @@ interface ChannelEntry {
   position?: StreamPosition;
   /** Set while a gap is read from history; live publications wait here meanwhile. */
   held?: Publication[];
+  /** Subscriptions that asked for deltas; while there are any, `base` keeps the last publication's data. */
+  deltas: number;
+  base?: DeltaBase;
 }
 
 export interface SubscribeOptions {
   since?: StreamPosition;
+  /** Delta compression for this subscription (the subscriber's encoder must take a MessageForm). */
+  delta?: boolean;
   /** Called with the result before any publication is queued, so a reply precedes the stream. */
   onResult(result: SubscribeResult): void;
   /** Called instead of onResult when the engine failed or the subscription was cancelled first. */
@@ -89,6 +89,7 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
   #scheduled = false;
   readonly #pacing = new FlushPacing(() => this.#schedule());
   readonly #host: JobHost;
+  readonly #parking: ParkingHost;
   /** Start times of fan-outs fully queued, waiting for the next round of writes. */
   #unflushed: number[] = [];
   /** Start times of the fan-outs whose last writes the current round makes. */
@@ -114,9 +115,19 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
     this.#host = {
       counters,
       markDirty: (s) => this.#dirty.add(s),
-      encode: (encoder, publication) => this.#encode(encoder, publication),
+      encode: (encoder, publication, form) => this.#encode(encoder, publication, form),
+      park: (sub, publication) => hold(sub, publication, this.#parking),
       report: (stage, what, err) => this.reportFailure(stage, what, err),
       resync: (subscriber, reason) => this.#resync(subscriber, reason),
+    };
+    this.#parking = {
+      counters,
+      encode: (encoder, publication, form) => this.#encode(encoder, publication, form),
+      send: (sub, frame, publication) => this.#send(sub, frame, publication),
+      fail: (sub, publication, err) => {
+        this.reportFailure('deliver', { channel: sub.channel, offset: publication.offset }, err);
+        this.#resync(sub.subscriber, UNDELIVERABLE);
+      },
     };
   }
 
@@ -127,9 +138,9 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
     this.log.error({ err, stage, ...what }, 'a publication or event could not be delivered; its subscribers are asked to recover');
   }
 
-  #encode(encoder: Encoder, publication: Publication): Buffer {
+  #encode(encoder: Encoder, publication: Publication, form?: MessageForm): Buffer {
     if (this.encodeFault?.(publication, encoder)) throw new Error(`fault injected by a test into the encoder (offset ${publication.offset})`);
-    return encoder.message(publication);
+    return encoder.message(publication, form);
   }
 
   /** Ask a subscriber to reconnect and recover; a subscriber that fails even at that is only logged. */
@@ -177,7 +188,11 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
     entry.published++;
     const at = entry.position;
     if (!at || at.epoch !== publication.epoch || publication.offset > at.offset) entry.position = { offset: publication.offset, epoch: publication.epoch };
-    this.#jobs.push(new FanoutJob(publication, entry.subscriptions));
+    if (entry.deltas > 0) {
+      const current = deltaBase(publication);
+      this.#jobs.push(new FanoutJob(publication, entry.subscriptions, entry.base, current));
+      entry.base = current;
+    } else this.#jobs.push(new FanoutJob(publication, entry.subscriptions));
     this.#pacing.due(entry.writeDelayMs);
     this.#schedule();
   }
@@ -262,9 +277,10 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
    * through `onResult` / `onError`.
    */
   subscribe(subscriber: Subscriber, channel: ResolvedChannel, options: SubscribeOptions): Subscription {
-    const sub = new Subscription(channel.name, subscriber);
+    const sub = new Subscription(channel.name, subscriber, options.delta === true, channel.options.conflation);
     const entry = this.#entry(channel);
     entry.subscriptions.add(sub);
+    if (sub.delta) entry.deltas++;
     this.#recover(sub, entry, channel, options).catch((err: unknown) => {
       this.unsubscribe(sub);
       options.onError(err);
@@ -281,19 +297,23 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
     // Until the live stream shows a position, the first history read is where gaps are counted from.
     entry.position ??= { offset: result.offset, epoch: result.epoch };
     const subscriber = sub.subscriber;
+    // A recovering subscriber of a conflating namespace is owed only the latest publication per key.
+    const publications = sub.conflate ? latestPerKey(result.publications) : result.publications;
+    this.counters.conflated += result.publications.length - publications.length;
     // Encoded before the answer: a publication that cannot be encoded makes it `recovered: false`
     // (the client refetches its state and goes on live), not a subscription that never gets its history.
-    const replay = this.#encodeHistory(subscriber.encoder, result.publications, channel.name);
+    const replay = this.#encodeHistory(subscriber.encoder, publications, channel.name, sub.conflate ? since : undefined);
     const reply: SubscribeResult = { offset: result.offset, epoch: result.epoch };
     if (since) {
       reply.recovered = replay !== undefined && (result.recovered ?? false);
       const reason = replay ? result.reason : 'undeliverable';
       if (reason) reply.reason = reason;
     }
+    if (sub.delta) reply.delta = 'fossil';
     options.onResult(reply);
     // Answered: from here on a failure must reach the client as a resync, never leave it subscribed and silent.
     try {
-      replay?.forEach((frame, i) => this.#queue(subscriber, frame, result.publications[i]!, true));
+      replay?.forEach((frame, i) => this.#send(sub, frame, publications[i]!, true));
       sub.offset = result.offset;
       sub.epoch = result.epoch;
       sub.live = true;
@@ -301,7 +321,12 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
         if (pub.epoch === sub.epoch && pub.offset <= sub.offset) continue;
         sub.offset = pub.offset;
         sub.epoch = pub.epoch;
-        if (!heldBack(sub, pub)) this.#queue(subscriber, this.#encode(subscriber.encoder, pub), pub);
+        if (heldBack(sub, pub)) continue;
+        // Conflated while buffered (hub/jobs.ts), the offsets may jump: say by how much.
+        const skipped = sub.conflate ? skippedSince(lastSent(sub) ?? result, pub) : 0;
+        const frame = this.#encode(subscriber.encoder, pub, skipped > 0 ? { skipped } : undefined);
+        if (sub.conflate && (sub.parked || subscriber.behind?.(frame.length))) hold(sub, pub, this.#parking);
+        else this.#send(sub, frame, pub);
       }
       sub.pending = [];
     } catch (err) {
@@ -310,12 +335,18 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
     }
   }
 
-  /** Every publication's frame for `encoder`, or undefined (reported) when one cannot be encoded. */
-  #encodeHistory(encoder: Encoder, publications: Publication[], channel: string): Buffer[] | undefined {
+  /**
+   * Every publication's frame for `encoder`, or undefined (reported) when one cannot be encoded.
+   * `conflatedSince`: the replay was conflated from there, so each frame says what it skipped.
+   */
+  #encodeHistory(encoder: Encoder, publications: Publication[], channel: string, conflatedSince?: StreamPosition): Buffer[] | undefined {
     const frames: Buffer[] = [];
+    let previous = conflatedSince;
     for (const pub of publications) {
       try {
-        frames.push(this.#encode(encoder, pub));
+        const skipped = skippedSince(previous, pub);
+        frames.push(this.#encode(encoder, pub, skipped > 0 ? { skipped } : undefined));
+        previous = pub;
       } catch (err) {
         this.reportFailure('recovery', { channel, offset: pub.offset }, err);
         return undefined;
@@ -324,18 +355,28 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
     return frames;
   }
 
-  #queue(subscriber: Subscriber, frame: Buffer, pub: Publication, replay = false): void {
-    if (subscriber.send(frame, pub, replay)) this.counters.delivered++;
-    else this.counters.dropped++;
-    // Recovery follows the subscribe reply into the same outbox: written with it, not held.
+  /** Queue a publication's frame outside a fan-out job (recovery, a conflated release): written next turn, not held. */
+  #send(sub: Subscription, frame: Buffer, pub: Publication, replay = false): void {
+    const subscriber = sub.subscriber;
+    if (subscriber.send(frame, pub, replay)) {
+      this.counters.delivered++;
+      sub.sentOffset = pub.offset;
+      sub.sentEpoch = pub.epoch;
+    } else {
+      this.counters.dropped++;
+      sub.sentOffset = -1;
+    }
     this.#urgentAndSchedule(subscriber);
   }
 
   unsubscribe(sub: Subscription): void {
     sub.cancelled = true;
     sub.pending = [];
+    sub.parked = undefined;
     const entry = this.#channels.get(sub.channel);
-    if (!entry?.subscriptions.delete(sub) || entry.subscriptions.size > 0) return;
+    if (!entry?.subscriptions.delete(sub)) return;
+    if (sub.delta && --entry.deltas === 0) entry.base = undefined;
+    if (entry.subscriptions.size > 0) return;
     this.#channels.delete(sub.channel);
     void this.broker.unsubscribe(sub.channel).catch(() => {});
     this.onOccupancy?.(sub.channel, false);
@@ -350,6 +391,7 @@ export class Hub implements Pick<BrokerHandler, 'onPublication' | 'onResubscribe
         ready: this.broker.subscribe(channel.name),
         history: historyOptions(channel),
         writeDelayMs: channel.options.write_delay_ms,
+        deltas: 0,
       };
       this.#channels.set(channel.name, entry);
       this.onOccupancy?.(channel.name, true);

@@ -12,8 +12,10 @@
  */
 import type { ChannelEvent, Publication } from '../broker/broker.js';
 import type { Counters } from '../metrics/counters.js';
-import type { Encoder, Subscriber } from './subscriber.js';
-import type { Subscription } from './hub.js';
+import { latestPerKey } from './conflation.js';
+import { encodeDelta, type DeltaBase } from './delta.js';
+import type { Encoder, MessageForm, Subscriber } from './subscriber.js';
+import type { Subscription } from './subscription.js';
 
 /** Live publications buffered for one subscription while its history is being read. */
 export const MAX_PENDING = 10_000;
@@ -29,7 +31,9 @@ export interface JobHost {
   readonly counters: Counters;
   markDirty(subscriber: Subscriber): void;
   /** Encode a publication for one transport (where the test hook may inject a fault). */
-  encode(encoder: Encoder, publication: Publication): Buffer;
+  encode(encoder: Encoder, publication: Publication, form?: MessageForm): Buffer;
+  /** Hold a publication for a conflating subscription that fell behind, until its socket drains. */
+  park(sub: Subscription, publication: Publication): void;
   /** Log and count one failure; called once per job and stage. */
   report(stage: FanoutStage, what: { channel: string; offset?: number }, err: unknown): void;
   /** Ask a subscriber that missed something to recover; never throws. */
@@ -44,6 +48,20 @@ export interface Job {
 /** A client that publishes with echo off does not get its own publication live. */
 export function heldBack(sub: Subscription, pub: Publication): boolean {
   return pub.echo === false && pub.info?.client !== undefined && pub.info.client === sub.subscriber.id;
+}
+
+/**
+ * Too much arrived while a subscription's history is read: a conflating one keeps only the latest
+ * per key (and goes on if that is enough), any other is cut.
+ */
+function overflowPending(sub: Subscription, counters: Counters): void {
+  if (sub.conflate) {
+    const kept = latestPerKey(sub.pending);
+    counters.conflated += sub.pending.length - kept.length;
+    sub.pending = kept;
+    if (kept.length <= MAX_PENDING) return;
+  }
+  sub.subscriber.overflow();
 }
 
 /** A frame per transport, or the error that encoding it for that transport raised. */
@@ -62,8 +80,8 @@ abstract class IsolatedJob implements Job {
   protected abstract readonly what: { channel: string; offset?: number };
 
   /** This job's frame for `encoder`, encoded on first use; an Error if encoding failed (reported once). */
-  protected frame(encoder: Encoder, stage: FanoutStage, host: JobHost, encode: () => Buffer): Buffer | Error {
-    let frame = this.#frames.get(encoder);
+  protected frame(encoder: Encoder, stage: FanoutStage, host: JobHost, encode: () => Buffer, frames: Frames = this.#frames): Buffer | Error {
+    let frame = frames.get(encoder);
     if (frame === undefined) {
       try {
         frame = encode();
@@ -71,7 +89,7 @@ abstract class IsolatedJob implements Job {
         frame = err instanceof Error ? err : new Error(String(err));
         this.fail(stage, err, host);
       }
-      this.#frames.set(encoder, frame);
+      frames.set(encoder, frame);
     }
     return frame;
   }
@@ -124,12 +142,43 @@ export class FanoutJob extends IsolatedJob {
   /** When this node got the publication from the engine (for the fan-out latency histogram). */
   readonly started = performance.now();
   protected readonly what: { channel: string; offset: number };
+  /** The delta from `base`: a JSON string literal, null when not worth it, undefined until first needed. */
+  #delta: string | null | undefined;
+  readonly #deltaFrames: Frames = new Map();
+  /**
+   * `base` and `current`: the channel's previous publication and this one, as delta compression
+   * needs them; given only while the channel has subscriptions that asked for deltas.
+   */
   constructor(
     readonly publication: Publication,
     subscriptions: Set<Subscription>,
+    readonly base?: DeltaBase,
+    readonly current?: DeltaBase,
   ) {
     super(subscriptions);
     this.what = { channel: publication.channel, offset: publication.offset };
+  }
+
+  /**
+   * The delta frame for a subscription whose client holds the base's data, or undefined (the full
+   * frame goes). The delta is made once per publication, its frame once per transport.
+   */
+  #deltaFrame(sub: Subscription, encoder: Encoder, host: JobHost): Buffer | undefined {
+    const base = this.base;
+    if (!base || sub.sentOffset !== base.offset || sub.sentEpoch !== base.epoch) return undefined;
+    if (this.#delta === undefined) {
+      try {
+        this.#delta = encodeDelta(base, this.current!) ?? null;
+      } catch (err) {
+        // A delta is an optimisation: without one, the full payload goes.
+        this.#delta = null;
+        host.report('encode', this.what, err);
+      }
+    }
+    const delta = this.#delta;
+    if (delta === null) return undefined;
+    const frame = this.frame(encoder, 'encode', host, () => host.encode(encoder, this.publication, { delta }), this.#deltaFrames);
+    return frame instanceof Error ? undefined : frame;
   }
 
   step(budget: number, host: JobHost): number {
@@ -138,41 +187,62 @@ export class FanoutJob extends IsolatedJob {
     // Counted in locals and added once per slice: no per-delivery work beyond an increment.
     let delivered = 0;
     let dropped = 0;
+    let deltas = 0;
     for (let used = 0; used < budget; used++) {
       const next = this.iterator.next();
       if (next.done) {
         counters.delivered += delivered;
         counters.dropped += dropped;
+        counters.deltas += deltas;
         return -1;
       }
       const sub = next.value;
       if (sub.cancelled) continue;
       if (!sub.live) {
-        if (sub.pending.push(pub) > MAX_PENDING) sub.subscriber.overflow();
+        if (sub.pending.push(pub) > MAX_PENDING) overflowPending(sub, counters);
         continue;
       }
       if (pub.epoch === sub.epoch && pub.offset <= sub.offset) continue;
       sub.offset = pub.offset;
       sub.epoch = pub.epoch;
       if (heldBack(sub, pub)) continue;
+      if (sub.parked) {
+        host.park(sub, pub);
+        continue;
+      }
       const encoder = sub.subscriber.encoder;
-      const frame = this.frame(encoder, 'encode', host, () => host.encode(encoder, pub));
+      const delta = sub.delta ? this.#deltaFrame(sub, encoder, host) : undefined;
+      const frame = delta ?? this.frame(encoder, 'encode', host, () => host.encode(encoder, pub));
       if (frame instanceof Error) {
         this.fail('encode', frame, host, sub.subscriber);
+        sub.sentOffset = -1;
         dropped++;
         continue;
       }
+      if (sub.conflate && sub.subscriber.behind?.(frame.length)) {
+        host.park(sub, pub);
+        continue;
+      }
       try {
-        if (sub.subscriber.send(frame, pub)) delivered++;
-        else dropped++;
+        if (sub.subscriber.send(frame, pub)) {
+          delivered++;
+          if (delta) deltas++;
+          sub.sentOffset = pub.offset;
+          sub.sentEpoch = pub.epoch;
+        } else {
+          dropped++;
+          sub.sentOffset = -1;
+        }
         host.markDirty(sub.subscriber);
       } catch (err) {
         this.fail('deliver', err, host, sub.subscriber);
+        sub.sentOffset = -1;
         dropped++;
       }
     }
     counters.delivered += delivered;
     counters.dropped += dropped;
+    counters.deltas += deltas;
     return budget;
   }
 }

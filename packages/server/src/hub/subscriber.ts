@@ -4,9 +4,18 @@
  */
 import type { ChannelEvent, Publication } from '../broker/broker.js';
 
+/** How one subscriber's copy of a publication differs from the plain frame. */
+export interface MessageForm {
+  /** A JSON string literal holding the fossil delta that replaces `data` (hub/delta.ts). */
+  delta?: string;
+  /** Superseded publications left out right before this one (conflation). */
+  skipped?: number;
+}
+
 /** Turns publications into the bytes one transport writes; one instance is shared by all its connections. */
 export interface Encoder {
-  message(publication: Publication): Buffer;
+  /** `form` only on transports that stream (WebSocket, SSE): long-poll always carries the plain frame. */
+  message(publication: Publication, form?: MessageForm): Buffer;
   /** Presence join/leave frames; only transports that can carry them implement it. */
   event?(event: ChannelEvent): Buffer;
 }
@@ -30,4 +39,11 @@ export interface Subscriber {
   overflow(): void;
   /** The node lost publications it cannot replay: the subscriber must reconnect and recover. */
   resync(reason: string): void;
+  /**
+   * Conflation (transports that stream): whether `bytes` more would take this subscriber past
+   * half its send buffer, i.e. it is falling behind. Absent: it never is (long-poll).
+   */
+  behind?(bytes: number): boolean;
+  /** Call `listener` once when the socket has taken what was queued (or soon, if it was not waiting). */
+  onceDrained?(listener: () => void): void;
 }

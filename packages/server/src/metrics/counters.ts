@@ -23,6 +23,10 @@ export class Counters {
   delivered = 0;
   /** Writes of queued frames to WebSocket and SSE sockets: `delivered` over this is how many frames share a write (hub/pacing.ts). */
   subscriberWrites = 0;
+  /** Of `delivered`, frames that carried a delta instead of the whole data (delta compression). */
+  deltas = 0;
+  /** Publications left out for a subscriber of a conflating namespace because a later one with the same key superseded them. */
+  conflated = 0;
   /** Publication frames a local subscriber could not take (closed, over its buffer, batch full). */
   dropped = 0;
   /** Connections closed because they did not read fast enough (close code 4008). */

@@ -78,6 +78,8 @@ export function createMetrics(sources: MetricsSources): Registry {
   total('herald_messages_delivered_total', 'Publication frames queued for a local subscriber (live fan-out and recovery replays).', () => counters.delivered);
   total('herald_subscriber_writes_total', 'Writes of queued frames to WebSocket and SSE subscribers\' sockets; frames delivered per write shows how much flushes coalesce (namespace write_delay_ms).', () => counters.subscriberWrites);
   total('herald_webhook_events_dropped_total', 'Webhook events given up on: the receiver queue was full, or every retry failed (docs/webhooks.md).', () => sources.webhookDropped());
+  total('herald_messages_delta_total', 'Of the delivered publication frames, those sent as a delta against the previous one (subscriptions with delta compression).', () => counters.deltas);
+  total('herald_messages_conflated_total', 'Publications left out for subscribers of conflating namespaces that fell behind or recovered, because a later publication with the same key superseded them.', () => counters.conflated);
   total('herald_messages_dropped_total', 'Publication frames a local subscriber could not take (closed, slow, long-poll batch full); clients recover them from history.', () => counters.dropped);
   total('herald_slow_consumer_disconnects_total', 'Connections closed because they did not read fast enough (close code 4008).', () => counters.slowConsumerCloses);
   new Counter({

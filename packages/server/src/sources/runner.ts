@@ -17,7 +17,7 @@ import { mapRecord, PoisonRecord, type Limits, type MappedRecord, type MappingCo
 import type { Deliver, Source, SourceRecord, Verdict } from './source.js';
 
 /** Publish as `POST /api/publish` does (api/publish.ts `apiPublisher`). */
-export type Publish = (channel: string, event: string | undefined, data: RawJson, once?: PublishOnce) => Promise<PublishResponse>;
+export type Publish = (channel: string, event: string | undefined, data: RawJson, options?: { once?: PublishOnce }) => Promise<PublishResponse>;
 
 export interface RunnerDeps {
   publish: Publish;
@@ -106,7 +106,7 @@ export class SourceRunner {
     try {
       await this.deps.idempotency.run(key, this.#scope, (once) => {
         ran = true;
-        return this.deps.publish(channel, event, data, once);
+        return this.deps.publish(channel, event, data, { once });
       });
       if (ran) this.counters.published++;
       else this.counters.duplicates++;

@@ -12,6 +12,8 @@
  * `presence=a` (repeatable) asks for channel a's presence as on a WebSocket subscribe with
  * `presence: true`: an `event: presence` after its `subscribed`, then `event: join` / `leave`.
  * These carry no `id:` line: they are not positions, so the stream's last event id stays put.
+ * `delta=a` (repeatable) turns on delta compression for channel a, as `delta: "fossil"` does on a
+ * WebSocket subscribe (docs/protocol.md#delta-compression).
  */
 import type { ServerResponse } from 'node:http';
 import { CloseCode, ErrorCode, type ServerFrame, type StreamPosition, type SubscribedFrame, type SubscribeResult } from '@herald/protocol';
@@ -23,11 +25,13 @@ import { checkChannels, checkPresenceNamespace } from '../connection/channel-che
 import { Connection, type ConnectionContext } from '../connection/connection.js';
 import { parseServerSince, serverChannels } from '../connection/server-subscriptions.js';
 import type { FrameEncoder, Transport } from '../connection/transport.js';
+import type { MessageForm } from '../hub/subscriber.js';
 import { HeraldError } from '../errors.js';
 import { formatPosition, parseCursor, type Positions } from './cursor.js';
 import { queryChannels, queryList, queryParam } from './query.js';
 import { messageJson, presenceEventFrame } from './message.js';
 import { SpreadMap, visitSpread } from './spread.js';
+import { onceDrained } from './drain.js';
 
 const HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -49,7 +53,7 @@ const CLOSE_ERRORS: Partial<Record<number, ErrorCode>> = {
 
 export const encoder: FrameEncoder = {
   // No blank line: the stream's own `id:` line (SseTransport.trailer) follows and ends the event.
-  message: (p: Publication) => Buffer.from(`${eventLine(p.event)}data: ${messageJson(p)}\n`),
+  message: (p: Publication, form?: MessageForm) => Buffer.from(`${eventLine(p.event)}data: ${messageJson(p, form)}\n`),
   // Complete events without an `id:` line: they do not move the stream's position.
   frame: frameEvent,
   event: (event) => frameEvent(presenceEventFrame(event)),
@@ -59,11 +63,11 @@ function frameEvent(frame: ServerFrame): Buffer {
   return Buffer.from(`event: ${frame.type}\ndata: ${JSON.stringify(frame)}\n\n`);
 }
 
-/** Per channel of the stream, whether a `presence` parameter asks for its presence events. */
-function presenceWanted(query: unknown, names: readonly string[]): boolean[] {
-  const wanted = new Set(queryList(query, 'presence'));
+/** Per channel of the stream, whether a `param` parameter (`presence`, `delta`) names it. */
+function channelFlags(query: unknown, param: string, names: readonly string[]): boolean[] {
+  const wanted = new Set(queryList(query, param));
   for (const name of wanted) {
-    if (!names.includes(name)) throw new HeraldError(ErrorCode.BadRequest, `presence=${name} is not among the stream's channels: add channel=${name}`);
+    if (!names.includes(name)) throw new HeraldError(ErrorCode.BadRequest, `${param}=${name} is not among the stream's channels: add channel=${name}`);
   }
   return names.map((name) => wanted.has(name));
 }
@@ -107,6 +111,10 @@ class SseTransport implements Transport {
 
   bufferedBytes(): number {
     return this.res.writableLength;
+  }
+
+  onceDrained(listener: () => void): void {
+    onceDrained(this.res, listener);
   }
 
   trailer(p: Publication): Buffer {
@@ -219,7 +227,8 @@ export function createSseEndpoint(options: SseOptions): SseEndpoint {
       const names = [...asked, ...serverSide];
       // No channel at all: queryChannels refuses the request with its "name at least one channel".
       if (names.length === 0) queryChannels(req.query);
-      const presence = presenceWanted(req.query, names);
+      const presence = channelFlags(req.query, 'presence', names);
+      const delta = channelFlags(req.query, 'delta', names);
       const since = streamSince(req, asked.length, names);
       const channels = checkChannels(context, 'sse', names);
       const watched = channels.filter((_, i) => presence[i]);
@@ -247,7 +256,7 @@ export function createSseEndpoint(options: SseOptions): SseEndpoint {
       channels.forEach((channel, i) => {
         const server = i >= asked.length;
         const onResult = (result: SubscribeResult) => context.hub.queue(connection, transport.subscribed(channel.name, result, server));
-        connection.subscribe(channel.name, since[i], onResult, { presence: presence[i], server }).catch((err: unknown) => fail(connection, err));
+        connection.subscribe(channel.name, since[i], onResult, { presence: presence[i], server, ...(delta[i] ? { delta: 'fossil' as const } : {}) }).catch((err: unknown) => fail(connection, err));
       });
     },
     get connections() {

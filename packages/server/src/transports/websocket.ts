@@ -17,13 +17,15 @@ import { endStaleServerChannels, parseServerSince, serverChannels, subscribeServ
 import { HookRefused } from '../hooks/hooks.js';
 import { HeraldError } from '../errors.js';
 import type { FrameEncoder, Transport } from '../connection/transport.js';
+import type { MessageForm } from '../hub/subscriber.js';
 import { messageJson, presenceEventFrame } from './message.js';
 import { textFrame } from './websocket-frame.js';
 import { SpreadMap, visitSpread } from './spread.js';
+import { onceDrained } from './drain.js';
 
 export const encoder: FrameEncoder = {
-  message(p: Publication): Buffer {
-    return textFrame(messageJson(p));
+  message(p: Publication, form?: MessageForm): Buffer {
+    return textFrame(messageJson(p, form));
   },
   frame(frame: ServerFrame): Buffer {
     return textFrame(JSON.stringify(frame));
@@ -49,6 +51,10 @@ class WebSocketTransport implements Transport {
 
   bufferedBytes(): number {
     return this.socket.writableLength;
+  }
+
+  onceDrained(listener: () => void): void {
+    onceDrained(this.socket, listener);
   }
 
   close(code: number, reason: string): void {

@@ -698,6 +698,8 @@ export interface operations {
                 channel: string[];
                 /** @description Channels among `channel` whose presence events the stream should carry. */
                 presence?: string[];
+                /** @description Channels among `channel` to receive with delta compression (docs/protocol.md#delta-compression). */
+                delta?: string[];
                 /** @description Start from this stream position; the `Last-Event-ID` header wins over it. */
                 last_event_id?: string;
             };
@@ -984,6 +986,8 @@ export interface operations {
                     channel: string;
                     /** @description Optional event name that subscribers can filter on. */
                     event?: string;
+                    /** @description Conflation key (e.g. `price:AAPL`): in a namespace with `conflation` on, a subscriber that fell behind gets only the latest publication per key. */
+                    key?: string;
                     /** @description Any JSON value: delivered to subscribers as the exact text sent (every number and escape as written), minus insignificant whitespace. */
                     data: unknown;
                 };
@@ -1700,6 +1704,8 @@ export interface operations {
                     channels: string[];
                     /** @description Optional event name that subscribers can filter on. */
                     event?: string;
+                    /** @description Conflation key (e.g. `price:AAPL`): in a namespace with `conflation` on, a subscriber that fell behind gets only the latest publication per key. */
+                    key?: string;
                     /** @description Any JSON value: delivered to subscribers as the exact text sent (every number and escape as written), minus insignificant whitespace. */
                     data: unknown;
                 };
@@ -2262,6 +2268,8 @@ export interface operations {
                         publications: {
                             offset: number;
                             event?: string;
+                            /** @description The conflation key, when the publisher gave one. */
+                            key?: string;
                             data: unknown;
                         }[];
                         /** @description With `since`: whether every publication after it is here. Also false, with or without `since`, when a publication that could not be encoded was left out. */

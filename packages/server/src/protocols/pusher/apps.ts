@@ -57,6 +57,7 @@ export function pusherNamespace(defaults: NamespaceConfig | undefined): Namespac
     client_publish_per_second: 0,
     write_delay_ms: 2,
     echo: true,
+    conflation: false,
     presence: false,
     transports: ['websocket', 'sse', 'longpoll'],
     allow_create_new_channels: true,
