@@ -2,7 +2,8 @@
  * The client SDK's side of hooks, server-side subscriptions and presence updates, against a real
  * node and a real backend: rpc, presenceUpdate seen by another SDK client, and a server-side
  * subscription that recovers what was missed while the network was down. The control API's
- * subscribe and unsubscribe reach the SDK through the same frames.
+ * subscribe and unsubscribe reach the SDK through the same frames. A delta subscription
+ * lives beside server-side ones on the same connection.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -97,6 +98,42 @@ describe('client SDK: rpc, presence updates, server-side subscriptions', () => {
     const listed = await api(server, `/api/users/${user}/connections`);
     assert.deepEqual((listed.json.connections as Array<{ channels: string[] }>).map((x) => x.channels), [[`user:#${user}`]], 'neither ended channel was subscribed again');
   });
+
+  for (const transport of ['websocket', 'sse'] as const) {
+    it(`a delta subscription and server-side ones share a connection: whole messages on each, deltas on the wire, a control unsubscribe ends the delta one (${transport})`, async () => {
+      const user = `dee-${transport}`;
+      const [feed, doc] = [`default:dfeed${Date.now()}`, `default:ddoc${Date.now()}`];
+      const c = client(server.wsUrl, await signJwt(JWT_SECRET, user, { channels: [feed] }), transport);
+      const subs: Subscription[] = [];
+      c.on('server-subscription', (s) => subs.push(s));
+      const sub = c.subscribe(doc, undefined, { delta: true });
+      const failed: string[] = [];
+      sub.on('delta-failed', (e) => failed.push(e.reason));
+      await waitUntil(() => sub.state === 'subscribed' && subs.length === 2, 5000, () => `subscribed (server-side: ${subs.map((s) => s.channel).join()})`);
+      const [docs, feeds]: [unknown[], unknown[]] = [[], []];
+      sub.on('message', (m) => docs.push(m.data));
+      c.serverSubscriptions.get(feed)!.on('message', (m) => feeds.push(m.data));
+      const versions = [1, 2, 3, 4].map((v) => ({ version: v, items: Array.from({ length: 30 }, (_, i) => ({ id: i, name: `item ${i}`, price: i === v ? 100 + v : i })) }));
+      const deltasBefore = server.herald.hub.counters.deltas;
+      for (const version of versions) {
+        await publish(server, doc, version);
+        await publish(server, feed, version.version);
+      }
+      await waitUntil(() => docs.length === 4 && feeds.length === 4, 5000, () => `messages (docs ${docs.length}, feed ${feeds.length})`);
+      assert.deepEqual(docs, versions, 'the delta subscription hands over whole documents');
+      assert.deepEqual(feeds, [1, 2, 3, 4]);
+      assert.deepEqual(failed, []);
+      assert.ok(server.herald.hub.counters.deltas - deltasBefore >= 3, 'the later documents went as deltas');
+
+      if (transport !== 'websocket') return;
+      const ended: string[] = [];
+      sub.on('unsubscribed', () => ended.push(doc));
+      assert.equal((await api(server, `/api/users/${user}/unsubscribe`, { body: { channel: doc } })).json.unsubscribed, 1);
+      await waitUntil(() => ended.length === 1 && sub.state === 'unsubscribed', 5000, () => 'delta subscription ended by the server');
+      await publish(server, feed, 5);
+      await waitUntil(() => feeds.length === 5, 5000, () => 'the server-side subscription carries on');
+    });
+  }
 
   for (const transport of ['websocket', 'sse'] as const) {
     it(`a server-side subscription appears as a Subscription and recovers what was missed across a reconnect (${transport})`, async () => {
