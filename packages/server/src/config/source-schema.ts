@@ -7,7 +7,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { StringEnum } from './string-enum.js';
 
 /** Every source type; each is one file in sources/, registered in sources/create.ts. */
-export const SOURCE_TYPES = ['postgres', 'redis_stream'] as const;
+export const SOURCE_TYPES = ['postgres', 'redis_stream', 'rabbitmq'] as const;
 
 const Identifier = (description: string, fallback: string) =>
   Type.String({ pattern: '^[a-z_][a-z0-9_]{0,47}(\\.[a-z_][a-z0-9_]{0,47})?$', default: fallback, description });
@@ -46,9 +46,24 @@ export const RedisStreamSourceSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+export const RabbitMqSourceSchema = Type.Object(
+  {
+    url: Type.String({ default: 'amqp://guest:guest@127.0.0.1:5672', description: 'amqp:// or amqps:// URL of the broker (vhost as the path); `?heartbeat=` defaults to 10 seconds.' }),
+    queues: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description: 'Queues to consume. Each is consumed by one node at a time (an exclusive consumer: per-channel order); the queues spread over the live nodes, a fair share each. Publish each channel to one queue of its own (e.g. a hash of the channel).',
+    }),
+    declare: Type.Boolean({ default: true, description: 'Declare each queue (durable, its dead letters routed to `<queue><dead_letter_suffix>`) and its dead-letter queue. Off: the queues must exist; only the dead-letter queues are declared.' }),
+    prefetch: Type.Integer({ minimum: 1, maximum: 65_535, default: 500, description: 'Unacked messages the broker hands one queue\'s consumer ahead of its acks.' }),
+    dead_letter_suffix: Type.String({ minLength: 1, default: '.dead', description: 'Poison messages are published (confirmed) to the queue `<queue><suffix>` with the headers `x-herald-reason` and `x-herald-source-id`, then acked.' }),
+    rebalance_ms: Type.Integer({ minimum: 50, default: 1000, description: 'How often a node counts the live nodes, takes free queues up to its fair share, gives back those above it, and measures the lag.' }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 export const SourceSchema = Type.Object(
   {
-    type: StringEnum(SOURCE_TYPES, { description: 'postgres (an outbox table) or redis_stream (a consumer group on Redis Streams).' }),
+    type: StringEnum(SOURCE_TYPES, { description: 'postgres (an outbox table), redis_stream (a consumer group on Redis Streams), rabbitmq (AMQP 0-9-1 queues), mqtt (topic subscriptions) or jetstream (NATS JetStream durable consumers).' }),
     channel: Type.String({ minLength: 1, default: '{channel}', description: 'Template of the channel: `{field}` is replaced by the record\'s field (docs/sources.md lists each source\'s fields), e.g. `orders:{order_id}`. A record lacking a named field is dead-lettered.' }),
     event: Type.String({ default: '{event}', description: 'Template of the event name; empty, or a named field missing, means no event.' }),
     data: Type.String({ minLength: 1, default: 'data', description: 'The field holding the publication\'s JSON data (at most limits.max_body_bytes bytes, limits.max_json_depth deep).' }),
@@ -60,6 +75,7 @@ export const SourceSchema = Type.Object(
     required: Type.Boolean({ default: false, description: 'Whether `/readyz` turns 503 while this source is down (it is always listed there).' }),
     postgres: PostgresSourceSchema,
     redis_stream: RedisStreamSourceSchema,
+    rabbitmq: RabbitMqSourceSchema,
   },
   { additionalProperties: false },
 );

@@ -8,6 +8,7 @@
 import type { Logger } from 'pino';
 import type { SourceConfig } from '../config/source-schema.js';
 import { PostgresOutboxSource } from './postgres.js';
+import { RabbitMqSource } from './rabbitmq.js';
 import { RedisStreamSource } from './redis-stream.js';
 import type { DryRunnable, Source } from './source.js';
 
@@ -22,6 +23,7 @@ export type SourceFactory = (name: string, config: SourceConfig, log: Logger) =>
 const FACTORIES: Record<SourceConfig['type'], SourceFactory> = {
   postgres: (name, config, log) => new PostgresOutboxSource(name, config, log),
   redis_stream: (name, config, log) => new RedisStreamSource(name, config, log),
+  rabbitmq: (name, config, log) => new RabbitMqSource(name, config, log),
 };
 
 export function createSource(name: string, config: SourceConfig, log: Logger): Source & Partial<DryRunnable & Migratable> {
