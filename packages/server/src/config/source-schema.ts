@@ -7,7 +7,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { StringEnum } from './string-enum.js';
 
 /** Every source type; each is one file in sources/, registered in sources/create.ts. */
-export const SOURCE_TYPES = ['postgres', 'redis_stream', 'rabbitmq'] as const;
+export const SOURCE_TYPES = ['postgres', 'redis_stream', 'rabbitmq', 'jetstream'] as const;
 
 const Identifier = (description: string, fallback: string) =>
   Type.String({ pattern: '^[a-z_][a-z0-9_]{0,47}(\\.[a-z_][a-z0-9_]{0,47})?$', default: fallback, description });
@@ -61,6 +61,22 @@ export const RabbitMqSourceSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+export const JetStreamSourceSchema = Type.Object(
+  {
+    servers: Type.Array(Type.String({ minLength: 1 }), { default: ['nats://127.0.0.1:4222'], description: 'NATS server URLs.' }),
+    stream: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', default: 'herald_source', description: 'The JetStream stream to consume; created (file storage, the `subjects` below) if missing.' }),
+    subjects: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description: 'Filter subjects, one durable consumer each (`<durable>_<index>`). Each is consumed by one node at a time (per-channel order); they spread over the live nodes, a fair share each. Publish each channel to one subject of its own (e.g. a hash of the channel).',
+    }),
+    durable: Type.String({ pattern: '^[A-Za-z0-9_-]{1,48}$', default: 'herald', description: 'Prefix of the durable consumers\' names; also names the lease bucket `<durable>_leases_<stream>`.' }),
+    lease_seconds: Type.Number({ minimum: 0.5, default: 10, description: 'A node consuming a subject holds a lease on it (a KV entry renewed every third of this); a node that dies frees it after this long.' }),
+    fetch_wait_ms: Type.Integer({ minimum: 1000, default: 2000, description: 'How long one pull request waits on the server for a new message before the next one (JetStream allows 1000 or more); a lost lease or a stop waits for it too.' }),
+    dead_letter_subject: Type.String({ default: '', description: 'Poison messages are published here with the headers `Herald-Reason`, `Herald-Source-Id` and `Herald-Subject`, then acked. Empty means `herald.dead.<stream>`, kept in the stream `<stream>_dead` (created if missing).' }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 export const SourceSchema = Type.Object(
   {
     type: StringEnum(SOURCE_TYPES, { description: 'postgres (an outbox table), redis_stream (a consumer group on Redis Streams), rabbitmq (AMQP 0-9-1 queues), mqtt (topic subscriptions) or jetstream (NATS JetStream durable consumers).' }),
@@ -76,6 +92,7 @@ export const SourceSchema = Type.Object(
     postgres: PostgresSourceSchema,
     redis_stream: RedisStreamSourceSchema,
     rabbitmq: RabbitMqSourceSchema,
+    jetstream: JetStreamSourceSchema,
   },
   { additionalProperties: false },
 );
