@@ -7,7 +7,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { StringEnum } from './string-enum.js';
 
 /** Every source type; each is one file in sources/, registered in sources/create.ts. */
-export const SOURCE_TYPES = ['postgres', 'redis_stream', 'rabbitmq', 'jetstream'] as const;
+export const SOURCE_TYPES = ['postgres', 'redis_stream', 'rabbitmq', 'mqtt', 'jetstream'] as const;
 
 const Identifier = (description: string, fallback: string) =>
   Type.String({ pattern: '^[a-z_][a-z0-9_]{0,47}(\\.[a-z_][a-z0-9_]{0,47})?$', default: fallback, description });
@@ -61,6 +61,22 @@ export const RabbitMqSourceSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+export const MqttSourceSchema = Type.Object(
+  {
+    url: Type.String({ default: 'mqtt://127.0.0.1:1883', description: 'mqtt://, mqtts://, ws:// or wss:// URL of the broker (MQTT 5); `user:password@` in it if the broker asks.' }),
+    topics: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description: 'Topic filters (`+` and `#` wildcards) subscribed at QoS 1, each in a persistent session of its own (client id `<client_id>-<source>-<index>`) held by one node at a time (per-channel order); they spread over the live nodes, a fair share each. A channel\'s messages must all match one filter.',
+    }),
+    client_id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,40}$', default: 'herald', description: 'Prefix of the sessions\' client ids. Keep it stable: a session outlives its node and holds what it was not yet acked.' }),
+    session_expiry_seconds: Type.Integer({ minimum: 60, default: 86_400, description: 'How long the broker keeps a topic\'s session, and queues its messages, while no node holds it.' }),
+    lease_topic: Type.String({ minLength: 1, default: 'herald/leases', description: 'Retained messages under `<lease_topic>/<source>/` say which node holds which topic filter and which nodes are alive.' }),
+    lease_seconds: Type.Number({ minimum: 1, default: 10, description: 'A node renews its holds every third of this; a node that dies frees its topic filters after this long (node clocks must agree to well within it).' }),
+    dead_letter_prefix: Type.String({ minLength: 1, default: 'herald/dead', description: 'Poison messages are published (QoS 1) to `<prefix>/<original topic>` with the user properties `herald-reason` and `herald-source-id`, then acked.' }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 export const JetStreamSourceSchema = Type.Object(
   {
     servers: Type.Array(Type.String({ minLength: 1 }), { default: ['nats://127.0.0.1:4222'], description: 'NATS server URLs.' }),
@@ -92,6 +108,7 @@ export const SourceSchema = Type.Object(
     postgres: PostgresSourceSchema,
     redis_stream: RedisStreamSourceSchema,
     rabbitmq: RabbitMqSourceSchema,
+    mqtt: MqttSourceSchema,
     jetstream: JetStreamSourceSchema,
   },
   { additionalProperties: false },
