@@ -1,7 +1,8 @@
 /**
  * @module sources/jetstream
- * The NATS JetStream source: one durable pull consumer per filter subject, explicit acks once
- * Herald has the publication, poison published to a dead-letter subject before its ack.
+ * The NATS JetStream source: one durable pull consumer per filter subject, acks once
+ * Herald has the publication (one confirmed ack per batch: the consumers ack "all"), poison
+ * published to a dead-letter subject before its ack.
  *
  * Several nodes pulling from one consumer would publish one channel's messages side by side (out
  * of order), so each subject is consumed by one node at a time, the holder of its lease: an entry
@@ -15,7 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, StorageType, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, StorageType, type JetStreamClient, type Consumer, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { connect, headers, nanos, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
@@ -40,8 +41,6 @@ interface Lease {
   until: number;
   /** The lane consuming the subject while the lease holds. */
   loop?: Promise<void>;
-  /** Given back above our fair share: deleted once its lane stopped, so the next node need not wait for it to lapse. */
-  givenBack?: boolean;
 }
 
 export class JetStreamSource implements Source {
@@ -166,7 +165,7 @@ export class JetStreamSource implements Source {
     }
   }
 
-  /** Announce ourselves, renew our leases, take free ones up to a fair share, give back one above it, measure the lag. */
+  /** Announce ourselves, renew our leases, take free ones up to a fair share, give back those above it (deleted once their lane stopped, so the next node need not wait for them to lapse), measure the lag. */
   async #tick(): Promise<void> {
     const kv = this.#kv;
     if (!kv || this.#ticking || this.#stopped) return;
@@ -186,12 +185,9 @@ export class JetStreamSource implements Source {
           this.#leases.delete(i); // taken over after it lapsed: the lane stops at its next turn
         }
       }
-      // Above our share (a node joined): give one back; its lane stops between two batches.
-      if (this.#leases.size > share) {
-        const i = [...this.#leases.keys()].pop()!;
-        const lease = this.#leases.get(i)!;
+      // Above our share (a node joined): give those back; each lane stops between two batches.
+      for (const [i, lease] of [...this.#leases].slice(share)) {
         this.#leases.delete(i);
-        lease.givenBack = true;
         void lease.loop?.then(() => kv.delete(this.#leaseKey(i), { previousSeq: lease.revision }).catch(() => {}));
       }
       const offset = Number.parseInt(this.#node.slice(-6), 16) % subjects.length;
@@ -247,7 +243,7 @@ export class JetStreamSource implements Source {
     await jsm.consumers.add(stream, {
       durable_name: durable,
       filter_subject: subjects[index],
-      ack_policy: AckPolicy.Explicit,
+      ack_policy: AckPolicy.All,
       ack_wait: nanos(30_000),
       ...(start === undefined ? { deliver_policy: DeliverPolicy.All } : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start }),
     });
@@ -257,17 +253,19 @@ export class JetStreamSource implements Source {
   async #consume(index: number, lease: Lease): Promise<void> {
     const backoff = new Backoff(100, 5000);
     let rewind: number | undefined | 'floor' = 'floor';
+    let consumer: Consumer | undefined;
     while (this.#holds(index, lease)) {
       try {
         if (!this.#fresh(lease)) {
           await this.#wakeup.sleep(100); // a renewal is late (a busy event loop, a slow server)
           continue;
         }
-        if (rewind !== undefined) {
-          await this.#rewind(index, rewind === 'floor' ? undefined : rewind);
+        if (rewind !== undefined || !consumer) {
+          if (rewind !== undefined) await this.#rewind(index, rewind === 'floor' ? undefined : rewind);
           rewind = undefined;
+          consumer = await this.#js!.consumers.get(this.#settings.stream, this.#durable(index));
         }
-        const batch = await this.#pull(index);
+        const batch = await this.#pull(consumer);
         if (batch.length === 0) continue;
         const records = batch.map(jetStreamRecord);
         const verdicts = await this.#deliver!(records);
@@ -278,6 +276,7 @@ export class JetStreamSource implements Source {
         if (this.#stopped) break;
         this.log.warn({ source: this.name, subject: this.#settings.subjects[index], err: errorText(err) }, 'jetstream source: pull failed; retrying');
         rewind = 'floor';
+        consumer = undefined;
         await this.#wakeup.sleep(backoff.next());
       }
     }
@@ -288,8 +287,7 @@ export class JetStreamSource implements Source {
    * server says are waiting behind it, which it answers at once. A plain fetch of a whole batch
    * would wait out its expiry whenever fewer are waiting.
    */
-  async #pull(index: number): Promise<JsMsg[]> {
-    const consumer = await this.#js!.consumers.get(this.#settings.stream, this.#durable(index));
+  async #pull(consumer: Consumer): Promise<JsMsg[]> {
     const first = await consumer.next({ expires: this.#settings.fetch_wait_ms });
     if (!first) return [];
     const batch = [first];
@@ -298,25 +296,28 @@ export class JetStreamSource implements Source {
     return batch;
   }
 
-  /** Dead-letter the poison (stored), ack the settled; the first retried message's sequence when there is one. */
+  /**
+   * Dead-letter the poison (stored), then ack everything before the first retried message with one
+   * confirmed ack (the consumers ack "all": an ack covers the messages before it). Returns the
+   * first retried message's sequence, to rewind to, when there is one; what was settled after it
+   * comes again and is recognised by its key.
+   */
   async #settle(batch: JsMsg[], records: SourceRecord[], verdicts: Verdict[]): Promise<number | undefined> {
-    let retryFrom: number | undefined;
-    for (const [i, verdict] of verdicts.entries()) {
+    const firstRetry = verdicts.findIndex((v) => v.kind === 'retry');
+    const settled = firstRetry === -1 ? batch.length : firstRetry;
+    for (let i = 0; i < settled; i++) {
+      const verdict = verdicts[i]!;
+      if (verdict.kind !== 'dead') continue;
       const msg = batch[i]!;
-      if (verdict.kind === 'retry') {
-        retryFrom ??= msg.info.streamSequence;
-        continue;
-      }
-      if (verdict.kind === 'dead') {
-        const h = headers();
-        for (const [name, values] of msg.headers ?? []) for (const v of values) h.append(name, v);
-        h.set('Herald-Reason', verdict.reason.replace(/[\r\n]/g, ' '));
-        h.set('Herald-Source-Id', records[i]!.id);
-        h.set('Herald-Subject', msg.subject);
-        await this.#js!.publish(this.deadLetterSubject, msg.data, { headers: h });
-      }
-      msg.ack();
+      const h = headers();
+      for (const [name, values] of msg.headers ?? []) for (const v of values) h.append(name, v);
+      h.set('Herald-Reason', verdict.reason.replace(/[\r\n]/g, ' '));
+      h.set('Herald-Source-Id', records[i]!.id);
+      h.set('Herald-Subject', msg.subject);
+      await this.#js!.publish(this.deadLetterSubject, msg.data, { headers: h });
     }
-    return retryFrom;
+    // Confirmed: an ack lost to a dropped connection would leave the batch pending until `ack_wait`.
+    if (settled > 0 && !(await batch[settled - 1]!.ackAck())) throw new Error('ack not confirmed');
+    return firstRetry === -1 ? undefined : batch[firstRetry]!.info.streamSequence;
   }
 }

@@ -110,8 +110,9 @@ export class MqttSource implements Source {
       else this.#retained.set(topic, payload.toString());
     });
     control.on('connect', () => {
-      control.subscribe(`${this.#base}/#`, { qos: 1 });
       this.#health = { ...this.#health, up: true, reason: undefined };
+      // The retained leases follow the SUBACK; claims go out only once they are in.
+      void control.subscribeAsync(`${this.#base}/#`, { qos: 1 }).then(() => sleep(300).then(() => this.#tick()), () => {});
     });
     control.on('close', () => (this.#health = { ...this.#health, up: false, reason: 'connection to the MQTT broker lost' }));
     control.on('error', (err) => (this.#health = { ...this.#health, up: false, reason: errorText(err) }));
@@ -125,7 +126,7 @@ export class MqttSource implements Source {
     await Promise.all([...this.#holds.keys()].map((i) => this.#letGo(i, true)));
     const control = this.#control;
     if (control) {
-      await control.publishAsync(this.#nodeTopic, '', { qos: 1, retain: true }).catch(() => {});
+      await this.#publishBounded(this.#nodeTopic, '');
       await control.endAsync(true).catch(() => {});
     }
   }
@@ -170,7 +171,7 @@ export class MqttSource implements Source {
     return node && until ? { node, until: Number(until) } : undefined;
   }
 
-  /** Announce ourselves, renew or confirm our holds, give back one above our fair share, claim free ones up to it. */
+  /** Announce ourselves, renew or confirm our holds, give back those above our fair share, claim free ones up to it. */
   async #tick(): Promise<void> {
     const control = this.#control;
     if (!control?.connected || this.#ticking || this.#stopped) return;
@@ -199,7 +200,7 @@ export class MqttSource implements Source {
         }
       }
       const confirmed = [...this.#holds].filter(([, h]) => h.confirmed);
-      if (confirmed.length > share) void this.#letGo(confirmed[confirmed.length - 1]![0], true);
+      for (const [i] of confirmed.slice(share)) void this.#letGo(i, true);
       const offset = Number.parseInt(createHash('sha1').update(this.#node).digest('hex').slice(0, 6), 16) % topics.length;
       for (let k = 0; k < topics.length && this.#holds.size < share; k++) {
         const i = (offset + k) % topics.length;
@@ -224,7 +225,13 @@ export class MqttSource implements Source {
     hold.stopping = true;
     await hold.inHand;
     await hold.done;
-    if (release && this.#lease(index)?.node === this.#node) await this.#control?.publishAsync(this.#leaseTopic(index), '', { qos: 1, retain: true }).catch(() => {});
+    if (release && this.#lease(index)?.node === this.#node) await this.#publishBounded(this.#leaseTopic(index), '');
+  }
+
+  /** Clear a retained message, giving up after a few seconds (the broker may be unreachable): the lease then lapses by itself. */
+  async #publishBounded(topic: string, payload: string): Promise<void> {
+    const published = this.#control?.publishAsync(topic, payload, { qos: 1, retain: true }).catch(() => {});
+    await Promise.race([published, sleep(3000)]);
   }
 
   /** Hold filter `index`'s session until the hold stops or its connection drops (then it is given up, and claimed again by whoever may). */
