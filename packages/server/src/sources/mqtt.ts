@@ -111,8 +111,13 @@ export class MqttSource implements Source {
     });
     control.on('connect', () => {
       this.#health = { ...this.#health, up: true, reason: undefined };
-      // The retained leases follow the SUBACK; claims go out only once they are in.
-      void control.subscribeAsync(`${this.#base}/#`, { qos: 1 }).then(() => sleep(300).then(() => this.#tick()), () => {});
+      // Announced at once, so a node starting next to this one counts it before it claims; the
+      // retained leases follow the SUBACK, and claims go out only once they are in.
+      const until = String(Date.now() + this.#settings.lease_seconds * 1000);
+      void control
+        .publishAsync(this.#nodeTopic, until, { qos: 1, retain: true })
+        .then(() => control.subscribeAsync(`${this.#base}/#`, { qos: 1 }))
+        .then(() => sleep(300).then(() => this.#tick()), () => {});
     });
     control.on('close', () => (this.#health = { ...this.#health, up: false, reason: 'connection to the MQTT broker lost' }));
     control.on('error', (err) => (this.#health = { ...this.#health, up: false, reason: errorText(err) }));
