@@ -74,6 +74,23 @@ async function streamPlace(name: string): Promise<SourcePlace> {
 
 sourceConformance('nats jetstream', { place: streamPlace });
 
+describe('nats jetstream: dry run', () => {
+  it('peek lists what waits, oldest first per subject, and takes nothing', async () => {
+    const name = `s_${randomBytes(4).toString('hex')}`;
+    const place = await streamPlace(name);
+    try {
+      const parsed = loadConfig({ object: { sources: { [name]: place.config } }, env: {} }).sources[name]!;
+      await place.write([0, 1, 2].map((seq) => ({ channel: 'src:peek', data: `{"seq":${seq}}` })));
+      const peek = () => new JetStreamSource(name, parsed, pino({ level: 'silent' })).peek(10);
+      const first = await peek();
+      assert.deepEqual(first.map((r) => [r.fields.channel, r.fields.data]), [0, 1, 2].map((seq) => ['src:peek', `{"seq":${seq}}`]));
+      assert.deepEqual((await peek()).map((r) => r.id), first.map((r) => r.id), 'still there for a second look');
+    } finally {
+      await place.remove();
+    }
+  });
+});
+
 describe('nats jetstream: messages as records', () => {
   it('data, subject tokens, headers and the stream sequence become fields; the id is stream:sequence', () => {
     const h = headers();

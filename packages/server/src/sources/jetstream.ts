@@ -22,7 +22,7 @@ import { connect, headers, nanos, type NatsConnection } from '@nats-io/transport
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/load.js';
 import type { SourceConfig } from '../config/source-schema.js';
-import type { Deliver, Source, SourceHealth, SourceRecord, Verdict } from './source.js';
+import type { Deliver, DryRunnable, Source, SourceHealth, SourceRecord, Verdict } from './source.js';
 import { Backoff, errorText, Wakeup } from './timing.js';
 
 /** A message as a record: `data`, `subject`, its tokens `subject.0`, `subject.1`…, `stream`, `seq`, and each header by name. */
@@ -43,7 +43,7 @@ interface Lease {
   loop?: Promise<void>;
 }
 
-export class JetStreamSource implements Source {
+export class JetStreamSource implements Source, DryRunnable {
   readonly #settings: SourceConfig['jetstream'];
   readonly #node = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   readonly #wakeup = new Wakeup();
@@ -106,6 +106,31 @@ export class JetStreamSource implements Source {
     const nc = await this.#open();
     try {
       await this.#declare(await jetstreamManager(nc));
+    } finally {
+      await nc.close();
+    }
+  }
+
+  /**
+   * Up to `limit` messages not acked yet, each subject's from its consumer's ack floor on, read
+   * through an ephemeral ordered consumer: the durable consumers are not touched.
+   */
+  async peek(limit: number): Promise<SourceRecord[]> {
+    const nc = await this.#open();
+    try {
+      const jsm = await jetstreamManager(nc);
+      const js = jetstream(nc);
+      const { stream } = this.#settings;
+      const out: SourceRecord[] = [];
+      for (const [i, subject] of this.#settings.subjects.entries()) {
+        const info = await jsm.consumers.info(stream, this.#durable(i)).catch(() => undefined);
+        const waiting = info ? info.num_pending + info.num_ack_pending : Number.POSITIVE_INFINITY;
+        const max = Math.min(limit - out.length, waiting);
+        if (max <= 0) continue;
+        const reader = await js.consumers.get(stream, { filter_subjects: subject, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: info ? info.ack_floor.stream_seq + 1 : 1 });
+        for await (const msg of await reader.fetch({ max_messages: max, expires: 1000 })) out.push(jetStreamRecord(msg));
+      }
+      return out;
     } finally {
       await nc.close();
     }

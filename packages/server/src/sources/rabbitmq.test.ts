@@ -76,6 +76,23 @@ async function queuesPlace(name: string): Promise<SourcePlace> {
 
 sourceConformance('rabbitmq', { place: queuesPlace });
 
+describe('rabbitmq: dry run', () => {
+  it('peek lists what waits in the queues and requeues it untouched', async () => {
+    const name = `s_${randomBytes(4).toString('hex')}`;
+    const place = await queuesPlace(name);
+    try {
+      const parsed = loadConfig({ object: { sources: { [name]: place.config } }, env: {} }).sources[name]!;
+      await place.write([0, 1, 2].map((seq) => ({ channel: 'src:peek', data: `{"seq":${seq}}` })));
+      const peek = () => new RabbitMqSource(name, parsed, pino({ level: 'silent' })).peek(10);
+      const first = await peek();
+      assert.deepEqual(first.map((r) => [r.fields.channel, r.fields.data]), [0, 1, 2].map((seq) => ['src:peek', `{"seq":${seq}}`]));
+      assert.deepEqual((await peek()).map((r) => r.id), first.map((r) => r.id), 'requeued in order, still there');
+    } finally {
+      await place.remove();
+    }
+  });
+});
+
 describe('rabbitmq: messages as records', () => {
   it('body, headers and properties become fields; the message id is the idempotency key when it is key-safe', () => {
     const msg = {
