@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import amqp, { type ConsumeMessage } from 'amqplib';
 import { pino } from 'pino';
 import { loadConfig } from '../config/load.js';
+import { startServer, TestClient, waitUntil } from '../test/helpers.js';
 import { sourceConformance, type SourcePlace, type TestRecord } from './conformance.js';
 import { amqpRecord, RabbitMqSource } from './rabbitmq.js';
 
@@ -21,7 +22,9 @@ export function queueOf(queues: string[], channel: string): string {
 async function withChannel<T>(work: (ch: amqp.ConfirmChannel) => Promise<T>): Promise<T> {
   const conn = await amqp.connect(AMQP_URL);
   try {
-    return await work(await conn.createConfirmChannel());
+    const ch = await conn.createConfirmChannel();
+    ch.on('error', () => {}); // a failed command (checkQueue of a missing queue) rejects it as well
+    return await work(ch);
   } finally {
     await conn.close().catch(() => {});
   }
@@ -75,6 +78,29 @@ async function queuesPlace(name: string): Promise<SourcePlace> {
 }
 
 sourceConformance('rabbitmq', { place: queuesPlace });
+
+describe('rabbitmq: a queue deleted under a consuming node', () => {
+  it('the node declares it again and goes on consuming', async () => {
+    const name = `s_${randomBytes(4).toString('hex')}`;
+    const place = await queuesPlace(name);
+    const server = await startServer({ namespaces: { default: {}, src: {} }, sources: { [name]: place.config } });
+    const client = await TestClient.connect(server.wsUrl);
+    try {
+      const queues = (place.config.rabbitmq as { queues: string[] }).queues;
+      await client.subscribe('src:after');
+      await waitUntil(() => server.herald.sources.states()[name]?.up || undefined, 10_000, () => 'source up');
+      await withChannel((ch) => ch.deleteQueue(queueOf(queues, 'src:after')));
+      await waitUntil(() => withChannel(async (ch) => (await ch.checkQueue(queueOf(queues, 'src:after'))).consumerCount === 1).catch(() => false) || undefined, 15_000, () => 'queue declared and consumed again');
+      await place.write([{ channel: 'src:after', data: '{"ok":true}' }]);
+      const [message] = await client.waitForMessages(1, 'src:after', 10_000);
+      assert.deepEqual(message!.data, { ok: true });
+    } finally {
+      client.close();
+      await server.close();
+      await place.remove();
+    }
+  });
+});
 
 describe('rabbitmq: dry run', () => {
   it('peek lists what waits in the queues and requeues it untouched', async () => {

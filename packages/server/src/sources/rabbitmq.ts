@@ -187,6 +187,9 @@ export class RabbitMqSource implements Source, DryRunnable {
         conn.on('error', () => {}); // followed by 'close'
         const control = await conn.createChannel();
         control.on('error', () => {});
+        // The broker closes a channel on a failed command (a queue deleted under us: 404): start over,
+        // declaring again, rather than go on with a dead control channel.
+        control.once('close', () => void (this.#stopped ? undefined : conn.close().catch(() => {})));
         await this.#declare(control);
         await control.consume(this.membersQueue, () => {}, { noAck: true });
         const dead = await conn.createConfirmChannel();
