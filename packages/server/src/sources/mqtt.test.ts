@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -10,7 +11,7 @@ import { loadConfig } from '../config/load.js';
 import { startServer, TestClient, waitUntil } from '../test/helpers.js';
 import { startProxy, type Proxy } from '../test/proxy.js';
 import { freePort, PrivateServer } from '../test/services.js';
-import { sourceConformance, type SourcePlace, type TestRecord } from './conformance.js';
+import { assertOncePerChannelInOrder, interleaved, sourceConformance, type SourcePlace, type TestRecord } from './conformance.js';
 import { MqttSource, mqttRecord } from './mqtt.js';
 
 const PARTITIONS = 4;
@@ -89,6 +90,73 @@ async function topicsPlace(name: string): Promise<SourcePlace> {
 }
 
 sourceConformance('mqtt', { place: topicsPlace });
+
+/** A mosquitto that keeps its sessions on disk (written when it stops) and can be restarted gracefully. */
+class PersistentMosquitto {
+  #child: ChildProcess | undefined;
+  readonly conf: string;
+  constructor(
+    readonly port: number,
+    readonly dir: string,
+  ) {
+    this.conf = join(dir, 'mosquitto.conf');
+    chmodSync(dir, 0o777); // started as root, mosquitto runs as its own user and writes its database here
+    writeFileSync(this.conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location ${dir}/\nmax_queued_messages 0\n`);
+  }
+
+  async start(): Promise<void> {
+    const child = spawn('/usr/sbin/mosquitto', ['-c', this.conf], { stdio: 'ignore' });
+    this.#child = child;
+    process.once('exit', () => child.kill('SIGKILL'));
+    await waitUntil(() => client(`mqtt://127.0.0.1:${this.port}`).then((c) => c.endAsync().then(() => true), () => false), 10_000, () => 'mosquitto accepting');
+  }
+
+  /** SIGTERM: it writes its sessions and queued messages to disk, then exits. */
+  async stop(): Promise<void> {
+    const child = this.#child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+describe('mqtt: the broker restarts during a stream', () => {
+  it('sessions survive a graceful restart of a persistent mosquitto: 0 lost, 0 duplicated, in order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'herald-mosquitto-persist-'));
+    const broker = new PersistentMosquitto(await freePort(), dir);
+    await broker.start();
+    const url = `mqtt://127.0.0.1:${broker.port}`;
+    const base = `hrldtest_${randomBytes(5).toString('hex')}`;
+    const source = { type: 'mqtt', channel: '{topic.2}', mqtt: { url, topics: [`${base}/p0/+`, `${base}/p1/+`], lease_seconds: 3, client_id: base } };
+    const parsed = loadConfig({ object: { sources: { s: source } }, env: {} }).sources.s!;
+    await new MqttSource('s', parsed, pino({ level: 'silent' })).migrate();
+    const server = await startServer({ namespaces: { default: {}, src: {} }, sources: { s: source } });
+    const ws = await TestClient.connect(server.wsUrl);
+    const chs = ['src:a', 'src:b', 'src:c', 'src:d'];
+    const write = async (records: TestRecord[]) => {
+      const app = await client(url);
+      await Promise.all(records.map((r, i) => app.publishAsync(`${base}/p${i % 2}/${r.channel}`, r.data, { qos: 1, properties: { userProperties: { idempotency_key: `${base}_${r.channel}_${r.data}`.replace(/[^A-Za-z0-9_.:-]/g, '_') } } })));
+      await app.endAsync();
+    };
+    try {
+      for (const ch of chs) await ws.subscribe(ch);
+      await write(interleaved(chs, 300, 0, 150));
+      await waitUntil(() => ws.messages().length >= 50 || undefined, 20_000, () => 'a first part published');
+      await broker.stop();
+      await broker.start();
+      await write(interleaved(chs, 300, 150, 300));
+      await waitUntil(() => chs.every((ch) => ws.messages(ch).length >= 300) || undefined, 60_000, () => `${ws.messages().length} of 1200`);
+      assertOncePerChannelInOrder(ws, chs, 300, 'subscriber');
+      await waitUntil(() => (server.herald.sources.states().s?.up && server.herald.sources.states().s?.lag === 0) || undefined, 15_000, () => 'source up, lag 0');
+    } finally {
+      ws.close();
+      await server.close();
+      await broker.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('mqtt: the machine\'s Mosquitto and messages as records', () => {
   it('a QoS 1 message on a wildcard topic reaches a WebSocket subscriber through the topic-to-channel template', async () => {
