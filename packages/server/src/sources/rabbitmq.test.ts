@@ -102,6 +102,26 @@ describe('rabbitmq: a queue deleted under a consuming node', () => {
   });
 });
 
+describe('rabbitmq: declare off and a queue missing', () => {
+  it('/readyz reports the source down with the broker\'s reason; the node serves on', async () => {
+    const queue = `hrldtest_${randomBytes(5).toString('hex')}.missing`;
+    const server = await startServer({ sources: { s: { type: 'rabbitmq', rabbitmq: { url: AMQP_URL, queues: [queue], declare: false, rebalance_ms: 200 } } } });
+    try {
+      const state = await waitUntil(() => {
+        const s = server.herald.sources.states().s;
+        return s && !s.up && s.reason?.includes('NOT_FOUND') ? s : undefined;
+      }, 10_000, () => 'source down with NOT_FOUND');
+      assert.match(state.reason!, new RegExp(queue.replace('.', '\\.')));
+      assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
+    } finally {
+      await server.close();
+      await withChannel(async (ch) => {
+        for (const q of [`${queue}.dead`, `${queue}.herald-nodes`]) await ch.deleteQueue(q);
+      });
+    }
+  });
+});
+
 describe('rabbitmq: dry run', () => {
   it('peek lists what waits in the queues and requeues it untouched', async () => {
     const name = `s_${randomBytes(4).toString('hex')}`;

@@ -209,6 +209,7 @@ export class RabbitMqSource implements Source, DryRunnable {
       } catch (err) {
         clearInterval(this.#ticker);
         this.#dropLanes();
+        await this.#conn?.close().catch(() => {}); // still open when declaring failed (a queue missing with `declare: false`)
         this.#conn = this.#control = this.#dead = undefined;
         if (this.#stopped) break;
         this.#health = { ...this.#health, up: false, reason: errorText(err) };
