@@ -6,6 +6,7 @@ import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { loadConfig } from '../config/load.js';
 import { PrivateNats } from '../test/services.js';
+import { checkPeek } from './peek-check.js';
 import { sourceConformance, type SourcePlace, type TestRecord } from './conformance.js';
 import { JetStreamSource, jetStreamRecord } from './jetstream.js';
 
@@ -75,20 +76,7 @@ async function streamPlace(name: string): Promise<SourcePlace> {
 sourceConformance('nats jetstream', { place: streamPlace });
 
 describe('nats jetstream: dry run', () => {
-  it('peek lists what waits, oldest first per subject, and takes nothing', async () => {
-    const name = `s_${randomBytes(4).toString('hex')}`;
-    const place = await streamPlace(name);
-    try {
-      const parsed = loadConfig({ object: { sources: { [name]: place.config } }, env: {} }).sources[name]!;
-      await place.write([0, 1, 2].map((seq) => ({ channel: 'src:peek', data: `{"seq":${seq}}` })));
-      const peek = () => new JetStreamSource(name, parsed, pino({ level: 'silent' })).peek(10);
-      const first = await peek();
-      assert.deepEqual(first.map((r) => [r.fields.channel, r.fields.data]), [0, 1, 2].map((seq) => ['src:peek', `{"seq":${seq}}`]));
-      assert.deepEqual((await peek()).map((r) => r.id), first.map((r) => r.id), 'still there for a second look');
-    } finally {
-      await place.remove();
-    }
-  });
+  it('peek lists what waits, oldest first per subject, and takes nothing', () => checkPeek(streamPlace, (name, config, log) => new JetStreamSource(name, config, log)));
 });
 
 describe('nats jetstream: messages as records', () => {

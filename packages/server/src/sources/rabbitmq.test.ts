@@ -7,6 +7,7 @@ import amqp, { type ConsumeMessage } from 'amqplib';
 import { pino } from 'pino';
 import { loadConfig } from '../config/load.js';
 import { startServer, TestClient, waitUntil } from '../test/helpers.js';
+import { checkPeek } from './peek-check.js';
 import { sourceConformance, type SourcePlace, type TestRecord } from './conformance.js';
 import { amqpRecord, RabbitMqSource } from './rabbitmq.js';
 
@@ -123,20 +124,7 @@ describe('rabbitmq: declare off and a queue missing', () => {
 });
 
 describe('rabbitmq: dry run', () => {
-  it('peek lists what waits in the queues and requeues it untouched', async () => {
-    const name = `s_${randomBytes(4).toString('hex')}`;
-    const place = await queuesPlace(name);
-    try {
-      const parsed = loadConfig({ object: { sources: { [name]: place.config } }, env: {} }).sources[name]!;
-      await place.write([0, 1, 2].map((seq) => ({ channel: 'src:peek', data: `{"seq":${seq}}` })));
-      const peek = () => new RabbitMqSource(name, parsed, pino({ level: 'silent' })).peek(10);
-      const first = await peek();
-      assert.deepEqual(first.map((r) => [r.fields.channel, r.fields.data]), [0, 1, 2].map((seq) => ['src:peek', `{"seq":${seq}}`]));
-      assert.deepEqual((await peek()).map((r) => r.id), first.map((r) => r.id), 'requeued in order, still there');
-    } finally {
-      await place.remove();
-    }
-  });
+  it('peek lists what waits in the queues and requeues it untouched', () => checkPeek(queuesPlace, (name, config, log) => new RabbitMqSource(name, config, log)));
 });
 
 describe('rabbitmq: messages as records', () => {
