@@ -161,7 +161,7 @@ describe('mqtt: the broker restarts during a stream', () => {
 describe('mqtt: the machine\'s Mosquitto and messages as records', () => {
   it('a QoS 1 message on a wildcard topic reaches a WebSocket subscriber through the topic-to-channel template', async () => {
     const base = `hrldtest_${randomBytes(5).toString('hex')}`;
-    const source = { type: 'mqtt', channel: 'devices:{topic.1}', event: '{topic.2}', mqtt: { url: MACHINE_MQTT, topics: [`${base}/+/+`], lease_seconds: 1, client_id: base } };
+    const source = { type: 'mqtt', channel: 'devices:{topic.1}', event: '{topic.2}', mqtt: { url: MACHINE_MQTT, topics: [`${base}/+/+`], lease_seconds: 1, client_id: base, lease_topic: `${base}/leases` } };
     const server = await startServer({ namespaces: { default: {}, devices: {} }, sources: { s: source } });
     const ws = await TestClient.connect(server.wsUrl);
     try {
