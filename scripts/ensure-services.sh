@@ -66,3 +66,21 @@ fi
 
 # nginx is only installed, never started here: the deploy/nginx.conf test runs its own on a free port.
 need /usr/sbin/nginx nginx
+
+# RabbitMQ (127.0.0.1:5672, guest/guest) and Mosquitto (127.0.0.1:1883) for the broker source
+# tests (packages/server/src/sources/rabbitmq.test.ts, mqtt.test.ts), started the way the CI
+# machines start them. RabbitMQ's Erlang VM takes a while to answer.
+if ! answers 5672; then
+  need /usr/sbin/rabbitmq-server rabbitmq-server
+  as_root rabbitmq-server -detached
+  for _ in $(seq 1 600); do answers 5672 && break; sleep 0.1; done
+  wait_for rabbitmq-server 5672
+fi
+
+if ! answers 1883; then
+  need /usr/sbin/mosquitto mosquitto
+  as_root mkdir -p /run/mosquitto /var/lib/mosquitto /var/log/mosquitto
+  as_root chown mosquitto: /run/mosquitto /var/lib/mosquitto /var/log/mosquitto 2>/dev/null || true
+  as_root mosquitto -d -c /etc/mosquitto/mosquitto.conf
+  wait_for mosquitto 1883
+fi

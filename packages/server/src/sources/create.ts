@@ -8,7 +8,10 @@
  */
 import type { Logger } from 'pino';
 import type { SourceConfig } from '../config/source-schema.js';
+import { JetStreamSource } from './jetstream.js';
+import { MqttSource } from './mqtt.js';
 import { PostgresOutboxSource } from './postgres.js';
+import { RabbitMqSource } from './rabbitmq.js';
 import { RedisStreamSource } from './redis-stream.js';
 import type { DryRunnable, Source } from './source.js';
 
@@ -23,6 +26,9 @@ export type SourceFactory = (name: string, config: SourceConfig, log: Logger) =>
 const FACTORIES: Record<SourceConfig['type'], SourceFactory> = {
   postgres: (name, config, log) => new PostgresOutboxSource(name, config, log),
   redis_stream: (name, config, log) => new RedisStreamSource(name, config, log),
+  rabbitmq: (name, config, log) => new RabbitMqSource(name, config, log),
+  mqtt: (name, config, log) => new MqttSource(name, config, log),
+  jetstream: (name, config, log) => new JetStreamSource(name, config, log),
 };
 
 export function createSource(name: string, config: SourceConfig, log: Logger): Source & Partial<DryRunnable & Migratable> {
