@@ -329,8 +329,9 @@ describe('the feature docs, run as written against this build', () => {
     let listed: { nodes: number; connections: Array<Record<string, unknown>> } = { nodes: 0, connections: [] };
     await until(async () => {
       listed = (await (await fetch(`${node!.base}/api/users/u42/connections`, { headers: auth })).json()) as typeof listed;
-      return listed.connections.length === 3 && listed.connections.every((c) => (c.channels as string[]).length === 1);
-    }, 'three connections of u42, each on orders:42');
+      // /readyz answers as soon as one worker does: wait for all three to answer too.
+      return listed.nodes === 3 && listed.connections.length === 3 && listed.connections.every((c) => (c.channels as string[]).length === 1);
+    }, 'three connections of u42, each on orders:42, on three nodes');
     const example = block('docs/api.md', '"connections":[');
     const shown = JSON.parse(example.text) as typeof listed;
     assert.deepEqual(Object.keys(listed).sort(), Object.keys(shown).sort());
