@@ -30,4 +30,4 @@ createServer((req, res) => {
     const t = Math.floor(Date.now() / 1000);
     res.writeHead(200, { 'content-type': 'application/json', 'x-herald-hook-signature': `t=${t},id=${id},v1=${mac(t, id, text)}` }).end(text);
   });
-}).listen(18940, '127.0.0.1');
+}).listen(18980, '127.0.0.1');

@@ -108,9 +108,10 @@ describe('the feature docs, run as written against this build', () => {
 
   it('pusher.md: the quick start, pusher-js and the pusher package, and the configuration', { timeout: 120_000 }, async () => {
     const quick = block('docs/pusher.md', 'PUSHER_APP_ID=1');
+    // Its `npm run build` is the build `npm test` runs before every test (run again here, it
+    // would rewrite the client bundle under the browser tests running beside this one).
     const [build, start] = shellCommands(quick.text);
     assert.equal(build!.command, 'npm run build');
-    await sh(quick, [build!], {}, ROOT);
     const port = await freePort();
     node = await serve(localize(start!.command, port), port, work, env());
     ran.add(quick);
