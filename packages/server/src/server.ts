@@ -339,7 +339,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     bodyLimit: config.limits.max_body_bytes,
     // Path parameters are channel names and user ids (up to 256 characters), URL-encoded (up to
     // three bytes a character): Fastify's default of 100 would refuse long ones the API accepts.
-    maxParamLength: 3 * Math.max(config.limits.max_channel_length, 256),
+    routerOptions: { maxParamLength: 3 * Math.max(config.limits.max_channel_length, 256) },
     frameworkErrors,
     return503OnClosing: true,
   });
