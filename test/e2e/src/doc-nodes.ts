@@ -51,6 +51,17 @@ export async function until(check: () => boolean | Promise<boolean>, what: strin
   }
 }
 
+/** The promise's value, or a failure naming what did not happen within `ms`. */
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms)));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export interface HookCall {
   path: string;
   body: Record<string, unknown>;

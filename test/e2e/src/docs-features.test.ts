@@ -23,7 +23,7 @@ import { SignJWT } from 'jose';
 import { WebSocket } from 'ws';
 import { codeBlocks, ROOT, type CodeBlock } from './markdown.js';
 import { logged, runShell, shellCommands, showsInOrder, startSnippet, type ShellCommand } from './doc-runner.js';
-import { HookRelay, serve, shutdown, until, type DocNode } from './doc-nodes.js';
+import { HookRelay, serve, shutdown, until, within, type DocNode } from './doc-nodes.js';
 import { freePort, stop, userEnv, waitForOutput, type Running } from './spawn.js';
 
 const DOCS = ['docs/pusher.md', 'docs/sources.md', 'docs/migrating.md', 'docs/hooks.md', 'docs/api.md'];
@@ -207,7 +207,7 @@ describe('the feature docs, run as written against this build', () => {
     node = await serve(seed000.text, port, work, env());
     const jwt = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('u1').setExpirationTime('5m').sign(new TextEncoder().encode('a-jwt-secret-of-16-chars-or-more'));
     const cli = open(`ws://127.0.0.1:${port}/ws?token=${jwt}&channel=orders`);
-    await new Promise((r) => cli.ws.once('open', r));
+    await within(new Promise((r) => cli.ws.once('open', r)), 10_000, 'the seed 000 client connects');
     const simulate = await runShell(`npx herald simulate --url ${node.base} --channels orders --count 1`, work, { ...env(), TIME_TOKEN_SECRET: 'your-time-token-secret', TIME_WINDOW_SECONDS: '3600' }, 30_000);
     assert.equal(simulate.code, 0, simulate.stderr);
     await until(() => cli.frames.length === 1, 'the seed 000 client gets the simulated order');
@@ -230,7 +230,7 @@ describe('the feature docs, run as written against this build', () => {
     port = await freePort();
     node = await serve(seed002.text, port, work, env());
     const player = open(`ws://127.0.0.1:${port}/ws?user_id=alice`);
-    await new Promise((r) => player.ws.once('open', r));
+    await within(new Promise((r) => player.ws.once('open', r)), 10_000, 'the seed 002 playground connects');
     player.send({ type: 'subscribe', channel: 'room1', listen: ['broadcast', 'presence'] });
     await until(() => player.frames.some((f) => f.type === 'presence_sync'), 'presence_sync');
     const event = await fetch(`${node.base}/api/event`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'room1', payload: { n: 1 } }) });
@@ -304,7 +304,7 @@ describe('the feature docs, run as written against this build', () => {
       const extended = open(`ws://127.0.0.1:${port}/ws`);
       await until(() => relay.of('refresh').length === 1, 'the session reaches its expires', 5000);
       const ended = open(`ws://127.0.0.1:${port}/ws`);
-      assert.deepEqual((await ended.closed).code, 4004);
+      assert.equal((await within(ended.closed, 10_000, 'the session ended by {"result":{"expired":true}}')).code, 4004);
       assert.equal(extended.ws.readyState, WebSocket.OPEN, 'extended by {"result":{"expires":…}}');
       assert.equal(relay.of('refresh').length, 2);
       ran.add(connectAnswer).add(block('docs/hooks.md', '"expired":true'));
@@ -342,7 +342,7 @@ describe('the feature docs, run as written against this build', () => {
 
     const disconnect = block('docs/api.md', '/api/users/u42/disconnect');
     await sh(disconnect, localize(disconnect.text, port), { HERALD_SECRET: node.secret });
-    for (const u of users) assert.deepEqual(await u.closed, { code: 4500, reason: 'logged out' });
+    for (const u of users) assert.deepEqual(await within(u.closed, 10_000, 'u42 disconnected'), { code: 4500, reason: 'logged out' });
     ran.add(disconnect);
   });
 
