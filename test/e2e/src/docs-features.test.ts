@@ -12,7 +12,10 @@
  * - hooks.md: the backend listens on a free port instead of 3000, and a relay that records the
  *   calls sits between Herald and it (the JSON requests shown must be what Herald sends); the
  *   answers shown are given by the relay and their effect checked;
- * - `# → …` lines are what a command must print (`…` = anything), as in docs.install.test.ts.
+ * - `# → …` lines are what a command must print (`…` = anything), as in docs.install.test.ts;
+ * - pusher.md's `npm run build` is the build `npm test` runs before the tests;
+ * - api.md's disconnect example needs a user with three connections on three nodes: a node run
+ *   with `--workers 3` and JWT_SECRET, and three WebSockets with a token of u42.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
