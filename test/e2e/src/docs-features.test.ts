@@ -69,9 +69,9 @@ describe('the feature docs, run as written against this build', () => {
   const background: Running[] = [];
   const sockets: WebSocket[] = [];
   const env = () => userEnv({});
-  const sh = async (b: CodeBlock, commands: string | ShellCommand[], extra: NodeJS.ProcessEnv = {}, cwd = work) => {
+  const sh = async (b: CodeBlock, commands: string | ShellCommand[], extra: NodeJS.ProcessEnv = {}) => {
     for (const c of typeof commands === 'string' ? shellCommands(commands) : commands) {
-      const r = await runShell(c.command, cwd, { ...env(), ...extra }, 60_000);
+      const r = await runShell(c.command, work, { ...env(), ...extra }, 60_000);
       assert.equal(r.code, c.exit, `${where(b)}: \`${c.command}\` exited ${r.code}\n${r.stdout}\n${r.stderr}`);
       assert.ok(showsInOrder(r.stdout, c.output), `${where(b)}: \`${c.command}\` printed\n${r.stdout}\nnot what the doc shows:\n${c.output.join('\n')}`);
     }
