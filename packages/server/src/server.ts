@@ -18,7 +18,7 @@ import { registerClientBundle } from './api/client-bundle.js';
 import { demoNamespace, registerDemo } from './api/demo.js';
 import type { ApiContext } from './api/context.js';
 import { clientErrorHandler } from './api/client-error.js';
-import { registerErrorHandling } from './api/error-handler.js';
+import { frameworkErrors, registerErrorHandling } from './api/error-handler.js';
 import { registerHealthRoutes } from './api/health.js';
 import { IdempotencyCache } from './api/idempotency.js';
 import { registerOpenApi } from './api/openapi.js';
@@ -337,6 +337,10 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     clientErrorHandler: clientErrorHandler(log as FastifyBaseLogger),
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.limits.max_body_bytes,
+    // Path parameters are channel names and user ids (up to 256 characters), URL-encoded (up to
+    // three bytes a character): Fastify's default of 100 would refuse long ones the API accepts.
+    routerOptions: { maxParamLength: 3 * Math.max(config.limits.max_channel_length, 256) },
+    frameworkErrors,
     return503OnClosing: true,
   });
   // JSON only: anything else is a 415 rather than a string the schema then rejects.

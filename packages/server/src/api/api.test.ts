@@ -90,6 +90,16 @@ describe('HTTP publish API', () => {
     assert.doesNotMatch(source, /require\(|from\s*["']ws["']|["']node:/, 'no Node-only imports in the browser build');
   });
 
+  it('a channel name or user id longer than 100 characters works in the URL too', async () => {
+    const channel = `long-${'c'.repeat(200)}`;
+    assert.equal((await publish(server, channel, 1)).status, 200);
+    const history = await api(server, `/api/channels/${channel}/history`);
+    assert.deepEqual([history.status, history.json.publications], [200, [{ offset: 1, data: 1 }]]);
+    const user = `google-oauth2|${'1'.repeat(150)}@example.com`;
+    const connections = await api(server, `/api/users/${encodeURIComponent(user)}/connections`);
+    assert.deepEqual([connections.status, connections.json.user], [200, user]);
+  });
+
   it('health and readiness need no credentials', async () => {
     assert.equal((await api(server, '/healthz', { headers: { authorization: '' } })).status, 200);
     const ready = await api(server, '/readyz', { headers: { authorization: '' } });
@@ -137,6 +147,8 @@ describe('bad input over HTTP', () => {
     { name: 'history: since without epoch', path: '/api/channels/a/history?since=1', method: 'GET', status: 400, code: ErrorCode.BadRequest },
     { name: 'history: bad limit', path: '/api/channels/a/history?limit=0', method: 'GET', status: 400, code: ErrorCode.BadRequest },
     { name: 'history: invalid channel', path: '/api/channels/a%20b/history', method: 'GET', status: 400, code: ErrorCode.InvalidChannel },
+    { name: 'a %-escape that is not UTF-8', path: '/api/channels/%FF/history', method: 'GET', status: 400, code: ErrorCode.BadRequest },
+    { name: 'a path segment over any limit', path: `/api/channels/${'a'.repeat(4000)}/history`, method: 'GET', status: 400, code: ErrorCode.BadRequest },
     { name: 'invalid UTF-8 in the body', rawBody: bytes('{"channel":"a","data":"', [0xff, 0xfe], '"}'), headers: json, status: 400, code: ErrorCode.BadJson, message: /UTF-8/ },
     { name: 'UTF-8-encoded surrogate in the body', rawBody: bytes('{"channel":"a","data":"', [0xed, 0xa0, 0x80], '"}'), headers: json, status: 400, code: ErrorCode.BadJson, message: /UTF-8/ },
     { name: 'data nested deeper than max_json_depth', rawBody: `{"channel":"a","data":${deep(64)}}`, headers: json, status: 400, code: ErrorCode.BadRequest, message: /limits\.max_json_depth \(64 levels\)/ },

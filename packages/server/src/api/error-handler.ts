@@ -4,7 +4,7 @@
  * including the ones Fastify raises itself (bad JSON, body too large, wrong content type).
  */
 import { ErrorCode } from '@herald/protocol';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HeraldError } from '../errors.js';
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -29,6 +29,15 @@ export function toHeraldError(err: FastifyError | Error): HeraldError {
   if (err instanceof SyntaxError && e.statusCode === 400) return new HeraldError(ErrorCode.BadJson, 'request body is not valid JSON');
   if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return new HeraldError(ErrorCode.BadRequest, e.message);
   return new HeraldError(ErrorCode.Internal, 'internal error');
+}
+
+/**
+ * Fastify answers a few URL errors before any route or error handler runs (a `%`-escape that is
+ * not UTF-8, a path parameter over `maxParamLength`): in Herald's shape too.
+ */
+export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path segment is too long' : 'the URL is not valid (a %-escape that is not UTF-8?)';
+  void reply.status(400).send({ error: new HeraldError(ErrorCode.BadRequest, message).toBody() });
 }
 
 /** `onServerError` is told every 5xx answer (the admin page's recent errors). */

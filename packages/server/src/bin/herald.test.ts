@@ -51,6 +51,12 @@ describe('herald CLI', () => {
     assert.match(r.stderr, /^herald: config: server\.port must be integer \(got "http"\)\n$/);
   });
 
+  it('a config error only a worker finds exits 2 too, with --workers', async () => {
+    const r = await run(['serve', '--workers', '2', '--log-level', 'silent', '--config', yaml('hooks:\n  connect_url: http://127.0.0.1:1/x\n  secret: short\n')]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^herald: config: hooks\.secret must be at least 16 characters/);
+  });
+
   it('unknown commands and flags print usage and exit 2', async () => {
     for (const args of [['frobnicate'], ['serve', '--nope'], []]) {
       const r = await run(args);

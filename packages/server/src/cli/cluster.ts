@@ -44,7 +44,8 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
       const early = Date.now() - born < MIN_LIFETIME_MS;
       log.error({ worker: worker.id, code, signal }, early ? 'worker died right after starting: not restarting it' : 'worker died: starting another');
       if (!early) fork();
-      else if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(1);
+      // The last one's code: a config error a worker found (2) stays a config error for the shell.
+      else if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(code || 1);
     });
     return worker;
   };

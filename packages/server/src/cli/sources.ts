@@ -85,9 +85,12 @@ async function dryRun(config: HeraldConfig, name: string, limit: number, follow:
     try {
       const mapped = mapRecord(name, record, settings, limits);
       channels.resolve(mapped.channel);
-      return { record: record.id, channel: mapped.channel, ...(mapped.event === undefined ? {} : { event: mapped.event }), data: JSON.parse(mapped.data) as unknown, idempotency_key: mapped.key };
+      // The data as it would be published: its own text, spliced in (parsing it back would turn
+      // `10.50` into `10.5` and round big numbers).
+      const head = JSON.stringify({ record: record.id, channel: mapped.channel, ...(mapped.event === undefined ? {} : { event: mapped.event }) });
+      return `${head.slice(0, -1)},"data":${mapped.data},"idempotency_key":${JSON.stringify(mapped.key)}}`;
     } catch (err) {
-      if (err instanceof PoisonRecord || err instanceof HeraldError) return { record: record.id, dead_letter: `${err instanceof PoisonRecord ? err.reason : err.code}: ${err.message}` };
+      if (err instanceof PoisonRecord || err instanceof HeraldError) return JSON.stringify({ record: record.id, dead_letter: `${err instanceof PoisonRecord ? err.reason : err.code}: ${err.message}` });
       throw err;
     }
   };
@@ -103,7 +106,7 @@ async function dryRun(config: HeraldConfig, name: string, limit: number, follow:
     for (const record of records) {
       if (shown.has(record.id)) continue;
       shown.add(record.id);
-      process.stdout.write(`${JSON.stringify(describe(record))}\n`);
+      process.stdout.write(`${describe(record)}\n`);
     }
     if (!follow) {
       if (records.length === 0) process.stderr.write(`${name}: no records waiting\n`);

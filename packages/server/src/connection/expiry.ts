@@ -63,7 +63,11 @@ export class ExpiryWatch {
     try {
       const result = await refresh(connection.caller);
       if (connection.closed) return;
-      if (result.expired || result.expires === undefined) return connection.close(CloseCode.TokenExpired, 'session expired');
+      // An `expires` already past ends the session too: watching it would call the hook again at
+      // once, in a loop as fast as the backend answers.
+      if (result.expired || result.expires === undefined || result.expires * 1000 <= Date.now()) {
+        return connection.close(CloseCode.TokenExpired, 'session expired');
+      }
       connection.extend(result.expires, result.info);
       this.watch();
     } catch (err) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ErrorBody, ServerFrame } from '@herald/protocol';
-import { api, publish, signJwt, startServer, TestClient, type TestServer } from '../test/helpers.js';
+import { api, publish, signJwt, sleep, startServer, TestClient, type TestServer } from '../test/helpers.js';
 import { hookBackend, type HookBackend } from '../test/hook-backend.js';
 import { freePort } from '../test/services.js';
 
@@ -300,6 +300,27 @@ describe('backend hooks over HTTP', () => {
       clearTimeout(timer);
       assert.equal(closed?.code, 4004);
       assert.equal(refreshes, 2, 'extended once, then ended');
+    } finally {
+      await node.close();
+      await session.close();
+    }
+  });
+
+  it('a refresh answer whose expires is already past ends the session (close 4004), not a loop of calls', async () => {
+    const session = await hookBackend(SECRET);
+    let refreshes = 0;
+    const past = Math.floor(Date.now() / 1000) - 3600;
+    session.handle('/connect', () => ({ result: { user: 'rita', expires: past } }));
+    session.handle('/refresh', () => (refreshes++, { result: { expires: past } }));
+    const node = await startServer({ hooks: { connect_url: `${session.url}/connect`, refresh_url: `${session.url}/refresh`, secret: SECRET } });
+    try {
+      const client = await TestClient.connect(node.wsUrl);
+      let timer: NodeJS.Timeout | undefined;
+      const closed = await Promise.race([client.closed, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), 3000)))]);
+      clearTimeout(timer);
+      assert.equal(closed?.code, 4004);
+      await sleep(200);
+      assert.equal(refreshes, 1, 'asked once');
     } finally {
       await node.close();
       await session.close();

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { ErrorCode } from '@herald/protocol';
 import { HeraldError } from '../errors.js';
+import { MAX_EVENT_LENGTH } from '../connection/parse.js';
 import { rawRoot, type RawJson } from '../json/raw.js';
 import { scanJson } from '../json/scan.js';
 import type { RecordFields, SourceRecord } from './source.js';
@@ -70,6 +71,9 @@ export function mapRecord(source: string, record: SourceRecord, mapping: Mapping
   const channel = renderTemplate(mapping.channel, record.fields);
   if (!channel) throw new PoisonRecord(ErrorCode.InvalidChannel, `no channel: template "${mapping.channel}" names a field the record lacks`);
   const event = renderTemplate(mapping.event, record.fields) || undefined;
+  // The API's and the protocol's limit: a source is no way around it (an event name travels with
+  // every message and history entry, and only data counts toward limits.max_body_bytes).
+  if (event !== undefined && event.length > MAX_EVENT_LENGTH) throw new PoisonRecord(ErrorCode.BadRequest, `event must be 1 to ${MAX_EVENT_LENGTH} characters`);
   const text = record.fields[mapping.data];
   if (text === undefined) throw new PoisonRecord(ErrorCode.BadJson, `no "${mapping.data}" field holding the data`);
   const bytes = Buffer.byteLength(text);

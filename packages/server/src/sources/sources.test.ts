@@ -38,6 +38,8 @@ describe('record → publish mapping', () => {
     assert.equal(map({ 'topic.1': 'd', payload: '{"a":' }), 'bad_json');
     assert.equal(map({ 'topic.1': 'd', payload: '[[[[1]]]]' }), 'bad_request');
     assert.equal(map({ 'topic.1': 'd', payload: `"${'x'.repeat(100)}"` }), 'payload_too_large');
+    assert.equal(map({ 'topic.1': 'd', payload: '1', event: 'e'.repeat(129) }), 'bad_request', 'an event name longer than the API takes');
+    assert.equal(map({ 'topic.1': 'd', payload: '1', event: 'e'.repeat(128) }), 'mapped');
     assert.equal(map({ 'topic.1': 'd', payload: '"ok"' }), 'mapped');
   });
 });
