@@ -35,9 +35,11 @@ export function serverSdk(app: TestApp, url: string): Pusher {
 export interface ClientOptions {
   /** A user for presence channels (channel_data) and sign-in. */
   user?: { id: string; info?: Record<string, unknown> };
+  /** pusher-js transports to allow (default `ws`); the HTTP fallbacks go to the same host and port. */
+  transports?: Array<'ws' | 'xhr_streaming' | 'xhr_polling'>;
 }
 
-/** pusher-js in Node, on the `ws` transport only, authorizing through the server SDK (as a backend would). */
+/** pusher-js in Node, on the `ws` transport only (or `options.transports`), authorizing through the server SDK (as a backend would). */
 export function pusherClient(app: TestApp, url: string, sdk: Pusher, options: ClientOptions = {}): PusherJs {
   const { hostname, port } = new URL(url);
   const user = options.user;
@@ -45,8 +47,10 @@ export function pusherClient(app: TestApp, url: string, sdk: Pusher, options: Cl
     cluster: 'mt1',
     wsHost: hostname,
     wsPort: Number(port),
+    httpHost: hostname,
+    httpPort: Number(port),
     forceTLS: false,
-    enabledTransports: ['ws'],
+    enabledTransports: options.transports ?? ['ws'],
     channelAuthorization: {
       endpoint: '/unused',
       transport: 'ajax',

@@ -17,6 +17,7 @@ import type { PresenceTracker } from '../../presence/tracker.js';
 import { PusherApps, pusherNamespace } from './apps.js';
 import { ChannelIndex } from './channel-index.js';
 import { registerPusherApi } from './http-api.js';
+import { createPusherFallbackEndpoint } from './http-fallback.js';
 import { PusherPresence } from './presence.js';
 import { PusherWebhooks } from './webhooks.js';
 import { createPusherWebSocketEndpoint, type PusherWebSocketEndpoint } from './websocket.js';
@@ -83,19 +84,22 @@ export function createPusher(apps: PusherApps, deps: PusherDeps): Pusher {
   const webhooks = new PusherWebhooks(apps, deps.log);
   const limits = deps.config.limits;
   const context = { hub: deps.hub, channels: deps.channels, presence, webhooks, limits, log: deps.log, accepting: deps.accepting };
-  const ws: PusherWebSocketEndpoint = createPusherWebSocketEndpoint({
+  const endpoint = {
     context,
     apps,
     activityTimeoutSeconds: deps.config.pusher.activity_timeout_seconds,
     connections: deps.connections,
     maxConnections: limits.max_connections,
-    appConnections: new Map(),
-  });
+    appConnections: new Map<string, number>(),
+  };
+  const ws: PusherWebSocketEndpoint = createPusherWebSocketEndpoint(endpoint);
+  // pusher-js's xhr_streaming / xhr_polling: the same connections over HTTP requests.
+  const http = createPusherFallbackEndpoint({ ...endpoint, maxBodyBytes: limits.max_body_bytes });
   return {
     apps,
     webhooks,
     get connections() {
-      return ws.connections;
+      return ws.connections + http.connections;
     },
     handleUpgrade(req, socket, head) {
       const match = APP_PATH.exec((req.url ?? '').split('?')[0]!);
@@ -111,6 +115,7 @@ export function createPusher(apps: PusherApps, deps: PusherDeps): Pusher {
     },
     registerRoutes(app) {
       if (apps.size === 0) return;
+      http.register(app);
       registerPusherApi(app, {
         apps,
         hub: deps.hub,
@@ -130,7 +135,9 @@ export function createPusher(apps: PusherApps, deps: PusherDeps): Pusher {
     start: async () => {
       await index?.start();
     },
-    closeAll: (code, reason, timeoutMs) => ws.closeAll(code, reason, timeoutMs),
+    closeAll: async (code, reason, timeoutMs) => {
+      await Promise.all([ws.closeAll(code, reason, timeoutMs), http.closeAll(code, reason, timeoutMs)]);
+    },
     async close() {
       webhooks.close();
       await index?.close();
