@@ -50,11 +50,12 @@ export class Nginx extends PrivateServer {
 }
 
 /** `herald serve` as a real process (Redis engine), so that killing it is a real crash: no goodbye to clients, nginx or Redis. */
-export function heraldProcess(port: number, prefix: string, nodeName: string): PrivateServer {
+export function heraldProcess(port: number, prefix: string, nodeName: string, extraArgs: string[] = []): PrivateServer {
   const bin = fileURLToPath(new URL('../bin/herald.js', import.meta.url));
   return new PrivateServer(port, process.execPath, [
     bin, 'serve', '--workers', '1', '--port', String(port),
     '--set', 'engine.type=redis', '--set', `engine.redis.url=${REDIS_URL}`, '--set', `engine.prefix=${prefix}`,
     '--set', `auth.api_keys=[${API_KEY}]`, '--set', 'log.level=silent', '--set', `server.node_name=${nodeName}`,
+    ...extraArgs,
   ]);
 }
