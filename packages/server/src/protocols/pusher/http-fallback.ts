@@ -21,10 +21,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { originAllowed } from '../../auth/client.js';
 import { SpreadMap, visitSpread } from '../../transports/spread.js';
-import type { PusherApps } from './apps.js';
+import type { PusherApp, PusherApps } from './apps.js';
 import { createPusherEncoder } from './codec.js';
 import { PusherConnection, type PusherContext, type PusherSocket } from './connection.js';
-import { refusal } from './websocket.js';
 
 /** Where pusher-js sends its HTTP transports (its `httpPath` option; `/pusher` unless changed). */
 export const FALLBACK_PREFIX = '/pusher/app/';
@@ -172,14 +171,19 @@ class Session implements PusherSocket {
   }
 }
 
+/** Who may open a Pusher connection, shared with the WebSocket endpoint: the same refusals and per-app counts. */
+export interface PusherAdmission {
+  readonly apps: PusherApps;
+  /** The app of `key` and why it cannot be served now (undefined: it can). */
+  check(key: string, req: IncomingMessage): { app?: PusherApp; refused?: [number, string] };
+  /** Count a connection of `app` until the returned function is called. */
+  opened(app: PusherApp): () => void;
+}
+
 export interface PusherFallbackOptions {
   context: PusherContext;
-  apps: PusherApps;
+  admission: PusherAdmission;
   activityTimeoutSeconds: number;
-  connections(): number;
-  maxConnections: number;
-  /** Connections of an app on this node, every Pusher transport together (shared with the WebSocket endpoint). */
-  appConnections: Map<string, number>;
   /** Largest `xhr_send` body. */
   maxBodyBytes: number;
 }
@@ -205,26 +209,26 @@ function corsHeaders(origin: string | undefined): Record<string, string> {
 export function createPusherFallbackEndpoint(options: PusherFallbackOptions): PusherFallbackEndpoint {
   const { context } = options;
   const sessions = new SpreadMap<string, Session>();
-  const counts = options.appConnections;
+  const { admission } = options;
   const heartbeat = visitSpread(sessions, HEARTBEAT_MS, (_id, session) => session.heartbeat());
 
   function open(id: string, req: IncomingMessage, res: ServerResponse, mode: Mode, headers: Record<string, string>, key: string): void {
-    const app = options.apps.byKey(key);
-    const refused = refusal(app, req, options, context.accepting());
-    if (refused) {
+    const { app, refused } = admission.check(key, req);
+    if (refused || !app) {
       res.writeHead(200, headers);
-      res.end(Buffer.concat([OPEN, encoder.frame('pusher:error', { code: refused[0], message: refused[1] }), closeLine(refused[0], refused[1])]));
+      const [code, message] = refused ?? [4001, 'App key does not exist'];
+      res.end(Buffer.concat([OPEN, encoder.frame('pusher:error', { code, message }), closeLine(code, message)]));
       return;
     }
+    const closed = admission.opened(app);
     const session = new Session(headers, (gone) => {
       if (sessions.get(id) !== gone) return;
       sessions.delete(id);
-      counts.set(app!.id, (counts.get(app!.id) ?? 1) - 1);
+      closed();
       gone.connection.transportClosed();
     });
-    session.connection = new PusherConnection(context, app!, session);
+    session.connection = new PusherConnection(context, app, session);
     sessions.set(id, session);
-    counts.set(app!.id, (counts.get(app!.id) ?? 0) + 1);
     session.attach(res, mode, true);
     session.connection.established(options.activityTimeoutSeconds);
   }
@@ -232,7 +236,7 @@ export function createPusherFallbackEndpoint(options: PusherFallbackOptions): Pu
   async function handle(req: FastifyRequest<{ Params: RouteParams }>, reply: FastifyReply): Promise<unknown> {
     const { key, server, session, kind } = req.params;
     const origin = req.headers.origin;
-    const app = options.apps.byKey(key);
+    const app = admission.apps.byKey(key);
     const cors = app && originAllowed(origin, app.allowed_origins) ? corsHeaders(origin) : {};
     if (!SESSION_PART.test(server) || !SESSION_PART.test(session)) return reply.code(404).headers(cors).send();
     const id = `${key}/${server}/${session}`;
@@ -268,7 +272,7 @@ export function createPusherFallbackEndpoint(options: PusherFallbackOptions): Pu
         scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: options.maxBodyBytes }, (_req, body, done) => done(null, body));
         scope.post(`${FALLBACK_PREFIX}:key/:server/:session/:kind`, handle);
         scope.options(`${FALLBACK_PREFIX}:key/:server/:session/:kind`, async (req: FastifyRequest<{ Params: RouteParams }>, reply) => {
-          const app = options.apps.byKey(req.params.key);
+          const app = admission.apps.byKey(req.params.key);
           const origin = req.headers.origin;
           if (!app || !originAllowed(origin, app.allowed_origins)) return reply.code(403).send();
           return reply

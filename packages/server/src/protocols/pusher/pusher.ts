@@ -20,7 +20,15 @@ import { registerPusherApi } from './http-api.js';
 import { createPusherFallbackEndpoint } from './http-fallback.js';
 import { PusherPresence } from './presence.js';
 import { PusherWebhooks } from './webhooks.js';
-import { createPusherWebSocketEndpoint, type PusherWebSocketEndpoint } from './websocket.js';
+import { createPusherWebSocketEndpoint, refusal, type PusherWebSocketEndpoint } from './websocket.js';
+
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (!done) fn();
+    done = true;
+  };
+}
 
 /** `/app/{key}`: where pusher-js opens its WebSocket. */
 const APP_PATH = /^\/app\/([^/?]+)$/;
@@ -93,8 +101,24 @@ export function createPusher(apps: PusherApps, deps: PusherDeps): Pusher {
     appConnections: new Map<string, number>(),
   };
   const ws: PusherWebSocketEndpoint = createPusherWebSocketEndpoint(endpoint);
-  // pusher-js's xhr_streaming / xhr_polling: the same connections over HTTP requests.
-  const http = createPusherFallbackEndpoint({ ...endpoint, maxBodyBytes: limits.max_body_bytes });
+  // pusher-js's xhr_streaming / xhr_polling: the same connections over HTTP requests, admitted
+  // and counted with the WebSocket's (its refusals and per-app counts).
+  const http = createPusherFallbackEndpoint({
+    context,
+    admission: {
+      apps,
+      check: (key, req) => {
+        const app = apps.byKey(key);
+        return { app, refused: refusal(app, req, endpoint, deps.accepting()) };
+      },
+      opened: (app) => {
+        endpoint.appConnections.set(app.id, (endpoint.appConnections.get(app.id) ?? 0) + 1);
+        return once(() => endpoint.appConnections.set(app.id, (endpoint.appConnections.get(app.id) ?? 1) - 1));
+      },
+    },
+    activityTimeoutSeconds: endpoint.activityTimeoutSeconds,
+    maxBodyBytes: limits.max_body_bytes,
+  });
   return {
     apps,
     webhooks,
