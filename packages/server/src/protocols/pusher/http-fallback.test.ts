@@ -30,7 +30,7 @@ describe('pusher-js HTTP fallbacks', () => {
 
   before(async () => {
     app = newApp();
-    server = await startServer({ pusher: { apps: [{ ...app, allowed_origins: ['http://good.example'] }] } });
+    server = await startServer({ limits: { max_frame_bytes: 8192 }, pusher: { apps: [{ ...app, allowed_origins: ['http://good.example'] }] } });
     sdk = serverSdk(app, server.url);
   });
   after(async () => {
@@ -112,6 +112,7 @@ describe('pusher-js HTTP fallbacks', () => {
     assert.match(established, /^a\["\{\\"event\\":\\"pusher:connection_established\\"/);
     assert.equal((await post('xhr_send', 'not json')).status, 400);
     assert.equal((await post('xhr_send', '[1]')).status, 400);
+    assert.equal((await post('xhr_send', JSON.stringify(['x'.repeat(9000)]))).status, 413);
     assert.equal((await post('xhr_send', JSON.stringify([JSON.stringify({ event: 'pusher:ping', data: {} })]))).status, 204);
     const lines = (await (await post('xhr')).text()).split('\n');
     assert.deepEqual(JSON.parse(lines[0]!.slice(1)).map((f: string) => JSON.parse(f).event), ['pusher:pong']);

@@ -252,6 +252,10 @@ export function createPusherFallbackEndpoint(options: PusherFallbackOptions): Pu
       if (!Array.isArray(frames) || !frames.every((f) => typeof f === 'string')) {
         return reply.code(400).headers(cors).type('text/plain').send('expected a JSON array of frame strings');
       }
+      // The WebSocket's frame limit, per frame (a larger WebSocket frame is refused by `ws`).
+      if ((frames as string[]).some((f) => Buffer.byteLength(f) > context.limits.max_frame_bytes)) {
+        return reply.code(413).headers(cors).type('text/plain').send(`a frame may have at most ${context.limits.max_frame_bytes} bytes`);
+      }
       for (const frame of frames as string[]) existing.connection.handleText(frame);
       return reply.code(204).headers(cors).send();
     }
