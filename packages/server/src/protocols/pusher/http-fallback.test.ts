@@ -128,6 +128,9 @@ describe('pusher-js HTTP fallbacks', () => {
     assert.equal(good.status, 204);
     assert.equal(good.headers.get('access-control-allow-origin'), 'http://good.example');
     assert.equal((await preflight('http://evil.example')).status, 403);
+    // Pusher's own protocol, not Herald's API: left out of the OpenAPI document.
+    const openapi = (await (await fetch(`${server.url}/api/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    assert.deepEqual(Object.keys(openapi.paths).filter((p) => p.startsWith('/pusher/')), []);
     const evil = await fetch(`${server.url}/pusher/app/${app.key}/1/${rand()}/xhr?protocol=7`, { method: 'POST', headers: { origin: 'http://evil.example' } });
     assert.match(await evil.text(), /^o\na.*4009.*\nc\[4009,/s);
   });
