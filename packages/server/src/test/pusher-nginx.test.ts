@@ -2,7 +2,8 @@
  * The Pusher protocol on two Herald nodes (Redis engine, real processes) behind deploy/nginx.conf
  * (real nginx): pusher-js clients on WebSocket, xhr_streaming and xhr_polling through the proxy,
  * on both nodes, see every trigger once and the same presence; when one node is killed with
- * SIGKILL (its clients vanish with it), the users it alone held are removed once, cluster-wide.
+ * SIGKILL (its clients vanish with it), the users it alone held are removed once, cluster-wide,
+ * and new fallback sessions land on the node that is left.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -129,8 +130,17 @@ describe('Pusher protocol: two nodes behind deploy/nginx.conf', () => {
       ((await res.json()) as { users: Array<{ id: string }> }).users.map((u) => u.id).sort(),
       [...new Set(staying.map((m) => m.user))].sort(),
     );
-    // Clients on the surviving node still get triggers made through nginx.
-    await sdk.trigger(news, 'tick', { i: 'after' });
-    await waitUntil(() => staying.every((m) => m.events.some((e) => (e as { i: unknown }).i === 'after')) || undefined, 5000, () => 'trigger after the crash');
+    // New HTTP-fallback sessions whose hash names the dead node go to the live one (nginx's next upstream).
+    const late = (['xhr_streaming', 'xhr_polling', 'xhr_streaming', 'xhr_polling'] as const).map((t) => pusherClient(app, base, sdk, { transports: [t] }));
+    try {
+      await Promise.all(late.map((c) => connected(c, 10_000)));
+      const lateEvents = await Promise.all(late.map(async (c) => record(await subscribed(c, news, 10_000), 'tick')));
+      // Clients on the surviving node still get triggers made through nginx.
+      await sdk.trigger(news, 'tick', { i: 'after' });
+      const got = (events: unknown[]) => events.some((e) => (e as { i: unknown }).i === 'after');
+      await waitUntil(() => (staying.every((m) => got(m.events)) && lateEvents.every(got)) || undefined, 5000, () => 'trigger after the crash');
+    } finally {
+      for (const c of late) c.disconnect();
+    }
   });
 });
