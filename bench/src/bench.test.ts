@@ -2,7 +2,7 @@
  * Smoke test of the whole harness: real server process, real generator process, real HTTP
  * publishes, 50 subscribers, both phases for ~2 s. It checks the measurement machinery (no
  * deliveries lost or duplicated, some delivered) rather than any performance figure. Herald is
- * measured over WebSocket and over SSE, as two nodes sharing Redis, and as a cluster of two
+ * measured over WebSocket, over SSE and over the Pusher protocol, as two nodes sharing Redis, and as a cluster of two
  * workers.
  */
 import { test } from 'node:test';
@@ -58,6 +58,11 @@ test('harness measures Herald with 50 subscribers: no loss, deliveries counted',
 test('harness measures Herald over SSE the same way', { timeout: 30_000 }, async () => {
   assert.ok(existsSync(HERALD_BIN), `Herald is not built: ${HERALD_BIN} (run npm run build)`);
   await smoke('herald-sse', 1);
+});
+
+test('harness measures Herald over the Pusher protocol the same way', { timeout: 30_000 }, async () => {
+  assert.ok(existsSync(HERALD_BIN), `Herald is not built: ${HERALD_BIN} (run npm run build)`);
+  await smoke('herald-pusher', 1);
 });
 
 test('harness measures the naive ws baseline the same way', { timeout: 30_000 }, async () => {

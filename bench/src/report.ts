@@ -113,6 +113,16 @@ export function checkTargets(results: RunResult[]): TargetCheck[] {
   const sizes = [...new Set(results.map((r) => r.subscribers))].sort((a, b) => a - b);
   for (const n of sizes) {
     const h = find('herald', n);
+    const pusher = find('herald-pusher', n);
+    if (h?.peak && pusher?.peak) {
+      checks.push({
+        subscribers: n,
+        target: 'Pusher protocol peak deliveries/s within 10 % of native',
+        herald: fmt(pusher.peak.deliveriesPerSec),
+        reference: `native ${fmt(h.peak.deliveriesPerSec)} (ratio ${ratio(pusher.peak.deliveriesPerSec, h.peak.deliveriesPerSec)})`,
+        met: pusher.peak.deliveriesPerSec >= 0.9 * h.peak.deliveriesPerSec,
+      });
+    }
     if (!h?.latency || !h.peak || !h.rss) continue;
     const naive = find('naive', n);
     const sio = find('socketio', n);

@@ -19,6 +19,7 @@ const USAGE = `usage: npm run bench -- [options]
                                     engine), herald-redis-2n (two nodes sharing Redis),
                                     herald-workers-2 (serve --workers 2, memory engine),
                                     herald-delay0 (write_delay_ms 0: a flush every turn)
+                                    herald-pusher (the Pusher protocol: pusher-js's frames on /app/{key})
   --sizes 1000,10000                subscriber counts (default: 1000,10000)
   --duration 5                      seconds of the peak phase
   --latency-duration 10             seconds of the latency phase

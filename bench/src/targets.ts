@@ -8,16 +8,16 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Protocol } from './client/subscriber.js';
+import { PUSHER_KEY, type Protocol } from './client/subscriber.js';
 import type { PublishTarget } from './gen/publisher.js';
 import { deleteKeys, REDIS_URL, redisPid } from './redis.js';
 
-export type ServerName = 'herald' | 'herald-delay0' | 'herald-sse' | 'herald-redis' | 'herald-redis-2n' | 'herald-workers-2' | 'naive' | 'socketio';
+export type ServerName = 'herald' | 'herald-delay0' | 'herald-sse' | 'herald-pusher' | 'herald-redis' | 'herald-redis-2n' | 'herald-workers-2' | 'naive' | 'socketio';
 
 /** How a Herald target runs Herald. */
 interface HeraldLayout {
-  /** How the generator's subscribers connect: WebSocket `/ws` + subscribe, or `GET /sse?channel=bench`. */
-  protocol: 'herald' | 'herald-sse';
+  /** How the generator's subscribers connect: WebSocket `/ws` + subscribe, `GET /sse?channel=bench`, or the Pusher protocol (`/app/{key}` + `pusher:subscribe`). */
+  protocol: 'herald' | 'herald-sse' | 'herald-pusher';
   engine: 'memory' | 'redis';
   /** `herald serve` processes sharing the engine; subscribers are split evenly across them. */
   nodes: number;
@@ -32,6 +32,8 @@ const HERALD_LAYOUTS: Partial<Record<ServerName, HeraldLayout>> = {
   // The same node with paced flushes off: every event-loop turn writes, as before write_delay_ms.
   'herald-delay0': { protocol: 'herald', engine: 'memory', nodes: 1, workers: 1, writeDelayMs: 0 },
   'herald-sse': { protocol: 'herald-sse', engine: 'memory', nodes: 1, workers: 1 },
+  // pusher-js's wire protocol on the same node: publishes through Herald's API reach the app's channel (docs/pusher.md).
+  'herald-pusher': { protocol: 'herald-pusher', engine: 'memory', nodes: 1, workers: 1 },
   'herald-redis': { protocol: 'herald', engine: 'redis', nodes: 1, workers: 1 },
   'herald-redis-2n': { protocol: 'herald', engine: 'redis', nodes: 2, workers: 1 },
   'herald-workers-2': { protocol: 'herald', engine: 'memory', nodes: 1, workers: 2 },
@@ -56,6 +58,8 @@ export const HERALD_BIN = process.env.BENCH_HERALD_BIN || join(REPO_ROOT, 'packa
 
 /** Herald refuses API keys shorter than 16 characters. */
 export const HERALD_API_KEY = 'benchkey-0123456789abcdef';
+/** The Pusher app of the `herald-pusher` target; its channel `bench` is Herald channel `pusher-bench:bench`. */
+export const PUSHER_APP = { id: 'bench', key: PUSHER_KEY, secret: 'bench-app-secret-0123456789' };
 
 export interface LaunchSpec {
   /** One per process the harness starts: node script and arguments, and the port it listens on. */
@@ -86,6 +90,7 @@ function heraldConfig(layout: HeraldLayout, host: string, port: number, subscrib
     // Start and stop lines only (request logging is off): the harness counts `herald listening`.
     `log: { level: info }`,
     ...(layout.writeDelayMs === undefined ? [] : [`namespaces: { default: { write_delay_ms: ${layout.writeDelayMs} } }`]),
+    ...(layout.protocol === 'herald-pusher' ? [`pusher: { apps: [{ id: ${PUSHER_APP.id}, key: ${PUSHER_APP.key}, secret: ${PUSHER_APP.secret} }] }`] : []),
     ...(layout.engine === 'redis' ? [`engine: { type: redis, prefix: ${prefix}, redis: { url: '${REDIS_URL}' } }`] : []),
     '',
   ].join('\n');
@@ -110,7 +115,13 @@ export function launchSpec(name: ServerName, host: string, ports: number[], subs
       protocol: layout.protocol,
       listeners: layout.nodes * layout.workers,
       withChildren: layout.workers > 1,
-      publish: { host, port: ports[0]!, path: '/api/publish', headers: { authorization: `Bearer ${HERALD_API_KEY}` } },
+      publish: {
+        host,
+        port: ports[0]!,
+        path: '/api/publish',
+        headers: { authorization: `Bearer ${HERALD_API_KEY}` },
+        ...(layout.protocol === 'herald-pusher' ? { channel: `pusher-${PUSHER_APP.id}:bench` } : {}),
+      },
       sharedPids: redis === undefined ? [] : [redis],
       cleanup: () => {
         for (const { file } of configs) rmSync(file, { force: true });

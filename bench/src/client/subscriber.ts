@@ -11,15 +11,19 @@
 import { RawSseClient } from './raw-sse.js';
 import { RawWsClient } from './raw-ws.js';
 
-export type Protocol = 'herald' | 'herald-sse' | 'naive' | 'socketio';
+export type Protocol = 'herald' | 'herald-sse' | 'herald-pusher' | 'naive' | 'socketio';
 
 /** The channel every server under test publishes on. */
 export const CHANNEL = 'bench';
+/** Key of the Pusher app the `herald-pusher` target configures (targets.ts). */
+export const PUSHER_KEY = 'bench-app-key';
 
 /** Request target of each protocol's one long-lived connection. */
 export const PATHS: Record<Protocol, string> = {
   herald: '/ws',
   'herald-sse': `/sse?channel=${CHANNEL}`,
+  // What pusher-js 8 opens.
+  'herald-pusher': `/app/${PUSHER_KEY}?protocol=7&client=js&version=8.6.0&flash=false`,
   naive: '/',
   socketio: '/socket.io/?EIO=4&transport=websocket',
 };
@@ -55,6 +59,14 @@ const CH_MINUS = 0x2d;
 function findSeqKey(buf: Buffer, start: number, end: number): number {
   for (let i = start, last = end - 5; i <= last; i++) {
     if (buf[i] === 0x22 && buf[i + 1] === 0x62 && buf[i + 2] === 0x73 && buf[i + 3] === 0x22 && buf[i + 4] === 0x3a) return i;
+  }
+  return -1;
+}
+
+/** Position of `\"bs\":` in buf[start, end), or -1: in a Pusher frame the data object is a JSON string, its quotes escaped. */
+function findEscapedSeqKey(buf: Buffer, start: number, end: number): number {
+  for (let i = start, last = end - 7; i <= last; i++) {
+    if (buf[i] === 0x5c && buf[i + 1] === 0x22 && buf[i + 2] === 0x62 && buf[i + 3] === 0x73 && buf[i + 4] === 0x5c && buf[i + 5] === 0x22 && buf[i + 6] === 0x3a) return i;
   }
   return -1;
 }
@@ -129,6 +141,7 @@ export class Subscriber {
   }
 
   private onText(buf: Buffer, start: number, end: number, now: number): void {
+    if (this.protocol === 'herald-pusher') return this.onPusherText(buf, start, end, now);
     const bs = findSeqKey(buf, start, end);
     if (bs >= 0) {
       const seq = readUint(buf, bs + BS.length, end);
@@ -146,6 +159,39 @@ export class Subscriber {
       return;
     }
     this.onControl(buf, start, end);
+  }
+
+  /** A Pusher frame: a delivery carries `\"bs\":<seq>,\"bt\":<µs>` inside its `data` string. */
+  private onPusherText(buf: Buffer, start: number, end: number, now: number): void {
+    const bs = findEscapedSeqKey(buf, start, end);
+    if (bs < 0) return this.onPusherControl(buf, start, end);
+    const seq = readUint(buf, bs + 7, end);
+    let bt = bs + 7;
+    while (bt < end && buf[bt] !== 0x2c /* , */) bt++;
+    // `,\"bt\":` follows the sequence number.
+    const sent = buf[bt + 1] === 0x5c && buf[bt + 3] === 0x62 && buf[bt + 4] === 0x74 ? readUint(buf, bt + 8, end) : -1;
+    if (seq < 0 || sent < 0) this.sink.malformed(this.index);
+    else this.sink.deliver(this.index, seq, sent, now);
+  }
+
+  /** Pusher handshake, subscription reply, pings and errors. */
+  private onPusherControl(buf: Buffer, start: number, end: number): void {
+    let frame: { event?: string; data?: string };
+    try {
+      frame = JSON.parse(buf.toString('utf8', start, end)) as typeof frame;
+    } catch {
+      return;
+    }
+    if (frame.event === 'pusher:connection_established') {
+      this.wsClient.sendText(JSON.stringify({ event: 'pusher:subscribe', data: { auth: '', channel: CHANNEL } }));
+    } else if (frame.event === 'pusher_internal:subscription_succeeded') {
+      this.markReady();
+    } else if (frame.event === 'pusher:ping') {
+      this.wsClient.sendText('{"event":"pusher:pong","data":{}}');
+    } else if ((frame.event === 'pusher:error' || frame.event === 'pusher:subscription_error') && !this.isReady) {
+      this.ws.close();
+      this.events.failed(this.index, `pusher refused: ${String(frame.data)}`);
+    }
   }
 
   /** Rare frames: handshakes, replies, pings. Allocation here is fine. */

@@ -13,11 +13,14 @@ export interface PublishTarget {
   port: number;
   path: string;
   headers: Record<string, string>;
+  /** Channel published to (default `bench`; a Pusher app's channel has its namespace in front). */
+  channel?: string;
 }
 
 export class Publisher {
   private readonly agent: Agent;
   private readonly pad: string;
+  private readonly channel: string;
 
   /**
    * @param connections keep-alive connections (= the most requests in flight at once)
@@ -31,12 +34,13 @@ export class Publisher {
     this.agent = new Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections });
     const base = `{"bs":0000,"bt":1800000000000000,"p":""}`.length;
     this.pad = 'x'.repeat(Math.max(0, payloadBytes - base));
+    this.channel = JSON.stringify(target.channel ?? 'bench');
   }
 
   /** Publishes seq; resolves with the HTTP status (0 on a transport error). */
   publish(seq: number): Promise<number> {
     const sentUs = Math.round((performance.timeOrigin + performance.now()) * 1000);
-    const body = `{"channel":"bench","data":{"bs":${seq},"bt":${sentUs},"p":"${this.pad}"}}`;
+    const body = `{"channel":${this.channel},"data":{"bs":${seq},"bt":${sentUs},"p":"${this.pad}"}}`;
     return new Promise((resolve) => {
       const req = request(
         {

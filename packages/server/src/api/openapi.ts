@@ -15,8 +15,8 @@ export const OPENAPI_PATH = '/api/openapi.json';
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 /** Served by the node but not part of the API a backend calls; the document's description says why. */
-/** Routes this document leaves out: the admin page and demo files, and the Pusher HTTP API (Pusher's own, docs/pusher.md). */
-const UNDOCUMENTED = [/^\/admin(\/|$)/, /^\/demo(\/|$)/, /^\/client\.js$/, /^\/apps\//];
+/** Routes this document leaves out: the admin page and demo files, and the Pusher HTTP API and pusher-js's HTTP fallbacks (Pusher's own, docs/pusher.md). */
+const UNDOCUMENTED = [/^\/admin(\/|$)/, /^\/demo(\/|$)/, /^\/client\.js$/, /^\/apps\//, /^\/pusher\/app\//];
 
 const DESCRIPTION = `Herald's HTTP API: backends publish and read channels; load balancers and Prometheus check the node.
 

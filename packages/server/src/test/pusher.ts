@@ -37,9 +37,11 @@ export interface ClientOptions {
   user?: { id: string; info?: Record<string, unknown> };
   /** More pusher-js options (e.g. `pongTimeout`). */
   extra?: Record<string, unknown>;
+  /** pusher-js transports to allow (default `ws`); the HTTP fallbacks go to the same host and port. */
+  transports?: Array<'ws' | 'xhr_streaming' | 'xhr_polling'>;
 }
 
-/** pusher-js in Node, on the `ws` transport only, authorizing through the server SDK (as a backend would). */
+/** pusher-js in Node, on the `ws` transport only (or `options.transports`), authorizing through the server SDK (as a backend would). */
 export function pusherClient(app: TestApp, url: string, sdk: Pusher, options: ClientOptions = {}): PusherJs {
   const { hostname, port } = new URL(url);
   const user = options.user;
@@ -47,8 +49,10 @@ export function pusherClient(app: TestApp, url: string, sdk: Pusher, options: Cl
     cluster: 'mt1',
     wsHost: hostname,
     wsPort: Number(port),
+    httpHost: hostname,
+    httpPort: Number(port),
     forceTLS: false,
-    enabledTransports: ['ws'],
+    enabledTransports: options.transports ?? ['ws'],
     ...options.extra,
     channelAuthorization: {
       endpoint: '/unused',

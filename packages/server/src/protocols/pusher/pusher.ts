@@ -18,6 +18,7 @@ import { Admission } from './admission.js';
 import { channelKind, PusherApps, pusherChannel, pusherNamespace } from './apps.js';
 import { ChannelIndex } from './channel-index.js';
 import { registerPusherApi } from './http-api.js';
+import { createPusherFallbackEndpoint } from './http-fallback.js';
 import { PusherPresence } from './presence.js';
 import { PusherWebhooks } from './webhooks.js';
 import type { PusherContext } from './connection.js';
@@ -97,11 +98,19 @@ export function createPusher(apps: PusherApps, deps: PusherDeps): Pusher {
   // Shared by every Pusher transport: one count per app, one set of refusals.
   const admission = new Admission(apps, { connections: deps.connections, maxConnections: limits.max_connections, accepting: deps.accepting });
   const ws: PusherWebSocketEndpoint = createPusherWebSocketEndpoint({ context, admission, activityTimeoutSeconds: deps.config.pusher.activity_timeout_seconds });
+  // pusher-js's xhr_streaming / xhr_polling: the same connections over HTTP requests, admitted
+  // and counted with the WebSocket's.
+  const http = createPusherFallbackEndpoint({
+    context,
+    admission,
+    activityTimeoutSeconds: deps.config.pusher.activity_timeout_seconds,
+    maxBodyBytes: limits.max_body_bytes,
+  });
   return {
     apps,
     webhooks,
     get connections() {
-      return ws.connections;
+      return ws.connections + http.connections;
     },
     handleUpgrade(req, socket, head) {
       const match = APP_PATH.exec((req.url ?? '').split('?')[0]!);
@@ -117,6 +126,7 @@ export function createPusher(apps: PusherApps, deps: PusherDeps): Pusher {
     },
     registerRoutes(app) {
       if (apps.size === 0) return;
+      http.register(app);
       registerPusherApi(app, {
         apps,
         hub: deps.hub,
@@ -139,7 +149,9 @@ export function createPusher(apps: PusherApps, deps: PusherDeps): Pusher {
     start: async () => {
       await index?.start();
     },
-    closeAll: (code, reason, timeoutMs) => ws.closeAll(code, reason, timeoutMs),
+    closeAll: async (code, reason, timeoutMs) => {
+      await Promise.all([ws.closeAll(code, reason, timeoutMs), http.closeAll(code, reason, timeoutMs)]);
+    },
     async close() {
       webhooks.close();
       await index?.close();
