@@ -44,7 +44,7 @@ const where = (b: CodeBlock) => `${b.file}:${b.line}`;
 const ran = new Set<CodeBlock>();
 
 function block(file: string, needle: string | RegExp): CodeBlock {
-  const found = blocks.filter((b) => b.file === file && (typeof needle === 'string' ? b.text.includes(needle) : needle.test(b.text)));
+  const found = blocks.filter((b) => b.file === file && !b.notRun && (typeof needle === 'string' ? b.text.includes(needle) : needle.test(b.text)));
   assert.equal(found.length, 1, `${file}: expected one block with ${needle}, found ${found.length}`);
   return found[0]!;
 }
