@@ -66,7 +66,17 @@ async function sigtermDuringStartup(nodeArgs: string[], workers: string, at: (ou
 /** A log line written by another process than `pid`: a worker has loaded and is starting its node. */
 const workerLogged = (output: string, pid: number) => [...output.matchAll(/"pid":(\d+)/g)].some((m) => Number(m[1]) !== pid);
 
+// Test instrumentation only: a line on stderr when the process first listens for SIGTERM.
+const SAYS_WHEN_SIGTERM_HANDLED = `--import=data:text/javascript,process.on('newListener',(e)=>{if(e==='SIGTERM')process.stderr.write('[SIGTERM handled]\\n')})`;
+
 describe('SIGTERM during startup', { skip: !existsSync('/proc/self/task') && 'needs /proc' }, () => {
+  for (const workers of ['1', '2']) {
+    it(`--workers ${workers}, while it loads its modules: exits 0 before it builds anything`, async () => {
+      const output = await sigtermDuringStartup([SAYS_WHEN_SIGTERM_HANDLED], workers, (out) => out.includes('[SIGTERM handled]'));
+      assert.doesNotMatch(output, /"level"/, 'a node was built');
+    });
+  }
+
   it('one process: stops once it is up, and exits 0', async () => {
     // The first log line is written while the node is being built, before it listens.
     const output = await sigtermDuringStartup([], '1', (out) => out.includes('"level"'));

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { BrokerHost } from '../broker/ipc.js';
 import { serveClusterMetrics } from '../metrics/cluster.js';
 import type { HeraldConfig } from '../config/schema.js';
+import { onSignals } from './signals.js';
 
 /** Environment a worker gets from its primary. */
 export const WORKER_DEV_SECRET = 'HERALD_WORKER_DEV_SECRET';
@@ -45,8 +46,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
       process.exit(clean ? 0 : 1);
     });
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  onSignals(stop);
 
   await ready;
   if (stopping) return;

@@ -12,6 +12,7 @@ import { loadConfig } from '../config/load.js';
 import { createHerald, needsDevSecret, newDevSecret } from '../server.js';
 import { banner, servesTls } from './banner.js';
 import { runPrimary, WORKER_DEV_SECRET } from './cluster.js';
+import { onSignals } from './signals.js';
 import { parse, RuntimeError, UsageError } from './usage.js';
 
 export const SERVE_USAGE = `Usage: herald serve [options]
@@ -80,8 +81,7 @@ export async function serveCommand(args: string[]): Promise<void> {
       () => {}, // a node that failed to start exits with that error, below
     );
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  onSignals(stop);
   // A worker whose primary died (SIGKILL, OOM) gets no more connections: it lets its clients go
   // (1012, reconnect) rather than linger half alive.
   if (cluster.isWorker) process.on('disconnect', () => signals === 0 && stop('primary gone'));
