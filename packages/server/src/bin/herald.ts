@@ -5,26 +5,20 @@
  * the documented exit codes (0 ok, 1 runtime failure, 2 usage or configuration error).
  */
 import { readFileSync } from 'node:fs';
-import { initCommand } from '../cli/init.js';
-import { publishCommand } from '../cli/publish.js';
-import { serveCommand } from '../cli/serve.js';
-import { simulateCommand } from '../cli/simulate.js';
-import { sourcesCommand } from '../cli/sources.js';
-import { subscribeCommand } from '../cli/subscribe.js';
-import { tokenCommand } from '../cli/token.js';
-import { usersCommand } from '../cli/users.js';
+import { exitOnEarlySignal } from '../cli/signals.js';
 import { EXIT, MAIN_USAGE, RuntimeError, UsageError } from '../cli/usage.js';
-import { ConfigError } from '../config/load.js';
 
-const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
-  serve: serveCommand,
-  init: initCommand,
-  publish: publishCommand,
-  subscribe: subscribeCommand,
-  token: tokenCommand,
-  simulate: simulateCommand,
-  users: usersCommand,
-  sources: sourcesCommand,
+type Command = (args: string[]) => Promise<void>;
+// Loaded on use: each command pulls in only its own modules, and serve handles signals before it loads.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import('../cli/serve.js')).serveCommand,
+  init: async () => (await import('../cli/init.js')).initCommand,
+  publish: async () => (await import('../cli/publish.js')).publishCommand,
+  subscribe: async () => (await import('../cli/subscribe.js')).subscribeCommand,
+  token: async () => (await import('../cli/token.js')).tokenCommand,
+  simulate: async () => (await import('../cli/simulate.js')).simulateCommand,
+  users: async () => (await import('../cli/users.js')).usersCommand,
+  sources: async () => (await import('../cli/sources.js')).sourcesCommand,
 };
 
 function fail(message: string, code: number): never {
@@ -42,13 +36,15 @@ async function main([command, ...args]: string[]): Promise<void> {
     if (command === undefined) process.exitCode = EXIT.usage;
     return;
   }
-  const run = COMMANDS[command];
-  if (!run) fail(`unknown command "${command}"\n\n${MAIN_USAGE}`, EXIT.usage);
+  const load = COMMANDS[command];
+  if (!load) fail(`unknown command "${command}"\n\n${MAIN_USAGE}`, EXIT.usage);
+  if (command === 'serve') exitOnEarlySignal();
   try {
-    await run(args);
+    await (await load())(args);
   } catch (err) {
     if (err instanceof UsageError) fail(`${err.message}\n\n${err.usage}`, EXIT.usage);
-    if (err instanceof ConfigError) fail(err.message, EXIT.usage);
+    // Loaded by every command that reads a config file, so already in memory here.
+    if (err instanceof (await import('../config/load.js')).ConfigError) fail(err.message, EXIT.usage);
     if (err instanceof RuntimeError) fail(err.message, EXIT.failure);
     throw err;
   }

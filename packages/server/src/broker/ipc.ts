@@ -150,7 +150,11 @@ export class WorkerBroker implements Broker {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      process.send!({ herald: 'req', id, op, args } satisfies Request);
+      // A primary that died before this worker noticed: the call fails rather than the worker.
+      process.send!({ herald: 'req', id, op, args } satisfies Request, undefined, undefined, (err: Error | null) => {
+        if (!err || !this.#pending.delete(id)) return;
+        reject(new HeraldError(ErrorCode.Unavailable, 'the cluster primary is gone; retry later'));
+      });
     });
   }
 
@@ -294,5 +298,8 @@ export class BrokerHost {
 }
 
 function send(worker: Worker, message: ToWorker): void {
-  if (worker.isConnected()) worker.send(message);
+  // A worker that has just exited still looks connected until its channel's end is read: the
+  // write then fails (EPIPE), and without a callback that error would crash the primary. What it
+  // was sent is moot; its exit is handled on 'exit'.
+  if (worker.isConnected()) worker.send(message, () => {});
 }

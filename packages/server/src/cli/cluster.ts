@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { BrokerHost } from '../broker/ipc.js';
 import { serveClusterMetrics } from '../metrics/cluster.js';
 import type { HeraldConfig } from '../config/schema.js';
+import { onSignals } from './signals.js';
 
 /** Environment a worker gets from its primary. */
 export const WORKER_DEV_SECRET = 'HERALD_WORKER_DEV_SECRET';
@@ -30,15 +31,36 @@ const MIN_LIFETIME_MS = 5000;
 export async function runPrimary(options: PrimaryOptions): Promise<void> {
   const { config, log } = options;
   const host = config.engine.type === 'memory' ? new BrokerHost() : undefined;
-  await host?.start();
-  if (config.metrics.enabled) serveClusterMetrics();
+  const ready = host?.start();
+  // Before anything is forked: a signal while the workers start must stop them too, never leave
+  // one running after the primary died of the signal's default action.
   let stopping = false;
+  let signals = 0;
+  const stop = (signal: string) => {
+    if (++signals > 1) process.exit(1);
+    stopping = true;
+    log.info({ signal, workers: options.workers }, 'shutting down workers');
+    void stopWorkers().then(async (clean) => {
+      await ready;
+      await host?.close();
+      process.exit(clean ? 0 : 1);
+    });
+  };
+  onSignals(stop);
+
+  await ready;
+  if (stopping) return;
+  if (config.metrics.enabled) serveClusterMetrics();
+  if (inspectsOnAnyPort([...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)])) cluster.setupPrimary({ inspectPort: 0 });
   let announced = false;
 
   const fork = (): Worker => {
     const worker = cluster.fork(options.devSecret ? { [WORKER_DEV_SECRET]: options.devSecret } : {});
     const born = Date.now();
     host?.attach(worker);
+    // IPC to a worker that has just exited fails (EPIPE), also in prom-client's metrics gathering:
+    // that worker is handled on 'exit'; unheard, the error would take the primary and the rest down.
+    worker.on('error', (err) => log.warn({ worker: worker.id, err }, 'worker IPC error'));
     worker.on('exit', (code, signal) => {
       if (stopping) return;
       const early = Date.now() - born < MIN_LIFETIME_MS;
@@ -56,30 +78,31 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     options.onListening({ host: config.server.host, port: address.port });
   });
   for (let i = 0; i < options.workers; i++) fork();
+}
 
-  let signals = 0;
-  const stop = (signal: string) => {
-    if (++signals > 1) process.exit(1);
-    stopping = true;
-    log.info({ signal, workers: options.workers }, 'shutting down workers');
-    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
-    let failed = false;
-    void Promise.all(
-      workers.map(
-        (worker) =>
-          new Promise<void>((resolve) => {
-            worker.once('exit', (code) => {
-              failed ||= code !== 0;
-              resolve();
-            });
-            worker.process.kill('SIGTERM');
-          }),
-      ),
-    ).then(async () => {
-      await host?.close();
-      process.exit(failed ? 1 : 0);
-    });
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+/** SIGTERM every live worker and wait for them all; true if each stopped cleanly. */
+async function stopWorkers(): Promise<boolean> {
+  const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
+  const clean = await Promise.all(
+    workers.map(
+      (worker) =>
+        new Promise<boolean>((resolve) => {
+          // Killed by this very SIGTERM: the worker was still loading, before it could handle the
+          // signal (serve.ts does from before it starts listening), so it had no clients to let go.
+          worker.once('exit', (code, signal) => resolve(code === 0 || signal === 'SIGTERM'));
+          worker.process.kill('SIGTERM');
+        }),
+    ),
+  );
+  return clean.every(Boolean);
+}
+
+/**
+ * Whether node's inspector was asked for any free port (`--inspect=127.0.0.1:0`). Node then gives
+ * worker n the primary's port + n, which is no freer than any other: Linux hands bind(0) odd ports
+ * and connect() even ones, so primary + 1 is often held by a client socket (TIME_WAIT included) and
+ * the worker runs without an inspector. Port 0 for the workers too keeps the request.
+ */
+function inspectsOnAnyPort(nodeArgs: string[]): boolean {
+  return nodeArgs.some((arg) => /^--(?:inspect(?:-brk|-wait|-port)?|debug-port)=(?:.*:)?0$/.test(arg));
 }

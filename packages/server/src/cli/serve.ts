@@ -12,6 +12,7 @@ import { loadConfig } from '../config/load.js';
 import { createHerald, needsDevSecret, newDevSecret } from '../server.js';
 import { banner, servesTls } from './banner.js';
 import { runPrimary, WORKER_DEV_SECRET } from './cluster.js';
+import { onSignals } from './signals.js';
 import { parse, RuntimeError, UsageError } from './usage.js';
 
 export const SERVE_USAGE = `Usage: herald serve [options]
@@ -60,28 +61,37 @@ export async function serveCommand(args: string[]): Promise<void> {
     const anyNamespace = config.server.accept_any_namespace;
     return runPrimary({ config, workers, log, devSecret, onListening: ({ host, port }) => process.stderr.write(banner({ host, port, devSecret, anyNamespace, tls: servesTls(config) })) });
   }
-  // A cluster worker: the primary printed the banner and, for the memory engine, holds the streams.
-  const worker = cluster.isWorker ? { devSecret: process.env[WORKER_DEV_SECRET], ...(config.engine.type === 'memory' ? { broker: new WorkerBroker() } : {}) } : {};
-  const herald = createHerald(config, worker);
-  const { host, port, tls } = await herald.start().catch((err: NodeJS.ErrnoException) => {
-    throw new RuntimeError(err.code === 'EADDRINUSE' ? `port ${herald.config.server.port} on ${herald.config.server.host} is already in use` : err.message);
-  });
-  if (cluster.isPrimary) process.stderr.write(banner({ host, port, devSecret: herald.devSecret, anyNamespace: config.server.accept_any_namespace, tls }));
+  // Handled from before the node is built: a signal while it starts stops it once it is up (the
+  // default action would kill it instead; a worker would then exit without a status of its own).
   let signals = 0;
   const stop = (signal: string) => {
-    if (++signals > 1) process.exit(1);
+    // In a worker the primary decides: its SIGTERM follows the SIGINT a terminal sent the whole
+    // process group (or a service manager's SIGTERM to every process), and is the same request.
+    if (++signals > 1) return cluster.isWorker ? undefined : process.exit(1);
     herald.log.info({ signal }, 'shutting down');
-    herald.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        herald.log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
+    started.then(
+      () =>
+        herald.close().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            herald.log.error({ err }, 'shutdown failed');
+            process.exit(1);
+          },
+        ),
+      () => {}, // a node that failed to start exits with that error, below
     );
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  onSignals(stop);
   // A worker whose primary died (SIGKILL, OOM) gets no more connections: it lets its clients go
   // (1012, reconnect) rather than linger half alive.
   if (cluster.isWorker) process.on('disconnect', () => signals === 0 && stop('primary gone'));
+
+  // A cluster worker: the primary printed the banner and, for the memory engine, holds the streams.
+  const worker = cluster.isWorker ? { devSecret: process.env[WORKER_DEV_SECRET], ...(config.engine.type === 'memory' ? { broker: new WorkerBroker() } : {}) } : {};
+  const herald = createHerald(config, worker);
+  const started = herald.start();
+  const { host, port, tls } = await started.catch((err: NodeJS.ErrnoException) => {
+    throw new RuntimeError(err.code === 'EADDRINUSE' ? `port ${herald.config.server.port} on ${herald.config.server.host} is already in use` : err.message);
+  });
+  if (cluster.isPrimary && signals === 0) process.stderr.write(banner({ host, port, devSecret: herald.devSecret, anyNamespace: config.server.accept_any_namespace, tls }));
 }

@@ -21,7 +21,8 @@ export function serveClusterMetrics(): void {
   const aggregator = new AggregatorRegistry();
   cluster.on('message', (worker, message: Request) => {
     if (message?.type !== REQUEST) return;
-    const answer = (reply: Omit<Response, 'type' | 'id'>) => worker.isConnected() && worker.send({ type: RESPONSE, id: message.id, ...reply } satisfies Response);
+    // A worker that exited meanwhile: the write fails (EPIPE) into the callback, not the primary.
+    const answer = (reply: Omit<Response, 'type' | 'id'>) => worker.isConnected() && worker.send({ type: RESPONSE, id: message.id, ...reply } satisfies Response, () => {});
     aggregator.clusterMetrics().then(
       (text) => answer({ text }),
       (err: unknown) => answer({ error: err instanceof Error ? err.message : String(err) }),
@@ -53,6 +54,10 @@ export function clusterMetrics(registry: Registry): () => Promise<string> {
         reject(new Error('metrics of the other workers unavailable: the primary did not answer'));
       }, TIMEOUT_MS).unref();
       waiting.set(id, { resolve, reject, timer });
-      process.send!({ type: REQUEST, id } satisfies Request);
+      process.send!({ type: REQUEST, id } satisfies Request, undefined, undefined, (err: Error | null) => {
+        if (!err || !waiting.delete(id)) return;
+        clearTimeout(timer);
+        reject(new Error('metrics of the other workers unavailable: the primary is gone'));
+      });
     });
 }
