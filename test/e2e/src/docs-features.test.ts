@@ -9,6 +9,10 @@
  *   directory inside the repository (so `npx herald` resolves to this checkout);
  * - sources.md: its database URL becomes the real PostgreSQL's db `test`, its table and streams get
  *   a unique schema and prefix (as does the Redis engine's `engine.prefix`); SQL runs in psql;
+ * - sources.md, RabbitMQ, MQTT and JetStream: each YAML block is a herald.yaml of its own, run
+ *   side by side on the machine's brokers; its queues, topics, stream, MQTT client id and source
+ *   name (which names the MQTT leases) get this run's id, in the YAML and the producer alike;
+ *   `herald sources migrate` runs before the producer, as the doc says;
  * - hooks.md: the backend listens on a free port instead of 3000, and a relay that records the
  *   calls sits between Herald and it (the JSON requests shown must be what Herald sends); the
  *   answers shown are given by the relay and their effect checked;
