@@ -9,6 +9,10 @@
  *   directory inside the repository (so `npx herald` resolves to this checkout);
  * - sources.md: its database URL becomes the real PostgreSQL's db `test`, its table and streams get
  *   a unique schema and prefix (as does the Redis engine's `engine.prefix`); SQL runs in psql;
+ * - sources.md, RabbitMQ, MQTT and JetStream: each YAML block is a herald.yaml of its own, run
+ *   side by side on the machine's brokers; its queues, topics, stream, MQTT client id and source
+ *   name (which names the MQTT leases) get this run's id, in the YAML and the producer alike;
+ *   `herald sources migrate` runs before the producer, as the doc says;
  * - hooks.md: the backend listens on a free port instead of 3000, and a relay that records the
  *   calls sits between Herald and it (the JSON requests shown must be what Herald sends); the
  *   answers shown are given by the relay and their effect checked;
@@ -19,7 +23,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
@@ -53,6 +57,21 @@ const localize = (text: string, port: number) =>
   text.replaceAll('127.0.0.1:8080', `127.0.0.1:${port}`).replaceAll('wsPort: 8080', `wsPort: ${port}`).replaceAll("port: '8080'", `port: '${port}'`).replaceAll('--port 8080', `--port ${port}`);
 
 /** A WebSocket whose frames are kept, parsed. */
+interface BrokerSection {
+  type: 'rabbitmq' | 'mqtt' | 'jetstream';
+  /** What identifies the section's producer block. */
+  producer: string;
+  /** Its queue, topic or stream names made this run's own (the same in the YAML and the producer). */
+  rename: (text: string) => string;
+  channel: string;
+  event: string;
+  data: unknown;
+  /** Checks `herald sources test <name>` with the producer's message waiting. */
+  dryRun: (result: { code: number | null; stdout: string; stderr: string }, source: string) => void;
+  /** A module removing what the section made on the broker. */
+  cleanup: string;
+}
+
 function socket(url: string, headers: Record<string, string> = {}) {
   const ws = new WebSocket(url, { headers });
   const frames: Array<Record<string, unknown>> = [];
@@ -69,9 +88,9 @@ describe('the feature docs, run as written against this build', () => {
   const background: Running[] = [];
   const sockets: WebSocket[] = [];
   const env = () => userEnv({});
-  const sh = async (b: CodeBlock, commands: string | ShellCommand[], extra: NodeJS.ProcessEnv = {}) => {
+  const sh = async (b: CodeBlock, commands: string | ShellCommand[], extra: NodeJS.ProcessEnv = {}, cwd = work) => {
     for (const c of typeof commands === 'string' ? shellCommands(commands) : commands) {
-      const r = await runShell(c.command, work, { ...env(), ...extra }, 60_000);
+      const r = await runShell(c.command, cwd, { ...env(), ...extra }, 60_000);
       assert.equal(r.code, c.exit, `${where(b)}: \`${c.command}\` exited ${r.code}\n${r.stdout}\n${r.stderr}`);
       assert.ok(showsInOrder(r.stdout, c.output), `${where(b)}: \`${c.command}\` printed\n${r.stdout}\nnot what the doc shows:\n${c.output.join('\n')}`);
     }
@@ -92,8 +111,8 @@ describe('the feature docs, run as written against this build', () => {
     clearTimeout(timer);
     assert.equal(code, 0, `${what} exited ${code}: ${p.stderr()}`);
   };
-  const history = async (channel: string) => {
-    const r = await fetch(`${node!.base}/api/channels/${encodeURIComponent(channel)}/history`, { headers: { authorization: `Bearer ${node!.secret}` } });
+  const history = async (channel: string, at: DocNode = node!) => {
+    const r = await fetch(`${at.base}/api/channels/${encodeURIComponent(channel)}/history`, { headers: { authorization: `Bearer ${at.secret}` } });
     return r.text();
   };
 
@@ -201,6 +220,93 @@ describe('the feature docs, run as written against this build', () => {
       await runShell(`psql -X -q -h 127.0.0.1 -U postgres test -c 'DROP SCHEMA IF EXISTS ${schema} CASCADE'`, work, env());
       await runShell(`redis-cli --scan --pattern 'docs-${id}*' | xargs -r redis-cli DEL > /dev/null`, work, env());
     }
+  });
+
+  /**
+   * A broker source's section: its YAML as herald.yaml, `herald sources migrate`, the doc's
+   * producer before any node runs (the dry run shows the record, a node then publishes it once),
+   * and again while a WebSocket subscriber listens.
+   */
+  const brokerSection = async (s: BrokerSection) => {
+    const config = block('docs/sources.md', `type: ${s.type}`);
+    const producer = block('docs/sources.md', s.producer);
+    const produce = () => finish(snippet(producer, s.rename(producer.text)), where(producer));
+    // A directory of its own: the three sections run side by side, each with its herald.yaml.
+    const dir = join(work, s.type);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'herald.yaml'), s.rename(config.text));
+    const source = /^ {2}(\w+):\n {4}type: /m.exec(s.rename(config.text))![1]!;
+    let own: DocNode | undefined;
+    try {
+      await sh(config, `npx herald sources migrate --config herald.yaml\n# → ${source}: ready (${s.type})`, {}, dir);
+      await produce();
+      s.dryRun(await runShell(`npx herald sources test ${source} --config herald.yaml`, dir, env(), 30_000), source);
+      const port = await freePort();
+      own = await serve('npx herald serve --config herald.yaml', port, dir, env());
+      const published = (n: number) => `"publications":[${Array.from({ length: n }, (_, i) => `{"offset":${i + 1},"event":"${s.event}","data":${JSON.stringify(s.data)}}`).join(',')}]`;
+      await until(async () => (await history(s.channel, own)).includes(published(1)), `${where(producer)}: sent before the node ran, published once it consumes`);
+      const sub = open(`ws://127.0.0.1:${port}/ws`);
+      await until(() => sub.frames.some((f) => f.type === 'connected'), 'connected');
+      sub.send({ id: 1, type: 'subscribe', channel: s.channel });
+      await until(() => sub.frames.some((f) => f.type === 'reply'), `subscribed to ${s.channel}`);
+      await produce();
+      await until(() => sub.frames.some((f) => f.type === 'message'), `${where(producer)} reaches the subscriber`);
+      const message = sub.frames.find((f) => f.type === 'message')!;
+      assert.deepEqual([message.channel, message.event, message.data], [s.channel, s.event, s.data]);
+      const both = await history(s.channel, own);
+      assert.ok(both.includes(published(2)), `each message published once: ${both}`);
+      sub.ws.terminate();
+      ran.add(config).add(producer);
+    } finally {
+      await shutdown(own);
+      await finish(startSnippet(work, `cleanup-${s.type}`, s.cleanup, env()), `cleaning up after ${where(config)}`);
+    }
+  };
+
+  it('sources.md: RabbitMQ, MQTT and JetStream, each from its YAML: migrate, dry run, the producer shown reaches subscribers', { timeout: 120_000 }, async () => {
+    const amqp = 'amqp://guest:guest@127.0.0.1:5672';
+    const queues = [0, 1, 2, 3].map((i) => `docs-${id}-orders.${i}`);
+    const rabbitmq = brokerSection({
+      type: 'rabbitmq',
+      producer: "from 'amqplib'",
+      rename: (t) => t.replaceAll('orders.', `docs-${id}-orders.`),
+      channel: 'orders:42',
+      event: 'updated',
+      data: { status: 'paid' },
+      dryRun: (r, source) => {
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, new RegExp(`^\\{"record":"([0-9a-f-]{36})","channel":"orders:42","event":"updated","data":\\{"status":"paid"\\},"idempotency_key":"${source}\\.\\1"\\}$`, 'm'));
+      },
+      cleanup: `import amqp from 'amqplib';\nconst conn = await amqp.connect('${amqp}');\nconst ch = await conn.createChannel();\nfor (const q of ${JSON.stringify([...queues, ...queues.map((q) => `${q}.dead`), `${queues[0]}.herald-nodes`])}) await ch.deleteQueue(q);\nawait conn.close();`,
+    });
+    const session = `herald-${id}`;
+    const mqtt = brokerSection({
+      type: 'mqtt',
+      producer: "from 'mqtt'",
+      rename: (t) => t.replaceAll('devices/', `docs-${id}-devices/`).replace('client_id: herald-prod', `client_id: ${session}`).replace(/^ {2}devices:$/m, `  devices_${id}:`),
+      channel: 'devices:d7',
+      event: 'temperature',
+      data: { t: 21.5 },
+      dryRun: (r) => assert.deepEqual([r.code, /cannot be read without taking its records/.test(r.stderr)], [1, true], r.stderr),
+      cleanup: `import mqtt from 'mqtt';\nconst session = await mqtt.connectAsync('mqtt://127.0.0.1:1883', { clientId: '${session}-devices_${id}-0', protocolVersion: 5, clean: true });\nawait session.endAsync();\nconst c = await mqtt.connectAsync('mqtt://127.0.0.1:1883', { protocolVersion: 5 });\nawait c.publishAsync('herald/leases/devices_${id}/leases/0', '', { qos: 1, retain: true });\nawait c.endAsync();`,
+    });
+    const stream = `ORDERS_${id}`;
+    const jetstream = brokerSection({
+      type: 'jetstream',
+      producer: "from '@nats-io/jetstream'",
+      rename: (t) => t.replaceAll('orders.p', `docs-${id}.orders.p`).replace('stream: ORDERS', `stream: ${stream}`),
+      channel: 'orders:42',
+      event: 'updated',
+      data: { status: 'paid' },
+      dryRun: (r, source) => {
+        assert.equal(r.code, 0, r.stderr);
+        assert.ok(r.stdout.split('\n').includes(`{"record":"${stream}:1","channel":"orders:42","event":"updated","data":{"status":"paid"},"idempotency_key":"${source}.${stream}:1"}`), r.stdout);
+      },
+      cleanup: `import { connect } from '@nats-io/transport-node';\nimport { jetstreamManager } from '@nats-io/jetstream';\nconst nc = await connect({ servers: '127.0.0.1:4222' });\nconst jsm = await jetstreamManager(nc);\nfor (const s of ['${stream}', '${stream}_dead', 'KV_herald_leases_${stream}']) await jsm.streams.delete(s).catch(() => {});\nawait nc.close();`,
+    });
+    // Each settles (its node stopped, its broker cleaned) before the first failure is reported.
+    const failed = (await Promise.allSettled([rabbitmq, mqtt, jetstream])).find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   });
 
   it('migrating.md: each seed mode starts from its command line and serves the seed', { timeout: 120_000 }, async () => {

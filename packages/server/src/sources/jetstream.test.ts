@@ -77,6 +77,22 @@ sourceConformance('nats jetstream', { place: streamPlace });
 
 describe('nats jetstream: dry run', () => {
   it('peek lists what waits, oldest first per subject, and takes nothing', () => checkPeek(streamPlace, (name, config, log) => new JetStreamSource(name, config, log)));
+
+  it('before any node ran, peek counts what each subject holds instead of waiting out a pull on each', async () => {
+    const name = `s_${randomBytes(4).toString('hex')}`;
+    const where = await streamPlace(name);
+    try {
+      await where.write([{ channel: 'src:peek', data: '{"n":1}' }]);
+      const parsed = loadConfig({ object: { sources: { [name]: where.config } }, env: {} }).sources[name]!;
+      const started = Date.now();
+      const records = await new JetStreamSource(name, parsed, pino({ level: 'silent' })).peek(10);
+      // A pull that waits for more than a subject holds ends only at its expiry: 1 s per subject.
+      assert.ok(Date.now() - started < 900, `${PARTITIONS} subjects, one message: peek took ${Date.now() - started} ms`);
+      assert.deepEqual(records.map((r) => r.fields.data), ['{"n":1}']);
+    } finally {
+      await where.remove();
+    }
+  });
 });
 
 describe('nats jetstream: messages as records', () => {

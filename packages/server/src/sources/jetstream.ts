@@ -124,7 +124,8 @@ export class JetStreamSource implements Source, DryRunnable {
       const out: SourceRecord[] = [];
       for (const [i, subject] of this.#settings.subjects.entries()) {
         const info = await jsm.consumers.info(stream, this.#durable(i)).catch(() => undefined);
-        const waiting = info ? info.num_pending + info.num_ack_pending : Number.POSITIVE_INFINITY;
+        // Counted, so the pull ends at the last one instead of waiting out its expiry on every subject.
+        const waiting = info ? info.num_pending + info.num_ack_pending : await storedOn(jsm, stream, subject);
         const max = Math.min(limit - out.length, waiting);
         if (max <= 0) continue;
         const reader = await js.consumers.get(stream, { filter_subjects: subject, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: info ? info.ack_floor.stream_seq + 1 : 1 });
@@ -345,4 +346,10 @@ export class JetStreamSource implements Source, DryRunnable {
     if (settled > 0 && !(await batch[settled - 1]!.ackAck())) throw new Error('ack not confirmed');
     return firstRetry === -1 ? undefined : batch[firstRetry]!.info.streamSequence;
   }
+}
+
+/** How many messages the stream holds on the subjects a filter (wildcards allowed) matches. */
+async function storedOn(jsm: JetStreamManager, stream: string, filter: string): Promise<number> {
+  const { state } = await jsm.streams.info(stream, { subjects_filter: filter });
+  return Object.values(state.subjects ?? {}).reduce((sum, n) => sum + n, 0);
 }
