@@ -158,15 +158,13 @@ export class Connection implements Subscriber, ExpiringConnection {
   send(frame: Buffer, publication?: Publication, replay = false): boolean {
     if (this.#closed) return false;
     const limit = this.ctx.limits.send_buffer_bytes;
-    const trailer = publication && this.transport.trailer?.(publication);
-    const size = frame.length + (trailer?.length ?? 0);
-    if (!replay && this.#bytes + size + this.transport.bufferedBytes() > limit) {
+    if (!replay && this.#bytes + frame.length + this.transport.bufferedBytes() > limit) {
       this.close(CloseCode.SlowConsumer, 'slow consumer: send buffer overflow, reconnect and recover');
       return false;
     }
+    if (publication) this.transport.queued?.(frame, publication);
     this.#frames.push(frame);
-    if (trailer) this.#frames.push(trailer);
-    this.#bytes += size;
+    this.#bytes += frame.length;
     // A burst within one turn must not count against a client that reads fine: hand big
     // batches to the socket now, so only what the peer has not taken stays counted.
     if (this.#bytes >= Math.min(EARLY_FLUSH_BYTES, limit / 2)) this.flush();
@@ -176,11 +174,12 @@ export class Connection implements Subscriber, ExpiringConnection {
   flush(): void {
     if (this.#closed || this.#frames.length === 0) return;
     const frames = this.#frames;
-    const data = frames.length === 1 ? frames[0]! : Buffer.concat(frames, this.#bytes);
+    const bytes = this.#bytes;
     this.#frames = [];
     this.#bytes = 0;
     this.ctx.hub.counters.subscriberWrites++;
-    this.transport.write(data);
+    if (this.transport.writeFrames) this.transport.writeFrames(frames, bytes);
+    else this.transport.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames, bytes));
   }
 
   overflow(): void {

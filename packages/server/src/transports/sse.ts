@@ -3,9 +3,12 @@
  * Server-Sent Events: `GET /sse?channel=a&channel=b`. Each stream is a Connection (the same
  * outbox, limits and slow-consumer cut-off as WebSocket) whose transport writes to the response.
  *
- * A publication is encoded once for every stream (`event:` and `data:` lines); each stream then
- * adds its own `id:` line holding the position of all its channels (transports/cursor), so a
- * browser that reconnects by itself with `Last-Event-ID` resumes every channel where it stopped.
+ * A publication is encoded once for every stream (a complete event: `event:` and `data:` lines);
+ * each write of a stream then ends with one `id:` line holding the position of all its channels
+ * (transports/cursor), so a browser that reconnects by itself with `Last-Event-ID` resumes every
+ * channel where it stopped. The id goes once per write, not per event: EventSource keeps the
+ * last id it saw. A connection that breaks in the middle of a write resumes before that write,
+ * so its first events may come again (the SDK drops them by offset), never go missing.
  * Refusals about the request (credentials, channels) are JSON errors before the stream starts;
  * once it has started, an error is one `event: error` and the end of the stream.
  *
@@ -14,6 +17,7 @@
  * These carry no `id:` line: they are not positions, so the stream's last event id stays put.
  */
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { CloseCode, ErrorCode, type ServerFrame, type StreamPosition, type SubscribedFrame, type SubscribeResult } from '@herald/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { originAllowed, type ClientAuthenticator, type ClientIdentity } from '../auth/client.js';
@@ -48,9 +52,9 @@ const CLOSE_ERRORS: Partial<Record<number, ErrorCode>> = {
 };
 
 export const encoder: FrameEncoder = {
-  // No blank line: the stream's own `id:` line (SseTransport.trailer) follows and ends the event.
-  message: (p: Publication) => Buffer.from(`${eventLine(p.event)}data: ${messageJson(p)}\n`),
-  // Complete events without an `id:` line: they do not move the stream's position.
+  // A complete event without an `id:` line: the stream's id goes once per write (SseTransport).
+  message: (p: Publication) => Buffer.from(`${eventLine(p.event)}data: ${messageJson(p)}\n\n`),
+  // Events that do not move the stream's position.
   frame: frameEvent,
   event: (event) => frameEvent(presenceEventFrame(event)),
 };
@@ -76,54 +80,104 @@ function eventLine(event: string | undefined): string {
 class SseTransport implements Transport {
   readonly name = 'sse' as const;
   readonly encoder = encoder;
-  readonly #index: Map<string, number>;
-  /** Each channel's entry of the stream id, kept formatted: a delivery re-formats only its own. */
+  /** Where each channel sits in the id; only kept for streams of several channels. */
+  readonly #index: Map<string, number> | undefined;
+  /** Each channel's entry of the stream id, kept formatted: a write re-formats only those that moved. */
   readonly #entries: string[];
+  /** Per channel, its position queued since the last id line went out (formatted at the write). */
+  readonly #moved: Array<StreamPosition | undefined>;
+  #idDue = false;
+  /** The last queued frame that moved a position: when it ends a write, its event carries the id. */
+  #tail: Buffer | undefined;
+  /** HTTP/1.0 peers (e.g. a proxy) get the body as is; HTTP/1.1 ones in chunks framed here. */
+  readonly #chunked: boolean;
+  readonly #socket: Socket;
   #graceTimer: NodeJS.Timeout | undefined;
 
   /** Starts the stream; `headers` set on the request before (e.g. CORS) are kept. */
   constructor(
     readonly res: ServerResponse,
+    socket: Socket,
     headers: Record<string, number | string | string[] | undefined>,
     channels: readonly string[],
     since: Positions,
     readonly retryMs: number,
   ) {
-    this.#index = new Map(channels.map((name, i) => [name, i]));
+    this.#socket = socket;
+    this.#index = channels.length > 1 ? new Map(channels.map((name, i) => [name, i])) : undefined;
     this.#entries = since.map(formatPosition);
+    this.#moved = new Array<undefined>(channels.length);
     for (const [name, value] of Object.entries(headers)) if (value !== undefined) res.setHeader(name, value);
     res.writeHead(200, HEADERS);
     res.write(`retry: ${retryMs}\n\n`);
+    this.#chunked = res.chunkedEncoding;
     res.on('close', () => clearTimeout(this.#graceTimer));
   }
 
+  queued(frame: Buffer, p: Publication): void {
+    this.#move(p.channel, p, frame);
+  }
+
+  #move(channel: string, position: StreamPosition, frame: Buffer): void {
+    this.#moved[this.#index?.get(channel) ?? 0] = position;
+    this.#idDue = true;
+    this.#tail = frame;
+  }
+
   write(data: Buffer): void {
-    if (this.res.writableEnded) return;
-    this.res.write(data);
-    // Node corks a response's socket until the next tick; hand the bytes to the kernel now (one
-    // writev with the chunk framing), so bufferedBytes() counts only what the peer has not taken.
-    this.res.socket?.uncork();
+    this.writeFrames([data], data.length);
+  }
+
+  /**
+   * One socket write per flush, chunk framing included (not ServerResponse.write, whose framing
+   * and corking cost more than the copy). The stream's `id:` line goes once, after the last
+   * event: EventSource keeps the last id it saw, so a browser that reconnects resumes after
+   * everything this write carried. When the last event is the one that moved the position, the
+   * id is part of that event, so an event delivered alone still has its own id as `lastEventId`.
+   */
+  writeFrames(frames: readonly Buffer[], bytes: number): void {
+    const socket = this.#socket;
+    if (this.res.writableEnded || socket.destroyed) return;
+    const id = this.#idDue ? `id: ${this.#idValue()}\n\n` : '';
+    const attach = id !== '' && frames[frames.length - 1] === this.#tail;
+    this.#tail = undefined;
+    const body = bytes - (attach ? 1 : 0) + id.length;
+    const head = this.#chunked ? `${body.toString(16)}\r\n` : '';
+    const out = Buffer.allocUnsafe(head.length + body + (this.#chunked ? 2 : 0));
+    let at = out.write(head, 0, 'latin1');
+    const last = frames.length - 1;
+    for (let i = 0; i < last; i++) at += frames[i]!.copy(out, at);
+    // The last frame's blank line is dropped when the id line (and its blank line) ends the event.
+    at += frames[last]!.copy(out, at, 0, frames[last]!.length - (attach ? 1 : 0));
+    at += out.write(id, at, 'latin1');
+    if (this.#chunked) out.write('\r\n', at, 'latin1');
+    socket.write(out);
+  }
+
+  #idValue(): string {
+    this.#idDue = false;
+    const entries = this.#entries;
+    for (let i = 0; i < entries.length; i++) {
+      const moved = this.#moved[i];
+      if (moved === undefined) continue;
+      entries[i] = formatPosition(moved);
+      this.#moved[i] = undefined;
+    }
+    return entries.length === 1 ? entries[0]! : entries.join(',');
   }
 
   bufferedBytes(): number {
-    return this.res.writableLength;
+    return this.#socket.writableLength;
   }
 
-  trailer(p: Publication): Buffer {
-    return this.#id(p.channel, p);
-  }
-
-  /** The `subscribed` event of one channel, whose id carries that channel's starting position. */
+  /** The `subscribed` event of one channel; the id that follows carries that channel's starting position. */
   subscribed(channel: string, result: SubscribeResult, server = false): Buffer {
     const frame: SubscribedFrame = server ? { type: 'subscribed', channel, ...result, server: true } : { type: 'subscribed', channel, ...result };
+    const event = frameEvent(frame);
     // A recovering channel keeps its old position in the id until the missed messages move it;
     // a browser that drops right now must resume before them, not after.
-    return Buffer.concat([Buffer.from(`event: subscribed\ndata: ${JSON.stringify(frame)}\n`), this.#id(channel, result.recovered === true ? undefined : result)]);
-  }
-
-  #id(channel: string, position: StreamPosition | undefined): Buffer {
-    if (position) this.#entries[this.#index.get(channel)!] = formatPosition(position);
-    return Buffer.from(`id: ${this.#entries.join(',')}\n\n`);
+    if (result.recovered !== true) this.#move(channel, result, event);
+    return event;
   }
 
   close(code: number, reason: string): void {
@@ -232,7 +286,7 @@ export function createSseEndpoint(options: SseOptions): SseEndpoint {
       if (req.raw.socket.destroyed) return void reply.hijack();
 
       reply.hijack();
-      const transport = new SseTransport(reply.raw, reply.getHeaders(), names, since, options.retryMs);
+      const transport = new SseTransport(reply.raw, req.raw.socket, reply.getHeaders(), names, since, options.retryMs);
       // The node's state is answered on the stream so that EventSource retries by itself.
       if (!context.accepting()) return transport.close(CloseCode.ServiceRestart, 'node is shutting down; reconnect');
       if (options.connections() >= options.maxConnections) return transport.close(CloseCode.TryAgainLater, 'node is at its connection limit; retry later');
