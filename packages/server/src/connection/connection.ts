@@ -80,16 +80,20 @@ export class Connection implements Subscriber, ExpiringConnection {
   /** When the connection opened (ms since the epoch). */
   readonly since = Date.now();
   readonly #subscriptions = new Map<string, Subscription>();
+  // What follows is made on first use (undefined until then): an idle connection is most of a
+  // node's memory at 10 000+ connections, and most never authorize, join or publish.
   /** Channels whose subscribe is being authorized: they count as subscribed for duplicates and limits. */
-  readonly #authorizing = new Map<string, { cancelled: boolean }>();
+  #authorizing: Map<string, { cancelled: boolean }> | undefined;
   /** Presence channels this connection is a member of. */
-  readonly #present = new Set<string>();
+  #present: Set<string> | undefined;
   #identity: ClientIdentity;
-  readonly #expiry: ExpiryWatch;
-  readonly #limiter: TokenBucket;
+  /** Only for an identity that expires. */
+  #expiry: ExpiryWatch | undefined;
+  /** Inbound frames (WebSocket); SSE streams never send any. */
+  #limiter: TokenBucket | undefined;
   readonly #member: MemberInfo;
   /** Per namespace with `client_publish_per_second`: this connection's publish budget there. */
-  readonly #publishLimiters = new Map<string, TokenBucket>();
+  #publishLimiters: Map<string, TokenBucket> | undefined;
   #frames: Buffer[] = [];
   #bytes = 0;
   #closed = false;
@@ -103,13 +107,17 @@ export class Connection implements Subscriber, ExpiringConnection {
     /** The client's address, see ConnectionContext.addressOf. */
     readonly address: string,
   ) {
-    this.#limiter = new TokenBucket(ctx.limits.client_messages_per_second);
     this.#member = new MemberInfo(ctx.presenceLimits.update_per_second);
     this.#member.setOwn(identity.info);
     this.#identity = identity;
-    this.#expiry = new ExpiryWatch(this, ctx.refreshGraceSeconds, ctx.hooks);
-    this.#expiry.watch();
+    this.#watchExpiry();
     ctx.registry.add(this);
+  }
+
+  /** (Re)starts the expiry watch from the identity's current expiry. */
+  #watchExpiry(): void {
+    if (this.#identity.expires === undefined && !this.#expiry) return;
+    (this.#expiry ??= new ExpiryWatch(this, this.ctx.refreshGraceSeconds, this.ctx.hooks)).watch();
   }
 
   get identity(): ClientIdentity {
@@ -217,13 +225,13 @@ export class Connection implements Subscriber, ExpiringConnection {
     this.#closed = true;
     this.ctx.registry.remove(this);
     this.ctx.userLimits.disconnected(this);
-    this.#expiry.stop();
+    this.#expiry?.stop();
     this.#frames = [];
     this.#bytes = 0;
     for (const sub of this.#subscriptions.values()) this.ctx.hub.unsubscribe(sub);
     this.#subscriptions.clear();
-    for (const channel of this.#present) void this.ctx.presence.leave(channel, this.id);
-    this.#present.clear();
+    for (const channel of this.#present ?? []) void this.ctx.presence.leave(channel, this.id);
+    this.#present = undefined;
   }
 
   /** Who this connection is in presence and on its publications: an anonymous client is its own user. */
@@ -247,7 +255,7 @@ export class Connection implements Subscriber, ExpiringConnection {
   /** Handle one inbound text frame. Never throws: every failure becomes an error frame or a close. */
   handleText(text: string): void {
     if (this.#closed) return;
-    if (!this.#limiter.take()) {
+    if (!(this.#limiter ??= new TokenBucket(this.ctx.limits.client_messages_per_second)).take()) {
       this.close(CloseCode.RateLimited, `rate limit: more than ${this.#limiter.rate} frames per second`);
       return;
     }
@@ -297,7 +305,7 @@ export class Connection implements Subscriber, ExpiringConnection {
     const previous = this.#identity.user;
     this.#identity = identity;
     if (identity.info) this.#member.setOwn(identity.info);
-    this.#expiry.watch();
+    this.#watchExpiry();
     if (previous !== identity.user) {
       // An anonymous connection became a user's: it counts toward that user's limit from now on.
       this.ctx.registry.userChanged(this, previous);
@@ -334,7 +342,8 @@ export class Connection implements Subscriber, ExpiringConnection {
     const channel = checkChannel(this.ctx, this.transport.name, name, this.#taken());
     if (presence) checkPresenceNamespace(channel);
     const pending = { cancelled: false };
-    this.#authorizing.set(channel.name, pending);
+    const authorizing = (this.#authorizing ??= new Map());
+    authorizing.set(channel.name, pending);
     try {
       if (!server) {
         const authorize = () => this.ctx.access.checkSubscribe(this.#identity, channel, token);
@@ -348,14 +357,15 @@ export class Connection implements Subscriber, ExpiringConnection {
         }
       }
     } finally {
-      this.#authorizing.delete(channel.name);
+      authorizing.delete(channel.name);
+      if (authorizing.size === 0 && this.#authorizing === authorizing) this.#authorizing = undefined;
     }
     if (this.#closed) return;
     if (pending.cancelled) throw new HeraldError(ErrorCode.NotSubscribed, 'unsubscribed before the subscription completed');
     await this.#subscribeLive(channel, since, onResult, presence);
     if (!channel.options.presence || this.#closed || this.#subscriptions.get(channel.name)?.cancelled !== false) return;
     // Joined only once live, so a member always receives the channel's publications.
-    this.#present.add(channel.name);
+    (this.#present ??= new Set()).add(channel.name);
     await this.ctx.presence.join(channel.name, this.#member.entry(channel.name, this.#info.user, this.id));
     if (!presence) return;
     // The subscribe is already answered: a failing store must not produce a second reply.
@@ -369,7 +379,7 @@ export class Connection implements Subscriber, ExpiringConnection {
 
   /** Channels still being authorized count as taken, for duplicates and the per-connection limit. */
   #taken(): ReadonlySet<string> | ReadonlyMap<string, unknown> {
-    return this.#authorizing.size === 0 ? this.#subscriptions : new Set([...this.#subscriptions.keys(), ...this.#authorizing.keys()]);
+    return !this.#authorizing ? this.#subscriptions : new Set([...this.#subscriptions.keys(), ...this.#authorizing.keys()]);
   }
 
   #subscribeLive(channel: ResolvedChannel, since: StreamPosition | undefined, onResult: (result: SubscribeResult) => void, events: boolean): Promise<void> {
@@ -400,7 +410,7 @@ export class Connection implements Subscriber, ExpiringConnection {
 
   #unsubscribe(id: number | undefined, name: unknown): void {
     const channel = this.ctx.channels.resolve(name);
-    const authorizing = this.#authorizing.get(channel.name);
+    const authorizing = this.#authorizing?.get(channel.name);
     if (authorizing) {
       authorizing.cancelled = true;
       return this.#reply(id);
@@ -416,7 +426,7 @@ export class Connection implements Subscriber, ExpiringConnection {
     this.#subscriptions.delete(channel);
     this.ctx.hub.unsubscribe(sub);
     this.#member.forget(channel);
-    if (this.#present.delete(channel)) void this.ctx.presence.leave(channel, this.id);
+    if (this.#present?.delete(channel)) void this.ctx.presence.leave(channel, this.id);
     return true;
   }
 
@@ -424,7 +434,7 @@ export class Connection implements Subscriber, ExpiringConnection {
   async #presenceUpdate(id: number | undefined, name: unknown, info: Record<string, unknown>): Promise<void> {
     const channel = this.ctx.channels.resolve(name);
     checkPresenceNamespace(channel);
-    if (!this.#present.has(channel.name)) throw new HeraldError(ErrorCode.NotSubscribed, `subscribe to "${channel.name}" before updating your presence there`);
+    if (!this.#present?.has(channel.name)) throw new HeraldError(ErrorCode.NotSubscribed, `subscribe to "${channel.name}" before updating your presence there`);
     checkInfo(info, this.ctx.presenceLimits.max_info_bytes, 'presence info');
     this.#member.takeUpdate();
     this.#member.set(channel.name, info);
@@ -465,8 +475,9 @@ export class Connection implements Subscriber, ExpiringConnection {
   #checkPublishRate(channel: ResolvedChannel): void {
     const rate = channel.options.client_publish_per_second;
     if (rate === 0) return;
-    let bucket = this.#publishLimiters.get(channel.namespace);
-    if (!bucket) this.#publishLimiters.set(channel.namespace, (bucket = new TokenBucket(rate)));
+    const limiters = (this.#publishLimiters ??= new Map());
+    let bucket = limiters.get(channel.namespace);
+    if (!bucket) limiters.set(channel.namespace, (bucket = new TokenBucket(rate)));
     if (!bucket.take()) throw new HeraldError(ErrorCode.RateLimited, `more than ${rate} publishes per second to namespace "${channel.namespace}"`);
   }
 

@@ -33,12 +33,12 @@ import { queryChannels, queryList, queryParam } from './query.js';
 import { messageJson, presenceEventFrame } from './message.js';
 import { SpreadMap, visitSpread } from './spread.js';
 
-const HEADERS = {
-  'content-type': 'text/event-stream; charset=utf-8',
+const HEADERS = [
+  'content-type: text/event-stream; charset=utf-8',
   // no-transform: a compressing proxy would otherwise hold events back to fill its buffers.
-  'cache-control': 'no-cache, no-transform',
-  'x-accel-buffering': 'no',
-};
+  'cache-control: no-cache, no-transform',
+  'x-accel-buffering: no',
+].join('\r\n');
 const HEARTBEAT = Buffer.from(':\n\n');
 /** After the last event, how long a peer that does not read gets before its socket is cut. */
 const CLOSE_GRACE_MS = 5_000;
@@ -58,6 +58,23 @@ export const encoder: FrameEncoder = {
   frame: frameEvent,
   event: (event) => frameEvent(presenceEventFrame(event)),
 };
+
+/** After the last event, a peer that does not read is cut (module level: no closure per stream). */
+function destroy(socket: Socket): void {
+  socket.destroy();
+}
+
+/**
+ * Fastify's end-of-response listeners hold its request, reply and child logger until the response
+ * finishes. A stream is hijacked and never finishes through Fastify (request logging is off and
+ * Herald has no onResponse hook, so they would do nothing), yet they would stay for the stream's
+ * whole life: about 0.7 KiB per idle stream. Matched by name; if Fastify renames them, they stay.
+ */
+function releaseFastify(res: ServerResponse): void {
+  for (const event of ['finish', 'error'] as const) {
+    for (const listener of res.listeners(event)) if (listener.name === 'onResFinished') res.removeListener(event, listener as () => void);
+  }
+}
 
 function frameEvent(frame: ServerFrame): Buffer {
   return Buffer.from(`event: ${frame.type}\ndata: ${JSON.stringify(frame)}\n\n`);
@@ -92,12 +109,16 @@ class SseTransport implements Transport {
   /** HTTP/1.0 peers (e.g. a proxy) get the body as is; HTTP/1.1 ones in chunks framed here. */
   readonly #chunked: boolean;
   readonly #socket: Socket;
-  #graceTimer: NodeJS.Timeout | undefined;
+  #ended = false;
 
-  /** Starts the stream; `headers` set on the request before (e.g. CORS) are kept. */
+  /**
+   * Starts the stream: the response head is written here, straight to the socket, with the
+   * headers set on the reply before (e.g. CORS). Node's ServerResponse is left unused, so it
+   * keeps no copy of the head for the stream's whole life (memory per idle stream).
+   */
   constructor(
-    readonly res: ServerResponse,
     socket: Socket,
+    httpVersion: string,
     headers: Record<string, number | string | string[] | undefined>,
     channels: readonly string[],
     since: Positions,
@@ -107,11 +128,18 @@ class SseTransport implements Transport {
     this.#index = channels.length > 1 ? new Map(channels.map((name, i) => [name, i])) : undefined;
     this.#entries = since.map(formatPosition);
     this.#moved = new Array<undefined>(channels.length);
-    for (const [name, value] of Object.entries(headers)) if (value !== undefined) res.setHeader(name, value);
-    res.writeHead(200, HEADERS);
-    res.write(`retry: ${retryMs}\n\n`);
-    this.#chunked = res.chunkedEncoding;
-    res.on('close', () => clearTimeout(this.#graceTimer));
+    this.#chunked = httpVersion !== '1.0';
+    let head = 'HTTP/1.1 200 OK\r\n';
+    for (const [name, value] of Object.entries(headers)) {
+      for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
+        // Set by Herald's own code, but a line break would split the head: such a value is left out.
+        if (!/[\r\n]/.test(`${name}${v}`)) head += `${name}: ${v}\r\n`;
+      }
+    }
+    // The stream ends with the connection (close()), so an HTTP/1.0 peer reads to its end.
+    head += `${HEADERS}\r\n${this.#chunked ? 'transfer-encoding: chunked' : 'connection: close'}\r\n\r\n`;
+    socket.write(head, 'latin1');
+    this.write(Buffer.from(`retry: ${retryMs}\n\n`));
   }
 
   queued(frame: Buffer, p: Publication): void {
@@ -137,7 +165,7 @@ class SseTransport implements Transport {
    */
   writeFrames(frames: readonly Buffer[], bytes: number): void {
     const socket = this.#socket;
-    if (this.res.writableEnded || socket.destroyed) return;
+    if (this.#ended || socket.destroyed) return;
     const id = this.#idDue ? `id: ${this.#idValue()}\n\n` : '';
     const attach = id !== '' && frames[frames.length - 1] === this.#tail;
     this.#tail = undefined;
@@ -181,7 +209,7 @@ class SseTransport implements Transport {
   }
 
   close(code: number, reason: string): void {
-    if (this.res.writableEnded) return;
+    if (this.#ended) return;
     if (code !== CloseCode.Normal) {
       // Spread the reconnects of a node that sends everyone away at once.
       const retry = code === CloseCode.ServiceRestart || code === CloseCode.TryAgainLater ? `retry: ${this.retryMs + Math.floor(Math.random() * this.retryMs)}\n` : '';
@@ -189,10 +217,13 @@ class SseTransport implements Transport {
         code === CloseCode.TokenExpired || code === CloseCode.Unauthorized
           ? new HeraldError(ErrorCode.Unauthorized, reason, code === CloseCode.TokenExpired ? TokenReason.Expired : TokenReason.Invalid)
           : new HeraldError(CLOSE_ERRORS[code] ?? (code >= CloseCode.ServerReconnect && code <= 4999 ? ErrorCode.Forbidden : ErrorCode.Internal), reason);
-      this.res.write(`${retry}${encoder.frame({ type: 'error', error: error.toBody() }).toString()}`);
+      this.write(Buffer.from(`${retry}${encoder.frame({ type: 'error', error: error.toBody() }).toString()}`));
     }
-    this.res.end();
-    this.#graceTimer = setTimeout(() => this.res.destroy(), CLOSE_GRACE_MS).unref();
+    this.#ended = true;
+    // The last chunk, then the end of the connection: the stream was this connection's only response.
+    if (this.#chunked) this.#socket.end('0\r\n\r\n');
+    else this.#socket.end();
+    setTimeout(destroy, CLOSE_GRACE_MS, this.#socket).unref();
   }
 }
 
@@ -217,10 +248,18 @@ export interface SseEndpoint {
 
 export function createSseEndpoint(options: SseOptions): SseEndpoint {
   const { context } = options;
-  const live = new SpreadMap<Connection, ServerResponse>();
+  const live = new SpreadMap<Socket, Connection>();
 
   // One timer for all streams; the comment goes through the outbox like any frame.
-  const heartbeat = visitSpread(live, options.heartbeatSeconds * 1000, (connection) => context.hub.queue(connection, HEARTBEAT));
+  const heartbeat = visitSpread(live, options.heartbeatSeconds * 1000, (_, connection) => context.hub.queue(connection, HEARTBEAT));
+
+  // Shared by every stream (`this` is its socket): a closure made in handle() would keep that
+  // call's whole scope for the stream's life.
+  function onStreamClose(this: Socket): void {
+    const connection = live.get(this);
+    live.delete(this);
+    connection?.transportClosed();
+  }
 
   function fail(connection: Connection, err: unknown): void {
     if (connection.closed) return;
@@ -285,18 +324,20 @@ export function createSseEndpoint(options: SseOptions): SseEndpoint {
       // The client may have gone while credentials were checked (a JWKS fetch can take a while).
       if (req.raw.socket.destroyed) return void reply.hijack();
 
+      // HEAD (Fastify answers it with the GET handler): the checks' answer, without a stream.
+      if (req.method === 'HEAD') return void reply.type('text/event-stream; charset=utf-8').send();
+
       reply.hijack();
-      const transport = new SseTransport(reply.raw, req.raw.socket, reply.getHeaders(), names, since, options.retryMs);
+      releaseFastify(reply.raw);
+      const socket = req.raw.socket;
+      const transport = new SseTransport(socket, req.raw.httpVersion, reply.getHeaders(), names, since, options.retryMs);
       // The node's state is answered on the stream so that EventSource retries by itself.
       if (!context.accepting()) return transport.close(CloseCode.ServiceRestart, 'node is shutting down; reconnect');
       if (options.connections() >= options.maxConnections) return transport.close(CloseCode.TryAgainLater, 'node is at its connection limit; retry later');
 
       const connection = new Connection(context, transport, identity, context.addressOf(req.raw));
-      live.set(connection, reply.raw);
-      reply.raw.on('close', () => {
-        live.delete(connection);
-        connection.transportClosed();
-      });
+      live.set(socket, connection);
+      socket.on('close', onStreamClose);
       if (!(await connection.admit())) return;
       channels.forEach((channel, i) => {
         const server = i >= asked.length;
@@ -310,8 +351,8 @@ export function createSseEndpoint(options: SseOptions): SseEndpoint {
     async closeAll(code, reason, timeoutMs) {
       clearInterval(heartbeat);
       const closing = [...live].map(
-        ([connection, res]) => new Promise<void>((resolve) => {
-          res.once('close', () => resolve());
+        ([socket, connection]) => new Promise<void>((resolve) => {
+          socket.once('close', () => resolve());
           connection.close(code, reason);
         }),
       );
@@ -319,7 +360,7 @@ export function createSseEndpoint(options: SseOptions): SseEndpoint {
       const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
       await Promise.race([Promise.all(closing), timeout]);
       clearTimeout(timer);
-      for (const res of live.values()) res.destroy();
+      for (const socket of live.keys()) socket.destroy();
     },
   };
 }
