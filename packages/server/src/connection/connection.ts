@@ -26,12 +26,16 @@ import type { Subscriber } from '../hub/subscriber.js';
 import type { UserLimits } from '../control/limits.js';
 import { ExpiryWatch, type ExpiringConnection } from './expiry.js';
 import { MemberInfo } from './member-info.js';
-import { checkChannel, checkPresenceNamespace } from './channel-checks.js';
+import { checkChannel, checkPresenceNamespace, type Taken } from './channel-checks.js';
 import { CommandError, parseCommand, type Command } from './parse.js';
 import type { ConnectionRegistry } from './registry.js';
 import { TokenBucket } from './rate-limit.js';
 import { serverChannels, subscribeServerSide } from './server-subscriptions.js';
+import { SubscriptionMap } from './subscription-map.js';
 import type { Transport } from './transport.js';
+
+/** The outbox when empty (never pushed to). */
+const NO_FRAMES: Buffer[] = [];
 
 /** Outbox size at which a connection is written at once instead of at the hub's next flush. */
 const EARLY_FLUSH_BYTES = 64 * 1024;
@@ -79,7 +83,7 @@ export class Connection implements Subscriber, ExpiringConnection {
   readonly id = `c_${randomBytes(9).toString('base64url')}`;
   /** When the connection opened (ms since the epoch). */
   readonly since = Date.now();
-  readonly #subscriptions = new Map<string, Subscription>();
+  readonly #subscriptions = new SubscriptionMap<Subscription>();
   // What follows is made on first use (undefined until then): an idle connection is most of a
   // node's memory at 10 000+ connections, and most never authorize, join or publish.
   /** Channels whose subscribe is being authorized: they count as subscribed for duplicates and limits. */
@@ -91,10 +95,12 @@ export class Connection implements Subscriber, ExpiringConnection {
   #expiry: ExpiryWatch | undefined;
   /** Inbound frames (WebSocket); SSE streams never send any. */
   #limiter: TokenBucket | undefined;
-  readonly #member: MemberInfo;
+  /** Info per presence channel and the presence_update budget; most connections never need it. */
+  #member: MemberInfo | undefined;
   /** Per namespace with `client_publish_per_second`: this connection's publish budget there. */
   #publishLimiters: Map<string, TokenBucket> | undefined;
-  #frames: Buffer[] = [];
+  /** NO_FRAMES when empty: an idle connection holds no array of its own. */
+  #frames: Buffer[] = NO_FRAMES;
   #bytes = 0;
   #closed = false;
   /** Set when a refused token leaves this address over the failure limit: the next error reply is the last frame. */
@@ -107,11 +113,14 @@ export class Connection implements Subscriber, ExpiringConnection {
     /** The client's address, see ConnectionContext.addressOf. */
     readonly address: string,
   ) {
-    this.#member = new MemberInfo(ctx.presenceLimits.update_per_second);
-    this.#member.setOwn(identity.info);
+    if (identity.info) this.#members().setOwn(identity.info);
     this.#identity = identity;
     this.#watchExpiry();
     ctx.registry.add(this);
+  }
+
+  #members(): MemberInfo {
+    return (this.#member ??= new MemberInfo(this.ctx.presenceLimits.update_per_second));
   }
 
   /** (Re)starts the expiry watch from the identity's current expiry. */
@@ -126,7 +135,7 @@ export class Connection implements Subscriber, ExpiringConnection {
 
   /** The channels this connection is subscribed to (live or catching up). */
   get channels(): string[] {
-    return [...this.#subscriptions.keys()];
+    return this.#subscriptions.keys();
   }
 
   subscribedTo(channel: string): boolean {
@@ -171,7 +180,8 @@ export class Connection implements Subscriber, ExpiringConnection {
       return false;
     }
     if (publication) this.transport.queued?.(frame, publication);
-    this.#frames.push(frame);
+    if (this.#frames === NO_FRAMES) this.#frames = [frame];
+    else this.#frames.push(frame);
     this.#bytes += frame.length;
     // A burst within one turn must not count against a client that reads fine: hand big
     // batches to the socket now, so only what the peer has not taken stays counted.
@@ -183,7 +193,7 @@ export class Connection implements Subscriber, ExpiringConnection {
     if (this.#closed || this.#frames.length === 0) return;
     const frames = this.#frames;
     const bytes = this.#bytes;
-    this.#frames = [];
+    this.#frames = NO_FRAMES;
     this.#bytes = 0;
     this.ctx.hub.counters.subscriberWrites++;
     if (this.transport.writeFrames) this.transport.writeFrames(frames, bytes);
@@ -226,7 +236,7 @@ export class Connection implements Subscriber, ExpiringConnection {
     this.ctx.registry.remove(this);
     this.ctx.userLimits.disconnected(this);
     this.#expiry?.stop();
-    this.#frames = [];
+    this.#frames = NO_FRAMES;
     this.#bytes = 0;
     for (const sub of this.#subscriptions.values()) this.ctx.hub.unsubscribe(sub);
     this.#subscriptions.clear();
@@ -247,7 +257,7 @@ export class Connection implements Subscriber, ExpiringConnection {
   /** The refresh hook extended this connection's session (connection/expiry.ts). */
   extend(expires: number, info: Info | undefined): void {
     this.#identity = { ...this.#identity, expires };
-    if (info) this.#member.setOwn(info);
+    if (info) this.#members().setOwn(info);
   }
 
   // ---- commands -----------------------------------------------------------------------------
@@ -304,7 +314,7 @@ export class Connection implements Subscriber, ExpiringConnection {
     }
     const previous = this.#identity.user;
     this.#identity = identity;
-    if (identity.info) this.#member.setOwn(identity.info);
+    if (identity.info) this.#members().setOwn(identity.info);
     this.#watchExpiry();
     if (previous !== identity.user) {
       // An anonymous connection became a user's: it counts toward that user's limit from now on.
@@ -353,7 +363,7 @@ export class Connection implements Subscriber, ExpiringConnection {
         const hook = channel.options.subscribe_hook;
         if (hook && this.ctx.hooks.subscribe) {
           const { info } = await this.ctx.hooks.subscribe(hook, this.caller, channel.name);
-          if (info) this.#member.set(channel.name, info);
+          if (info) this.#members().set(channel.name, info);
         }
       }
     } finally {
@@ -366,7 +376,7 @@ export class Connection implements Subscriber, ExpiringConnection {
     if (!channel.options.presence || this.#closed || this.#subscriptions.get(channel.name)?.cancelled !== false) return;
     // Joined only once live, so a member always receives the channel's publications.
     (this.#present ??= new Set()).add(channel.name);
-    await this.ctx.presence.join(channel.name, this.#member.entry(channel.name, this.#info.user, this.id));
+    await this.ctx.presence.join(channel.name, this.#members().entry(channel.name, this.#info.user, this.id));
     if (!presence) return;
     // The subscribe is already answered: a failing store must not produce a second reply.
     try {
@@ -378,7 +388,7 @@ export class Connection implements Subscriber, ExpiringConnection {
   }
 
   /** Channels still being authorized count as taken, for duplicates and the per-connection limit. */
-  #taken(): ReadonlySet<string> | ReadonlyMap<string, unknown> {
+  #taken(): Taken {
     return !this.#authorizing ? this.#subscriptions : new Set([...this.#subscriptions.keys(), ...this.#authorizing.keys()]);
   }
 
@@ -425,7 +435,7 @@ export class Connection implements Subscriber, ExpiringConnection {
     if (!sub) return false;
     this.#subscriptions.delete(channel);
     this.ctx.hub.unsubscribe(sub);
-    this.#member.forget(channel);
+    this.#member?.forget(channel);
     if (this.#present?.delete(channel)) void this.ctx.presence.leave(channel, this.id);
     return true;
   }
@@ -436,9 +446,9 @@ export class Connection implements Subscriber, ExpiringConnection {
     checkPresenceNamespace(channel);
     if (!this.#present?.has(channel.name)) throw new HeraldError(ErrorCode.NotSubscribed, `subscribe to "${channel.name}" before updating your presence there`);
     checkInfo(info, this.ctx.presenceLimits.max_info_bytes, 'presence info');
-    this.#member.takeUpdate();
-    this.#member.set(channel.name, info);
-    await this.ctx.presence.update(channel.name, this.#member.entry(channel.name, this.#info.user, this.id));
+    this.#members().takeUpdate();
+    this.#members().set(channel.name, info);
+    await this.ctx.presence.update(channel.name, this.#members().entry(channel.name, this.#info.user, this.id));
     this.#reply(id);
   }
 

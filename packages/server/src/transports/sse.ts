@@ -17,7 +17,7 @@
  * These carry no `id:` line: they are not positions, so the stream's last event id stays put.
  */
 import type { ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { CloseCode, ErrorCode, type ServerFrame, type StreamPosition, type SubscribedFrame, type SubscribeResult } from '@herald/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { originAllowed, type ClientAuthenticator, type ClientIdentity } from '../auth/client.js';
@@ -59,6 +59,20 @@ export const encoder: FrameEncoder = {
   event: (event) => frameEvent(presenceEventFrame(event)),
 };
 
+let lastPosition: StreamPosition | undefined;
+let lastFormatted = '';
+/**
+ * A position as an id entry. A publication reaches every stream of its channel in a row, so the
+ * last one formatted is remembered: one encodeURIComponent per publication, not per stream.
+ */
+function formatted(position: StreamPosition): string {
+  if (position !== lastPosition) {
+    lastFormatted = formatPosition(position);
+    lastPosition = position;
+  }
+  return lastFormatted;
+}
+
 /** After the last event, a peer that does not read is cut (module level: no closure per stream). */
 function destroy(socket: Socket): void {
   socket.destroy();
@@ -74,6 +88,18 @@ function releaseFastify(res: ServerResponse): void {
   for (const event of ['finish', 'error'] as const) {
     for (const listener of res.listeners(event)) if (listener.name === 'onResFinished') res.removeListener(event, listener as () => void);
   }
+}
+
+/**
+ * Node's HTTP server gives each socket its own wrappers of on/addListener/prependListener (so
+ * that a later 'data' listener takes the socket back from the HTTP parser), and drops them only
+ * with the parser, i.e. never for a stream. Nothing reads a stream's socket after its request,
+ * so the wrappers go now, as Node does itself once the parser is gone: ~0.3 KiB per idle stream.
+ */
+function unwrapListeners(socket: Socket): void {
+  socket.on = Socket.prototype.on;
+  socket.addListener = Socket.prototype.addListener;
+  socket.prependListener = Socket.prototype.prependListener;
 }
 
 function frameEvent(frame: ServerFrame): Buffer {
@@ -99,10 +125,9 @@ class SseTransport implements Transport {
   readonly encoder = encoder;
   /** Where each channel sits in the id; only kept for streams of several channels. */
   readonly #index: Map<string, number> | undefined;
-  /** Each channel's entry of the stream id, kept formatted: a write re-formats only those that moved. */
+  /** Each channel's entry of the stream id, kept formatted. */
   readonly #entries: string[];
-  /** Per channel, its position queued since the last id line went out (formatted at the write). */
-  readonly #moved: Array<StreamPosition | undefined>;
+  /** Set when a position moved since the last id line went out. */
   #idDue = false;
   /** The last queued frame that moved a position: when it ends a write, its event carries the id. */
   #tail: Buffer | undefined;
@@ -127,7 +152,6 @@ class SseTransport implements Transport {
     this.#socket = socket;
     this.#index = channels.length > 1 ? new Map(channels.map((name, i) => [name, i])) : undefined;
     this.#entries = since.map(formatPosition);
-    this.#moved = new Array<undefined>(channels.length);
     this.#chunked = httpVersion !== '1.0';
     let head = 'HTTP/1.1 200 OK\r\n';
     for (const [name, value] of Object.entries(headers)) {
@@ -147,7 +171,7 @@ class SseTransport implements Transport {
   }
 
   #move(channel: string, position: StreamPosition, frame: Buffer): void {
-    this.#moved[this.#index?.get(channel) ?? 0] = position;
+    this.#entries[this.#index?.get(channel) ?? 0] = formatted(position);
     this.#idDue = true;
     this.#tail = frame;
   }
@@ -184,14 +208,7 @@ class SseTransport implements Transport {
 
   #idValue(): string {
     this.#idDue = false;
-    const entries = this.#entries;
-    for (let i = 0; i < entries.length; i++) {
-      const moved = this.#moved[i];
-      if (moved === undefined) continue;
-      entries[i] = formatPosition(moved);
-      this.#moved[i] = undefined;
-    }
-    return entries.length === 1 ? entries[0]! : entries.join(',');
+    return this.#entries.length === 1 ? this.#entries[0]! : this.#entries.join(',');
   }
 
   bufferedBytes(): number {
@@ -338,6 +355,7 @@ export function createSseEndpoint(options: SseOptions): SseEndpoint {
       const connection = new Connection(context, transport, identity, context.addressOf(req.raw));
       live.set(socket, connection);
       socket.on('close', onStreamClose);
+      unwrapListeners(socket);
       if (!(await connection.admit())) return;
       channels.forEach((channel, i) => {
         const server = i >= asked.length;
