@@ -172,8 +172,7 @@ export class RawSseClient extends RawClient {
   /** Splits body bytes buf[pos, end) into lines; a line cut at `end` is carried over. */
   private readLines(buf: Buffer, pos: number, end: number, now: number): void {
     if (this.carry) {
-      let nl = pos;
-      while (nl < end && buf[nl] !== LF) nl++;
+      const nl = nextLine(buf, pos, end);
       const joined = Buffer.concat([this.carry, buf.subarray(pos, nl)]);
       if (nl === end) {
         this.carry = joined;
@@ -185,8 +184,7 @@ export class RawSseClient extends RawClient {
       pos = nl + 1;
     }
     while (pos < end) {
-      let nl = pos;
-      while (nl < end && buf[nl] !== LF) nl++;
+      const nl = nextLine(buf, pos, end);
       if (nl === end) {
         this.carry = Buffer.from(buf.subarray(pos, end));
         return;
@@ -205,4 +203,14 @@ export class RawSseClient extends RawClient {
     if (buf[value] === SPACE) value++;
     this.handlers.onData(buf, value, end, now);
   }
+}
+
+/**
+ * The next `\n` in buf[pos, end), or `end`. A native search (memchr) rather than a loop over
+ * bytes in JS: this scan is most of the client's work per delivery. The shared read buffer holds
+ * stale bytes past `end`, so a match there counts as none.
+ */
+function nextLine(buf: Buffer, pos: number, end: number): number {
+  const nl = buf.indexOf(LF, pos);
+  return nl === -1 || nl > end ? end : nl;
 }
