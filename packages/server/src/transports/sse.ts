@@ -201,8 +201,7 @@ class SseTransport implements Transport {
     for (let i = 0; i < last; i++) at += frames[i]!.copy(out, at);
     // The last frame's blank line is dropped when the id line (and its blank line) ends the event.
     at += frames[last]!.copy(out, at, 0, frames[last]!.length - (attach ? 1 : 0));
-    at += out.write(id, at, 'latin1');
-    if (this.#chunked) out.write('\r\n', at, 'latin1');
+    out.write(this.#chunked ? `${id}\r\n` : id, at, 'latin1');
     socket.write(out);
   }
 
