@@ -36,8 +36,11 @@ export const encoder: FrameEncoder = {
 class WebSocketTransport implements Transport {
   readonly name = 'websocket' as const;
   readonly encoder = encoder;
-  /** Cleared on every ping round; set by any pong or inbound frame. */
-  alive = true;
+  /**
+   * The socket's bytes read at the last ping: a pong, like any frame, moves it, so a peer that
+   * has not is gone. (A 'pong' listener per socket would cost memory for nothing more.)
+   */
+  readAtPing = -1;
   /** Set once the Connection on this transport is made. */
   connection!: Connection;
   constructor(
@@ -110,22 +113,18 @@ export function createWebSocketEndpoint(options: WebSocketOptions): WebSocketEnd
 
   // One timer for all connections: per-connection timers cost memory at 10k+ sockets.
   const heartbeat = visitSpread(live, options.heartbeatSeconds * 1000, (ws, transport) => {
-    if (!transport.alive) return ws.terminate();
-    transport.alive = false;
+    const read = transport.socket.bytesRead;
+    if (read === transport.readAtPing) return ws.terminate();
+    transport.readAtPing = read;
     ws.ping();
   });
 
-  // The socket's listeners are these four functions, shared by every connection (`this` is the
+  // The socket's listeners are these three functions, shared by every connection (`this` is the
   // WebSocket): closures per connection would cost memory for its whole life, and would pin
   // accept()'s scope (the handshake's `since` map included).
-  function onPong(this: WebSocket): void {
-    const transport = live.get(this);
-    if (transport) transport.alive = true;
-  }
   function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
     const transport = live.get(this);
     if (!transport) return;
-    transport.alive = true;
     if (isBinary) transport.connection.close(CloseCode.UnsupportedData, 'binary frames are not supported; send JSON text');
     else transport.connection.handleText(data.toString('utf8'));
   }
@@ -144,7 +143,6 @@ export function createWebSocketEndpoint(options: WebSocketOptions): WebSocketEnd
     const transport = new WebSocketTransport(ws, socket);
     const connection = (transport.connection = new Connection(context, transport, identity, address));
     live.set(ws, transport);
-    ws.on('pong', onPong);
     ws.on('message', onMessage);
     ws.on('error', onError);
     ws.on('close', onClose);
