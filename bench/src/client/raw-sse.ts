@@ -12,8 +12,8 @@
  *
  * Simplifications, fine for the servers measured here: lines end in `\n` (a trailing `\r` is
  * dropped, a lone `\r` is not a line end), and a `data:` line is reported as soon as it is
- * complete rather than at the blank line that ends its event (Herald writes an event's data,
- * id and blank line in one write, so they arrive in the same read).
+ * complete rather than at the blank line that ends its event (Herald writes whole events, and
+ * the id line that ends each write, in one write, so they arrive in the same read).
  */
 import { RawClient } from './raw-socket.js';
 
