@@ -52,6 +52,8 @@ function chunks(body: string): string[] {
 }
 
 const unique = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`;
+/** A document whose versions differ in one field, so that each after the first goes as a delta. */
+const doc = (v: number) => ({ version: v, items: Array.from({ length: 40 }, (_, i) => ({ id: i, price: i === v ? 100 + v : i })) });
 const GET = (path: string, version = '1.1') => `GET ${path} HTTP/${version}\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n`;
 
 describe('SSE on the wire', () => {
@@ -91,6 +93,25 @@ describe('SSE on the wire', () => {
     await closing;
     assert.ok(raw.body.endsWith('\r\n0\r\n\r\n'), `a complete chunked body: ${JSON.stringify(raw.body.slice(-60))}`);
     assert.match(chunks(raw.body).join(''), /event: error\ndata: \{"type":"error"/);
+  });
+
+  it('delta=: each delta event still ends its write with its own position as the id', async () => {
+    const own = await startServer({ sse: { heartbeat_seconds: 60, retry_ms: 100 }, namespaces: { doc: { history_size: 0 } } });
+    try {
+      const channel = unique('doc:wire');
+      const raw = new RawExchange(own, GET(`/sse?channel=${channel}&delta=${channel}`));
+      await raw.until(() => raw.body.includes('event: subscribed'), 'the subscribed event');
+      for (let v = 1; v <= 4; v++) {
+        const { json } = await publish(own, channel, doc(v));
+        await raw.until(() => chunks(raw.body).some((c) => c.includes(`"offset":${v},`)), `message ${v}`);
+        const write = chunks(raw.body).find((c) => c.includes(`"offset":${v},`))!;
+        assert.equal(write.includes('"delta":true'), v > 1, `message ${v} ${v > 1 ? 'is' : 'is not'} a delta:\n${write}`);
+        assert.match(write, new RegExp(`\\}\\nid: ${json.epoch as string}:${v}\\n\\n$`), write);
+      }
+      raw.socket.destroy();
+    } finally {
+      await own.close();
+    }
   });
 
   it('HTTP/1.0: the body as is, until the connection ends', async () => {
