@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { toRawJson } from '../json/raw.js';
+import { encoder } from './sse.js';
 import { publish, startServer, waitUntil, type TestServer } from '../test/helpers.js';
 
 /** A raw HTTP exchange: every byte received, as latin1 text. */
@@ -112,6 +114,14 @@ describe('SSE on the wire', () => {
     } finally {
       await own.close();
     }
+  });
+
+  it('a conflated or delta message is still one complete event, its form in the data', () => {
+    const p = { channel: 'feed', offset: 9, epoch: 'e', key: 'k', data: toRawJson({ v: 1 }) };
+    const skipped = encoder.message(p, { skipped: 3 }).toString();
+    assert.equal(skipped, 'data: {"type":"message","channel":"feed","offset":9,"epoch":"e","key":"k","skipped":3,"data":{"v":1}}\n\n');
+    const delta = encoder.message(p, { delta: JSON.stringify('d') }).toString();
+    assert.match(delta, /^data: \{[^\n]*"delta":true,"data":"d"\}\n\n$/);
   });
 
   it('HTTP/1.0: the body as is, until the connection ends', async () => {
