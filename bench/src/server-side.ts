@@ -89,7 +89,9 @@ export class ServerSide {
   ) {
     this.started = spec.processes.map(({ args, port }) => {
       // The inspector is only used between phases, to force GC before RSS samples (see gc.ts).
-      const child = spawnNode(['--enable-source-maps', '--inspect=127.0.0.1:0', ...args], core, { stdio: ['ignore', 'pipe', 'pipe'], env: serverEnv() });
+      // BENCH_SERVER_NODE_ARGS (e.g. --cpu-prof) is for profiling the server under test.
+      const extra = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+      const child = spawnNode(['--enable-source-maps', '--inspect=127.0.0.1:0', ...extra, ...args], core, { stdio: ['ignore', 'pipe', 'pipe'], env: serverEnv() });
       return new Started(child, port);
     });
     // Redis serves the nodes from the server's core for the run, so its work is charged there.

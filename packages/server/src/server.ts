@@ -446,15 +446,23 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   // would wait for its headers timeout; HTTP clients open such spare connections (an aborted
   // EventSource fetch does, browsers preconnect). Shutdown cuts them.
   const silent = new Set<Duplex>();
+  // One listener for every socket, removed at its first request: a closure per socket would stay
+  // for the socket's whole life (memory per idle connection).
+  function forgetSilent(this: Duplex): void {
+    silent.delete(this);
+  }
+  function spoke(socket: Duplex): void {
+    if (silent.delete(socket)) socket.removeListener('close', forgetSilent);
+  }
   // With TLS, requests and upgrades arrive on the TLS socket, which exists once the handshake is done.
   app.server.on(tls ? 'secureConnection' : 'connection', (socket: Duplex) => {
     silent.add(socket);
-    socket.once('close', () => silent.delete(socket));
+    socket.on('close', forgetSilent);
   });
-  app.server.on('request', (req: IncomingMessage) => silent.delete(req.socket));
+  app.server.on('request', (req: IncomingMessage) => spoke(req.socket));
 
   app.server.on('upgrade', (req, socket, head) => {
-    silent.delete(socket);
+    spoke(socket);
     const path = (req.url ?? '').split('?')[0];
     if (seeds?.upgrade(req, socket, head)) return;
     if (path === '/ws') return ws.handleUpgrade(req, socket, head);

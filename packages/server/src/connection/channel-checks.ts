@@ -13,7 +13,13 @@ import type { TransportName } from './transport.js';
  * namespace that allows this transport, not yet among the subscriber's `current` channels, within
  * the per-connection limit, with room for one more subscriber. Throws a HeraldError.
  */
-export function checkChannel(ctx: ConnectionContext, transport: TransportName, name: unknown, current: ReadonlySet<string> | ReadonlyMap<string, unknown>): ResolvedChannel {
+/** The channels a connection holds or is taking: `has` and `size` are all a check needs. */
+export interface Taken {
+  has(channel: string): boolean;
+  readonly size: number;
+}
+
+export function checkChannel(ctx: ConnectionContext, transport: TransportName, name: unknown, current: Taken): ResolvedChannel {
   const channel = ctx.channels.resolve(name);
   if (!channel.options.transports.includes(transport)) {
     throw new HeraldError(ErrorCode.TransportNotAllowed, `namespace "${channel.namespace}" does not allow ${transport}`);

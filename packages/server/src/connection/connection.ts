@@ -26,13 +26,17 @@ import type { Subscriber } from '../hub/subscriber.js';
 import type { UserLimits } from '../control/limits.js';
 import { ExpiryWatch, type ExpiringConnection } from './expiry.js';
 import { MemberInfo } from './member-info.js';
-import { checkChannel, checkPresenceNamespace } from './channel-checks.js';
+import { checkChannel, checkPresenceNamespace, type Taken } from './channel-checks.js';
 import { ClientPublisher } from './client-publish.js';
 import { CommandError, parseCommand, type Command } from './parse.js';
 import type { ConnectionRegistry } from './registry.js';
 import { TokenBucket } from './rate-limit.js';
 import { serverChannels, subscribeServerSide } from './server-subscriptions.js';
+import { SubscriptionMap } from './subscription-map.js';
 import type { Transport } from './transport.js';
+
+/** The outbox when empty (never pushed to). */
+const NO_FRAMES: Buffer[] = [];
 
 /** Outbox size at which a connection is written at once instead of at the hub's next flush. */
 const EARLY_FLUSH_BYTES = 64 * 1024;
@@ -84,17 +88,24 @@ export class Connection implements Subscriber, ExpiringConnection {
   readonly id = `c_${randomBytes(9).toString('base64url')}`;
   /** When the connection opened (ms since the epoch). */
   readonly since = Date.now();
-  readonly #subscriptions = new Map<string, Subscription>();
+  readonly #subscriptions = new SubscriptionMap<Subscription>();
+  // What follows is made on first use (undefined until then): an idle connection is most of a
+  // node's memory at 10 000+ connections, and most never authorize, join or publish.
   /** Channels whose subscribe is being authorized: they count as subscribed for duplicates and limits. */
-  readonly #authorizing = new Map<string, { cancelled: boolean }>();
+  #authorizing: Map<string, { cancelled: boolean }> | undefined;
   /** Presence channels this connection is a member of. */
-  readonly #present = new Set<string>();
+  #present: Set<string> | undefined;
   #identity: ClientIdentity;
-  readonly #expiry: ExpiryWatch;
-  readonly #limiter: TokenBucket;
-  readonly #member: MemberInfo;
-  readonly #publisher: ClientPublisher;
-  #frames: Buffer[] = [];
+  /** Only for an identity that expires. */
+  #expiry: ExpiryWatch | undefined;
+  /** Inbound frames (WebSocket); SSE streams never send any. */
+  #limiter: TokenBucket | undefined;
+  /** Info per presence channel and the presence_update budget; most connections never need it. */
+  #member: MemberInfo | undefined;
+  /** Client publishing (and its per-namespace budgets): only for a connection that publishes. */
+  #publisher: ClientPublisher | undefined;
+  /** NO_FRAMES when empty: an idle connection holds no array of its own. */
+  #frames: Buffer[] = NO_FRAMES;
   #bytes = 0;
   #closed = false;
   /** Set when a refused token leaves this address over the failure limit: the next error reply is the last frame. */
@@ -107,14 +118,20 @@ export class Connection implements Subscriber, ExpiringConnection {
     /** The client's address, see ConnectionContext.addressOf. */
     readonly address: string,
   ) {
-    this.#limiter = new TokenBucket(ctx.limits.client_messages_per_second);
-    this.#member = new MemberInfo(ctx.presenceLimits.update_per_second);
-    this.#member.setOwn(identity.info);
-    this.#publisher = new ClientPublisher(ctx);
+    if (identity.info) this.#members().setOwn(identity.info);
     this.#identity = identity;
-    this.#expiry = new ExpiryWatch(this, ctx.refreshGraceSeconds, ctx.hooks);
-    this.#expiry.watch();
+    this.#watchExpiry();
     ctx.registry.add(this);
+  }
+
+  #members(): MemberInfo {
+    return (this.#member ??= new MemberInfo(this.ctx.presenceLimits.update_per_second));
+  }
+
+  /** (Re)starts the expiry watch from the identity's current expiry. */
+  #watchExpiry(): void {
+    if (this.#identity.expires === undefined && !this.#expiry) return;
+    (this.#expiry ??= new ExpiryWatch(this, this.ctx.refreshGraceSeconds, this.ctx.hooks)).watch();
   }
 
   get identity(): ClientIdentity {
@@ -123,7 +140,7 @@ export class Connection implements Subscriber, ExpiringConnection {
 
   /** The channels this connection is subscribed to (live or catching up). */
   get channels(): string[] {
-    return [...this.#subscriptions.keys()];
+    return this.#subscriptions.keys();
   }
 
   subscribedTo(channel: string): boolean {
@@ -163,15 +180,14 @@ export class Connection implements Subscriber, ExpiringConnection {
   send(frame: Buffer, publication?: Publication, replay = false): boolean {
     if (this.#closed) return false;
     const limit = this.ctx.limits.send_buffer_bytes;
-    const trailer = publication && this.transport.trailer?.(publication);
-    const size = frame.length + (trailer?.length ?? 0);
-    if (!replay && this.#bytes + size + this.transport.bufferedBytes() > limit) {
+    if (!replay && this.#bytes + frame.length + this.transport.bufferedBytes() > limit) {
       this.close(CloseCode.SlowConsumer, 'slow consumer: send buffer overflow, reconnect and recover');
       return false;
     }
-    this.#frames.push(frame);
-    if (trailer) this.#frames.push(trailer);
-    this.#bytes += size;
+    if (publication) this.transport.queued?.(frame, publication);
+    if (this.#frames === NO_FRAMES) this.#frames = [frame];
+    else this.#frames.push(frame);
+    this.#bytes += frame.length;
     // A burst within one turn must not count against a client that reads fine: hand big
     // batches to the socket now, so only what the peer has not taken stays counted.
     if (this.#bytes >= Math.min(EARLY_FLUSH_BYTES, limit / 2)) this.flush();
@@ -181,11 +197,12 @@ export class Connection implements Subscriber, ExpiringConnection {
   flush(): void {
     if (this.#closed || this.#frames.length === 0) return;
     const frames = this.#frames;
-    const data = frames.length === 1 ? frames[0]! : Buffer.concat(frames, this.#bytes);
-    this.#frames = [];
+    const bytes = this.#bytes;
+    this.#frames = NO_FRAMES;
     this.#bytes = 0;
     this.ctx.hub.counters.subscriberWrites++;
-    this.transport.write(data);
+    if (this.transport.writeFrames) this.transport.writeFrames(frames, bytes);
+    else this.transport.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames, bytes));
   }
 
   overflow(): void {
@@ -231,13 +248,13 @@ export class Connection implements Subscriber, ExpiringConnection {
     this.#closed = true;
     this.ctx.registry.remove(this);
     this.ctx.userLimits.disconnected(this);
-    this.#expiry.stop();
-    this.#frames = [];
+    this.#expiry?.stop();
+    this.#frames = NO_FRAMES;
     this.#bytes = 0;
     for (const sub of this.#subscriptions.values()) this.ctx.hub.unsubscribe(sub);
     this.#subscriptions.clear();
-    for (const channel of this.#present) void this.ctx.presence.leave(channel, this.id);
-    this.#present.clear();
+    for (const channel of this.#present ?? []) void this.ctx.presence.leave(channel, this.id);
+    this.#present = undefined;
   }
 
   /** Who this connection is in presence and on its publications: an anonymous client is its own user. */
@@ -253,7 +270,7 @@ export class Connection implements Subscriber, ExpiringConnection {
   /** The refresh hook extended this connection's session (connection/expiry.ts). */
   extend(expires: number, info: Info | undefined): void {
     this.#identity = { ...this.#identity, expires };
-    if (info) this.#member.setOwn(info);
+    if (info) this.#members().setOwn(info);
   }
 
   // ---- commands -----------------------------------------------------------------------------
@@ -261,7 +278,7 @@ export class Connection implements Subscriber, ExpiringConnection {
   /** Handle one inbound text frame. Never throws: every failure becomes an error frame or a close. */
   handleText(text: string): void {
     if (this.#closed) return;
-    if (!this.#limiter.take()) {
+    if (!(this.#limiter ??= new TokenBucket(this.ctx.limits.client_messages_per_second)).take()) {
       this.close(CloseCode.RateLimited, `rate limit: more than ${this.#limiter.rate} frames per second`);
       return;
     }
@@ -292,7 +309,7 @@ export class Connection implements Subscriber, ExpiringConnection {
       case 'unsubscribe':
         return this.#unsubscribe(command.id, command.channel);
       case 'publish':
-        return this.#reply(command.id, await this.#publisher.publish(this, this.#identity, this.#info, command));
+        return this.#reply(command.id, await (this.#publisher ??= new ClientPublisher(this.ctx)).publish(this, this.#identity, this.#info, command));
       case 'ping':
         return this.sendFrame(command.id === undefined ? { type: 'pong' } : { type: 'pong', id: command.id });
       case 'auth':
@@ -314,8 +331,8 @@ export class Connection implements Subscriber, ExpiringConnection {
     }
     const previous = this.#identity.user;
     this.#identity = identity;
-    if (identity.info) this.#member.setOwn(identity.info);
-    this.#expiry.watch();
+    if (identity.info) this.#members().setOwn(identity.info);
+    this.#watchExpiry();
     if (previous !== identity.user) {
       // An anonymous connection became a user's: it counts toward that user's limit from now on.
       this.ctx.registry.userChanged(this, previous);
@@ -352,7 +369,8 @@ export class Connection implements Subscriber, ExpiringConnection {
     const channel = checkChannel(this.ctx, this.transport.name, name, this.#taken());
     if (presence) checkPresenceNamespace(channel);
     const pending = { cancelled: false };
-    this.#authorizing.set(channel.name, pending);
+    const authorizing = (this.#authorizing ??= new Map());
+    authorizing.set(channel.name, pending);
     try {
       if (!server) {
         const authorize = () => this.ctx.access.checkSubscribe(this.#identity, channel, token);
@@ -362,19 +380,20 @@ export class Connection implements Subscriber, ExpiringConnection {
         const hook = channel.options.subscribe_hook;
         if (hook && this.ctx.hooks.subscribe) {
           const { info } = await this.ctx.hooks.subscribe(hook, this.caller, channel.name);
-          if (info) this.#member.set(channel.name, info);
+          if (info) this.#members().set(channel.name, info);
         }
       }
     } finally {
-      this.#authorizing.delete(channel.name);
+      authorizing.delete(channel.name);
+      if (authorizing.size === 0 && this.#authorizing === authorizing) this.#authorizing = undefined;
     }
     if (this.#closed) return;
     if (pending.cancelled) throw new HeraldError(ErrorCode.NotSubscribed, 'unsubscribed before the subscription completed');
     await this.#subscribeLive(channel, since, onResult, presence, options.delta !== undefined);
     if (!channel.options.presence || this.#closed || this.#subscriptions.get(channel.name)?.cancelled !== false) return;
     // Joined only once live, so a member always receives the channel's publications.
-    this.#present.add(channel.name);
-    await this.ctx.presence.join(channel.name, this.#member.entry(channel.name, this.#info.user, this.id));
+    (this.#present ??= new Set()).add(channel.name);
+    await this.ctx.presence.join(channel.name, this.#members().entry(channel.name, this.#info.user, this.id));
     if (!presence) return;
     // The subscribe is already answered: a failing store must not produce a second reply.
     try {
@@ -386,8 +405,8 @@ export class Connection implements Subscriber, ExpiringConnection {
   }
 
   /** Channels still being authorized count as taken, for duplicates and the per-connection limit. */
-  #taken(): ReadonlySet<string> | ReadonlyMap<string, unknown> {
-    return this.#authorizing.size === 0 ? this.#subscriptions : new Set([...this.#subscriptions.keys(), ...this.#authorizing.keys()]);
+  #taken(): Taken {
+    return !this.#authorizing ? this.#subscriptions : new Set([...this.#subscriptions.keys(), ...this.#authorizing.keys()]);
   }
 
   #subscribeLive(channel: ResolvedChannel, since: StreamPosition | undefined, onResult: (result: SubscribeResult) => void, events: boolean, delta: boolean): Promise<void> {
@@ -419,7 +438,7 @@ export class Connection implements Subscriber, ExpiringConnection {
 
   #unsubscribe(id: number | undefined, name: unknown): void {
     const channel = this.ctx.channels.resolve(name);
-    const authorizing = this.#authorizing.get(channel.name);
+    const authorizing = this.#authorizing?.get(channel.name);
     if (authorizing) {
       authorizing.cancelled = true;
       return this.#reply(id);
@@ -434,8 +453,8 @@ export class Connection implements Subscriber, ExpiringConnection {
     if (!sub) return false;
     this.#subscriptions.delete(channel);
     this.ctx.hub.unsubscribe(sub);
-    this.#member.forget(channel);
-    if (this.#present.delete(channel)) void this.ctx.presence.leave(channel, this.id);
+    this.#member?.forget(channel);
+    if (this.#present?.delete(channel)) void this.ctx.presence.leave(channel, this.id);
     return true;
   }
 
@@ -443,11 +462,11 @@ export class Connection implements Subscriber, ExpiringConnection {
   async #presenceUpdate(id: number | undefined, name: unknown, info: Record<string, unknown>): Promise<void> {
     const channel = this.ctx.channels.resolve(name);
     checkPresenceNamespace(channel);
-    if (!this.#present.has(channel.name)) throw new HeraldError(ErrorCode.NotSubscribed, `subscribe to "${channel.name}" before updating your presence there`);
+    if (!this.#present?.has(channel.name)) throw new HeraldError(ErrorCode.NotSubscribed, `subscribe to "${channel.name}" before updating your presence there`);
     checkInfo(info, this.ctx.presenceLimits.max_info_bytes, 'presence info');
-    this.#member.takeUpdate();
-    this.#member.set(channel.name, info);
-    await this.ctx.presence.update(channel.name, this.#member.entry(channel.name, this.#info.user, this.id));
+    this.#members().takeUpdate();
+    this.#members().set(channel.name, info);
+    await this.ctx.presence.update(channel.name, this.#members().entry(channel.name, this.#info.user, this.id));
     this.#reply(id);
   }
 

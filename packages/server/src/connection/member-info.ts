@@ -13,14 +13,12 @@ import { TokenBucket } from './rate-limit.js';
 type Info = Record<string, unknown>;
 
 export class MemberInfo {
-  readonly #byChannel = new Map<string, { info: Info; at: number }>();
+  /** Made on first use, like the budget: most connections never set info per channel. */
+  #byChannel: Map<string, { info: Info; at: number }> | undefined;
   #own: { info: Info; at: number } | undefined;
-  readonly #updates: TokenBucket;
+  #updates: TokenBucket | undefined;
 
-  constructor(updatesPerSecond: number) {
-    // Fractional rates (one every few seconds) still allow one update at a time.
-    this.#updates = new TokenBucket(updatesPerSecond, Math.max(1, updatesPerSecond));
-  }
+  constructor(readonly updatesPerSecond: number) {}
 
   /** The connection's own info, e.g. after a refresh brought a new one. */
   setOwn(info: Info | undefined): void {
@@ -28,20 +26,22 @@ export class MemberInfo {
   }
 
   set(channel: string, info: Info): void {
-    this.#byChannel.set(channel, { info, at: Date.now() });
+    (this.#byChannel ??= new Map()).set(channel, { info, at: Date.now() });
   }
 
   forget(channel: string): void {
-    this.#byChannel.delete(channel);
+    this.#byChannel?.delete(channel);
   }
 
   /** Throws `rate_limited` past `presence.update_per_second`; the connection stays open. */
   takeUpdate(): void {
+    // Fractional rates (one every few seconds) still allow one update at a time.
+    this.#updates ??= new TokenBucket(this.updatesPerSecond, Math.max(1, this.updatesPerSecond));
     if (!this.#updates.take()) throw new HeraldError(ErrorCode.RateLimited, `more than ${this.#updates.rate} presence updates per second; slow down`);
   }
 
   entry(channel: string, user: string, client: string): PresenceEntry {
-    const set = this.#byChannel.get(channel) ?? this.#own;
+    const set = this.#byChannel?.get(channel) ?? this.#own;
     return set ? { user, client, info: set.info, at: set.at } : { user, client };
   }
 }

@@ -19,10 +19,12 @@ export interface Transport {
   readonly encoder: FrameEncoder;
   write(data: Buffer): void;
   /**
-   * Bytes of this connection's own to follow a publication's shared frame, if any (SSE: the
-   * `id:` line, which holds the positions of every channel of this stream).
+   * Told of every publication frame queued on this connection, in order (SSE: moves the stream's
+   * position, which goes out once per flush as one `id:` line).
    */
-  trailer?(publication: Publication): Buffer;
+  queued?(frame: Buffer, publication: Publication): void;
+  /** Writes one flush's frames in one write; without it, write() gets them joined. */
+  writeFrames?(frames: readonly Buffer[], bytes: number): void;
   /** Bytes accepted by write() that the peer has not taken yet. */
   bufferedBytes(): number;
   /** Call `listener` once the socket's buffer has drained (see Subscriber.onceDrained). */

@@ -383,8 +383,19 @@ describe('SSE ids during recovery', () => {
       let text = '';
       while ((text.match(/"type":"message"/g) ?? []).length < 3) text += (await reader.read()).value ?? '';
       await reader.cancel();
-      const offsets = [...text.matchAll(/^id: .*:(\d+)$/gm)].map((m) => Number(m[1]));
-      assert.deepEqual(offsets, [0, 1, 2, 3], text);
+      // In stream order: each replayed message's offset and each id's. An id may cover several
+      // messages (one per write), but never one that has not been sent before it.
+      const seen: number[] = [];
+      const ids: number[] = [];
+      for (const m of text.matchAll(/^data: .*"type":"message".*"offset":(\d+)|^id: .*:(\d+)$/gm)) {
+        if (m[1] !== undefined) seen.push(Number(m[1]));
+        else {
+          ids.push(Number(m[2]));
+          for (let offset = 1; offset <= Number(m[2]); offset++) assert.ok(seen.includes(offset), `id ${m[2]} before message ${offset}:\n${text}`);
+        }
+      }
+      assert.deepEqual(seen, [1, 2, 3], text);
+      assert.equal(ids.at(-1), 3, text);
     } finally {
       await server.close();
     }

@@ -3,9 +3,12 @@
  * Server-Sent Events: `GET /sse?channel=a&channel=b`. Each stream is a Connection (the same
  * outbox, limits and slow-consumer cut-off as WebSocket) whose transport writes to the response.
  *
- * A publication is encoded once for every stream (`event:` and `data:` lines); each stream then
- * adds its own `id:` line holding the position of all its channels (transports/cursor), so a
- * browser that reconnects by itself with `Last-Event-ID` resumes every channel where it stopped.
+ * A publication is encoded once for every stream (a complete event: `event:` and `data:` lines);
+ * each write of a stream then ends with one `id:` line holding the position of all its channels
+ * (transports/cursor), so a browser that reconnects by itself with `Last-Event-ID` resumes every
+ * channel where it stopped. The id goes once per write, not per event: EventSource keeps the
+ * last id it saw. A connection that breaks in the middle of a write resumes before that write,
+ * so its first events may come again (the SDK drops them by offset), never go missing.
  * Refusals about the request (credentials, channels) are JSON errors before the stream starts;
  * once it has started, an error is one `event: error` and the end of the stream.
  *
@@ -16,6 +19,7 @@
  * WebSocket subscribe (docs/protocol.md#delta-compression).
  */
 import type { ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import { CloseCode, ErrorCode, type ServerFrame, type StreamPosition, type SubscribedFrame, type SubscribeResult } from '@herald/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { originAllowed, type ClientAuthenticator, type ClientIdentity } from '../auth/client.js';
@@ -33,12 +37,12 @@ import { messageJson, presenceEventFrame } from './message.js';
 import { SpreadMap, visitSpread } from './spread.js';
 import { onceDrained } from './drain.js';
 
-const HEADERS = {
-  'content-type': 'text/event-stream; charset=utf-8',
+const HEADERS = [
+  'content-type: text/event-stream; charset=utf-8',
   // no-transform: a compressing proxy would otherwise hold events back to fill its buffers.
-  'cache-control': 'no-cache, no-transform',
-  'x-accel-buffering': 'no',
-};
+  'cache-control: no-cache, no-transform',
+  'x-accel-buffering: no',
+].join('\r\n');
 const HEARTBEAT = Buffer.from(':\n\n');
 /** After the last event, how long a peer that does not read gets before its socket is cut. */
 const CLOSE_GRACE_MS = 5_000;
@@ -52,12 +56,57 @@ const CLOSE_ERRORS: Partial<Record<number, ErrorCode>> = {
 };
 
 export const encoder: FrameEncoder = {
-  // No blank line: the stream's own `id:` line (SseTransport.trailer) follows and ends the event.
-  message: (p: Publication, form?: MessageForm) => Buffer.from(`${eventLine(p.event)}data: ${messageJson(p, form)}\n`),
-  // Complete events without an `id:` line: they do not move the stream's position.
+  // A complete event without an `id:` line: the stream's id goes once per write (SseTransport).
+  message: (p: Publication, form?: MessageForm) => Buffer.from(`${eventLine(p.event)}data: ${messageJson(p, form)}
+
+`),
+  // Events that do not move the stream's position.
   frame: frameEvent,
   event: (event) => frameEvent(presenceEventFrame(event)),
 };
+
+let lastPosition: StreamPosition | undefined;
+let lastFormatted = '';
+/**
+ * A position as an id entry. A publication reaches every stream of its channel in a row, so the
+ * last one formatted is remembered: one encodeURIComponent per publication, not per stream.
+ */
+function formatted(position: StreamPosition): string {
+  if (position !== lastPosition) {
+    lastFormatted = formatPosition(position);
+    lastPosition = position;
+  }
+  return lastFormatted;
+}
+
+/** After the last event, a peer that does not read is cut (module level: no closure per stream). */
+function destroy(socket: Socket): void {
+  socket.destroy();
+}
+
+/**
+ * Fastify's end-of-response listeners hold its request, reply and child logger until the response
+ * finishes. A stream is hijacked and never finishes through Fastify (request logging is off and
+ * Herald has no onResponse hook, so they would do nothing), yet they would stay for the stream's
+ * whole life: about 0.7 KiB per idle stream. Matched by name; if Fastify renames them, they stay.
+ */
+function releaseFastify(res: ServerResponse): void {
+  for (const event of ['finish', 'error'] as const) {
+    for (const listener of res.listeners(event)) if (listener.name === 'onResFinished') res.removeListener(event, listener as () => void);
+  }
+}
+
+/**
+ * Node's HTTP server gives each socket its own wrappers of on/addListener/prependListener (so
+ * that a later 'data' listener takes the socket back from the HTTP parser), and drops them only
+ * with the parser, i.e. never for a stream. Nothing reads a stream's socket after its request,
+ * so the wrappers go now, as Node does itself once the parser is gone: ~0.3 KiB per idle stream.
+ */
+function unwrapListeners(socket: Socket): void {
+  socket.on = Socket.prototype.on;
+  socket.addListener = Socket.prototype.addListener;
+  socket.prependListener = Socket.prototype.prependListener;
+}
 
 function frameEvent(frame: ServerFrame): Buffer {
   return Buffer.from(`event: ${frame.type}\ndata: ${JSON.stringify(frame)}\n\n`);
@@ -80,62 +129,113 @@ function eventLine(event: string | undefined): string {
 class SseTransport implements Transport {
   readonly name = 'sse' as const;
   readonly encoder = encoder;
-  readonly #index: Map<string, number>;
-  /** Each channel's entry of the stream id, kept formatted: a delivery re-formats only its own. */
+  /** Where each channel sits in the id; only kept for streams of several channels. */
+  readonly #index: Map<string, number> | undefined;
+  /** Each channel's entry of the stream id, kept formatted. */
   readonly #entries: string[];
-  #graceTimer: NodeJS.Timeout | undefined;
+  /** Set when a position moved since the last id line went out. */
+  #idDue = false;
+  /** The last queued frame that moved a position: when it ends a write, its event carries the id. */
+  #tail: Buffer | undefined;
+  /** HTTP/1.0 peers (e.g. a proxy) get the body as is; HTTP/1.1 ones in chunks framed here. */
+  readonly #chunked: boolean;
+  readonly #socket: Socket;
+  #ended = false;
 
-  /** Starts the stream; `headers` set on the request before (e.g. CORS) are kept. */
+  /**
+   * Starts the stream: the response head is written here, straight to the socket, with the
+   * headers set on the reply before (e.g. CORS). Node's ServerResponse is left unused, so it
+   * keeps no copy of the head for the stream's whole life (memory per idle stream).
+   */
   constructor(
-    readonly res: ServerResponse,
+    socket: Socket,
+    httpVersion: string,
     headers: Record<string, number | string | string[] | undefined>,
     channels: readonly string[],
     since: Positions,
     readonly retryMs: number,
   ) {
-    this.#index = new Map(channels.map((name, i) => [name, i]));
+    this.#socket = socket;
+    this.#index = channels.length > 1 ? new Map(channels.map((name, i) => [name, i])) : undefined;
     this.#entries = since.map(formatPosition);
-    for (const [name, value] of Object.entries(headers)) if (value !== undefined) res.setHeader(name, value);
-    res.writeHead(200, HEADERS);
-    res.write(`retry: ${retryMs}\n\n`);
-    res.on('close', () => clearTimeout(this.#graceTimer));
+    this.#chunked = httpVersion !== '1.0';
+    let head = 'HTTP/1.1 200 OK\r\n';
+    for (const [name, value] of Object.entries(headers)) {
+      for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
+        // Set by Herald's own code, but a line break would split the head: such a value is left out.
+        if (!/[\r\n]/.test(`${name}${v}`)) head += `${name}: ${v}\r\n`;
+      }
+    }
+    // The stream ends with the connection (close()), so an HTTP/1.0 peer reads to its end.
+    head += `${HEADERS}\r\n${this.#chunked ? 'transfer-encoding: chunked' : 'connection: close'}\r\n\r\n`;
+    socket.write(head, 'latin1');
+    this.write(Buffer.from(`retry: ${retryMs}\n\n`));
+  }
+
+  queued(frame: Buffer, p: Publication): void {
+    this.#move(p.channel, p, frame);
+  }
+
+  #move(channel: string, position: StreamPosition, frame: Buffer): void {
+    this.#entries[this.#index?.get(channel) ?? 0] = formatted(position);
+    this.#idDue = true;
+    this.#tail = frame;
   }
 
   write(data: Buffer): void {
-    if (this.res.writableEnded) return;
-    this.res.write(data);
-    // Node corks a response's socket until the next tick; hand the bytes to the kernel now (one
-    // writev with the chunk framing), so bufferedBytes() counts only what the peer has not taken.
-    this.res.socket?.uncork();
+    this.writeFrames([data], data.length);
+  }
+
+  /**
+   * One socket write per flush, chunk framing included (not ServerResponse.write, whose framing
+   * and corking cost more than the copy). The stream's `id:` line goes once, after the last
+   * event: EventSource keeps the last id it saw, so a browser that reconnects resumes after
+   * everything this write carried. When the last event is the one that moved the position, the
+   * id is part of that event, so an event delivered alone still has its own id as `lastEventId`.
+   */
+  writeFrames(frames: readonly Buffer[], bytes: number): void {
+    const socket = this.#socket;
+    if (this.#ended || socket.destroyed) return;
+    const id = this.#idDue ? `id: ${this.#idValue()}\n\n` : '';
+    const attach = id !== '' && frames[frames.length - 1] === this.#tail;
+    this.#tail = undefined;
+    const body = bytes - (attach ? 1 : 0) + id.length;
+    const head = this.#chunked ? `${body.toString(16)}\r\n` : '';
+    const out = Buffer.allocUnsafe(head.length + body + (this.#chunked ? 2 : 0));
+    let at = out.write(head, 0, 'latin1');
+    const last = frames.length - 1;
+    for (let i = 0; i < last; i++) at += frames[i]!.copy(out, at);
+    // The last frame's blank line is dropped when the id line (and its blank line) ends the event.
+    at += frames[last]!.copy(out, at, 0, frames[last]!.length - (attach ? 1 : 0));
+    out.write(this.#chunked ? `${id}\r\n` : id, at, 'latin1');
+    socket.write(out);
+  }
+
+  #idValue(): string {
+    this.#idDue = false;
+    return this.#entries.length === 1 ? this.#entries[0]! : this.#entries.join(',');
   }
 
   bufferedBytes(): number {
-    return this.res.writableLength;
+    return this.#socket.writableLength;
   }
 
   onceDrained(listener: () => void): void {
-    onceDrained(this.res, listener);
+    onceDrained(this.#socket, listener);
   }
 
-  trailer(p: Publication): Buffer {
-    return this.#id(p.channel, p);
-  }
-
-  /** The `subscribed` event of one channel, whose id carries that channel's starting position. */
+  /** The `subscribed` event of one channel; the id that follows carries that channel's starting position. */
   subscribed(channel: string, result: SubscribeResult, server = false): Buffer {
     const frame: SubscribedFrame = server ? { type: 'subscribed', channel, ...result, server: true } : { type: 'subscribed', channel, ...result };
+    const event = frameEvent(frame);
     // A recovering channel keeps its old position in the id until the missed messages move it;
     // a browser that drops right now must resume before them, not after.
-    return Buffer.concat([Buffer.from(`event: subscribed\ndata: ${JSON.stringify(frame)}\n`), this.#id(channel, result.recovered === true ? undefined : result)]);
-  }
-
-  #id(channel: string, position: StreamPosition | undefined): Buffer {
-    if (position) this.#entries[this.#index.get(channel)!] = formatPosition(position);
-    return Buffer.from(`id: ${this.#entries.join(',')}\n\n`);
+    if (result.recovered !== true) this.#move(channel, result, event);
+    return event;
   }
 
   close(code: number, reason: string): void {
-    if (this.res.writableEnded) return;
+    if (this.#ended) return;
     if (code !== CloseCode.Normal) {
       // Spread the reconnects of a node that sends everyone away at once.
       const retry = code === CloseCode.ServiceRestart || code === CloseCode.TryAgainLater ? `retry: ${this.retryMs + Math.floor(Math.random() * this.retryMs)}\n` : '';
@@ -143,10 +243,13 @@ class SseTransport implements Transport {
         code === CloseCode.TokenExpired || code === CloseCode.Unauthorized
           ? new HeraldError(ErrorCode.Unauthorized, reason, code === CloseCode.TokenExpired ? TokenReason.Expired : TokenReason.Invalid)
           : new HeraldError(CLOSE_ERRORS[code] ?? (code >= CloseCode.ServerReconnect && code <= 4999 ? ErrorCode.Forbidden : ErrorCode.Internal), reason);
-      this.res.write(`${retry}${encoder.frame({ type: 'error', error: error.toBody() }).toString()}`);
+      this.write(Buffer.from(`${retry}${encoder.frame({ type: 'error', error: error.toBody() }).toString()}`));
     }
-    this.res.end();
-    this.#graceTimer = setTimeout(() => this.res.destroy(), CLOSE_GRACE_MS).unref();
+    this.#ended = true;
+    // The last chunk, then the end of the connection: the stream was this connection's only response.
+    if (this.#chunked) this.#socket.end('0\r\n\r\n');
+    else this.#socket.end();
+    setTimeout(destroy, CLOSE_GRACE_MS, this.#socket).unref();
   }
 }
 
@@ -171,10 +274,18 @@ export interface SseEndpoint {
 
 export function createSseEndpoint(options: SseOptions): SseEndpoint {
   const { context } = options;
-  const live = new SpreadMap<Connection, ServerResponse>();
+  const live = new SpreadMap<Socket, Connection>();
 
   // One timer for all streams; the comment goes through the outbox like any frame.
-  const heartbeat = visitSpread(live, options.heartbeatSeconds * 1000, (connection) => context.hub.queue(connection, HEARTBEAT));
+  const heartbeat = visitSpread(live, options.heartbeatSeconds * 1000, (_, connection) => context.hub.queue(connection, HEARTBEAT));
+
+  // Shared by every stream (`this` is its socket): a closure made in handle() would keep that
+  // call's whole scope for the stream's life.
+  function onStreamClose(this: Socket): void {
+    const connection = live.get(this);
+    live.delete(this);
+    connection?.transportClosed();
+  }
 
   function fail(connection: Connection, err: unknown): void {
     if (connection.closed) return;
@@ -240,18 +351,21 @@ export function createSseEndpoint(options: SseOptions): SseEndpoint {
       // The client may have gone while credentials were checked (a JWKS fetch can take a while).
       if (req.raw.socket.destroyed) return void reply.hijack();
 
+      // HEAD (Fastify answers it with the GET handler): the checks' answer, without a stream.
+      if (req.method === 'HEAD') return void reply.type('text/event-stream; charset=utf-8').send();
+
       reply.hijack();
-      const transport = new SseTransport(reply.raw, reply.getHeaders(), names, since, options.retryMs);
+      releaseFastify(reply.raw);
+      const socket = req.raw.socket;
+      const transport = new SseTransport(socket, req.raw.httpVersion, reply.getHeaders(), names, since, options.retryMs);
       // The node's state is answered on the stream so that EventSource retries by itself.
       if (!context.accepting()) return transport.close(CloseCode.ServiceRestart, 'node is shutting down; reconnect');
       if (options.connections() >= options.maxConnections) return transport.close(CloseCode.TryAgainLater, 'node is at its connection limit; retry later');
 
       const connection = new Connection(context, transport, identity, context.addressOf(req.raw));
-      live.set(connection, reply.raw);
-      reply.raw.on('close', () => {
-        live.delete(connection);
-        connection.transportClosed();
-      });
+      live.set(socket, connection);
+      socket.on('close', onStreamClose);
+      unwrapListeners(socket);
       if (!(await connection.admit())) return;
       channels.forEach((channel, i) => {
         const server = i >= asked.length;
@@ -265,8 +379,8 @@ export function createSseEndpoint(options: SseOptions): SseEndpoint {
     async closeAll(code, reason, timeoutMs) {
       clearInterval(heartbeat);
       const closing = [...live].map(
-        ([connection, res]) => new Promise<void>((resolve) => {
-          res.once('close', () => resolve());
+        ([socket, connection]) => new Promise<void>((resolve) => {
+          socket.once('close', () => resolve());
           connection.close(code, reason);
         }),
       );
@@ -274,7 +388,7 @@ export function createSseEndpoint(options: SseOptions): SseEndpoint {
       const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
       await Promise.race([Promise.all(closing), timeout]);
       clearTimeout(timer);
-      for (const res of live.values()) res.destroy();
+      for (const socket of live.keys()) socket.destroy();
     },
   };
 }

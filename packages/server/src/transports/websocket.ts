@@ -38,8 +38,13 @@ export const encoder: FrameEncoder = {
 class WebSocketTransport implements Transport {
   readonly name = 'websocket' as const;
   readonly encoder = encoder;
-  /** Cleared on every ping round; set by any pong or inbound frame. */
-  alive = true;
+  /**
+   * The socket's bytes read at the last ping: a pong, like any frame, moves it, so a peer that
+   * has not is gone. (A 'pong' listener per socket would cost memory for nothing more.)
+   */
+  readAtPing = -1;
+  /** Set once the Connection on this transport is made. */
+  connection!: Connection;
   constructor(
     readonly ws: WebSocket,
     readonly socket: Socket,
@@ -79,9 +84,9 @@ export function closeReason(reason: string): string {
 }
 
 /**
- * A socket's error listener for its whole life. Module level on purpose: a closure made in
- * handleUpgrade would hold that call's scope, the upgrade request and its head buffer included,
- * for as long as the connection lives.
+ * A socket's error listener until `ws` has it (accept() removes it: `ws` then handles errors).
+ * Module level on purpose: a closure made in handleUpgrade would hold that call's scope, the
+ * upgrade request and its head buffer included.
  */
 function destroySocket(this: Duplex): void {
   this.destroy();
@@ -110,32 +115,43 @@ export function createWebSocketEndpoint(options: WebSocketOptions): WebSocketEnd
     perMessageDeflate: false,
     maxPayload: context.limits.max_frame_bytes,
   });
-  const live = new SpreadMap<WebSocket, { transport: WebSocketTransport; connection: Connection }>();
+  const live = new SpreadMap<WebSocket, WebSocketTransport>();
 
   // One timer for all connections: per-connection timers cost memory at 10k+ sockets.
-  const heartbeat = visitSpread(live, options.heartbeatSeconds * 1000, (ws, { transport }) => {
-    if (!transport.alive) return ws.terminate();
-    transport.alive = false;
+  const heartbeat = visitSpread(live, options.heartbeatSeconds * 1000, (ws, transport) => {
+    const read = transport.socket.bytesRead;
+    if (read === transport.readAtPing) return ws.terminate();
+    transport.readAtPing = read;
     ws.ping();
   });
 
+  // The socket's listeners are these three functions, shared by every connection (`this` is the
+  // WebSocket): closures per connection would cost memory for its whole life, and would pin
+  // accept()'s scope (the handshake's `since` map included).
+  function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
+    const transport = live.get(this);
+    if (!transport) return;
+    if (isBinary) transport.connection.close(CloseCode.UnsupportedData, 'binary frames are not supported; send JSON text');
+    else transport.connection.handleText(data.toString('utf8'));
+  }
+  // ws reports protocol violations (bad UTF-8 → 1007, oversize → 1009) here and closes itself.
+  function onError(this: WebSocket, err: Error): void {
+    context.log.debug({ err: err.message, client: live.get(this)?.connection.id }, 'websocket error');
+  }
+  function onClose(this: WebSocket): void {
+    const transport = live.get(this);
+    live.delete(this);
+    transport?.connection.transportClosed();
+  }
+
   function accept(ws: WebSocket, socket: Socket, identity: ClientIdentity, address: string, since: Map<string, StreamPosition>): void {
+    socket.removeListener('error', destroySocket);
     const transport = new WebSocketTransport(ws, socket);
-    const connection = new Connection(context, transport, identity, address);
-    live.set(ws, { transport, connection });
-    const markAlive = () => (transport.alive = true);
-    ws.on('pong', markAlive);
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      transport.alive = true;
-      if (isBinary) connection.close(CloseCode.UnsupportedData, 'binary frames are not supported; send JSON text');
-      else connection.handleText(data.toString('utf8'));
-    });
-    // ws reports protocol violations (bad UTF-8 → 1007, oversize → 1009) here and closes itself.
-    ws.on('error', (err) => context.log.debug({ err: err.message, client: connection.id }, 'websocket error'));
-    ws.on('close', () => {
-      live.delete(ws);
-      connection.transportClosed();
-    });
+    const connection = (transport.connection = new Connection(context, transport, identity, address));
+    live.set(ws, transport);
+    ws.on('message', onMessage);
+    ws.on('error', onError);
+    ws.on('close', onClose);
     if (!context.accepting()) {
       ws.close(CloseCode.ServiceRestart, 'node is shutting down; reconnect');
       return;
