@@ -16,6 +16,7 @@ import {
   type DisconnectResponse,
   type ErrorBody,
   type HistoryResponse,
+  type PublishBatchResponse,
   type PublishResponse,
   type RevokeTokenResponse,
   type RevokeUserResponse,
@@ -75,6 +76,21 @@ export class Publisher {
   broadcast(channels: string[], data: unknown, options: { event?: string; idempotencyKey?: string } = {}): Promise<BroadcastResponse> {
     const body = options.event === undefined ? { channels, data } : { channels, event: options.event, data };
     return this.#send('POST', '/api/broadcast', body, options.idempotencyKey ?? randomUUID()) as Promise<BroadcastResponse>;
+  }
+
+  /**
+   * Many publications in one request (`POST /api/publish/batch`, at most 1 000): one result per
+   * item, in order, each a position or that item's error. A retry of the whole batch reuses one
+   * Idempotency-Key; an item's own `idempotencyKey` makes that item publish once across requests.
+   */
+  publishBatch(publications: Array<{ channel: string; data: unknown; event?: string; idempotencyKey?: string }>, options: { idempotencyKey?: string } = {}): Promise<PublishBatchResponse> {
+    const items = publications.map(({ channel, data, event, idempotencyKey }) => ({
+      channel,
+      ...(event === undefined ? {} : { event }),
+      data,
+      ...(idempotencyKey === undefined ? {} : { idempotency_key: idempotencyKey }),
+    }));
+    return this.#send('POST', '/api/publish/batch', { publications: items }, options.idempotencyKey ?? randomUUID()) as Promise<PublishBatchResponse>;
   }
 
   history(channel: string, options: { since?: { offset: number; epoch: string }; limit?: number } = {}): Promise<HistoryResponse> {
