@@ -6,6 +6,8 @@
  *
  * - `publish`: the publish path alone. No subscriber; autocannon keeps `--connections` keep-alive
  *   connections busy with API-key `POST /api/publish`es, spread over `--channels` channels.
+ * - `batch`: the same with `POST /api/publish/batch`, `--batch` publications per request (one
+ *   result per publication is checked after the run; a request counts its publications).
  * - `channels`: `--channels` subscribers (raw WebSocket clients), one per channel, and the same
  *   closed-loop publishers, each publish to the next channel in turn. Every delivery's
  *   publish→deliver latency is recorded; loss is accepted publishes not delivered.
@@ -28,8 +30,11 @@ import { Histogram, type LatencySummary } from './stats/histogram.js';
 import { HERALD_API_KEY, launchSpec, REPO_ROOT } from './targets.js';
 
 const USAGE = `usage: npm run bench:channels -- [options]
-  --cases publish,channels   publish: the publish path alone (no subscribers);
-                             channels: one subscriber on each of --channels channels
+  --cases publish,batch,channels
+                             publish: the publish path alone (no subscribers); batch: the same
+                             through POST /api/publish/batch; channels: one subscriber on each
+                             of --channels channels
+  --batch 20                 publications per batch request
   --channels 10000           channels (and subscribers, one each, in the channels case)
   --connections 32           keep-alive publish connections (autocannon), each one request at a time
   --duration 5               measured seconds per run (after --warmup 2)
@@ -39,11 +44,13 @@ const USAGE = `usage: npm run bench:channels -- [options]
 environment: BENCH_HERALD_BIN=<path> another Herald build`;
 
 const HOST = '127.0.0.1';
-type Case = 'publish' | 'channels';
+type Case = 'publish' | 'batch' | 'channels';
 
 interface Run {
   case: Case;
   channels: number;
+  /** Publications per request. */
+  batch: number;
   seconds: number;
   accepted: number;
   non2xx: number;
@@ -59,6 +66,8 @@ interface Run {
   ackP99: number;
   /** channels case: publish→deliver latency over every delivery, ms. */
   delivery?: LatencySummary;
+  delivered?: number;
+  /** Accepted (2xx) publications never delivered. */
   lost?: number;
   duplicates?: number;
   cores: number[];
@@ -97,7 +106,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const nowUs = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
 /** Closed-loop publishes for `seconds`; `body(seq)` makes each request's body. */
-function cannon(port: number, connections: number, seconds: number, body: (seq: number) => string, firstSeq: number): Promise<autocannon.Result> {
+function cannon(port: number, path: string, connections: number, seconds: number, body: (seq: number) => string, firstSeq: number): Promise<autocannon.Result> {
   let seq = firstSeq;
   return new Promise((resolve, reject) => {
     autocannon(
@@ -108,7 +117,7 @@ function cannon(port: number, connections: number, seconds: number, body: (seq: 
         requests: [
           {
             method: 'POST',
-            path: '/api/publish',
+            path,
             headers: { authorization: `Bearer ${HERALD_API_KEY}`, 'content-type': 'application/json' },
             setupRequest: (req) => ({ ...req, body: body(seq++) }),
           },
@@ -151,7 +160,15 @@ async function connectSubscribers(port: number, count: number, sink: Deliveries)
 
 const channelName = (i: number) => `u${i}`;
 
-async function measure(kind: Case, channels: number, opts: { connections: number; warmupS: number; durationS: number; pin: boolean }): Promise<Run> {
+/** Every publication of one batch request got a position (a 200 alone would not say so). */
+async function checkBatch(port: number, bodyText: string, size: number): Promise<void> {
+  const res = await fetch(`http://${HOST}:${port}/api/publish/batch`, { method: 'POST', headers: { authorization: `Bearer ${HERALD_API_KEY}`, 'content-type': 'application/json' }, body: bodyText });
+  const json = (await res.json()) as { results?: Array<{ offset?: number }> };
+  const ok = json.results?.filter((r) => typeof r.offset === 'number').length ?? 0;
+  if (res.status !== 200 || ok !== size) throw new Error(`batch check: status ${res.status}, ${ok} of ${size} published: ${JSON.stringify(json).slice(0, 300)}`);
+}
+
+async function measure(kind: Case, channels: number, opts: { connections: number; warmupS: number; durationS: number; pin: boolean; batch: number }): Promise<Run> {
   const ports = await freePorts(1);
   const spec = launchSpec('herald', HOST, ports, kind === 'channels' ? channels : 0);
   const side = new ServerSide(spec, HOST, opts.pin ? '0' : null);
@@ -162,17 +179,22 @@ async function measure(kind: Case, channels: number, opts: { connections: number
     const port = ports[0]!;
     if (kind === 'channels') subs = await connectSubscribers(port, channels, sink);
     const pad = 'x'.repeat(40);
+    const size = kind === 'batch' ? opts.batch : 1;
+    const item = (n: number) => `{"channel":"${channelName(n % channels)}","data":{"n":${n},"p":"${pad}"}}`;
     const body =
       kind === 'publish'
-        ? (seq: number) => `{"channel":"${channelName(seq % channels)}","data":{"n":${seq},"p":"${pad}"}}`
-        : (seq: number) => `{"channel":"${channelName(seq % channels)}","data":{"bs":${seq},"bt":${nowUs()},"p":"${pad}"}}`;
-    await cannon(port, opts.connections, opts.warmupS, body, 0);
+        ? item
+        : kind === 'batch'
+          ? (seq: number) => `{"publications":[${Array.from({ length: size }, (_, i) => item(seq * size + i)).join(',')}]}`
+          : (seq: number) => `{"channel":"${channelName(seq % channels)}","data":{"bs":${seq},"bt":${nowUs()},"p":"${pad}"}}`;
+    const path = kind === 'batch' ? '/api/publish/batch' : '/api/publish';
+    await cannon(port, path, opts.connections, opts.warmupS, body, 0);
     if (!(await waitForQuiet(30, 20_000, console.log))) console.log('  cores still busy: measuring anyway (see "other load")');
     const firstSeq = 1_000_000_000;
     sink.begin(firstSeq, 10_000_000);
     const pids = [...side.pids, process.pid];
     const a = sampleCpu(pids);
-    const result = await cannon(port, opts.connections, opts.durationS, body, firstSeq);
+    const result = await cannon(port, path, opts.connections, opts.durationS, body, firstSeq);
     const b = sampleCpu(pids);
     // Drain: everything accepted arrives, or nothing more for 2 s.
     let last = -1;
@@ -184,10 +206,12 @@ async function measure(kind: Case, channels: number, opts: { connections: number
     const cpu = cpuBetween(a, b);
     const serverCpu = Math.round(cpu.procs[0]! * 10) / 10;
     const generatorCpu = Math.round(cpu.procs.at(-1)! * 10) / 10;
-    const publishesPerSec = Math.round(result['2xx'] / cpu.seconds);
+    if (kind === 'batch') await checkBatch(port, body(0), size);
+    const publishesPerSec = Math.round((result['2xx'] * size) / cpu.seconds);
     return {
       case: kind,
       channels,
+      batch: size,
       seconds: cpu.seconds,
       accepted: result['2xx'],
       non2xx: result.non2xx,
@@ -198,7 +222,9 @@ async function measure(kind: Case, channels: number, opts: { connections: number
       perCore: Math.round(publishesPerSec / (serverCpu / 100)),
       ackP50: result.latency.p50,
       ackP99: result.latency.p99,
-      ...(kind === 'channels' ? { delivery: sink.hist.summary(), lost: result['2xx'] - sink.received, duplicates: sink.duplicates } : {}),
+      // A request still in flight when autocannon stops is not counted as accepted, but the server
+      // may have published it: delivered may exceed accepted by up to --connections.
+      ...(kind === 'channels' ? { delivery: sink.hist.summary(), delivered: sink.received, lost: Math.max(0, result['2xx'] - sink.received), duplicates: sink.duplicates } : {}),
       cores: cpu.cores,
       foreign: Math.round(Math.max(0, (cpu.cores[0] ?? 0) - serverCpu, (cpu.cores[1] ?? 0) - generatorCpu) * 10) / 10,
     };
@@ -215,7 +241,8 @@ const spread = (xs: number[]): string => (xs.length > 1 ? ` (${Math.min(...xs)}�
 function row(runs: Run[]): string {
   const r = runs[0]!;
   const m = (f: (x: Run) => number) => median(runs.map(f));
-  const what = r.case === 'publish' ? `publish path, no subscribers, ${r.channels.toLocaleString('en')} channels` : `${r.channels.toLocaleString('en')} subscribers on ${r.channels.toLocaleString('en')} channels`;
+  const n = r.channels.toLocaleString('en');
+  const what = r.case === 'channels' ? `${n} subscribers on ${n} channels` : `publish path${r.case === 'batch' ? `, batches of ${r.batch}` : ''}, no subscribers, ${n} channels`;
   const delivery = r.case === 'channels' ? `${m((x) => x.delivery!.p50)} / ${m((x) => x.delivery!.p99)}` : '–';
   const lost = r.case === 'channels' ? String(runs.reduce((s, x) => s + x.lost!, 0)) : '–';
   const gen = m((x) => x.generatorCpu);
@@ -227,7 +254,8 @@ function row(runs: Run[]): string {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      cases: { type: 'string', default: 'publish,channels' },
+      cases: { type: 'string', default: 'publish,batch,channels' },
+      batch: { type: 'string', default: '20' },
       channels: { type: 'string', default: '10000' },
       connections: { type: 'string', default: '32' },
       duration: { type: 'string', default: '5' },
@@ -240,9 +268,9 @@ async function main(): Promise<void> {
   });
   if (values.help) return console.log(USAGE);
   const cases = values.cases.split(',').filter(Boolean) as Case[];
-  if (cases.some((c) => c !== 'publish' && c !== 'channels')) throw new Error(USAGE);
+  if (cases.some((c) => c !== 'publish' && c !== 'batch' && c !== 'channels')) throw new Error(USAGE);
   const channels = Number(values.channels);
-  const opts = { connections: Number(values.connections), warmupS: Number(values.warmup), durationS: Number(values.duration), pin: !values['no-pin'] };
+  const opts = { connections: Number(values.connections), warmupS: Number(values.warmup), durationS: Number(values.duration), pin: !values['no-pin'], batch: Number(values.batch) };
   if (opts.pin) execFileSync('taskset', ['-pc', '1', String(process.pid)], { stdio: 'ignore' });
   const started = new Date();
   const runs: Run[] = [];
