@@ -8,6 +8,9 @@
  *   connections busy with API-key `POST /api/publish`es, spread over `--channels` channels.
  * - `batch`: the same with `POST /api/publish/batch`, `--batch` publications per request (one
  *   result per publication is checked after the run; a request counts its publications).
+ * - `floor`: the naive `ws` server's `POST /publish` with no client: Node's HTTP server, one
+ *   JSON.parse and a fixed answer. No Node publish endpoint does less, so it is the floor the
+ *   publish path is compared with on the same core.
  * - `channels`: `--channels` subscribers (raw WebSocket clients), one per channel, and the same
  *   closed-loop publishers, each publish to the next channel in turn. Every delivery's
  *   publish→deliver latency is recorded; loss is accepted publishes not delivered.
@@ -30,9 +33,10 @@ import { Histogram, type LatencySummary } from './stats/histogram.js';
 import { HERALD_API_KEY, launchSpec, REPO_ROOT } from './targets.js';
 
 const USAGE = `usage: npm run bench:channels -- [options]
-  --cases publish,batch,channels
+  --cases publish,batch,floor,channels
                              publish: the publish path alone (no subscribers); batch: the same
-                             through POST /api/publish/batch; channels: one subscriber on each
+                             through POST /api/publish/batch; floor: bare node:http (the naive
+                             server's /publish, no clients); channels: one subscriber on each
                              of --channels channels
   --batch 20                 publications per batch request
   --channels 10000           channels (and subscribers, one each, in the channels case)
@@ -44,7 +48,7 @@ const USAGE = `usage: npm run bench:channels -- [options]
 environment: BENCH_HERALD_BIN=<path> another Herald build`;
 
 const HOST = '127.0.0.1';
-type Case = 'publish' | 'batch' | 'channels';
+type Case = 'publish' | 'batch' | 'floor' | 'channels';
 
 interface Run {
   case: Case;
@@ -170,7 +174,7 @@ async function checkBatch(port: number, bodyText: string, size: number): Promise
 
 async function measure(kind: Case, channels: number, opts: { connections: number; warmupS: number; durationS: number; pin: boolean; batch: number }): Promise<Run> {
   const ports = await freePorts(1);
-  const spec = launchSpec('herald', HOST, ports, kind === 'channels' ? channels : 0);
+  const spec = launchSpec(kind === 'floor' ? 'naive' : 'herald', HOST, ports, kind === 'channels' ? channels : 0);
   const side = new ServerSide(spec, HOST, opts.pin ? '0' : null);
   const sink = new Deliveries();
   let subs: Subscriber[] = [];
@@ -182,12 +186,12 @@ async function measure(kind: Case, channels: number, opts: { connections: number
     const size = kind === 'batch' ? opts.batch : 1;
     const item = (n: number) => `{"channel":"${channelName(n % channels)}","data":{"n":${n},"p":"${pad}"}}`;
     const body =
-      kind === 'publish'
+      kind === 'publish' || kind === 'floor'
         ? item
         : kind === 'batch'
           ? (seq: number) => `{"publications":[${Array.from({ length: size }, (_, i) => item(seq * size + i)).join(',')}]}`
           : (seq: number) => `{"channel":"${channelName(seq % channels)}","data":{"bs":${seq},"bt":${nowUs()},"p":"${pad}"}}`;
-    const path = kind === 'batch' ? '/api/publish/batch' : '/api/publish';
+    const path = kind === 'batch' ? '/api/publish/batch' : kind === 'floor' ? '/publish' : '/api/publish';
     await cannon(port, path, opts.connections, opts.warmupS, body, 0);
     if (!(await waitForQuiet(30, 20_000, console.log))) console.log('  cores still busy: measuring anyway (see "other load")');
     const firstSeq = 1_000_000_000;
@@ -242,7 +246,12 @@ function row(runs: Run[]): string {
   const r = runs[0]!;
   const m = (f: (x: Run) => number) => median(runs.map(f));
   const n = r.channels.toLocaleString('en');
-  const what = r.case === 'channels' ? `${n} subscribers on ${n} channels` : `publish path${r.case === 'batch' ? `, batches of ${r.batch}` : ''}, no subscribers, ${n} channels`;
+  const what =
+    r.case === 'channels'
+      ? `${n} subscribers on ${n} channels`
+      : r.case === 'floor'
+        ? 'floor: bare node:http POST (naive server, no clients)'
+        : `publish path${r.case === 'batch' ? `, batches of ${r.batch}` : ''}, no subscribers, ${n} channels`;
   const delivery = r.case === 'channels' ? `${m((x) => x.delivery!.p50)} / ${m((x) => x.delivery!.p99)}` : '–';
   const lost = r.case === 'channels' ? String(runs.reduce((s, x) => s + x.lost!, 0)) : '–';
   const gen = m((x) => x.generatorCpu);
@@ -254,7 +263,7 @@ function row(runs: Run[]): string {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      cases: { type: 'string', default: 'publish,batch,channels' },
+      cases: { type: 'string', default: 'publish,batch,floor,channels' },
       batch: { type: 'string', default: '20' },
       channels: { type: 'string', default: '10000' },
       connections: { type: 'string', default: '32' },
@@ -268,7 +277,7 @@ async function main(): Promise<void> {
   });
   if (values.help) return console.log(USAGE);
   const cases = values.cases.split(',').filter(Boolean) as Case[];
-  if (cases.some((c) => c !== 'publish' && c !== 'batch' && c !== 'channels')) throw new Error(USAGE);
+  if (cases.some((c) => !['publish', 'batch', 'floor', 'channels'].includes(c))) throw new Error(USAGE);
   const channels = Number(values.channels);
   const opts = { connections: Number(values.connections), warmupS: Number(values.warmup), durationS: Number(values.duration), pin: !values['no-pin'], batch: Number(values.batch) };
   if (opts.pin) execFileSync('taskset', ['-pc', '1', String(process.pid)], { stdio: 'ignore' });
