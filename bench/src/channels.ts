@@ -30,7 +30,7 @@ import { cpuBetween, sampleCpu } from './proc.js';
 import { heraldRevision, machine } from './provenance.js';
 import { ServerSide } from './server-side.js';
 import { Histogram, type LatencySummary } from './stats/histogram.js';
-import { HERALD_API_KEY, launchSpec, REPO_ROOT } from './targets.js';
+import { HERALD_API_KEY, HERALD_BIN, launchSpec, REPO_ROOT } from './targets.js';
 
 const USAGE = `usage: npm run bench:channels -- [options]
   --cases publish,batch,floor,channels
@@ -43,6 +43,9 @@ const USAGE = `usage: npm run bench:channels -- [options]
   --connections 32           keep-alive publish connections (autocannon), each one request at a time
   --duration 5               measured seconds per run (after --warmup 2)
   --repeat 3                 runs per case (interleaved, fresh server each); medians reported
+  --builds a=<herald.js>,b=<herald.js>
+                             Herald builds to compare, back to back within each repetition
+                             (default: this checkout's build)
   --no-pin                   do not pin with taskset
   --no-write                 do not write bench/results/channels-<time>.json
 environment: BENCH_HERALD_BIN=<path> another Herald build`;
@@ -52,6 +55,8 @@ type Case = 'publish' | 'batch' | 'floor' | 'channels';
 
 interface Run {
   case: Case;
+  /** The Herald build's label (`node:http` for the floor). */
+  build: string;
   channels: number;
   /** Publications per request. */
   batch: number;
@@ -172,9 +177,15 @@ async function checkBatch(port: number, bodyText: string, size: number): Promise
   if (res.status !== 200 || ok !== size) throw new Error(`batch check: status ${res.status}, ${ok} of ${size} published: ${JSON.stringify(json).slice(0, 300)}`);
 }
 
-async function measure(kind: Case, channels: number, opts: { connections: number; warmupS: number; durationS: number; pin: boolean; batch: number }): Promise<Run> {
+interface Build {
+  label: string;
+  bin: string;
+}
+
+async function measure(kind: Case, build: Build, channels: number, opts: { connections: number; warmupS: number; durationS: number; pin: boolean; batch: number }): Promise<Run> {
   const ports = await freePorts(1);
   const spec = launchSpec(kind === 'floor' ? 'naive' : 'herald', HOST, ports, kind === 'channels' ? channels : 0);
+  if (kind !== 'floor') for (const p of spec.processes) p.args[0] = build.bin;
   const side = new ServerSide(spec, HOST, opts.pin ? '0' : null);
   const sink = new Deliveries();
   let subs: Subscriber[] = [];
@@ -214,6 +225,7 @@ async function measure(kind: Case, channels: number, opts: { connections: number
     const publishesPerSec = Math.round((result['2xx'] * size) / cpu.seconds);
     return {
       case: kind,
+      build: kind === 'floor' ? 'node:http' : build.label,
       channels,
       batch: size,
       seconds: cpu.seconds,
@@ -257,7 +269,7 @@ function row(runs: Run[]): string {
   const gen = m((x) => x.generatorCpu);
   const server = m((x) => x.serverCpu);
   const limit = server >= 90 ? 'server' : gen >= 90 ? 'generator' : 'neither';
-  return `| ${what} | ${m((x) => x.publishesPerSec)}${spread(runs.map((x) => x.publishesPerSec))} | ${m((x) => x.perCore)}${spread(runs.map((x) => x.perCore))} | ${server} | ${gen} | ${limit} | ${m((x) => x.ackP50)} / ${m((x) => x.ackP99)} | ${delivery} | ${runs.reduce((s, x) => s + x.non2xx + x.errors, 0)} | ${lost} | ${Math.max(...runs.map((x) => x.foreign))} |`;
+  return `| ${what} | ${r.build} | ${m((x) => x.publishesPerSec)}${spread(runs.map((x) => x.publishesPerSec))} | ${m((x) => x.perCore)}${spread(runs.map((x) => x.perCore))} | ${server} | ${gen} | ${limit} | ${m((x) => x.ackP50)} / ${m((x) => x.ackP99)} | ${delivery} | ${runs.reduce((s, x) => s + x.non2xx + x.errors, 0)} | ${lost} | ${Math.max(...runs.map((x) => x.foreign))} |`;
 }
 
 async function main(): Promise<void> {
@@ -265,6 +277,7 @@ async function main(): Promise<void> {
     options: {
       cases: { type: 'string', default: 'publish,batch,floor,channels' },
       batch: { type: 'string', default: '20' },
+      builds: { type: 'string' },
       channels: { type: 'string', default: '10000' },
       connections: { type: 'string', default: '32' },
       duration: { type: 'string', default: '5' },
@@ -283,27 +296,32 @@ async function main(): Promise<void> {
   if (opts.pin) execFileSync('taskset', ['-pc', '1', String(process.pid)], { stdio: 'ignore' });
   const started = new Date();
   const runs: Run[] = [];
+  const builds: Build[] = values.builds
+    ? values.builds.split(',').map((b) => ({ label: b.slice(0, b.indexOf('=')), bin: b.slice(b.indexOf('=') + 1) }))
+    : [{ label: heraldRevision(), bin: HERALD_BIN }];
   for (let rep = 1; rep <= Number(values.repeat); rep++) {
     for (const kind of cases) {
-      const run = await measure(kind, channels, opts);
-      runs.push(run);
-      const d = run.delivery ? `, delivery p50/p99 ${run.delivery.p50}/${run.delivery.p99} ms, lost ${run.lost}, dup ${run.duplicates}` : '';
-      console.log(`${kind} #${rep}: ${run.publishesPerSec}/s (${run.perCore}/s per server core), server ${run.serverCpu}%, generator ${run.generatorCpu}%, ack p99 ${run.ackP99} ms${d}, non-2xx ${run.non2xx}, errors ${run.errors}, other load ${run.foreign}%`);
+      for (const build of kind === 'floor' ? builds.slice(0, 1) : builds) {
+        const run = await measure(kind, build, channels, opts);
+        runs.push(run);
+        const d = run.delivery ? `, delivery p50/p99 ${run.delivery.p50}/${run.delivery.p99} ms, lost ${run.lost}, dup ${run.duplicates}` : '';
+        console.log(`${kind} ${run.build} #${rep}: ${run.publishesPerSec}/s (${run.perCore}/s per server core), server ${run.serverCpu}%, generator ${run.generatorCpu}%, ack p99 ${run.ackP99} ms${d}, non-2xx ${run.non2xx}, errors ${run.errors}, other load ${run.foreign}%`);
+      }
     }
   }
   const table = [
-    `${started.toISOString()}, Herald ${heraldRevision()}; ${opts.connections} keep-alive publish connections, ${opts.durationS} s per run after ${opts.warmupS} s warm-up${Number(values.repeat) > 1 ? `, ${values.repeat} runs: median (min–max)` : ''}.`,
+    `${started.toISOString()}, Herald ${builds.map((b) => `${b.label} (${b.bin})`).join(' vs ')}; ${opts.connections} keep-alive publish connections, ${opts.durationS} s per run after ${opts.warmupS} s warm-up${Number(values.repeat) > 1 ? `, ${values.repeat} runs: median (min–max)` : ''}.`,
     '',
-    '| case | publishes/s | publishes/s per server core | server CPU % | generator CPU % | at ≥ 90 % | ack p50 / p99 ms | delivery p50 / p99 ms | non-2xx + errors | lost | other load % (worst) |',
-    '|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|',
-    ...cases.map((c) => row(runs.filter((r) => r.case === c))),
+    '| case | build | publishes/s | publishes/s per server core | server CPU % | generator CPU % | at ≥ 90 % | ack p50 / p99 ms | delivery p50 / p99 ms | non-2xx + errors | lost | other load % (worst) |',
+    '|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|',
+    ...cases.flatMap((c) => [...new Set(runs.filter((r) => r.case === c).map((r) => r.build))].map((b) => row(runs.filter((r) => r.case === c && r.build === b)))),
   ].join('\n');
   console.log(`\n${table}`);
   if (!values['no-write']) {
     const dir = join(REPO_ROOT, 'bench', 'results');
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `channels-${started.toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(file, JSON.stringify({ started: started.toISOString(), machine: machine(), revision: heraldRevision(), options: { ...opts, channels, cases }, runs, table }, null, 2) + '\n');
+    writeFileSync(file, JSON.stringify({ started: started.toISOString(), machine: machine(), revision: heraldRevision(), builds, options: { ...opts, channels, cases }, runs, table }, null, 2) + '\n');
     console.log(`\nwrote ${file}`);
   }
 }
