@@ -11,6 +11,7 @@
  * - `floor`: the naive `ws` server's `POST /publish` with no client: Node's HTTP server, one
  *   JSON.parse and a fixed answer. No Node publish endpoint does less, so it is the floor the
  *   publish path is compared with on the same core.
+ * - `channels-batch` (on request): the `channels` case published through batches.
  * - `channels`: `--channels` subscribers (raw WebSocket clients), one per channel, and the same
  *   closed-loop publishers, each publish to the next channel in turn. Every delivery's
  *   publish→deliver latency is recorded; loss is accepted publishes not delivered.
@@ -37,7 +38,8 @@ const USAGE = `usage: npm run bench:channels -- [options]
                              publish: the publish path alone (no subscribers); batch: the same
                              through POST /api/publish/batch; floor: bare node:http (the naive
                              server's /publish, no clients); channels: one subscriber on each
-                             of --channels channels
+                             of --channels channels; channels-batch: the same, published in
+                             batches (not in the default set)
   --batch 20                 publications per batch request
   --channels 10000           channels (and subscribers, one each, in the channels case)
   --connections 32           keep-alive publish connections (autocannon), each one request at a time
@@ -51,7 +53,10 @@ const USAGE = `usage: npm run bench:channels -- [options]
 environment: BENCH_HERALD_BIN=<path> another Herald build`;
 
 const HOST = '127.0.0.1';
-type Case = 'publish' | 'batch' | 'floor' | 'channels';
+type Case = 'publish' | 'batch' | 'floor' | 'channels' | 'channels-batch';
+/** The cases with one subscriber per channel. */
+const subscribed = (kind: Case): boolean => kind === 'channels' || kind === 'channels-batch';
+const batched = (kind: Case): boolean => kind === 'batch' || kind === 'channels-batch';
 
 interface Run {
   case: Case;
@@ -184,7 +189,7 @@ interface Build {
 
 async function measure(kind: Case, build: Build, channels: number, opts: { connections: number; warmupS: number; durationS: number; pin: boolean; batch: number }): Promise<Run> {
   const ports = await freePorts(1);
-  const spec = launchSpec(kind === 'floor' ? 'naive' : 'herald', HOST, ports, kind === 'channels' ? channels : 0);
+  const spec = launchSpec(kind === 'floor' ? 'naive' : 'herald', HOST, ports, subscribed(kind) ? channels : 0);
   if (kind !== 'floor') for (const p of spec.processes) p.args[0] = build.bin;
   const side = new ServerSide(spec, HOST, opts.pin ? '0' : null);
   const sink = new Deliveries();
@@ -192,28 +197,35 @@ async function measure(kind: Case, build: Build, channels: number, opts: { conne
   try {
     await side.ready(30_000);
     const port = ports[0]!;
-    if (kind === 'channels') subs = await connectSubscribers(port, channels, sink);
+    if (subscribed(kind)) subs = await connectSubscribers(port, channels, sink);
     const pad = 'x'.repeat(40);
-    const size = kind === 'batch' ? opts.batch : 1;
+    const size = batched(kind) ? opts.batch : 1;
     const item = (n: number) => `{"channel":"${channelName(n % channels)}","data":{"n":${n},"p":"${pad}"}}`;
-    const body =
-      kind === 'publish' || kind === 'floor'
-        ? item
-        : kind === 'batch'
-          ? (seq: number) => `{"publications":[${Array.from({ length: size }, (_, i) => item(seq * size + i)).join(',')}]}`
-          : (seq: number) => `{"channel":"${channelName(seq % channels)}","data":{"bs":${seq},"bt":${nowUs()},"p":"${pad}"}}`;
-    const path = kind === 'batch' ? '/api/publish/batch' : kind === 'floor' ? '/publish' : '/api/publish';
+    // Delivered publications carry their number and publish time (µs) for the subscribers' scan.
+    const timed = (n: number, t: number) => `{"channel":"${channelName(n % channels)}","data":{"bs":${n},"bt":${t},"p":"${pad}"}}`;
+    const bodies: Record<Case, (seq: number) => string> = {
+      publish: item,
+      floor: item,
+      batch: (seq) => `{"publications":[${Array.from({ length: size }, (_, i) => item(seq * size + i)).join(',')}]}`,
+      channels: (seq) => timed(seq, nowUs()),
+      'channels-batch': (seq) => {
+        const t = nowUs();
+        return `{"publications":[${Array.from({ length: size }, (_, i) => timed(seq * size + i, t)).join(',')}]}`;
+      },
+    };
+    const body = bodies[kind];
+    const path = batched(kind) ? '/api/publish/batch' : kind === 'floor' ? '/publish' : '/api/publish';
     await cannon(port, path, opts.connections, opts.warmupS, body, 0);
     if (!(await waitForQuiet(30, 20_000, console.log))) console.log('  cores still busy: measuring anyway (see "other load")');
     const firstSeq = 1_000_000_000;
-    sink.begin(firstSeq, 10_000_000);
+    sink.begin(firstSeq * size, 10_000_000);
     const pids = [...side.pids, process.pid];
     const a = sampleCpu(pids);
     const result = await cannon(port, path, opts.connections, opts.durationS, body, firstSeq);
     const b = sampleCpu(pids);
     // Drain: everything accepted arrives, or nothing more for 2 s.
     let last = -1;
-    for (let quiet = 0; kind === 'channels' && sink.received < result['2xx'] && quiet < 20; ) {
+    for (let quiet = 0; subscribed(kind) && sink.received < result['2xx'] * size && quiet < 20; ) {
       await sleep(100);
       quiet = sink.received === last ? quiet + 1 : 0;
       last = sink.received;
@@ -240,7 +252,7 @@ async function measure(kind: Case, build: Build, channels: number, opts: { conne
       ackP99: result.latency.p99,
       // A request still in flight when autocannon stops is not counted as accepted, but the server
       // may have published it: delivered may exceed accepted by up to --connections.
-      ...(kind === 'channels' ? { delivery: sink.hist.summary(), delivered: sink.received, lost: Math.max(0, result['2xx'] - sink.received), duplicates: sink.duplicates } : {}),
+      ...(subscribed(kind) ? { delivery: sink.hist.summary(), delivered: sink.received, lost: Math.max(0, result['2xx'] * size - sink.received), duplicates: sink.duplicates } : {}),
       cores: cpu.cores,
       foreign: Math.round(Math.max(0, (cpu.cores[0] ?? 0) - serverCpu, (cpu.cores[1] ?? 0) - generatorCpu) * 10) / 10,
     };
@@ -259,13 +271,13 @@ function row(runs: Run[]): string {
   const m = (f: (x: Run) => number) => median(runs.map(f));
   const n = r.channels.toLocaleString('en');
   const what =
-    r.case === 'channels'
-      ? `${n} subscribers on ${n} channels`
+    subscribed(r.case)
+      ? `${n} subscribers on ${n} channels${r.case === 'channels-batch' ? `, batches of ${r.batch}` : ''}`
       : r.case === 'floor'
         ? 'floor: bare node:http POST (naive server, no clients)'
         : `publish path${r.case === 'batch' ? `, batches of ${r.batch}` : ''}, no subscribers, ${n} channels`;
-  const delivery = r.case === 'channels' ? `${m((x) => x.delivery!.p50)} / ${m((x) => x.delivery!.p99)}` : '–';
-  const lost = r.case === 'channels' ? String(runs.reduce((s, x) => s + x.lost!, 0)) : '–';
+  const delivery = subscribed(r.case) ? `${m((x) => x.delivery!.p50)} / ${m((x) => x.delivery!.p99)}` : '–';
+  const lost = subscribed(r.case) ? String(runs.reduce((s, x) => s + x.lost!, 0)) : '–';
   const gen = m((x) => x.generatorCpu);
   const server = m((x) => x.serverCpu);
   const limit = server >= 90 ? 'server' : gen >= 90 ? 'generator' : 'neither';
@@ -290,7 +302,7 @@ async function main(): Promise<void> {
   });
   if (values.help) return console.log(USAGE);
   const cases = values.cases.split(',').filter(Boolean) as Case[];
-  if (cases.some((c) => !['publish', 'batch', 'floor', 'channels'].includes(c))) throw new Error(USAGE);
+  if (cases.some((c) => !['publish', 'batch', 'floor', 'channels', 'channels-batch'].includes(c))) throw new Error(USAGE);
   const channels = Number(values.channels);
   const opts = { connections: Number(values.connections), warmupS: Number(values.warmup), durationS: Number(values.duration), pin: !values['no-pin'], batch: Number(values.batch) };
   if (opts.pin) execFileSync('taskset', ['-pc', '1', String(process.pid)], { stdio: 'ignore' });
