@@ -96,6 +96,8 @@ export class Subscriber {
     port: number,
     private readonly sink: DeliverySink,
     private readonly events: SubscriberEvents,
+    /** The channel a Herald WebSocket subscriber subscribes to (bench:channels gives each its own). */
+    private readonly channel = CHANNEL,
   ) {
     const onClose = (reason: string): void => {
       if (this.isReady) this.events.closed(this.index, reason);
@@ -219,7 +221,7 @@ export class Subscriber {
       return;
     }
     if (frame.type === 'connected') {
-      this.wsClient.sendText(JSON.stringify({ id: 1, type: 'subscribe', channel: CHANNEL }));
+      this.wsClient.sendText(JSON.stringify({ id: 1, type: 'subscribe', channel: this.channel }));
     } else if (frame.type === 'reply' && frame.id === 1) {
       if (frame.ok) this.markReady();
       else {

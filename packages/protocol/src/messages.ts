@@ -307,6 +307,26 @@ export interface BroadcastResponse {
   results: Array<PublishResponse | { channel: string; error: ErrorBody }>;
 }
 
+/** One publication of `POST /api/publish/batch`. */
+export interface BatchPublication {
+  channel: string;
+  event?: string;
+  /** Conflation key (protocol.md#conflation). */
+  key?: string;
+  data: unknown;
+  /** This item's own key, in the key space of `Idempotency-Key` on `POST /api/publish`. */
+  idempotency_key?: string;
+}
+
+export interface PublishBatchRequest {
+  publications: BatchPublication[];
+}
+
+/** One result per publication, in the request's order. */
+export interface PublishBatchResponse {
+  results: Array<PublishResponse | { channel: string; error: ErrorBody }>;
+}
+
 export interface HistoryResponse extends SubscribeResult {
   channel: string;
   publications: Array<{ offset: number; event?: string; key?: string; data: unknown }>;

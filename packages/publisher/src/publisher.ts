@@ -16,6 +16,7 @@ import {
   type DisconnectResponse,
   type ErrorBody,
   type HistoryResponse,
+  type PublishBatchResponse,
   type PublishResponse,
   type RevokeTokenResponse,
   type RevokeUserResponse,
@@ -76,6 +77,22 @@ export class Publisher {
   broadcast(channels: string[], data: unknown, options: { event?: string; key?: string; idempotencyKey?: string } = {}): Promise<BroadcastResponse> {
     const body = messageBody({ channels }, data, options);
     return this.#send('POST', '/api/broadcast', body, options.idempotencyKey ?? randomUUID()) as Promise<BroadcastResponse>;
+  }
+
+  /**
+   * Many publications in one request (`POST /api/publish/batch`, at most 1 000): one result per
+   * item, in order, each a position or that item's error. A retry of the whole batch reuses one
+   * Idempotency-Key; an item's own `idempotencyKey` makes that item publish once across requests.
+   */
+  publishBatch(publications: Array<{ channel: string; data: unknown; event?: string; key?: string; idempotencyKey?: string }>, options: { idempotencyKey?: string } = {}): Promise<PublishBatchResponse> {
+    const items = publications.map(({ channel, data, event, key, idempotencyKey }) => ({
+      channel,
+      ...(event === undefined ? {} : { event }),
+      ...(key === undefined ? {} : { key }),
+      data,
+      ...(idempotencyKey === undefined ? {} : { idempotency_key: idempotencyKey }),
+    }));
+    return this.#send('POST', '/api/publish/batch', { publications: items }, options.idempotencyKey ?? randomUUID()) as Promise<PublishBatchResponse>;
   }
 
   history(channel: string, options: { since?: { offset: number; epoch: string }; limit?: number } = {}): Promise<HistoryResponse> {

@@ -349,11 +349,13 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   registerValidation(app);
   registerErrorHandling(app, (message) => hub.counters.error('http', message));
   registerOpenApi(app);
-  app.addHook('onSend', async (_req, reply) => {
+  // A callback hook: an async one costs a promise on every answer, publishes included.
+  app.addHook('onSend', (_req, reply, payload, done) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
     reply.header('x-frame-options', 'DENY');
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    done(null, payload);
   });
   if (config.server.cors_origins.length > 0) {
     const origins = config.server.cors_origins;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createServer, request, type Server } from 'node:http';
 import { describe, it } from 'node:test';
 import { Publisher, PublishError } from '@herald/publisher';
-import { startServer, TestClient, sleep } from '@herald/server/testing';
+import { API_KEY, startServer, TestClient, sleep } from '@herald/server/testing';
 
 describe('Publisher (backend SDK)', () => {
   it('publishes, broadcasts and reads history with signed requests using the dev secret', async () => {
@@ -25,6 +25,32 @@ describe('Publisher (backend SDK)', () => {
       const history = await publisher.history('orders:1', { since: { offset: 0, epoch: first.epoch } });
       assert.deepEqual(history.publications.map((p) => p.data), [{ status: 'paid' }, 'bulk']);
       assert.equal(history.recovered, true);
+      client.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('publishBatch publishes many small updates in one request, one result per item', async () => {
+    const server = await startServer({ namespaces: { notes: {} } });
+    try {
+      const publisher = new Publisher({ url: server.url, apiKey: API_KEY });
+      const client = await TestClient.connect(server.wsUrl);
+      await client.subscribe('notes:u1');
+      const res = await publisher.publishBatch([
+        { channel: 'notes:u1', data: { n: 1 }, event: 'new' },
+        { channel: 'notes:u2', data: { n: 2 }, idempotencyKey: 'sdk-batch-item' },
+        { channel: 'bad name!', data: 0 },
+        { channel: 'notes:u1', data: { n: 3 } },
+      ]);
+      assert.deepEqual(
+        res.results.map((r) => ('error' in r ? r.error.code : r.offset)),
+        [1, 1, 'invalid_channel', 2],
+      );
+      const [m1, m2] = await client.waitForMessages(2, 'notes:u1');
+      assert.deepEqual([m1!.event, m1!.data, m2!.data], ['new', { n: 1 }, { n: 3 }]);
+      const again = await publisher.publishBatch([{ channel: 'notes:u2', data: { n: 2 }, idempotencyKey: 'sdk-batch-item' }]);
+      assert.deepEqual(again.results[0], res.results[1], 'the keyed item published once');
       client.close();
     } finally {
       await server.close();

@@ -18,12 +18,15 @@ interface JsonBody {
   scan: JsonScan;
 }
 
-const bodies = new WeakMap<FastifyRequest, JsonBody>();
+/** The request's property holding its JsonBody (a decoration, so every request keeps one shape; cheaper than a WeakMap per publish). */
+const BODY = 'heraldJsonBody';
+type WithBody = FastifyRequest & { [BODY]: JsonBody | null };
 const EMPTY = Buffer.alloc(0);
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export function registerJsonBodies(app: FastifyInstance, maxDepth: number): void {
   const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.decorateRequest(BODY, null);
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
     const bytes = body as Buffer;
@@ -41,14 +44,14 @@ export function registerJsonBodies(app: FastifyInstance, maxDepth: number): void
       done(err as HeraldError, undefined);
       return;
     }
-    bodies.set(req, { bytes, text, scan });
+    (req as WithBody)[BODY] = { bytes, text, scan };
     parseJson(req, text, done);
   });
 }
 
 /** The body's exact bytes (empty when the request had none). */
 export function rawBody(req: FastifyRequest): Buffer {
-  return bodies.get(req)?.bytes ?? EMPTY;
+  return (req as WithBody)[BODY]?.bytes ?? EMPTY;
 }
 
 /** The publisher's own text of a member of the (validated) JSON body, e.g. `data`. */
@@ -64,7 +67,7 @@ export function bodyRoot(req: FastifyRequest): RawJson {
 }
 
 function parsed(req: FastifyRequest): JsonBody {
-  const body = bodies.get(req);
+  const body = (req as WithBody)[BODY];
   if (!body) throw new HeraldError(ErrorCode.BadRequest, 'send the request body as Content-Type: application/json');
   return body;
 }

@@ -59,6 +59,7 @@ describe('OpenAPI document', () => {
       'POST /api/broadcast',
       'POST /api/event',
       'POST /api/publish',
+      'POST /api/publish/batch',
       'POST /api/tokens/revoke',
       'POST /api/users/{user}/block',
       'POST /api/users/{user}/disconnect',

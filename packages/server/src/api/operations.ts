@@ -19,7 +19,7 @@ import {
   Ready,
   WebhookList,
 } from './responses.js';
-import { BroadcastBody, ChannelParams, EventBody, HistoryQuery, IdempotencyHeaders, PublishBody, SeedQuery } from './schemas.js';
+import { BroadcastBody, ChannelParams, EventBody, HistoryQuery, IdempotencyHeaders, MAX_BATCH_PUBLICATIONS, PublishBatchBody, PublishBody, SeedQuery } from './schemas.js';
 
 /** Routes anyone may call: no credentials. */
 const OPEN: FastifySchema['security'] = [];
@@ -47,6 +47,16 @@ export const broadcastRoute: FastifySchema = {
   headers: IdempotencyHeaders,
   body: BroadcastBody,
   response: { 200: { ...BroadcastResult, description: 'One result per channel, in order.' }, ...PUBLISH_ERRORS },
+};
+
+export const publishBatchRoute: FastifySchema = {
+  operationId: 'publishBatch',
+  tags: ['publish'],
+  summary: 'Publish many small updates in one request',
+  description: `1-${MAX_BATCH_PUBLICATIONS} publications, each to its own channel with its own event and data; the body is bounded by \`limits.max_body_bytes\`. One bad publication does not stop the others: its entry carries the error instead of a position. Publications to one channel get offsets in their order in the request. \`Idempotency-Key\` covers the whole batch; an item's \`idempotency_key\` covers that item.`,
+  headers: IdempotencyHeaders,
+  body: PublishBatchBody,
+  response: { 200: { ...BroadcastResult, description: 'One result per publication, in order.' }, ...PUBLISH_ERRORS },
 };
 
 export const eventRoute: FastifySchema = {

@@ -1,6 +1,7 @@
 /**
  * @module api/publish
- * The backend-facing publish routes: `/api/publish`, `/api/broadcast` and seed 002's
+ * The backend-facing publish routes: `/api/publish`, `/api/broadcast`, `/api/publish/batch`
+ * (api/publish-batch) and seed 002's
  * `/api/event`. Each answers once the engine holds the publication, never after the fan-out.
  */
 import { ErrorCode, type BroadcastResponse, type PublishResponse } from '@herald/protocol';
@@ -12,6 +13,7 @@ import type { PublishMessage, PublishOnce } from '../broker/broker.js';
 import type { RawJson } from '../json/raw.js';
 import { seed000Channel, SEED000_DEFAULT_CHANNEL } from '../protocols/seeds/index.js';
 import type { ApiContext } from './context.js';
+import { registerPublishBatchRoute } from './publish-batch.js';
 import { bodyMember, bodyRoot } from './json-body.js';
 import { broadcastRoute, eventRoute, publishRoute, seedRoute } from './operations.js';
 import type { BroadcastBody, EventBody, PublishBody, SeedQuery } from './schemas.js';
@@ -46,6 +48,8 @@ export function registerPublishRoutes(app: FastifyInstance, ctx: ApiContext): vo
   app.post<{ Body: Static<typeof PublishBody> }>('/api/publish', { schema: publishRoute }, (req) =>
     once(req, (once) => publish(req.body.channel, req.body.event, bodyMember(req, 'data'), { key: req.body.key, once })),
   );
+
+  registerPublishBatchRoute(app, ctx, publish, idempotencyKey);
 
   if (!ctx.config.compat.seed002.open_event_api) registerEventRoute(app, ctx);
 

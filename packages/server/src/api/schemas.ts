@@ -30,6 +30,43 @@ export const BroadcastBody = Type.Object(
   { additionalProperties: false, examples: [{ channels: ['orders:42', 'orders:43'], event: 'updated', data: { status: 'paid' } }] },
 );
 
+/** The most publications one `POST /api/publish/batch` may carry (its bytes are bounded by `limits.max_body_bytes`). */
+export const MAX_BATCH_PUBLICATIONS = 1000;
+
+export const PublishBatchBody = Type.Object(
+  {
+    publications: Type.Array(
+      Type.Object(
+        {
+          channel: Channel,
+          event: Type.Optional(Event),
+          key: Type.Optional(Key),
+          data: Data,
+          idempotency_key: Type.Optional(
+            Type.String({
+              description:
+                "This publication's own idempotency key (1-128 of A-Z a-z 0-9 _ . : -), in the same key space as `Idempotency-Key` on `POST /api/publish`: a retried item, alone or in another batch, publishes once.",
+            }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: MAX_BATCH_PUBLICATIONS, description: `1-${MAX_BATCH_PUBLICATIONS} publications; those to one channel get offsets in their order here.` },
+    ),
+  },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        publications: [
+          { channel: 'notifications#u1', event: 'new', data: { id: 7 } },
+          { channel: 'notifications#u2', event: 'new', data: { id: 8 }, idempotency_key: 'n-8' },
+        ],
+      },
+    ],
+  },
+);
+
 /** Seed 002's `POST /api/event` shape, so its backends publish unchanged. */
 export const EventBody = Type.Object(
   { channel: Channel, event: Type.Optional(Event), payload: Data },

@@ -24,8 +24,12 @@ export interface PublisherRequest {
   ip: string;
 }
 
-/** Resolves when the request may publish; rejects with `unauthorized` or `rate_limited`. */
-export type PublisherAuthenticator = (req: PublisherRequest) => Promise<void>;
+/**
+ * Returns undefined when the request may publish and throws `unauthorized` or `rate_limited` when
+ * it may not, at once; only a signed request, whose nonce is claimed in the engine, answers with a
+ * promise (resolves or rejects the same way). No promise on the common path: it runs per publish.
+ */
+export type PublisherAuthenticator = (req: PublisherRequest) => Promise<void> | undefined;
 
 export interface PublisherAuthOptions {
   apiKeys: readonly string[];
@@ -62,7 +66,7 @@ export function createPublisherAuthenticator(options: PublisherAuthOptions): Pub
   const apiKeyOk = apiKeyMatcher(options.apiKeys);
   const signingKeys = new Map(Object.entries(options.signingKeys));
 
-  async function check(req: PublisherRequest): Promise<string | undefined> {
+  function check(req: PublisherRequest): string | undefined | Promise<string | undefined> {
     const signature = req.headers[SIGNATURE_HEADER];
     if (typeof signature === 'string') {
       if (signingKeys.size === 0) return Reason.Invalid;
@@ -70,8 +74,7 @@ export function createPublisherAuthenticator(options: PublisherAuthOptions): Pub
       if (!parsed) return Reason.Malformed;
       if (!signatureMatches(parsed, signingKeys, req.method, req.url, req.body)) return Reason.Invalid;
       if (Math.abs(Date.now() / 1000 - parsed.timestamp) > options.toleranceSeconds) return Reason.Expired;
-      const fresh = await options.replay.claim(`sig:${parsed.keyId}:${parsed.nonce}`, options.toleranceSeconds * 2000);
-      return fresh ? undefined : Reason.Replayed;
+      return options.replay.claim(`sig:${parsed.keyId}:${parsed.nonce}`, options.toleranceSeconds * 2000).then((fresh) => (fresh ? undefined : Reason.Replayed));
     }
     const timeToken = req.headers['x-api-token'];
     if (typeof timeToken === 'string') {
@@ -88,15 +91,21 @@ export function createPublisherAuthenticator(options: PublisherAuthOptions): Pub
     return Reason.Missing;
   }
 
-  return async (req) => {
+  return (req) => {
     if (options.limiter.blocked(req.ip)) {
       options.onFailure?.(RATE_LIMITED);
       throw new HeraldError(ErrorCode.RateLimited, 'too many failed authentications from this address; retry after a minute');
     }
-    const reason = await check(req);
+    const reason = check(req);
+    if (typeof reason === 'object') return reason.then((later) => refuse(req, later));
+    refuse(req, reason);
+    return undefined;
+  };
+
+  function refuse(req: PublisherRequest, reason: string | undefined): void {
     if (reason === undefined) return;
     options.limiter.recordFailure(req.ip);
     options.onFailure?.(reason);
     throw new HeraldError(ErrorCode.Unauthorized, MESSAGES[reason]!, reason);
-  };
+  }
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { rawMember, rawRoot } from './raw.js';
-import { JsonTooDeep, minify, scanJson } from './scan.js';
+import { elementSpans, JsonTooDeep, minify, scanJson } from './scan.js';
 
 /** Small seeded PRNG (mulberry32), so a failure reproduces. */
 function random(seed: number): () => number {
@@ -67,5 +67,13 @@ describe('json/scan', () => {
     })();
     assert.ok(err instanceof JsonTooDeep);
     assert.deepEqual(err.scan.members?.has('id'), true, 'the scan of a refused text is complete, for its id');
+  });
+
+  it('elementSpans splits an array into its elements, whatever they hold', () => {
+    for (const text of ['[]', '[ ]', '[1]', '[1,2]', ' [ 1 , "a,]" , {"x":[1,{"y":"}"}]} ,[[]],null,-1.5e3 ] ', '["\\"", {}]']) {
+      const root = scanJson(text, 64).root;
+      const parts = elementSpans(text, root).map((s) => JSON.parse(text.slice(s.start, s.end)) as unknown);
+      assert.deepEqual(parts, JSON.parse(text), text);
+    }
   });
 });

@@ -150,3 +150,39 @@ export function minify(text: string): string {
   }
   return out + text.slice(from);
 }
+
+/**
+ * The spans of the elements of the array `text[span]` (already accepted by JSON.parse), so each
+ * element of a batch can be scanned on its own (slice, then scanJson). Iterative like the scan.
+ */
+export function elementSpans(text: string, span: Span): Span[] {
+  const spans: Span[] = [];
+  let depth = 0;
+  let start = -1;
+  let last = -1;
+  for (let i = span.start; i < span.end; i++) {
+    const c = text.charCodeAt(i);
+    if (isSpace(c)) continue;
+    if (depth === 1 && start === -1 && c !== CLOSE_ARRAY && c !== COMMA) start = i;
+    if (c === QUOTE) {
+      for (i++; i < span.end; i++) {
+        const s = text.charCodeAt(i);
+        if (s === BACKSLASH) i++;
+        else if (s === QUOTE) break;
+      }
+    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+      depth++;
+    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
+      depth--;
+    }
+    if (depth === 1 && c === COMMA) {
+      spans.push({ start, end: last + 1, spaced: false });
+      start = -1;
+    } else if (depth === 0 && start !== -1) {
+      spans.push({ start, end: last + 1, spaced: false });
+      start = -1;
+    }
+    last = i;
+  }
+  return spans;
+}

@@ -135,6 +135,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/publish/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publish many small updates in one request
+         * @description 1-1000 publications, each to its own channel with its own event and data; the body is bounded by `limits.max_body_bytes`. One bad publication does not stop the others: its entry carries the error instead of a position. Publications to one channel get offsets in their order in the request. `Idempotency-Key` covers the whole batch; an item's `idempotency_key` covers that item.
+         */
+        post: operations["publishBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/event": {
         parameters: {
             query?: never;
@@ -1001,6 +1021,229 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PublishResult"];
+                };
+            };
+            /** @description Bad request: invalid JSON or UTF-8 (`bad_json`), a field or parameter the schema refuses or JSON nested deeper than `limits.max_json_depth` (`bad_request`), an invalid channel name (`invalid_channel`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_channel",
+                     *         "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , / ;"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Credentials missing or refused (`unauthorized`, with a `reason`); sent with `WWW-Authenticate: Bearer`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthorized",
+                     *         "message": "invalid credentials",
+                     *         "reason": "invalid_credentials"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused (`forbidden`), e.g. publishing to the internal `_herald` namespace, or a client origin not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "internal channels are published to by Herald only"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The namespace is not configured, or the channel is not declared in it (`unknown_channel`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unknown_channel",
+                     *         "message": "namespace \"orders\" is not configured"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is larger than `limits.max_body_bytes` (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "Request body is too large"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is not `Content-Type: application/json` (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unsupported_media_type",
+                     *         "message": "send the request body as Content-Type: application/json"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many failed authentications from this address (`rate_limited`): retry after the minute ends. For clients (`/sse`, `/poll`) also `too_many_subscriptions` and `channel_full`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "too many failed authentications from this address; retry after a minute"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The node is shutting down (`shutting_down`) or its engine is unreachable (`unavailable`): retry, on another node if you can. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "shutting_down",
+                     *         "message": "node is shutting down; retry on another node"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    publishBatch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Send the same key (1-128 of A-Z a-z 0-9 _ . : -) on every retry: within 10 minutes a repeated key gets the first attempt's answer instead of publishing again. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "publications": [
+                 *         {
+                 *           "channel": "notifications#u1",
+                 *           "event": "new",
+                 *           "data": {
+                 *             "id": 7
+                 *           }
+                 *         },
+                 *         {
+                 *           "channel": "notifications#u2",
+                 *           "event": "new",
+                 *           "data": {
+                 *             "id": 8
+                 *           },
+                 *           "idempotency_key": "n-8"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description 1-1000 publications; those to one channel get offsets in their order here. */
+                    publications: {
+                        /** @description `namespace:name`, e.g. `orders:42`. */
+                        channel: string;
+                        /** @description Optional event name that subscribers can filter on. */
+                        event?: string;
+                        /** @description Conflation key (e.g. `price:AAPL`): in a namespace with `conflation` on, a subscriber that fell behind gets only the latest publication per key. */
+                        key?: string;
+                        /** @description Any JSON value: delivered to subscribers as the exact text sent (every number and escape as written), minus insignificant whitespace. */
+                        data: unknown;
+                        /** @description This publication's own idempotency key (1-128 of A-Z a-z 0-9 _ . : -), in the same key space as `Idempotency-Key` on `POST /api/publish`: a retried item, alone or in another batch, publishes once. */
+                        idempotency_key?: string;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description One result per publication, in order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "results": [
+                     *         {
+                     *           "channel": "orders:42",
+                     *           "offset": 2,
+                     *           "epoch": "Zk3q"
+                     *         },
+                     *         {
+                     *           "channel": "bad name",
+                     *           "error": {
+                     *             "code": "invalid_channel",
+                     *             "message": "channel may contain only A-Z a-z 0-9 and _ - . : # @ = , / ;"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description One entry per requested channel, in order. */
+                        results: (components["schemas"]["PublishResult"] | {
+                            channel: string;
+                            error: components["schemas"]["ErrorBody"];
+                        })[];
+                    };
                 };
             };
             /** @description Bad request: invalid JSON or UTF-8 (`bad_json`), a field or parameter the schema refuses or JSON nested deeper than `limits.max_json_depth` (`bad_request`), an invalid channel name (`invalid_channel`). */
