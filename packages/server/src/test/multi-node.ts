@@ -131,9 +131,11 @@ export function multiNodeSuite(name: string, engine: () => Record<string, unknow
       // Round robin over the nodes until each has refused once. Counted per node, that takes
       // FAILURE_LIMIT failures on every node; shared, each node learns the cluster's count with its
       // next failure, so at most one more per node (plus one per node for a count still on its way).
+      // The loop may run past FAILURE_LIMIT per node (a loaded engine answers late): the bound on
+      // failures let through below is what tells shared counting from per-node counting.
       let failures = 0;
       const refusing = new Set<TestServer>();
-      for (let i = 0; refusing.size < 3 && i < FAILURE_LIMIT * 3; i++) {
+      for (let i = 0; refusing.size < 3 && i < FAILURE_LIMIT * 6; i++) {
         const node = nodes[i % 3]!;
         const { status } = await attempt(node);
         if (status === 429) refusing.add(node);
