@@ -15,17 +15,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect as connectTcp } from 'node:net';
+import { connect as connectTcp } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect as connectNats, headers } from '@nats-io/transport-node';
 import amqp from 'amqplib';
 import { Redis } from 'ioredis';
 import mqtt from 'mqtt';
+import { freePort } from './harness.js';
 import { spawnNode, stopProcess } from './processes.js';
+import { sourceBenchArgs } from './source-args.js';
 
 const BIN = fileURLToPath(new URL('../../packages/server/dist/bin/herald.js', import.meta.url));
 const REDIS_URL = process.env.HERALD_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -34,28 +35,12 @@ const NATS_URL = process.env.HERALD_BENCH_NATS_URL ?? 'nats://127.0.0.1:4222';
 const PARTITIONS = 4;
 
 type Kind = 'rabbitmq' | 'mqtt' | 'jetstream';
-const { values } = parseArgs({
-  options: {
-    records: { type: 'string', default: '10000' },
-    channels: { type: 'string', default: '16' },
-    runs: { type: 'string', default: '2' },
-    sources: { type: 'string', default: 'rabbitmq,mqtt,jetstream' },
-    nodes: { type: 'string', default: '1,2' },
-  },
-});
-const RECORDS = Number(values.records);
-const CHANNELS = Number(values.channels);
-const RUNS = Number(values.runs);
+const args = sourceBenchArgs({ records: '10000', sources: 'rabbitmq,mqtt,jetstream' });
+const RECORDS = args.records;
+const CHANNELS = args.channels;
+const RUNS = args.runs;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const partitionOf = (channel: string) => createHash('sha1').update(channel).digest().readUInt32BE(0) % PARTITIONS;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 interface Record_ {
   channel: string;
@@ -211,8 +196,8 @@ try {
   console.log(`${RECORDS} records over ${CHANNELS} channels, ${PARTITIONS} partitions, Redis engine; ${RUNS} runs each`);
   console.log('| source | nodes | runs (records/s) | median records/s |');
   console.log('|---|---|---|---|');
-  for (const kind of values.sources.split(',') as Kind[]) {
-    for (const nodes of values.nodes.split(',').map(Number)) {
+  for (const kind of args.sources as Kind[]) {
+    for (const nodes of args.nodes) {
       const rates: number[] = [];
       for (let r = 0; r < RUNS; r++) rates.push(await runOnce(kind, nodes, dir));
       const sorted = [...rates].sort((a, b) => a - b);

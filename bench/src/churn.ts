@@ -11,9 +11,9 @@
  *     [--channels unique|shared] [--workers 1] [--node-args=--trace-gc]
  */
 import { execFileSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
+import { freePort } from './harness.js';
 import { childPids, rssBytes } from './proc.js';
 import { spawnNode, stopProcess } from './processes.js';
 import { HERALD_BIN } from './targets.js';
@@ -35,17 +35,6 @@ const AFTER_S = Number(values.after);
 const DEADLINE = performance.now() + Number(values['deadline-s']) * 1000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const mb = (bytes: number): string => `${(bytes / 1048576).toFixed(0)} MB`;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** One cycle: open, wait for `connected`, subscribe, wait for the reply, close, wait for the close. */
 function cycle(url: string, channel: string): Promise<void> {

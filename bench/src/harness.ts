@@ -123,6 +123,12 @@ export async function freePorts(count: number): Promise<number[]> {
   return ports;
 }
 
+/** One free port on the loopback. */
+export async function freePort(): Promise<number> {
+  const [port] = await freePorts(1);
+  return port!;
+}
+
 class GeneratorHandle {
   private readonly child: ChildProcess;
   private waiting: ((reply: GeneratorReply) => void) | null = null;

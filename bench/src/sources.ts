@@ -11,41 +11,25 @@
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { freePort } from './harness.js';
 import { spawnNode } from './processes.js';
+import { sourceBenchArgs } from './source-args.js';
 
 const BIN = fileURLToPath(new URL('../../packages/server/dist/bin/herald.js', import.meta.url));
 const PG_URL = process.env.HERALD_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.HERALD_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const STREAMS = 4;
 
-const { values } = parseArgs({
-  options: {
-    records: { type: 'string', default: '20000' },
-    channels: { type: 'string', default: '16' },
-    runs: { type: 'string', default: '2' },
-    sources: { type: 'string', default: 'postgres,redis_stream' },
-    nodes: { type: 'string', default: '1,2' },
-  },
-});
-const RECORDS = Number(values.records);
-const CHANNELS = Number(values.channels);
-const RUNS = Number(values.runs);
+const args = sourceBenchArgs({ records: '20000', sources: 'postgres,redis_stream' });
+const RECORDS = args.records;
+const CHANNELS = args.channels;
+const RUNS = args.runs;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 interface Medium {
   source: Record<string, unknown>;
@@ -151,8 +135,8 @@ try {
   console.log(`${RECORDS} records over ${CHANNELS} channels, Redis engine; ${RUNS} runs each`);
   console.log('| source | nodes | runs (records/s) | median records/s |');
   console.log('|---|---|---|---|');
-  for (const kind of values.sources.split(',') as Array<'postgres' | 'redis_stream'>) {
-    for (const nodes of values.nodes.split(',').map(Number)) {
+  for (const kind of args.sources as Array<'postgres' | 'redis_stream'>) {
+    for (const nodes of args.nodes) {
       const rates: number[] = [];
       for (let r = 0; r < RUNS; r++) rates.push((await runOnce(kind, nodes, dir)).rate);
       const sorted = [...rates].sort((a, b) => a - b);

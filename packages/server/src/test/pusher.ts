@@ -41,17 +41,17 @@ export interface ClientOptions {
   transports?: Array<'ws' | 'xhr_streaming' | 'xhr_polling'>;
 }
 
+/** pusher-js options pointing at the node at `url`: WebSocket and HTTP fallbacks on its host and port, no TLS. Plain data, so a browser page can take it as JSON. */
+export function pusherHostOptions(url: string) {
+  const { hostname, port } = new URL(url);
+  return { cluster: 'mt1', wsHost: hostname, wsPort: Number(port), httpHost: hostname, httpPort: Number(port), forceTLS: false };
+}
+
 /** pusher-js in Node, on the `ws` transport only (or `options.transports`), authorizing through the server SDK (as a backend would). */
 export function pusherClient(app: TestApp, url: string, sdk: Pusher, options: ClientOptions = {}): PusherJs {
-  const { hostname, port } = new URL(url);
   const user = options.user;
   return new PusherJs(app.key, {
-    cluster: 'mt1',
-    wsHost: hostname,
-    wsPort: Number(port),
-    httpHost: hostname,
-    httpPort: Number(port),
-    forceTLS: false,
+    ...pusherHostOptions(url),
     enabledTransports: options.transports ?? ['ws'],
     ...options.extra,
     channelAuthorization: {

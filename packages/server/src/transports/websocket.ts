@@ -19,6 +19,7 @@ import { HeraldError } from '../errors.js';
 import type { FrameEncoder, Transport } from '../connection/transport.js';
 import type { MessageForm } from '../hub/subscriber.js';
 import { messageJson, presenceEventFrame } from './message.js';
+import { closeWebSockets } from './websocket-close.js';
 import { textFrame } from './websocket-frame.js';
 import { SpreadMap, visitSpread } from './spread.js';
 import { onceDrained } from './drain.js';
@@ -215,17 +216,7 @@ export function createWebSocketEndpoint(options: WebSocketOptions): WebSocketEnd
     },
     async closeAll(code, reason, timeoutMs) {
       clearInterval(heartbeat);
-      const closing = [...live.keys()].map(
-        (ws) => new Promise<void>((resolve) => {
-          ws.once('close', () => resolve());
-          live.get(ws)?.connection.close(code, reason);
-        }),
-      );
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
-      await Promise.race([Promise.all(closing), timeout]);
-      clearTimeout(timer);
-      for (const ws of live.keys()) ws.terminate();
+      await closeWebSockets(live, code, reason, timeoutMs);
     },
   };
 }

@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 import type Pusher from 'pusher';
 import { launchBrowser, type Browser } from '../../test/browser.js';
 import { startServer, waitUntil, type TestServer } from '../../test/helpers.js';
-import { connected, newApp, pusherClient, serverSdk, subscribed, type PusherJs, type TestApp } from '../../test/pusher.js';
+import { connected, newApp, pusherClient, pusherHostOptions, serverSdk, subscribed, type PusherJs, type TestApp } from '../../test/pusher.js';
 import { startPusherPage, type PusherPage } from '../../test/pusher-page.js';
 
 const rand = () => Math.random().toString(36).slice(2, 10);
@@ -53,20 +53,12 @@ describe('pusher-js and Laravel Echo in Chromium', () => {
   });
 
   /** pusher-js options pointing the page at the node, on `transports` only, signing as `user`. */
-  const options = (transports: string[], user: string) => {
-    const { hostname, port } = new URL(server.url);
-    return {
-      cluster: 'mt1',
-      wsHost: hostname,
-      wsPort: Number(port),
-      httpHost: hostname,
-      httpPort: Number(port),
-      forceTLS: false,
-      enabledTransports: transports,
-      channelAuthorization: { endpoint: `/auth?user=${user}`, transport: 'ajax' },
-      userAuthentication: { endpoint: `/user-auth?user=${user}`, transport: 'ajax' },
-    };
-  };
+  const options = (transports: string[], user: string) => ({
+    ...pusherHostOptions(server.url),
+    enabledTransports: transports,
+    channelAuthorization: { endpoint: `/auth?user=${user}`, transport: 'ajax' },
+    userAuthentication: { endpoint: `/user-auth?user=${user}`, transport: 'ajax' },
+  });
 
   for (const transport of ['ws', 'xhr_streaming', 'xhr_polling']) {
     it(`pusher-js on ${transport}: public, private and presence channels, triggers, client events`, async () => {

@@ -13,6 +13,7 @@ import type { Publication } from '../../broker/broker.js';
 import type { Channels, ResolvedChannel } from '../../channels/channels.js';
 import type { HeraldConfig } from '../../config/schema.js';
 import { TokenBucket } from '../../connection/rate-limit.js';
+import { Outbox } from '../../connection/outbox.js';
 import { HeraldError } from '../../errors.js';
 import type { Hub, Subscription } from '../../hub/hub.js';
 import type { Subscriber } from '../../hub/subscriber.js';
@@ -23,8 +24,6 @@ import { PusherPresence, type MemberData, type PresenceSnapshot } from './presen
 import { authMatches, channelAuthText, userAuthText } from './signature.js';
 import type { PusherWebhooks } from './webhooks.js';
 
-/** Outbox size at which a connection is written at once instead of at the hub's next flush. */
-const EARLY_FLUSH_BYTES = 64 * 1024;
 /** Publication event that ends every connection of a user (`terminate_connections`); the API refuses it as a trigger name. */
 export const TERMINATE_EVENT = 'pusher_internal:terminate';
 
@@ -68,8 +67,7 @@ export class PusherConnection implements Subscriber {
   readonly #pending = new Set<string>();
   readonly #clientEvents: TokenBucket;
   readonly #frames: TokenBucket;
-  #outbox: Buffer[] = [];
-  #bytes = 0;
+  readonly #outbox = new Outbox();
   #closed = false;
   #user: string | undefined;
 
@@ -106,21 +104,18 @@ export class PusherConnection implements Subscriber {
     // The member that joined is told by subscription_succeeded, not by its own member_added.
     if (frame === NO_FRAME || this.encoder.joinedBy.get(frame) === this.id) return true;
     const limit = this.ctx.limits.send_buffer_bytes;
-    if (!replay && this.#bytes + frame.length + this.socket.bufferedBytes() > limit) {
+    if (!replay && this.#outbox.overflows(frame, this.socket.bufferedBytes(), limit)) {
       this.#slowConsumer('slow consumer: send buffer overflow, reconnect');
       return false;
     }
-    this.#outbox.push(frame);
-    this.#bytes += frame.length;
-    if (this.#bytes >= Math.min(EARLY_FLUSH_BYTES, limit / 2)) this.flush();
+    if (this.#outbox.push(frame, limit)) this.flush();
     return true;
   }
 
   flush(): void {
-    if (this.#closed || this.#outbox.length === 0) return;
-    const data = this.#outbox.length === 1 ? this.#outbox[0]! : Buffer.concat(this.#outbox, this.#bytes);
-    this.#outbox = [];
-    this.#bytes = 0;
+    if (this.#closed) return;
+    const data = this.#outbox.take();
+    if (!data) return;
     this.ctx.hub.counters.subscriberWrites++;
     this.socket.write(data);
   }
@@ -133,8 +128,7 @@ export class PusherConnection implements Subscriber {
   #slowConsumer(reason: string): void {
     if (this.#closed) return;
     this.ctx.hub.counters.slowConsumer(this.id);
-    this.#outbox = [];
-    this.#bytes = 0;
+    this.#outbox.clear();
     this.close(PusherCode.Reconnect, reason);
   }
 
@@ -172,8 +166,7 @@ export class PusherConnection implements Subscriber {
 
   #release(): void {
     this.#closed = true;
-    this.#outbox = [];
-    this.#bytes = 0;
+    this.#outbox.clear();
     for (const [channel, state] of this.#channels) this.#leave(channel, state);
     this.#channels.clear();
   }

@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { SpreadMap, visitSpread } from '../../transports/spread.js';
+import { closeWebSockets } from '../../transports/websocket-close.js';
 import { textFrame } from '../../transports/websocket-frame.js';
 import type { Admission } from './admission.js';
 import type { PusherApp } from './apps.js';
@@ -101,16 +102,7 @@ export function createPusherWebSocketEndpoint(options: PusherWebSocketOptions): 
     },
     async closeAll(code, reason, timeoutMs) {
       clearInterval(liveness);
-      const closing = [...live.keys()].map(
-        (ws) => new Promise<void>((resolve) => {
-          ws.once('close', () => resolve());
-          live.get(ws)?.connection.close(code, reason);
-        }),
-      );
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.all(closing), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-      clearTimeout(timer);
-      for (const ws of live.keys()) ws.terminate();
+      await closeWebSockets(live, code, reason, timeoutMs);
     },
   };
 }

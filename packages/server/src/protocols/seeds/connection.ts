@@ -11,6 +11,7 @@ import type { Publication } from '../../broker/broker.js';
 import type { ResolvedChannel } from '../../channels/channels.js';
 import { checkChannel } from '../../connection/channel-checks.js';
 import type { ConnectionContext } from '../../connection/connection.js';
+import { Outbox } from '../../connection/outbox.js';
 import type { TransportName } from '../../connection/transport.js';
 import { HeraldError } from '../../errors.js';
 import type { Subscription } from '../../hub/hub.js';
@@ -34,14 +35,10 @@ export async function checkSubscription(ctx: ConnectionContext, transport: Trans
   return channel;
 }
 
-/** Outbox size at which the connection is written at once instead of at the hub's next round. */
-const EARLY_FLUSH_BYTES = 64 * 1024;
-
 export class SeedConnection implements Subscriber {
   readonly id: string;
   readonly #subscriptions = new Map<string, Subscription>();
-  #frames: Buffer[] = [];
-  #bytes = 0;
+  readonly #outbox = new Outbox();
   #closed = false;
   /** Publications this connection does not want although subscribed (seed 002 listening to presence only). */
   skip: ((publication: Publication) => boolean) | undefined;
@@ -69,21 +66,18 @@ export class SeedConnection implements Subscriber {
     // Encoders answer with no bytes for what their protocol has no frame for.
     if (frame.length === 0 || (publication && this.skip?.(publication))) return true;
     const limit = this.ctx.limits.send_buffer_bytes;
-    if (!replay && this.#bytes + frame.length + this.socket.bufferedBytes() > limit) {
+    if (!replay && this.#outbox.overflows(frame, this.socket.bufferedBytes(), limit)) {
       this.close(CloseCode.SlowConsumer, 'slow consumer: send buffer overflow');
       return false;
     }
-    this.#frames.push(frame);
-    this.#bytes += frame.length;
-    if (this.#bytes >= Math.min(EARLY_FLUSH_BYTES, limit / 2)) this.flush();
+    if (this.#outbox.push(frame, limit)) this.flush();
     return true;
   }
 
   flush(): void {
-    if (this.#closed || this.#frames.length === 0) return;
-    const data = this.#frames.length === 1 ? this.#frames[0]! : Buffer.concat(this.#frames, this.#bytes);
-    this.#frames = [];
-    this.#bytes = 0;
+    if (this.#closed) return;
+    const data = this.#outbox.take();
+    if (!data) return;
     this.ctx.hub.counters.subscriberWrites++;
     this.socket.write(data);
   }
@@ -116,8 +110,7 @@ export class SeedConnection implements Subscriber {
 
   #release(): void {
     this.#closed = true;
-    this.#frames = [];
-    this.#bytes = 0;
+    this.#outbox.clear();
     for (const sub of this.#subscriptions.values()) this.ctx.hub.unsubscribe(sub);
     this.#subscriptions.clear();
     this.onRelease?.();
