@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -91,10 +92,29 @@ async function topicsPlace(name: string): Promise<SourcePlace> {
 
 sourceConformance('mqtt', { place: topicsPlace });
 
+/**
+ * A port for a broker that must come back on the same address: below the kernel's ephemeral range
+ * (32768…), so no `listen(0)` or outgoing connection of the busy machine takes it while the broker
+ * is down. Another private mosquitto (of a concurrent run) landing on a port freed there once
+ * took the restart's place: the writer's second half went to that broker, where no session waited.
+ */
+async function portBelowEphemeral(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer().once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+}
+
 /** A mosquitto that keeps its sessions on disk (written when it stops) and can be restarted gracefully. */
 class PersistentMosquitto {
   #child: ChildProcess | undefined;
   readonly conf: string;
+  /** A retained message only this broker has: its answer after a restart proves the broker is this one, its state loaded. */
+  readonly #mark = { topic: `hrldtest_mark/${randomBytes(6).toString('hex')}`, value: randomBytes(6).toString('hex') };
   constructor(
     readonly port: number,
     readonly dir: string,
@@ -104,11 +124,27 @@ class PersistentMosquitto {
     writeFileSync(this.conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location ${dir}/\nmax_queued_messages 0\n`);
   }
 
+  get url(): string {
+    return `mqtt://127.0.0.1:${this.port}`;
+  }
+
+  /** Start; the first time leave the mark, after a restart insist on finding it. */
   async start(): Promise<void> {
+    const restart = this.#child !== undefined;
     const child = spawn('/usr/sbin/mosquitto', ['-c', this.conf], { stdio: 'ignore' });
     this.#child = child;
     process.once('exit', () => child.kill('SIGKILL'));
-    await waitUntil(() => client(`mqtt://127.0.0.1:${this.port}`).then((c) => c.endAsync().then(() => true), () => false), 10_000, () => 'mosquitto accepting');
+    await waitUntil(() => client(this.url).then((c) => c.endAsync().then(() => true), () => false), 10_000, () => 'mosquitto accepting');
+    const app = await client(this.url);
+    try {
+      if (!restart) return void (await app.publishAsync(this.#mark.topic, this.#mark.value, { qos: 1, retain: true }));
+      let seen: string | undefined;
+      app.on('message', (_topic, payload) => (seen = payload.toString()));
+      await app.subscribeAsync(this.#mark.topic, { qos: 1 });
+      await waitUntil(() => seen === this.#mark.value || undefined, 3000, () => `port ${this.port} to answer as the restarted mosquitto with its persisted state (mosquitto ${child.exitCode === null ? 'running' : `exited ${child.exitCode}`}; the mark reads ${seen})`);
+    } finally {
+      await app.endAsync();
+    }
   }
 
   /** SIGTERM: it writes its sessions and queued messages to disk, then exits. */
@@ -124,9 +160,9 @@ class PersistentMosquitto {
 describe('mqtt: the broker restarts during a stream', () => {
   it('sessions survive a graceful restart of a persistent mosquitto: 0 lost, 0 duplicated, in order', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'herald-mosquitto-persist-'));
-    const broker = new PersistentMosquitto(await freePort(), dir);
+    const broker = new PersistentMosquitto(await portBelowEphemeral(), dir);
     await broker.start();
-    const url = `mqtt://127.0.0.1:${broker.port}`;
+    const url = broker.url;
     const base = `hrldtest_${randomBytes(5).toString('hex')}`;
     const source = { type: 'mqtt', channel: '{topic.2}', mqtt: { url, topics: [`${base}/p0/+`, `${base}/p1/+`], lease_seconds: 3, client_id: base } };
     const parsed = loadConfig({ object: { sources: { s: source } }, env: {} }).sources.s!;
@@ -143,10 +179,12 @@ describe('mqtt: the broker restarts during a stream', () => {
       for (const ch of chs) await ws.subscribe(ch);
       await write(interleaved(chs, 300, 0, 150));
       await waitUntil(() => ws.messages().length >= 50 || undefined, 20_000, () => 'a first part published');
+      const beforeStop = ws.messages().length;
       await broker.stop();
       await broker.start();
       await write(interleaved(chs, 300, 150, 300));
-      await waitUntil(() => chs.every((ch) => ws.messages(ch).length >= 300) || undefined, 60_000, () => `${ws.messages().length} of 1200`);
+      const state = () => JSON.stringify(server.herald.sources.states().s);
+      await waitUntil(() => chs.every((ch) => ws.messages(ch).length >= 300) || undefined, 60_000, () => `${ws.messages().length} of 1200 (${beforeStop} before the stop; source ${state()})`);
       assertOncePerChannelInOrder(ws, chs, 300, 'subscriber');
       await waitUntil(() => (server.herald.sources.states().s?.up && server.herald.sources.states().s?.lag === 0) || undefined, 15_000, () => 'source up, lag 0');
     } finally {
