@@ -195,7 +195,9 @@ export function sourceConformance(kind: string, harness: SourceHarness): void {
       await Promise.all([lagZero(a, name), lagZero(b, name)]);
       for (const [i, sub] of subs.entries()) assertOncePerChannelInOrder(sub, chs, perChannel, `subscriber ${i}`);
       const [ca, cb] = [counters(a.herald), counters(b.herald)];
-      assert.equal(ca.published + cb.published, records.length, 'each record published once by the engine');
+      // A publish whose reply an engine timeout lost is retried and found published: a duplicate, not a second publish.
+      const published = ca.published + cb.published;
+      assert.ok(published <= records.length && published + ca.duplicates + cb.duplicates >= records.length, `each record published once by the engine (${published} published, ${ca.duplicates + cb.duplicates} found published already)`);
       if (harness.shares !== false) assert.ok(ca.published > 0 && cb.published > 0, `both nodes shared the work (${ca.published} + ${cb.published})`);
     });
 
