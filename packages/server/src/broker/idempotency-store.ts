@@ -17,7 +17,7 @@ export interface IdempotencyStore {
   claim(id: string, claimTtlMs?: number): Promise<Claim>;
   /** Record the answer for `ttlMs`. */
   complete(id: string, result: string, ttlMs: number): Promise<void>;
-  /** Forget a claim whose attempt failed. */
+  /** Forget a claim whose attempt failed; an answer recorded meanwhile (the publish went through, its reply was lost) stays. */
   release(id: string): Promise<void>;
 }
 
@@ -50,7 +50,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   }
 
   async release(id: string): Promise<void> {
-    this.#values.delete(id);
+    if (this.#values.get(id)?.value.startsWith('d:') !== true) this.#values.delete(id); // an answer stays (see redis-lua.ts RELEASE_CLAIM)
   }
 
   /** Expired entries go when new ones come, so the map never outgrows the keys of one TTL. */

@@ -50,6 +50,15 @@ return {offset, epoch}
  * as a JSON string, 8 the answer's TTL ms. Returns `{offset, epoch}`, or `{-1, <entry>}` without
  * publishing when the key was answered already.
  */
+/**
+ * KEYS: 1 idempotency entry. Clears a claim, never an answer: a publish whose reply was lost (an
+ * engine timeout) may have recorded its answer already, and clearing that would publish it twice.
+ */
+export const RELEASE_CLAIM = `
+local value = redis.call('GET', KEYS[1])
+if value and string.sub(value, 1, 2) ~= 'd:' then redis.call('DEL', KEYS[1]) end
+`;
+
 export const PUBLISH_ONCE = `
 local done = redis.call('GET', KEYS[3])
 if done and string.sub(done, 1, 2) == 'd:' then return {-1, done} end

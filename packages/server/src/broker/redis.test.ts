@@ -66,4 +66,30 @@ describe('redis engine: publish under an idempotency key', () => {
       await broker.close();
     }
   });
+
+  it('releasing the claim of a publish whose reply was lost (an engine timeout) keeps its answer: a retry publishes nothing', async () => {
+    const broker = new RedisBroker(options);
+    const handler = new RecordingHandler();
+    await broker.start(handler);
+    const store = broker.idempotencyStore();
+    try {
+      const h = { size: 10, ttlMs: 60_000 };
+      await broker.subscribe('lost-reply');
+      const once = { id: 'lost-reply-id', ttlMs: 60_000 };
+      assert.deepEqual(await store.claim(once.id), { state: 'claimed' });
+      const first = await broker.publish('lost-reply', { data: toRawJson(1) }, h, once);
+      await store.release(once.id); // what api/idempotency.ts does when the publish's reply timed out
+      assert.equal((await store.claim(once.id)).state, 'done', 'the answer outlives the release');
+      assert.deepEqual(await broker.publish('lost-reply', { data: toRawJson(1) }, h, once), first);
+      // A claim without an answer is released as before.
+      assert.deepEqual(await store.claim('lost-reply-other'), { state: 'claimed' });
+      await store.release('lost-reply-other');
+      assert.deepEqual(await store.claim('lost-reply-other'), { state: 'claimed' });
+      await broker.publish('lost-reply', { data: toRawJson(2) }, h);
+      await waitFor(() => handler.on('lost-reply').length === 2);
+      assert.deepEqual(handler.on('lost-reply').map((p) => p.data), ['1', '2'], 'published once');
+    } finally {
+      await broker.close();
+    }
+  });
 });

@@ -43,7 +43,7 @@ import {
 import type { BucketStore, ControlBus, RecordStore } from './control.js';
 import { redisBucketStore, redisRecordStore } from './redis-control.js';
 import { connectRedis, createRedisConnection, reconnected, type RedisConnection } from './redis-connection.js';
-import { COUNT, defineScript, EVENT, HISTORY, PUBLISH, PUBLISH_ONCE, type Script } from './redis-lua.js';
+import { COUNT, defineScript, EVENT, HISTORY, PUBLISH, PUBLISH_ONCE, RELEASE_CLAIM, type Script } from './redis-lua.js';
 
 export interface RedisBrokerOptions {
   /** `redis://[user:password@]host:port[/db]`, `rediss://…` (TLS), `redis-sentinel://[:password@]host:port,host:port/master` or `redis-cluster://[user:password@]host:port,host:port`. */
@@ -66,6 +66,7 @@ export class RedisBroker implements Broker {
   readonly #sub: RedisConnection;
   readonly #publishScript: Script;
   readonly #publishOnceScript: Script;
+  readonly #releaseClaimScript: Script;
   readonly #historyScript: Script;
   readonly #countScript: Script;
   readonly #eventScript: Script;
@@ -90,6 +91,7 @@ export class RedisBroker implements Broker {
     for (const conn of [this.#cmd, this.#sub]) conn.on('error', () => {}); // reconnects by itself; the monitor reports it
     this.#publishScript = defineScript(this.#cmd, 'heraldPublish', PUBLISH);
     this.#publishOnceScript = defineScript(this.#cmd, 'heraldPublishOnce', PUBLISH_ONCE, 3);
+    this.#releaseClaimScript = defineScript(this.#cmd, 'heraldReleaseClaim', RELEASE_CLAIM, 1);
     this.#historyScript = defineScript(this.#cmd, 'heraldHistory', HISTORY);
     this.#countScript = defineScript(this.#cmd, 'heraldCount', COUNT, 1);
     this.#eventScript = defineScript(this.#cmd, 'heraldEvent', EVENT, 1);
@@ -213,7 +215,7 @@ export class RedisBroker implements Broker {
         return { state: 'pending' };
       },
       complete: async (id, result, ttlMs) => void (await this.#call(cmd, () => cmd.set(key(id), encodeResult(result), 'PX', ttlMs))),
-      release: async (id) => void (await this.#call(cmd, () => cmd.del(key(id)))),
+      release: async (id) => void (await this.#call(cmd, () => this.#releaseClaimScript(key(id)))),
     };
   }
 
