@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -120,8 +120,9 @@ class PersistentMosquitto {
     readonly dir: string,
   ) {
     this.conf = join(dir, 'mosquitto.conf');
-    chmodSync(dir, 0o777); // started as root, mosquitto runs as its own user and writes its database here
-    writeFileSync(this.conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location ${dir}/\nmax_queued_messages 0\n`);
+    // Started as root, mosquitto would run as its own user, which cannot write its database under
+    // the suite's TMPDIR (scripts/test.sh makes it 0700): sessions would silently not survive.
+    writeFileSync(this.conf, `user root\nlistener ${port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location ${dir}/\nmax_queued_messages 0\n`);
   }
 
   get url(): string {
