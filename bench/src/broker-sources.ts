@@ -22,14 +22,13 @@ import { fileURLToPath } from 'node:url';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect as connectNats, headers } from '@nats-io/transport-node';
 import amqp from 'amqplib';
-import { Redis } from 'ioredis';
 import mqtt from 'mqtt';
 import { freePort } from './harness.js';
 import { spawnNode, stopProcess } from './processes.js';
 import { sourceBenchArgs } from './source-args.js';
+import { deleteKeys, REDIS_URL } from './redis.js';
 
 const BIN = fileURLToPath(new URL('../../packages/server/dist/bin/herald.js', import.meta.url));
-const REDIS_URL = process.env.HERALD_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const AMQP_URL = process.env.HERALD_BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const NATS_URL = process.env.HERALD_BENCH_NATS_URL ?? 'nats://127.0.0.1:4222';
 const PARTITIONS = 4;
@@ -184,10 +183,7 @@ async function runOnce(kind: Kind, nodes: number, dir: string): Promise<number> 
   } finally {
     await Promise.all(children.map((c) => stopProcess(c)));
     await medium.remove();
-    const redis = new Redis(REDIS_URL);
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-    redis.disconnect();
+    deleteKeys(prefix);
   }
 }
 

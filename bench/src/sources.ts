@@ -19,10 +19,10 @@ import pg from 'pg';
 import { freePort } from './harness.js';
 import { spawnNode } from './processes.js';
 import { sourceBenchArgs } from './source-args.js';
+import { deleteKeys, REDIS_URL } from './redis.js';
 
 const BIN = fileURLToPath(new URL('../../packages/server/dist/bin/herald.js', import.meta.url));
 const PG_URL = process.env.HERALD_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const REDIS_URL = process.env.HERALD_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const STREAMS = 4;
 
 const args = sourceBenchArgs({ records: '20000', sources: 'postgres,redis_stream' });
@@ -123,10 +123,7 @@ async function runOnce(kind: 'postgres' | 'redis_stream', nodes: number, dir: st
     for (const c of children) c.kill('SIGTERM');
     await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
     await medium.remove();
-    const redis = new Redis(REDIS_URL);
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-    redis.disconnect();
+    deleteKeys(prefix);
   }
 }
 
