@@ -7,6 +7,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
+import { WebSocket } from 'ws';
 import { childEnv } from '../test/helpers.js';
 
 const BIN = fileURLToPath(new URL('../bin/herald.js', import.meta.url));
@@ -97,5 +98,32 @@ describe('SIGTERM during startup', { skip: !existsSync('/proc/self/task') && 'ne
     const output = await sigtermDuringStartup(['--inspect=127.0.0.1:0'], '2', (out) => inspectors(out) === 3 || out.includes('Starting inspector'));
     assert.doesNotMatch(output, /Starting inspector on \S+ failed/);
     assert.equal(inspectors(output), 3, output);
+  });
+});
+
+describe('primary killed', { skip: !existsSync('/proc/self/task') && 'needs /proc' }, () => {
+  it('SIGKILL of the primary: a worker closes its WebSocket clients with 1012 (reconnect) and exits', async () => {
+    const child = spawn(process.execPath, [BIN, 'serve', '--workers', '2', '--port', '0'], { env: childEnv() });
+    let forked: number[] = [];
+    try {
+      const output = await startUntil(child, (out) => (out.match(/"msg":"herald listening"/g)?.length ?? 0) === 2);
+      const port = Number(/"port":(\d+)/.exec(output())![1]);
+      forked = childrenOf(child.pid!);
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+      await new Promise<void>((resolve, reject) => {
+        ws.once('message', () => resolve());
+        ws.once('error', reject);
+      });
+      const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+      child.kill('SIGKILL');
+      const code = await Promise.race([closed, new Promise<'none'>((resolve) => setTimeout(() => resolve('none'), 15_000))]);
+      assert.equal(code, 1012, output());
+      const deadline = Date.now() + 15_000;
+      while (forked.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(forked.filter(alive), [], 'workers still running after their primary was killed');
+    } finally {
+      child.kill('SIGKILL');
+      for (const pid of forked.filter(alive)) process.kill(pid, 'SIGKILL');
+    }
   });
 });

@@ -83,8 +83,16 @@ export async function serveCommand(args: string[]): Promise<void> {
   };
   onSignals(stop);
   // A worker whose primary died (SIGKILL, OOM) gets no more connections: it lets its clients go
-  // (1012, reconnect) rather than linger half alive.
-  if (cluster.isWorker) process.on('disconnect', () => signals === 0 && stop('primary gone'));
+  // (1012, reconnect) rather than linger half alive. Node's cluster code exits the worker at once
+  // on that 'disconnect', before any listener of ours could run (clients then saw 1006), so its
+  // listener is replaced; the worker's own 'disconnect' event still fires.
+  if (cluster.isWorker) {
+    process.removeAllListeners('disconnect');
+    process.on('disconnect', () => {
+      cluster.worker?.emit('disconnect');
+      if (signals === 0) stop('primary gone');
+    });
+  }
 
   // A cluster worker: the primary printed the banner and, for the memory engine, holds the streams.
   const worker = cluster.isWorker ? { devSecret: process.env[WORKER_DEV_SECRET], ...(config.engine.type === 'memory' ? { broker: new WorkerBroker() } : {}) } : {};
