@@ -217,6 +217,35 @@ export function brokerConformance(name: string, factory: () => Broker | Promise<
         }
       });
 
+      it('a publish repeated under the same idempotency id is stored once, from either node, and a release keeps its answer', async () => {
+        const other = await factory();
+        const otherHandler = new RecordingHandler();
+        await other.start(otherHandler);
+        try {
+          const ch = channel();
+          await other.subscribe(ch);
+          const once = { id: `once-${randomBytes(6).toString('hex')}`, ttlMs: 60_000 };
+          // The first node published and died (or lost the reply) before recording its answer.
+          const first = await broker.publish(ch, { data: j('a') }, H, once);
+          assert.deepEqual(await other.publish(ch, { data: j('a') }, H, once), first, 'the retry answers the first position');
+          await other.publish(ch, { data: j('b') }, H);
+          await waitFor(() => otherHandler.on(ch).length === 2);
+          assert.deepEqual(otherHandler.on(ch).map((p) => p.data), ['"a"', '"b"'], 'published once');
+          const store = broker.idempotencyStore!(60_000);
+          const id = `release-${randomBytes(6).toString('hex')}`;
+          assert.deepEqual(await store.claim(id), { state: 'claimed' });
+          await store.complete(id, '{"offset":1}', 60_000);
+          await other.idempotencyStore!(60_000).release(id);
+          assert.equal((await store.claim(id)).state, 'done', 'an answer outlives a release');
+          const pending = `pending-${randomBytes(6).toString('hex')}`;
+          await store.claim(pending);
+          await other.idempotencyStore!(60_000).release(pending);
+          assert.deepEqual(await store.claim(pending), { state: 'claimed' }, 'a claim without an answer is released');
+        } finally {
+          await other.close();
+        }
+      });
+
       it('two instances share signed-request nonces', async () => {
         const other = await factory();
         await other.start(new RecordingHandler());

@@ -65,6 +65,7 @@ import {
   type HistoryResult,
   type Publication,
   type PublishMessage,
+  type PublishOnce,
 } from './broker.js';
 
 export interface NatsBrokerOptions {
@@ -132,15 +133,20 @@ export class NatsBroker implements Broker {
     await this.#connect();
   }
 
-  async publish(channel: string, message: PublishMessage, _history: HistoryOptions): Promise<StreamPosition> {
+  async publish(channel: string, message: PublishMessage, _history: HistoryOptions, once?: PublishOnce): Promise<StreamPosition> {
     this.#ready();
     const body = encodeBody(message);
     const deadline = performance.now() + this.#options.timeoutMs;
-    return this.#appends.run(channel, () => this.#append(channel, body, deadline));
+    return this.#appends.run(channel, () => this.#append(channel, body, deadline, once?.id));
   }
 
-  /** One conditional append, this node's only one in flight on the channel (see `#appends`). */
-  async #append(channel: string, body: string, deadline: number): Promise<StreamPosition> {
+  /**
+   * One conditional append, this node's only one in flight on the channel (see `#appends`).
+   * `msgId` (an idempotency key's store id) makes JetStream store the message once within the
+   * stream's duplicate window: a node that died between the append and recording its answer, or
+   * whose reply was lost, cannot make a retry publish again; the retry gets the first append's position.
+   */
+  async #append(channel: string, body: string, deadline: number, msgId?: string): Promise<StreamPosition> {
     const subject = this.#subject('h', channel);
     for (let conflicts = 0; ; ) {
       const js = this.#ready().js;
@@ -151,7 +157,13 @@ export class NatsBroker implements Broker {
         const head = this.#heads.get(channel) ?? (await this.#head(subject));
         const next: Head = { offset: (head?.offset ?? 0) + 1, epoch: head?.epoch ?? newEpoch(), seq: 0 };
         const expected = head?.seq ?? 0;
-        const ack = await js.publish(subject, body, { headers: positionHeaders(next, expected), expect: { lastSubjectSequence: expected }, timeout: left });
+        const ack = await js.publish(subject, body, { headers: positionHeaders(next, expected), expect: { lastSubjectSequence: expected }, timeout: left, ...(msgId ? { msgID: msgId } : {}) });
+        if (ack.duplicate) {
+          this.#heads.delete(channel);
+          const first = await this.#get({ seq: ack.seq });
+          if (first) return positionOf(first);
+          throw unavailable(this.name, `publish ${msgId} was stored before, but its message is gone`);
+        }
         this.#remember(channel, { ...next, seq: ack.seq });
         return { offset: next.offset, epoch: next.epoch };
       } catch (err) {
@@ -276,7 +288,8 @@ export class NatsBroker implements Broker {
           }),
         ),
       complete: async (id, result) => void (await this.#kv(async () => (await bucket()).put(id, JSON.stringify(encodeResult(result))))),
-      release: async (id) => void (await this.#kv(async () => (await bucket()).delete(id))),
+      // An answer recorded meanwhile (the publish went through, its reply was lost) stays.
+      release: (id) => this.#kv(async () => mutateKey<string, void>(await bucket(), id, (value) => ({ remove: value !== undefined && !value.startsWith('d:'), result: undefined }))),
     };
   }
 
