@@ -20,8 +20,11 @@ export class RawSseStream {
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
   }
 
-  /** Opens `path` on `url`'s host (https: with `ca` trusted) with HTTP/1.1 keep-alive and `headers`. */
-  static async open(url: string, path: string, headers: Record<string, string> = {}, ca?: Buffer): Promise<RawSseStream> {
+  /**
+   * Opens `path` on `url`'s host (https: with `ca` trusted) with HTTP/1.1 keep-alive and `headers`;
+   * `pipelined` goes in the same write, right after the request.
+   */
+  static async open(url: string, path: string, headers: Record<string, string> = {}, ca?: Buffer, pipelined = ''): Promise<RawSseStream> {
     const { hostname, port, protocol } = new URL(url);
     const socket: Socket =
       protocol === 'https:' ? tlsConnect({ host: hostname, port: Number(port), ca, servername: 'localhost' }) : connect(Number(port), hostname);
@@ -31,7 +34,7 @@ export class RawSseStream {
     });
     const stream = new RawSseStream(socket);
     const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
-    socket.write(`GET ${path} HTTP/1.1\r\nHost: ${hostname}\r\n${lines}\r\n`);
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: ${hostname}\r\n${lines}\r\n${pipelined}`);
     return stream;
   }
 

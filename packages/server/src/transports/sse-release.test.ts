@@ -133,6 +133,18 @@ describe('SSE stream released from HTTP state', () => {
     await waitUntil(() => server.herald.hub.subscriberCount('half') === 0, 5000, () => 'the subscription to go');
   });
 
+  it('a stream with a pipelined request already parsed behind it keeps Node\'s HTTP state, says so once at debug, and still delivers', async () => {
+    // In the same write as the stream's request: Node parses both before the stream starts.
+    const stream = await RawSseStream.open(server.url, '/sse?channel=kept', {}, undefined, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    await stream.waitFor(/event: subscribed\n/);
+    await publish(server, 'kept', 'still');
+    await waitUntil(() => stream.messages().length === 1, 5000, () => 'the message');
+    assert.deepEqual(stream.messages(), ['still']);
+    assert.equal(lines.filter((line) => line.includes("keeps Node's HTTP request state")).length, 1);
+    stream.close();
+    await waitUntil(() => server.herald.hub.subscriberCount('kept') === 0, 5000, () => 'the subscription to go');
+  });
+
   it('a client that resets the connection is dropped at once', async () => {
     const stream = await RawSseStream.open(server.url, '/sse?channel=vanish');
     await stream.waitFor(/event: subscribed\n/);
