@@ -11,6 +11,7 @@ import { WebSocket } from 'ws';
 import { loadConfig } from './config/load.js';
 import { createHerald } from './server.js';
 import { API_KEY, startServer, waitUntil, type TestServer } from './test/helpers.js';
+import { RawSseStream } from './test/raw-sse.js';
 
 /** A throwaway self-signed certificate for 127.0.0.1 / localhost, made with the openssl CLI. */
 function selfSigned(dir: string): { cert_file: string; key_file: string } {
@@ -80,6 +81,17 @@ describe('TLS (server.tls)', () => {
     const message = await waitUntil(() => frames.find((f) => f.type === 'message'), 2000, () => 'the message over wss');
     assert.deepEqual((message as { data: unknown }).data, { hello: 'tls' });
     ws.close();
+  });
+
+  it('an https:// SSE stream is released from HTTP state as over plain TCP: it delivers, and a pipelined request ends it', async () => {
+    const stream = await RawSseStream.open(server.url.replace('http:', 'https:'), '/sse?channel=secure-sse', {}, ca);
+    await stream.waitFor(/event: subscribed\n/);
+    assert.equal((await httpsPublish(port, ca, { channel: 'secure-sse', data: { hello: 'sse' } })).status, 200);
+    await waitUntil(() => stream.messages().length === 1, 2000, () => 'the message over https');
+    assert.deepEqual(stream.messages(), [{ hello: 'sse' }]);
+    stream.socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    await stream.closed;
+    assert.match(stream.text, /0\r\n\r\n$/);
   });
 
   it('plain HTTP and ws:// to the TLS port fail cleanly; the node and its clients carry on', async () => {

@@ -36,6 +36,7 @@ import { queryChannels, queryList, queryParam } from './query.js';
 import { messageJson, presenceEventFrame } from './message.js';
 import { SpreadMap, visitSpread } from './spread.js';
 import { onceDrained } from './drain.js';
+import { releaseHttpState } from './sse-release.js';
 
 const HEADERS = [
   'content-type: text/event-stream; charset=utf-8',
@@ -99,8 +100,8 @@ function releaseFastify(res: ServerResponse): void {
 /**
  * Node's HTTP server gives each socket its own wrappers of on/addListener/prependListener (so
  * that a later 'data' listener takes the socket back from the HTTP parser), and drops them only
- * with the parser, i.e. never for a stream. Nothing reads a stream's socket after its request,
- * so the wrappers go now, as Node does itself once the parser is gone: ~0.3 KiB per idle stream.
+ * with the parser, i.e. never for a stream that keeps it. The stream's listeners need none, so
+ * the wrappers go now, as Node does itself once the parser is gone: ~0.3 KiB per idle stream.
  */
 function unwrapListeners(socket: Socket): void {
   socket.on = Socket.prototype.on;
@@ -287,6 +288,37 @@ export function createSseEndpoint(options: SseOptions): SseEndpoint {
     connection?.transportClosed();
   }
 
+  /**
+   * A released stream's client sent bytes, or ended its side (sse-release.ts: nothing parses them
+   * any more). After an SSE request a client has nothing to say but a pipelined request, which
+   * could never be answered: the stream never ends by itself. So the stream ends, as a normal
+   * close, and the client retries the request on another connection (an HTTP/1.1 client must for
+   * a request left unanswered on a closed connection); EventSource never pipelines. A half-closed
+   * socket ends likewise, as Node's HTTP server ends it.
+   */
+  function onStreamInput(this: Socket): void {
+    live.get(this)?.close(CloseCode.Normal, 'the client sent data on its event stream');
+  }
+
+  /** A released stream's socket errors (e.g. ECONNRESET) end in 'close', which closes the connection. */
+  function onStreamError(): void {}
+
+  let keptHttpState = false;
+  /** Releases Node's HTTP state of a stream (sse-release.ts); if it cannot, the stream keeps it, as before. */
+  function release(req: FastifyRequest, res: ServerResponse): void {
+    const socket = req.raw.socket;
+    const why = releaseHttpState(req.raw, res);
+    unwrapListeners(socket);
+    if (why === undefined) {
+      socket.on('error', onStreamError);
+      socket.on('end', onStreamInput);
+      socket.on('data', onStreamInput);
+    } else if (!keptHttpState) {
+      keptHttpState = true;
+      context.log.debug({ reason: why }, "an SSE stream keeps Node's HTTP request state (more memory per stream); later ones are not logged");
+    }
+  }
+
   function fail(connection: Connection, err: unknown): void {
     if (connection.closed) return;
     if (err instanceof HeraldError && err.code !== ErrorCode.Unavailable && err.code !== ErrorCode.Internal) {
@@ -356,6 +388,7 @@ export function createSseEndpoint(options: SseOptions): SseEndpoint {
 
       reply.hijack();
       releaseFastify(reply.raw);
+      release(req, reply.raw);
       const socket = req.raw.socket;
       const transport = new SseTransport(socket, req.raw.httpVersion, reply.getHeaders(), names, since, options.retryMs);
       // The node's state is answered on the stream so that EventSource retries by itself.
@@ -365,7 +398,6 @@ export function createSseEndpoint(options: SseOptions): SseEndpoint {
       const connection = new Connection(context, transport, identity, context.addressOf(req.raw));
       live.set(socket, connection);
       socket.on('close', onStreamClose);
-      unwrapListeners(socket);
       if (!(await connection.admit())) return;
       channels.forEach((channel, i) => {
         const server = i >= asked.length;
