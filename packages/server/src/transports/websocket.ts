@@ -122,9 +122,8 @@ function destroySocket(this: Duplex): void {
 }
 
 /**
- * Answer the handshake; false (socket refused or destroyed) if the
- * client is gone or its request is no WebSocket handshake (checked here, after the origin and
- * auth checks, in the same order as with `ws`).
+ * Answer the handshake; false (socket refused or destroyed) if the request is no WebSocket
+ * handshake or the client is gone. Checked after the origin and auth checks, as `ws` did.
  */
 function upgrade(req: IncomingMessage, socket: Duplex): socket is Socket {
   const handshake = checkHandshake(req);
