@@ -10,6 +10,7 @@ import { connect, type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
+import { startServer, TestClient } from '../../test/helpers.js';
 import { textFrame } from '../websocket-frame.js';
 import { closeFrame } from './frame.js';
 import { acceptKey, answerHandshake, checkHandshake, isRefusal, refuseHandshake } from './handshake.js';
@@ -406,5 +407,37 @@ describe('ws layer', () => {
   it('reports every protocol error it closed for', () => {
     assert.ok(EchoPeer.errors.length > 0);
     for (const err of EchoPeer.errors) assert.ok([1002, 1007, 1009].includes(err.closeCode), err.message);
+  });
+});
+
+describe("Herald's /ws endpoint on this layer", () => {
+  it('refuses a broken handshake as ws did, serves a client, and closes 1009/1007/1002 on bad frames', async () => {
+    const server = await startServer({ limits: { max_frame_bytes: 2000 } });
+    try {
+      const port = Number(new URL(server.url).port);
+      const bad = await RawClient.upgrade(port, { 'Sec-WebSocket-Version': '7' });
+      await bad.until(() => bad.ended);
+      assert.equal(bad.status, 400);
+      assert.match(bad.head, /Missing or invalid Sec-WebSocket-Version header$/);
+
+      const c = await TestClient.connect(server.wsUrl);
+      c.send({ type: 'ping', id: 1 });
+      assert.deepEqual(await c.waitFor((f) => f.type === 'pong'), { type: 'pong', id: 1 });
+      c.close();
+
+      for (const [bytes, code] of [
+        [text('x'.repeat(2001)), 1009],
+        [text(Buffer.from([0x22, 0xc3, 0x22])), 1007],
+        [frame(0x81, '{}', null), 1002],
+      ] as const) {
+        const raw = await RawClient.upgrade(port);
+        assert.equal(raw.status, 101);
+        raw.send(bytes);
+        assert.equal((await raw.closeFrame()).code, code);
+        await raw.until(() => raw.ended);
+      }
+    } finally {
+      await server.close();
+    }
   });
 });
