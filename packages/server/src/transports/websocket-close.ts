@@ -1,15 +1,21 @@
 /**
  * Closing every live WebSocket of a listener at shutdown: shared by Herald's own WebSocket
- * transport and the Pusher-compatible one, which keep their sockets the same way.
+ * transport (its peers, `ws/peer.ts`) and the Pusher-compatible one (`ws` WebSockets), which
+ * keep their sockets the same way.
  */
-import type { WebSocket } from 'ws';
+
+/** What both kinds of socket offer: a 'close' event and a cut. */
+export interface ClosingSocket {
+  once(event: 'close', listener: () => void): unknown;
+  terminate(): void;
+}
 
 /**
  * Ask each connection to close with `code`/`reason`, wait for the sockets to close (at most
  * `timeoutMs`), then terminate whichever are still open.
  */
-export async function closeWebSockets(
-  live: ReadonlyMap<WebSocket, { connection: { close(code: number, reason: string): unknown } }>,
+export async function closeWebSockets<K extends ClosingSocket>(
+  live: ReadonlyMap<K, { connection: { close(code: number, reason: string): unknown } }>,
   code: number,
   reason: string,
   timeoutMs: number,

@@ -1,14 +1,15 @@
 /**
  * @module transports/websocket
- * WebSocket transport. `ws` does the protocol work (handshake, parsing, UTF-8 and size checks,
- * ping/pong, close handshake); Herald writes its pre-built data frames straight to the socket,
- * so one encoded frame serves every subscriber and one write carries everything queued.
+ * WebSocket transport. The protocol layer is Herald's own (`ws/`: handshake, frame reading, UTF-8
+ * and size checks, ping/pong, close handshake), one small object per connection instead of
+ * `ws`'s three (docs/benchmarks.md, "Memory per idle connection"); Herald writes its pre-built
+ * data frames straight to the socket, so one encoded frame serves every subscriber and one write
+ * carries everything queued.
  */
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { CloseCode, ErrorCode, type ConnectedFrame, type ServerFrame, type StreamPosition } from '@herald/protocol';
-import { WebSocket, WebSocketServer } from 'ws';
 import type { ChannelEvent, Publication } from '../broker/broker.js';
 import { originAllowed, type ClientAuthenticator, type ClientIdentity } from '../auth/client.js';
 import { TokenReason } from '../auth/jwt.js';
@@ -21,6 +22,9 @@ import type { MessageForm } from '../hub/subscriber.js';
 import { messageJson, presenceEventFrame } from './message.js';
 import { closeWebSockets } from './websocket-close.js';
 import { textFrame } from './websocket-frame.js';
+import { answerHandshake, checkHandshake, isRefusal, refuseHandshake } from './ws/handshake.js';
+import { WebSocketPeer, type PeerSettings, type WebSocketProtocolError } from './ws/peer.js';
+import type { Logger } from 'pino';
 import { SpreadMap, visitSpread } from './spread.js';
 import { onceDrained } from './drain.js';
 
@@ -36,23 +40,27 @@ export const encoder: FrameEncoder = {
   },
 };
 
-class WebSocketTransport implements Transport {
+/** What every WebSocket of the endpoint shares: the peer's settings and where its events go. */
+interface EndpointSettings extends PeerSettings {
+  log: Logger;
+  /** The socket closed: forget the transport. */
+  closed(transport: WebSocketTransport): void;
+}
+
+/** A WebSocket that carries a Herald connection: the protocol peer is the transport itself (one object per connection). */
+class WebSocketTransport extends WebSocketPeer<EndpointSettings> implements Transport {
   readonly name = 'websocket' as const;
   readonly encoder = encoder;
   /**
    * The socket's bytes read at the last ping: a pong, like any frame, moves it, so a peer that
-   * has not is gone. (A 'pong' listener per socket would cost memory for nothing more.)
+   * has not is gone. (Noting pongs per socket would cost memory for nothing more.)
    */
   readAtPing = -1;
   /** Set once the Connection on this transport is made. */
   connection!: Connection;
-  constructor(
-    readonly ws: WebSocket,
-    readonly socket: Socket,
-  ) {}
 
   write(data: Buffer): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.socket.write(data);
+    if (this.isOpen) this.socket.write(data);
   }
 
   bufferedBytes(): number {
@@ -63,9 +71,31 @@ class WebSocketTransport implements Transport {
     onceDrained(this.socket, listener);
   }
 
-  close(code: number, reason: string): void {
-    this.ws.close(code, closeReason(reason));
+  protected onText(text: string): void {
+    this.connection.handleText(text);
   }
+
+  protected onBinary(): void {
+    this.connection.close(CloseCode.UnsupportedData, 'binary frames are not supported; send JSON text');
+  }
+
+  // Bad UTF-8 (1007), oversize (1009) and broken framing (1002) close the connection in the peer.
+  protected onProtocolError(err: WebSocketProtocolError): void {
+    this.settings.log.debug({ err: err.message, client: this.connection.id }, 'websocket error');
+  }
+
+  protected onClosed(): void {
+    this.settings.closed(this);
+    this.connection.transportClosed();
+  }
+}
+
+/** A WebSocket opened only to say why it is refused (an error frame, a close code), then closed. */
+class RefusedWebSocket extends WebSocketPeer {
+  protected onText(): void {}
+  protected onBinary(): void {}
+  protected onProtocolError(): void {}
+  protected onClosed(): void {}
 }
 
 export interface WebSocketOptions {
@@ -80,17 +110,34 @@ export interface WebSocketOptions {
 }
 
 /** A close reason must fit in a control frame: at most 123 bytes of UTF-8. */
-export function closeReason(reason: string): string {
-  return Buffer.byteLength(reason) <= 123 ? reason : Buffer.from(reason).subarray(0, 120).toString('utf8').replace(/\uFFFD$/, '') + '...';
-}
+export { closeReason } from './ws/frame.js';
 
 /**
- * A socket's error listener until `ws` has it (accept() removes it: `ws` then handles errors).
+ * A socket's error listener until the peer has it (accept() removes it: the peer then handles errors).
  * Module level on purpose: a closure made in handleUpgrade would hold that call's scope, the
  * upgrade request and its head buffer included.
  */
 function destroySocket(this: Duplex): void {
   this.destroy();
+}
+
+/**
+ * Answer the handshake; false (socket refused or destroyed) if the request is no WebSocket
+ * handshake or the client is gone. Checked after the origin and auth checks, as `ws` did.
+ */
+function upgrade(req: IncomingMessage, socket: Duplex): socket is Socket {
+  const handshake = checkHandshake(req);
+  if (isRefusal(handshake)) {
+    refuseHandshake(socket, handshake);
+    return false;
+  }
+  // The client may have gone (sent its FIN) while it was being authenticated.
+  if (!socket.readable || !socket.writable) {
+    socket.destroy();
+    return false;
+  }
+  answerHandshake(socket, handshake);
+  return true;
 }
 
 /** Refuse an upgrade with the HTTP status and JSON body of the error. */
@@ -110,51 +157,31 @@ export interface WebSocketEndpoint {
 
 export function createWebSocketEndpoint(options: WebSocketOptions): WebSocketEndpoint {
   const { context } = options;
-  const wss = new WebSocketServer({
-    noServer: true,
-    clientTracking: false,
-    perMessageDeflate: false,
+  const live = new SpreadMap<WebSocketTransport, WebSocketTransport>();
+  const settings: EndpointSettings = {
     maxPayload: context.limits.max_frame_bytes,
-  });
-  const live = new SpreadMap<WebSocket, WebSocketTransport>();
+    log: context.log,
+    closed: (transport) => live.delete(transport),
+  };
+  /** Refused sockets have no Herald connection; their size limit is the same. */
+  const refusedSettings: PeerSettings = { maxPayload: context.limits.max_frame_bytes };
 
   // One timer for all connections: per-connection timers cost memory at 10k+ sockets.
-  const heartbeat = visitSpread(live, options.heartbeatSeconds * 1000, (ws, transport) => {
+  const heartbeat = visitSpread(live, options.heartbeatSeconds * 1000, (transport) => {
     const read = transport.socket.bytesRead;
-    if (read === transport.readAtPing) return ws.terminate();
+    if (read === transport.readAtPing) return transport.terminate();
     transport.readAtPing = read;
-    ws.ping();
+    transport.ping();
   });
 
-  // The socket's listeners are these three functions, shared by every connection (`this` is the
-  // WebSocket): closures per connection would cost memory for its whole life, and would pin
-  // accept()'s scope (the handshake's `since` map included).
-  function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
-    const transport = live.get(this);
-    if (!transport) return;
-    if (isBinary) transport.connection.close(CloseCode.UnsupportedData, 'binary frames are not supported; send JSON text');
-    else transport.connection.handleText(data.toString('utf8'));
-  }
-  // ws reports protocol violations (bad UTF-8 → 1007, oversize → 1009) here and closes itself.
-  function onError(this: WebSocket, err: Error): void {
-    context.log.debug({ err: err.message, client: live.get(this)?.connection.id }, 'websocket error');
-  }
-  function onClose(this: WebSocket): void {
-    const transport = live.get(this);
-    live.delete(this);
-    transport?.connection.transportClosed();
-  }
-
-  function accept(ws: WebSocket, socket: Socket, identity: ClientIdentity, address: string, since: Map<string, StreamPosition>): void {
-    socket.removeListener('error', destroySocket);
-    const transport = new WebSocketTransport(ws, socket);
+  function accept(socket: Socket, head: Buffer, identity: ClientIdentity, address: string, since: Map<string, StreamPosition>): void {
+    const transport = new WebSocketTransport(socket, settings);
     const connection = (transport.connection = new Connection(context, transport, identity, address));
-    live.set(ws, transport);
-    ws.on('message', onMessage);
-    ws.on('error', onError);
-    ws.on('close', onClose);
+    live.set(transport, transport);
+    transport.attach(head);
+    socket.removeListener('error', destroySocket);
     if (!context.accepting()) {
-      ws.close(CloseCode.ServiceRestart, 'node is shutting down; reconnect');
+      transport.close(CloseCode.ServiceRestart, 'node is shutting down; reconnect');
       return;
     }
     if (options.connections() > options.maxConnections) {
@@ -173,13 +200,14 @@ export function createWebSocketEndpoint(options: WebSocketOptions): WebSocketEnd
     });
   }
 
-  /** Upgrade only to say why with an error frame and a close code (browsers cannot read a refused upgrade). */
-  function refuseAfterUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, error: HeraldError, code: number): void {
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      ws.on('error', () => {});
-      ws.send(JSON.stringify({ type: 'error', error: error.toBody() }));
-      ws.close(code, closeReason(error.message));
-    });
+  /** Upgrade only to say why, with an error frame (if any) and a close code (browsers cannot read a refused upgrade). */
+  function refuseAfterUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, error: HeraldError, code: number, withFrame: boolean): void {
+    if (!upgrade(req, socket)) return;
+    const peer = new RefusedWebSocket(socket, refusedSettings);
+    peer.attach(head);
+    socket.removeListener('error', destroySocket);
+    if (withFrame) socket.write(textFrame(JSON.stringify({ type: 'error', error: error.toBody() })));
+    peer.close(code, error.message);
   }
 
   return {
@@ -195,19 +223,18 @@ export function createWebSocketEndpoint(options: WebSocketOptions): WebSocketEnd
         return rejectUpgrade(socket, err as HeraldError);
       }
       options.authenticate(req, 'websocket').then(
-        (identity) => wss.handleUpgrade(req, socket, head, (ws) => accept(ws, socket as Socket, identity, context.addressOf(req), since)),
+        (identity) => {
+          if (upgrade(req, socket)) accept(socket, head, identity, context.addressOf(req), since);
+        },
         (err: unknown) => {
           const error = err instanceof HeraldError ? err : new HeraldError(ErrorCode.Internal, 'internal error');
           // The connect hook refused (its code reaches the client) or did not answer (retry later).
-          if (error instanceof HookRefused) return refuseAfterUpgrade(req, socket, head, error, CloseCode.Forbidden);
-          if (error.code === ErrorCode.Unavailable) return refuseAfterUpgrade(req, socket, head, error, CloseCode.TryAgainLater);
+          if (error instanceof HookRefused) return refuseAfterUpgrade(req, socket, head, error, CloseCode.Forbidden, true);
+          if (error.code === ErrorCode.Unavailable) return refuseAfterUpgrade(req, socket, head, error, CloseCode.TryAgainLater, true);
           if (error.code !== ErrorCode.Unauthorized) return rejectUpgrade(socket, error);
           // Browsers cannot read an HTTP status from a failed upgrade: say why with a close code.
           const code = error.reason === TokenReason.Expired ? CloseCode.TokenExpired : error.reason === TokenReason.Blocked ? CloseCode.UserBlocked : CloseCode.Unauthorized;
-          wss.handleUpgrade(req, socket, head, (ws) => {
-            ws.on('error', () => {});
-            ws.close(code, closeReason(error.message));
-          });
+          refuseAfterUpgrade(req, socket, head, error, code, false);
         },
       );
     },
