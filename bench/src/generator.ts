@@ -1,12 +1,14 @@
 /**
  * @module generator
  * Entry point of the load-generator process (forked by the harness, pinned to its own core).
- * It owns every subscriber connection and the publishers, and answers the harness's commands
+ * It owns every subscriber connection and, on a thread of its own (gen/publisher-thread.ts),
+ * the publishers, and answers the harness's commands
  * over IPC one at a time.
  */
 import { Subscriber } from './client/subscriber.js';
 import { Recorder } from './gen/recorder.js';
 import { runPhase, type PhaseContext } from './gen/phases.js';
+import { PublisherThread } from './gen/publisher-thread.js';
 import type { ConnectRequest, ConnectResult, GeneratorReply, GeneratorRequest } from './ipc.js';
 
 if (!process.send) {
@@ -25,6 +27,7 @@ const ctx: PhaseContext = {
   readyCount: () => ready - closed,
   closedCount: () => closed,
   nextSeq: 1,
+  publisher: new PublisherThread(),
 };
 
 /** Opens connections until `req.subscribers` exist in total (so RSS can be sampled in steps). */
@@ -93,6 +96,7 @@ process.on('message', (msg: GeneratorRequest) => {
         }
         case 'stop':
           for (const s of subscribers) s.close();
+          void ctx.publisher.close();
           process.disconnect();
           setTimeout(() => process.exit(0), 100).unref();
           break;

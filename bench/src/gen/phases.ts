@@ -8,10 +8,14 @@
  *    by a backlog window (publications not yet delivered to every subscriber): a server that
  *    acknowledges before fanning out (Herald) would otherwise be measured as an unbounded queue
  *    and its slow-consumer limit, not its delivery rate. `window: 0` removes the cap.
+ * The publishing itself runs on the generator's publisher thread (gen/publisher-thread.ts), so
+ * a publish's answer does not wait behind the subscribers' frames on this event loop; deliveries
+ * are counted here.
  */
 import type { PhaseRequest, PhaseResult } from '../ipc.js';
 import { cpuBetween, foldServerSide, sampleCpu } from '../proc.js';
-import { Publisher } from './publisher.js';
+import type { PublisherThread } from './publisher-thread.js';
+import { SharedSlot, type PublishOutcome } from './publish-loop.js';
 import type { Recorder } from './recorder.js';
 
 export interface PhaseContext {
@@ -22,6 +26,8 @@ export interface PhaseContext {
   closedCount(): number;
   /** Next unused sequence number; phases never reuse one, so late frames are recognisable. */
   nextSeq: number;
+  /** Runs the publishers on their own event loop (gen/publisher-thread.ts). */
+  publisher: PublisherThread;
 }
 
 /** A publication counts as lost once nothing has arrived for this long after publishing ended. */
@@ -31,7 +37,6 @@ const DRAIN_MAX_MS = 60_000;
 const STALL_MS = 3000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const epochMs = (): number => performance.timeOrigin + performance.now();
 
 export async function runPhase(ctx: PhaseContext, req: PhaseRequest): Promise<PhaseResult> {
   const subscribers = ctx.readyCount();
@@ -45,74 +50,47 @@ export async function runPhase(ctx: PhaseContext, req: PhaseRequest): Promise<Ph
   const rec = ctx.recorder;
   rec.begin(ctx.slots, seqBase, maxSeqs);
   const closedBefore = ctx.closedCount();
-  const publisher = new Publisher(req.target, req.kind === 'latency' ? 2 : req.publishers, req.payloadBytes);
-
-  let accepted = 0;
-  let failed = 0;
-  let failStatus: number | undefined;
-  const onStatus = (status: number): void => {
-    if (status === 200) accepted++;
-    else {
-      failed++;
-      failStatus ??= status;
-    }
-  };
+  const thread = ctx.publisher;
 
   const sampled = [...req.serverPids, process.pid];
   const cpuStart = sampleCpu(sampled);
-  const startEpoch = epochMs();
   const start = performance.now();
   let stalled = false;
-
-  if (req.kind === 'latency') {
-    const interval = 1000 / req.rate;
-    const inflight: Array<Promise<void>> = [];
-    for (let i = 0; i < maxSeqs; i++) {
-      // Absolute schedule, so a slow publish does not shift the following ones.
-      const wait = start + i * interval - performance.now();
-      if (wait > 0) await sleep(wait);
-      inflight.push(publisher.publish(seqBase + i).then(onStatus));
-    }
-    await Promise.all(inflight);
-  } else {
-    const deadline = start + req.durationS * 1000;
-    const limit = req.window > 0 ? req.window * subscribers : Infinity;
-    let issued = 0;
-    let waiters: Array<() => void> = [];
-    const wake = (): void => {
-      const w = waiters;
-      waiters = [];
-      for (const resolve of w) resolve();
-    };
-    const backlogFull = (): boolean => issued * subscribers - rec.received > limit;
-    rec.onProgress = () => {
-      if (waiters.length > 0 && !backlogFull()) wake();
-    };
-    // Wakes waiters at the deadline and detects a stalled window (lost deliveries never drain).
-    const ticker = setInterval(() => {
-      const now = performance.now();
+  const limit = req.kind === 'peak' && req.window > 0 ? req.window * subscribers : Infinity;
+  // The backlog window needs the publisher thread to see deliveries; detect a stalled window here.
+  let ticker: NodeJS.Timeout | undefined;
+  if (limit !== Infinity) {
+    rec.onProgress = () => thread.progress(rec.received);
+    ticker = setInterval(() => {
       const lastProgress = rec.lastDeliveryAt ? rec.lastDeliveryAt - performance.timeOrigin : start;
-      if (waiters.length > 0 && now - lastProgress > STALL_MS) stalled = true;
-      if (now >= deadline || stalled) wake();
-    }, 50);
-    const loop = async (): Promise<void> => {
-      while (performance.now() < deadline && issued < maxSeqs && !stalled) {
-        if (backlogFull()) {
-          await new Promise<void>((resolve) => waiters.push(resolve));
-          continue;
-        }
-        const seq = seqBase + issued++;
-        onStatus(await publisher.publish(seq));
+      if (Atomics.load(thread.shared, SharedSlot.waiting) === 1 && performance.now() - lastProgress > STALL_MS) {
+        stalled = true;
+        thread.stall();
       }
-    };
-    await Promise.all(Array.from({ length: req.publishers }, loop));
+    }, 50);
+  }
+  let outcome: PublishOutcome;
+  try {
+    outcome = await thread.run({
+      kind: req.kind,
+      target: req.target,
+      payloadBytes: req.payloadBytes,
+      seqBase,
+      maxSeqs,
+      durationS: req.kind === 'latency' ? maxSeqs / req.rate : req.durationS,
+      rate: req.rate,
+      publishers: req.publishers,
+      backlogLimit: limit,
+      subscribers,
+    });
+  } finally {
     clearInterval(ticker);
     rec.onProgress = null;
   }
+  const { accepted, failed, failStatus, startEpoch } = outcome;
   const publishEnd = performance.now();
   const receivedInWindow = rec.received;
   const cpuEnd = sampleCpu(sampled);
-  publisher.close();
 
   // Drain: wait for everything accepted to arrive, or for deliveries to stop.
   const expected = accepted * subscribers;
@@ -142,7 +120,7 @@ export async function runPhase(ctx: PhaseContext, req: PhaseRequest): Promise<Ph
     malformed: counts.malformed,
     disconnected: ctx.closedCount() - closedBefore,
     latency: counts.latency,
-    publishesPerSec: Math.round(accepted / ((publishEnd - start) / 1000)),
+    publishesPerSec: Math.round(accepted / (outcome.publishMs / 1000)),
     deliveriesPerSec: Math.round(counts.received / spanS),
     spanS: Math.round(spanS * 1000) / 1000,
     stalled,

@@ -97,6 +97,51 @@ for (const delay of [100, 0]) {
   });
 }
 
+describe('rounds over many sockets', () => {
+  // Rounds are written in slices of about a millisecond, so publications land while one is
+  // being written. Two sequential publishers make sure of it without relying on timing.
+  for (const delay of [2, 0]) {
+    it(`write_delay_ms ${delay}: every socket gets every offset once, in order, and no write is empty`, async () => {
+      const server = await startServer({ namespaces: { default: { history_size: 1000, write_delay_ms: delay } } });
+      const SOCKETS = 300;
+      const EACH = 40;
+      try {
+        const channel = `many${delay}`;
+        const sockets = await Promise.all(Array.from({ length: SOCKETS }, () => TestClient.connect(server.wsUrl)));
+        await Promise.all(sockets.map((ws) => ws.subscribe(channel)));
+        const counters = server.herald.hub.counters;
+        const writesBefore = counters.subscriberWrites;
+        const deliveredBefore = counters.delivered;
+        await Promise.all(
+          [0, 1].map(async (p) => {
+            for (let i = 0; i < EACH; i++) assert.equal((await publish(server, channel, { p, i })).status, 200);
+          }),
+        );
+        for (const [k, ws] of sockets.entries()) {
+          const got = await ws.waitForMessages(2 * EACH, channel, 30_000);
+          assert.deepEqual(
+            got.map((m) => m.offset),
+            Array.from({ length: 2 * EACH }, (_, j) => j + 1),
+            `socket ${k}: every offset once, in order`,
+          );
+          for (const p of [0, 1]) {
+            const mine = got.map((m) => m.data as { p: number; i: number }).filter((d) => d.p === p);
+            assert.deepEqual(mine.map((d) => d.i), Array.from({ length: EACH }, (_, i) => i), `socket ${k}: publisher ${p} in order`);
+          }
+        }
+        const writes = counters.subscriberWrites - writesBefore;
+        const delivered = counters.delivered - deliveredBefore;
+        assert.equal(delivered, SOCKETS * 2 * EACH);
+        // A socket is written once per round at most and only with something queued: never more writes than frames.
+        assert.ok(writes > 0 && writes <= delivered, `${delivered} deliveries in ${writes} writes`);
+        for (const ws of sockets) ws.close();
+      } finally {
+        await server.close();
+      }
+    });
+  }
+});
+
 describe('write_delay_ms', () => {
   it('a publication after a quiet spell is delivered; namespaces pace their own channels', async () => {
     const server = await startServer({ namespaces: { default: { write_delay_ms: 100 }, now: { write_delay_ms: 0 } } });

@@ -4,8 +4,9 @@
  *
  * Why (docs/benchmarks.md, "Sequential publisher"): each write is a syscall, and a publisher that
  * awaits every publish makes one event-loop turn, hence one write per subscriber, per
- * publication. The hub writes in rounds (every dirty socket once, in slices for big channels);
- * holding the next round until `write_delay_ms` after the previous one ended lets the
+ * publication. The hub writes in rounds (every dirty socket once, in slices of about a
+ * millisecond of writes, between which I/O is polled, so publications that arrive meanwhile ride
+ * along on the sockets the round has not reached yet); holding the next round until `write_delay_ms` after the previous one ended lets the
  * publications of consecutive turns share a write, while a publication that follows a quiet spell
  * (no round ended within its delay) is written in the same turn as before, so light load pays
  * nothing. A publication waits at most for the round being written plus its namespace's
