@@ -120,12 +120,10 @@ export function fastPublisher(options: FastPublishOptions): (req: IncomingMessag
   };
 }
 
+/** The answer's headers as Fastify's route sends them, as one flat list (cheaper for writeHead than an object); the length goes last. */
+const HEADERS = ['content-type', 'application/json; charset=utf-8', ...Object.entries(SECURITY_HEADERS).flat(), 'cache-control', 'no-store', 'content-length'];
+
 function answer(res: ServerResponse, status: number, json: string): void {
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    ...SECURITY_HEADERS,
-    'cache-control': 'no-store',
-    'content-length': Buffer.byteLength(json),
-  });
+  res.writeHead(status, [...HEADERS, String(Buffer.byteLength(json))]);
   res.end(json);
 }
