@@ -9,9 +9,9 @@ interface Answer {
   json: Record<string, unknown>;
 }
 
-/** A raw POST /api/publish; `application/json` takes api/fast-publish, `application/json; charset=utf-8` Fastify's route. */
-function post(server: TestServer, contentType: string, body: string | Buffer, headers: Record<string, string> = { authorization: `Bearer ${API_KEY}` }): Promise<Answer> {
-  const url = new URL('/api/publish', server.url);
+/** A raw POST /api/publish (or `path`); `application/json` takes api/fast-publish, `application/json; charset=utf-8` Fastify's route. */
+function post(server: TestServer, contentType: string, body: string | Buffer, headers: Record<string, string> = { authorization: `Bearer ${API_KEY}` }, path = '/api/publish'): Promise<Answer> {
+  const url = new URL(path, server.url);
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { method: 'POST', headers: { 'content-type': contentType, ...headers } }, (res) => {
       const chunks: Buffer[] = [];
@@ -26,7 +26,7 @@ function post(server: TestServer, contentType: string, body: string | Buffer, he
 /** The headers an answer carries, but those that change with time or connection. */
 const names = (headers: IncomingHttpHeaders) => Object.keys(headers).filter((h) => !['date', 'connection', 'keep-alive'].includes(h)).sort();
 
-const CASES: Array<{ name: string; body: string | Buffer; headers?: Record<string, string> }> = [
+const CASES: Array<{ name: string; body: string | Buffer; headers?: Record<string, string>; path?: string }> = [
   { name: 'a publish', body: JSON.stringify({ channel: 'orders:1', event: 'e', key: 'k', data: { a: [1, 2] } }) },
   { name: 'no credentials', body: JSON.stringify({ channel: 'orders:1', data: 1 }), headers: {} },
   { name: 'a wrong API key', body: JSON.stringify({ channel: 'orders:1', data: 1 }), headers: { authorization: 'Bearer nope-nope-nope' } },
@@ -41,9 +41,14 @@ const CASES: Array<{ name: string; body: string | Buffer; headers?: Record<strin
   { name: 'an unknown channel', body: JSON.stringify({ channel: 'fixed:nope', data: 1 }) },
   { name: 'an internal channel', body: JSON.stringify({ channel: '_herald:x', data: 1 }) },
   { name: 'a bad Idempotency-Key', body: JSON.stringify({ channel: 'orders:1', data: 1 }), headers: { authorization: `Bearer ${API_KEY}`, 'idempotency-key': 'not a key!' } },
+  { name: 'a batch', path: '/api/publish/batch', body: JSON.stringify({ publications: [{ channel: 'orders:b', data: { n: 1 } }, { channel: 'bad channel', data: 2 }, { channel: 'orders:b', event: 'e', data: [3] }] }) },
+  { name: 'a batch without credentials', path: '/api/publish/batch', body: JSON.stringify({ publications: [{ channel: 'orders:b', data: 1 }] }), headers: {} },
+  { name: 'an empty batch', path: '/api/publish/batch', body: JSON.stringify({ publications: [] }) },
+  { name: 'a batch item with an unknown field', path: '/api/publish/batch', body: JSON.stringify({ publications: [{ channel: 'orders:b', data: 1, nope: 1 }] }) },
+  { name: 'a batch nested too deep', path: '/api/publish/batch', body: JSON.stringify({ publications: [{ channel: 'orders:b', data: [[[[1]]]] }] }) },
 ];
 
-describe('POST /api/publish ahead of the router (api/fast-publish)', () => {
+describe('POST /api/publish and /api/publish/batch ahead of the router (api/fast-publish)', () => {
   let server: TestServer;
   before(async () => {
     server = await startServer({
@@ -55,12 +60,15 @@ describe('POST /api/publish ahead of the router (api/fast-publish)', () => {
 
   for (const c of CASES) {
     it(`answers ${c.name} as the Fastify route does`, async () => {
-      const fast = await post(server, 'application/json', c.body, c.headers);
-      const routed = await post(server, 'application/json; charset=utf-8', c.body, c.headers);
+      const fast = await post(server, 'application/json', c.body, c.headers, c.path);
+      const routed = await post(server, 'application/json; charset=utf-8', c.body, c.headers, c.path);
       assert.equal(fast.status, routed.status);
       assert.deepEqual(names(fast.headers), names(routed.headers));
       for (const h of ['content-type', 'cache-control', 'x-content-type-options', 'referrer-policy', 'x-frame-options', 'www-authenticate']) assert.equal(fast.headers[h], routed.headers[h], h);
-      if (fast.status === 200) {
+      if (fast.status === 200 && c.path) {
+        const results = (a: Answer) => (a.json.results as Array<Record<string, unknown>>).map((r) => [r.channel, r.error]);
+        assert.deepEqual(results(fast), results(routed));
+      } else if (fast.status === 200) {
         assert.equal(fast.json.channel, routed.json.channel);
         assert.equal(routed.json.offset, (fast.json.offset as number) + 1);
         assert.equal(fast.json.epoch, routed.json.epoch);

@@ -1,11 +1,11 @@
 /**
  * @module api/fast-publish
- * `POST /api/publish` in its plain shape, answered ahead of Fastify's router: the commonest
- * request a backend sends (issue 18's publish path), without the router, request and reply
- * objects, hook runners and a child logger per publish.
+ * `POST /api/publish` and `POST /api/publish/batch` in their plain shape, answered ahead of
+ * Fastify's router: the commonest requests a backend sends (issue 18's publish path), without the
+ * router, request and reply objects, hook runners and a child logger per publish.
  *
  * Whether a request takes this path is decided from its request line and headers alone, before a
- * byte of its body is read: exactly `POST /api/publish`, `Content-Type: application/json`, a
+ * byte of its body is read: exactly one of those paths, `Content-Type: application/json`, a
  * `Content-Length` within `limits.max_body_bytes`, no `Transfer-Encoding`, and the node accepting.
  * Anything else (CORS configured, `trust_proxy` configured, another content type, chunked or
  * oversized bodies, …) goes to Fastify untouched, which answers it as before.
@@ -27,10 +27,12 @@ import { scanJson } from '../json/scan.js';
 import type { ApiContext } from './context.js';
 import { toHeraldError } from './error-handler.js';
 import type { apiPublisher } from './publish.js';
-import { PublishBody } from './schemas.js';
+import { batchPublisher, itemData, type BatchItem } from './publish-batch.js';
+import { PublishBatchBody, PublishBody } from './schemas.js';
 import { compileBodyValidator, validationMessage } from './validation.js';
 
-export const FAST_PUBLISH_PATH = '/api/publish';
+const PUBLISH = '/api/publish';
+const BATCH = '/api/publish/batch';
 
 /** The headers every answer of the HTTP API carries (server.ts adds them to Fastify's answers). */
 export const SECURITY_HEADERS = {
@@ -59,10 +61,12 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  */
 export function fastPublisher(options: FastPublishOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
   const { ctx, publish, parseJson, maxBodyBytes, maxJsonDepth, log, onServerError } = options;
-  const validate = compileBodyValidator(PublishBody);
+  const validatePublish = compileBodyValidator(PublishBody);
+  const validateBatch = compileBodyValidator(PublishBatchBody);
+  const publishAll = batchPublisher(ctx, publish);
 
   function plain(req: IncomingMessage): boolean {
-    if (req.method !== 'POST' || req.url !== FAST_PUBLISH_PATH) return false;
+    if (req.method !== 'POST' || (req.url !== PUBLISH && req.url !== BATCH)) return false;
     const headers = req.headers;
     if (headers['content-type'] !== 'application/json' || headers['transfer-encoding'] !== undefined) return false;
     const length = headers['content-length'];
@@ -75,13 +79,13 @@ export function fastPublisher(options: FastPublishOptions): (req: IncomingMessag
     const error = toHeraldError(err as Error);
     if (error.status >= 500) {
       if (error.code !== ErrorCode.Unavailable) log.error({ err }, 'request failed');
-      onServerError?.(`${req.method} ${FAST_PUBLISH_PATH}: ${error.status} ${error.code}: ${error.message}`);
+      onServerError?.(`${req.method} ${req.url}: ${error.status} ${error.code}: ${error.message}`);
     }
     if (error.code === ErrorCode.Unauthorized) res.setHeader('www-authenticate', 'Bearer');
     answer(res, error.status, JSON.stringify({ error: error.toBody() }));
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse, bytes: Buffer): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, url: string, bytes: Buffer): Promise<void> {
     try {
       let text: string;
       try {
@@ -97,14 +101,20 @@ export function fastPublisher(options: FastPublishOptions): (req: IncomingMessag
         body = value;
       });
       if (parseError) throw parseError;
-      const later = ctx.authenticate({ method: 'POST', url: FAST_PUBLISH_PATH, headers: req.headers, body: bytes, ip: req.socket.remoteAddress ?? '' });
+      const later = ctx.authenticate({ method: 'POST', url, headers: req.headers, body: bytes, ip: req.socket.remoteAddress ?? '' });
       if (later) await later;
+      const validate = url === PUBLISH ? validatePublish : validateBatch;
       if (!validate(body)) throw new HeraldError(ErrorCode.BadRequest, validationMessage(validate, 'body'));
-      const { channel, event, key } = body as { channel: string; event?: string; key?: string };
-      const idempotencyKey = req.headers['idempotency-key'];
-      const result = await ctx.idempotency.run(typeof idempotencyKey === 'string' ? idempotencyKey : undefined, FAST_PUBLISH_PATH, (once) =>
-        publish(channel, event, rawMember(text, scan, 'data'), { key, once }),
-      );
+      const header = req.headers['idempotency-key'];
+      const idempotencyKey = typeof header === 'string' ? header : undefined;
+      let result: unknown;
+      if (url === PUBLISH) {
+        const { channel, event, key } = body as { channel: string; event?: string; key?: string };
+        result = await ctx.idempotency.run(idempotencyKey, url, (once) => publish(channel, event, rawMember(text, scan, 'data'), { key, once }));
+      } else {
+        const items = (body as { publications: BatchItem[] }).publications;
+        result = await ctx.idempotency.run(idempotencyKey, url, () => publishAll(items, itemData(rawMember(text, scan, 'publications'), maxJsonDepth)));
+      }
       answer(res, 200, JSON.stringify(result));
     } catch (err) {
       fail(req, res, err);
@@ -113,9 +123,10 @@ export function fastPublisher(options: FastPublishOptions): (req: IncomingMessag
 
   return function fastPublish(req, res) {
     if (!plain(req)) return false;
+    const url = req.url!;
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => void handle(req, res, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on('end', () => void handle(req, res, url, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
     return true;
   };
 }
