@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { API_KEY, startServer, type TestServer } from '../test/helpers.js';
 
@@ -77,6 +78,20 @@ describe('POST /api/publish and /api/publish/batch ahead of the router (api/fast
       }
     });
   }
+
+  it('survives a publisher that hangs up halfway through its body', async () => {
+    const { port } = new URL(server.url);
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write(`POST /api/publish HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${API_KEY}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"channel":"orders:1",`);
+        setTimeout(() => socket.destroy(), 50);
+      });
+      socket.on('close', () => resolve());
+      socket.on('error', reject);
+    });
+    const res = await post(server, 'application/json', JSON.stringify({ channel: 'orders:after', data: 1 }));
+    assert.equal(res.status, 200);
+  });
 
   it('publishes once per Idempotency-Key, whichever path the retry takes', async () => {
     const headers = { authorization: `Bearer ${API_KEY}`, 'idempotency-key': 'retry-1' };
