@@ -332,7 +332,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     // A socket stuck before its TLS handshake is no HTTP connection: nothing idles it out and
     // close() waits for it, so it gets 10 s (Node's default is 120 s).
     serverFactory: (fastify: RequestListener) => {
-      // A plain `POST /api/publish` is answered ahead of the router (api/fast-publish), the rest by Fastify.
+      // A plain `POST /api/publish` or `/api/publish/batch` is answered ahead of the router (api/fast-publish), the rest by Fastify.
       const handler: RequestListener = (req, res) => {
         if (fastPublish === undefined || !fastPublish(req, res)) fastify(req, res);
       };
