@@ -5,7 +5,7 @@
  */
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
-import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import cors from '@fastify/cors';
@@ -25,6 +25,7 @@ import { registerOpenApi } from './api/openapi.js';
 import { apiPublisher, registerEventRoute, registerPublishRoutes } from './api/publish.js';
 import { registerAdmin, type Admin } from './admin/admin.js';
 import { registerJsonBodies } from './api/json-body.js';
+import { fastPublisher, SECURITY_HEADERS } from './api/fast-publish.js';
 import { requirePublisher } from './api/publisher-auth.js';
 import { registerValidation } from './api/validation.js';
 import { registerUserRoutes } from './api/users.js';
@@ -325,12 +326,18 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
 
   const tls = loadTls(config.server.tls);
   const timeouts = requestTimeouts(config.server);
+  let fastPublish: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
   const app = Fastify({
     // One port either way: with TLS, the HTTPS server also carries the WebSocket upgrades (WSS).
     // A socket stuck before its TLS handshake is no HTTP connection: nothing idles it out and
     // close() waits for it, so it gets 10 s (Node's default is 120 s).
-    serverFactory: (handler: RequestListener) =>
-      tls ? (createHttpsServer({ ...tls, ...timeouts, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, handler) as unknown as Server) : createHttpServer(timeouts, handler),
+    serverFactory: (fastify: RequestListener) => {
+      // A plain `POST /api/publish` or `/api/publish/batch` is answered ahead of the router (api/fast-publish), the rest by Fastify.
+      const handler: RequestListener = (req, res) => {
+        if (fastPublish === undefined || !fastPublish(req, res)) fastify(req, res);
+      };
+      return tls ? (createHttpsServer({ ...tls, ...timeouts, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, handler) as unknown as Server) : createHttpServer(timeouts, handler);
+    },
     // req.ip (publisher auth limits, admin) follows X-Forwarded-For only from these proxies.
     trustProxy: trustProxy.length > 0 ? [...trustProxy] : false,
     loggerInstance: log as FastifyBaseLogger,
@@ -351,9 +358,7 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
   registerOpenApi(app);
   // A callback hook: an async one costs a promise on every answer, publishes included.
   app.addHook('onSend', (_req, reply, payload, done) => {
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
-    reply.header('x-frame-options', 'DENY');
+    reply.headers(SECURITY_HEADERS);
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     done(null, payload);
   });
@@ -395,6 +400,18 @@ export function createHerald(config: HeraldConfig, options: HeraldOptions = {}):
     },
     log,
   );
+  // Off where Fastify adds to every answer (CORS) or computes the caller's address (trusted proxies): those take the route.
+  if (config.server.cors_origins.length === 0 && trustProxy.length === 0) {
+    fastPublish = fastPublisher({
+      ctx,
+      publish: apiPublisher(ctx),
+      parseJson: app.getDefaultJsonParser('error', 'error'),
+      maxBodyBytes: config.limits.max_body_bytes,
+      maxJsonDepth: config.limits.max_json_depth,
+      log,
+      onServerError: (message) => hub.counters.error('http', message),
+    });
+  }
   registerClientBundle(app);
   seeds?.register(app);
   if (demo) registerDemo(app);

@@ -22,14 +22,20 @@ type Item = Static<typeof PublishBatchBody>['publications'][number];
 /** An item's `idempotency_key` shares `POST /api/publish`'s key space: a retry may go either way. */
 const ITEM_SCOPE = '/api/publish';
 
+export type BatchItem = Item;
+
 export function registerPublishBatchRoute(app: FastifyInstance, ctx: ApiContext, publish: ReturnType<typeof apiPublisher>, batchKey: (req: FastifyRequest) => string | undefined): void {
   const maxDepth = ctx.config.limits.max_json_depth;
+  const publishAll = batchPublisher(ctx, publish);
 
   app.post<{ Body: Static<typeof PublishBatchBody> }>('/api/publish/batch', { schema: publishBatchRoute }, (req) =>
-    ctx.idempotency.run(batchKey(req), req.url, () => publishAll(req.body.publications, itemData(req, maxDepth))),
+    ctx.idempotency.run(batchKey(req), req.url, () => publishAll(req.body.publications, itemData(bodyMember(req, 'publications'), maxDepth))),
   );
+}
 
-  async function publishAll(items: Item[], data: RawJson[]): Promise<PublishBatchResponse> {
+/** Publishes a validated batch's items (api/fast-publish shares it). */
+export function batchPublisher(ctx: ApiContext, publish: ReturnType<typeof apiPublisher>) {
+  return async function publishAll(items: Item[], data: RawJson[]): Promise<PublishBatchResponse> {
     // Items to one channel publish one after another, so their offsets follow the request's order
     // on every engine; different channels go concurrently.
     const tails = new Map<string, Promise<unknown>>();
@@ -44,12 +50,11 @@ export function registerPublishBatchRoute(app: FastifyInstance, ctx: ApiContext,
       });
     });
     return { results: await Promise.all(results) };
-  }
+  };
 }
 
-/** Each item's `data` as the publisher's own text, in order (the body was validated already). */
-function itemData(req: FastifyRequest, maxDepth: number): RawJson[] {
-  const list = bodyMember(req, 'publications');
+/** Each item's `data` as the publisher's own text, in order, from the text of the (validated) `publications` list. */
+export function itemData(list: string, maxDepth: number): RawJson[] {
   return elementSpans(list, { start: 0, end: list.length, spaced: false }).map((span) => {
     const text = list.slice(span.start, span.end);
     return rawMember(text, scanJson(text, maxDepth), 'data');
