@@ -84,3 +84,22 @@ test('harness measures Herald with --workers 2', { timeout: 30_000 }, async () =
   // Every worker's inspector was found in the primary's output, so GC could be forced in each.
   assert.ok(Number.isFinite(r.rss?.perConnectionGcBytes), 'RSS after GC is missing');
 });
+
+test('harness runs the steady phase: every delivery, windows, and the server heap and GC sampled through its inspector', { timeout: 30_000 }, async () => {
+  assert.ok(existsSync(HERALD_BIN), `Herald is not built: ${HERALD_BIN} (run npm run build)`);
+  const r = await runOne('herald', 50, { ...quick, phases: ['steady'], steadyRate: 20, steadyDurationS: 3, steadyWindowS: 1, sampleMs: 100 });
+  assert.equal(r.error, undefined, r.error);
+  const s = r.steady;
+  assert.ok(s?.steady, 'steady detail missing');
+  assert.equal(s.published, 60);
+  assert.equal(s.lost, 0);
+  assert.equal(s.duplicates, 0);
+  assert.equal(s.steady.windows.length, 3);
+  assert.equal(s.steady.windows.reduce((a, w) => a + w.count, 0), s.received, 'every delivery falls in one window');
+  assert.equal(s.steady.post.count, 60, 'every publish POST timed');
+  const srv = r.steadyServer;
+  assert.ok(srv && srv.samples >= 10, `server sampled ${srv?.samples} times`);
+  assert.ok(srv.heapUsedBytes.min > 0 && srv.heapUsedBytes.max >= srv.heapUsedBytes.min);
+  assert.ok(srv.rssBytes.min > srv.heapUsedBytes.min);
+  assert.equal(srv.windows.length, 3);
+});

@@ -43,7 +43,7 @@ export async function waitForQuiet(thresholdPct: number, maxWaitMs: number, log:
  */
 export function foreignLoad(r: RunResult): number {
   let worst = 0;
-  for (const p of [r.latency, r.peak]) {
+  for (const p of [r.latency, r.peak, r.steady]) {
     if (!p) continue;
     const [serverProc = 0, genProc = 0] = p.cpu.procs;
     const [core0 = 0, core1 = 0] = p.cpu.cores;

@@ -2,20 +2,22 @@
  * @module harness
  * Runs one server × subscriber-count measurement end to end: start the server side (every
  * process of the target, and the Redis it uses) pinned to core 0, start the generator pinned to
- * core 1, measure idle RSS per connection, then the latency and peak phases, then tear
- * everything down. Nothing is shared between runs, so one server's leftovers (sockets, heap)
- * cannot colour the next.
+ * core 1, measure idle RSS per connection, then the latency, peak and (on request) steady
+ * phases, then tear everything down. During the steady phase the server's RSS, V8 heap and GC
+ * pauses are sampled from outside (server-sampler.ts). Nothing is shared between runs, so one
+ * server's leftovers (sockets, heap) cannot colour the next.
  */
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { ConnectResult, GeneratorReply, GeneratorRequest, PhaseRequest, PhaseResult } from './ipc.js';
 import { foreignLoad, waitForQuiet } from './contention.js';
+import { ServerSampler, type ServerSamples } from './server-sampler.js';
 import { spawnNode, stopProcess } from './processes.js';
 import { ServerSide } from './server-side.js';
 import { launchSpec, nodeCount, type ServerName } from './targets.js';
 
-export type PhaseName = 'latency' | 'peak';
+export type PhaseName = 'latency' | 'peak' | 'steady';
 
 export interface BenchOptions {
   /** Peak phase length. */
@@ -29,6 +31,12 @@ export interface BenchOptions {
   publishers: number;
   /** Peak phase backlog window in publications (0 = unlimited). */
   window: number;
+  /** Steady phase: broadcasts per second, seconds, and seconds per window of its breakdown. */
+  steadyRate: number;
+  steadyDurationS: number;
+  steadyWindowS: number;
+  /** Steady phase: how often the server's RSS and heap are sampled. */
+  sampleMs: number;
   payloadBytes: number;
   /** Upper bound on deliveries one phase may expect (limits publications at large N). */
   maxDeliveries: number;
@@ -50,6 +58,10 @@ export const DEFAULTS: Omit<BenchOptions, 'log'> = {
   rate: 5,
   publishers: 4,
   window: 0,
+  steadyRate: 20,
+  steadyDurationS: 300,
+  steadyWindowS: 30,
+  sampleMs: 250,
   payloadBytes: 100,
   maxDeliveries: 20_000_000,
   pin: true,
@@ -96,6 +108,9 @@ export interface RunResult {
   };
   latency?: PhaseResult;
   peak?: PhaseResult;
+  steady?: PhaseResult;
+  /** The server's RSS, heap and GC pauses through the steady phase. */
+  steadyServer?: ServerSamples;
   error?: string;
 }
 
@@ -220,8 +235,9 @@ export async function runOne(server: ServerName, subscribers: number, opts: Benc
       kind,
       target: spec.publish,
       serverPids: side.pids,
-      durationS: kind === 'latency' ? opts.latencyDurationS : opts.durationS,
-      rate: opts.rate,
+      durationS: kind === 'latency' ? opts.latencyDurationS : kind === 'steady' ? opts.steadyDurationS : opts.durationS,
+      rate: kind === 'steady' ? opts.steadyRate : opts.rate,
+      windowS: opts.steadyWindowS,
       publishers: opts.publishers,
       window: opts.window,
       maxDeliveries: opts.maxDeliveries,
@@ -233,13 +249,20 @@ export async function runOne(server: ServerName, subscribers: number, opts: Benc
       if (w.cmd !== 'phase') throw new Error(`warm-up: ${'message' in w ? w.message : w.cmd}`);
     }
     for (const kind of opts.phases) {
+      const sampler = kind === 'steady' && side.canGc ? new ServerSampler(side.inspectorUrls(), () => side.rss(), opts.sampleMs) : null;
+      if (kind === 'steady' && !sampler) opts.log(`  ${server}: no inspector; the steady phase is run without heap and GC figures`);
+      await sampler?.start();
       const r = await generator.call(phase(kind));
+      // Stopped whatever the outcome: its timer and inspector sessions must not outlive the phase.
+      const frame = r.cmd === 'phase' ? r.steady : undefined;
+      const samples = await sampler?.stop(frame?.startEpochMs ?? 0, frame?.endEpochMs ?? 0, frame?.windowS ?? 1);
       if (r.cmd !== 'phase') throw new Error(`${kind}: ${'message' in r ? r.message : r.cmd}`);
       result[kind] = r;
+      if (samples && frame) result.steadyServer = samples;
       const parts = r.cpu.serverParts ? ` (${r.cpu.serverParts.map((p, i) => `${side.roles[i]} ${p}`).join(', ')})` : '';
       opts.log(
         `  ${server} n=${subscribers} ${kind}: ${r.deliveriesPerSec.toLocaleString('en-US')} deliveries/s, ` +
-          `p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, lost ${r.lost}, dup ${r.duplicates}, ` +
+          `p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms${kind === 'steady' ? `, p99.9 ${r.latency.p999} ms, max ${r.latency.max} ms` : ''}, lost ${r.lost}, dup ${r.duplicates}, ` +
           `cpu server ${r.cpu.procs[0]}%${parts} gen ${r.cpu.procs[1]}%`,
       );
       side.checkAlive(`during ${kind}`);

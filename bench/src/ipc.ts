@@ -6,6 +6,7 @@
 import type { Protocol } from './client/subscriber.js';
 import type { PublishTarget } from './gen/publisher.js';
 import type { CpuUsage } from './proc.js';
+import type { GcSummary } from './stats/gc.js';
 import type { LatencySummary } from './stats/histogram.js';
 
 export interface ConnectRequest {
@@ -28,15 +29,20 @@ export interface ConnectResult {
   firstError?: string;
 }
 
+/** latency: a low fixed rate; peak: closed-loop publishers; steady: a fixed rate for minutes (tail, heap, GC). */
+export type PhaseKind = 'latency' | 'peak' | 'steady';
+
 export interface PhaseRequest {
   cmd: 'phase';
-  kind: 'latency' | 'peak';
+  kind: PhaseKind;
   target: PublishTarget;
   /** Server-side pids whose CPU is sampled over the phase (every node, worker, Redis). */
   serverPids: number[];
   durationS: number;
-  /** latency: broadcasts per second. */
+  /** latency, steady: broadcasts per second. */
   rate: number;
+  /** steady: seconds per window of the latency breakdown (by publish time). */
+  windowS?: number;
   /** peak: concurrent keep-alive publishers. */
   publishers: number;
   /** peak: at most this many publications (times subscribers) may be undelivered; 0 = no limit. */
@@ -46,9 +52,28 @@ export interface PhaseRequest {
   payloadBytes: number;
 }
 
+export interface Extent {
+  min: number;
+  max: number;
+}
+
+/** The steady phase's extra figures, measured in the generator. */
+export interface SteadyDetail {
+  /** Epoch ms of the first publish and of the end of publishing: the windows' frame. */
+  startEpochMs: number;
+  endEpochMs: number;
+  windowS: number;
+  /** Delivery latency per window, deliveries binned by when they were published. */
+  windows: LatencySummary[];
+  /** Round trip of every publish POST (request written to response end), over the phase. */
+  post: LatencySummary;
+  /** The generator's own heap and GC over the phase, so its pauses can be told from the server's. */
+  generator: { heapUsedBytes: Extent; rssBytes: Extent; gc: GcSummary; gcWindows: GcSummary[] };
+}
+
 export interface PhaseResult {
   cmd: 'phase';
-  kind: 'latency' | 'peak';
+  kind: PhaseKind;
   subscribers: number;
   published: number;
   publishFailed: number;
@@ -75,6 +100,7 @@ export interface PhaseResult {
   stalled: boolean;
   /** CPU over the publishing window: procs = [server side, generator]. */
   cpu: CpuUsage;
+  steady?: SteadyDetail;
 }
 
 export interface StopRequest {

@@ -185,3 +185,129 @@ export function targetsMarkdown(checks: TargetCheck[]): string {
   for (const c of checks) lines.push(`| ${fmt(c.subscribers)} | ${c.target} | ${c.herald} | ${c.reference} | ${c.met === null ? '–' : c.met ? 'yes' : '**no**'} |`);
   return lines.join('\n');
 }
+
+// ---- steady load ---------------------------------------------------------------------------
+
+const mib = (bytes: number | undefined): string => (bytes === undefined || Number.isNaN(bytes) ? '–' : fmt(bytes / 1048576, 1));
+const ms = (n: number | undefined): string => fmt(n, n !== undefined && n < 10 ? 2 : 1);
+
+const STEADY_HEADER = [
+  'server',
+  'subscribers',
+  'rate/s × s',
+  'deliveries',
+  'lost (dup)',
+  'p50 ms',
+  'p99 ms',
+  'p99.9 ms',
+  'max ms',
+  'p99.9 ÷ p99',
+  'POST p99 · max ms',
+  'server RSS MiB min–max',
+  'server heap used MiB min–max (swing)',
+  'server GC: scavenges n · ms total · max',
+  'server GC: mark-compact n · ms total · max',
+  'server CPU %',
+  'generator CPU %',
+  'generator heap swing MiB · GC ms total · max pause',
+  'other load on cores %',
+];
+
+function steadyRow(r: RunResult): string[] | undefined {
+  const s = r.steady;
+  if (!s?.steady) return undefined;
+  const d = s.steady;
+  const srv = r.steadyServer;
+  const g = d.generator;
+  const minor = srv?.gc.byKind.minor;
+  const major = srv?.gc.byKind.major;
+  return [
+    r.server,
+    fmt(r.subscribers),
+    `${fmt(s.published / (d.endEpochMs - d.startEpochMs) * 1000, 1)} × ${fmt((d.endEpochMs - d.startEpochMs) / 1000, 0)}`,
+    fmt(s.received),
+    loss(s),
+    ms(s.latency.p50),
+    ms(s.latency.p99),
+    ms(s.latency.p999),
+    ms(s.latency.max),
+    s.latency.p99 > 0 ? `${(s.latency.p999 / s.latency.p99).toFixed(2)}` : '–',
+    `${ms(d.post.p99)} · ${ms(d.post.max)}`,
+    srv ? `${mib(srv.rssBytes.min)}–${mib(srv.rssBytes.max)}` : '–',
+    srv ? `${mib(srv.heapUsedBytes.min)}–${mib(srv.heapUsedBytes.max)} (${mib(srv.heapUsedBytes.max - srv.heapUsedBytes.min)})` : '–',
+    minor ? `${fmt(minor.count)} · ${fmt(minor.totalMs, 0)} · ${ms(minor.maxMs)}` : '–',
+    major ? `${fmt(major.count)} · ${fmt(major.totalMs, 0)} · ${ms(major.maxMs)}` : '–',
+    `${pct(s, 0)}${s.cpu.serverParts && r.serverProcs ? ` (${s.cpu.serverParts.map((v, i) => `${r.serverProcs![i]} ${fmt(v, 0)}`).join(' + ')})` : ''}`,
+    pct(s, 1),
+    `${mib(g.heapUsedBytes.max - g.heapUsedBytes.min)} · ${fmt(g.gc.totalMs, 0)} · ${ms(g.gc.maxMs)}`,
+    r.foreignLoadPct === undefined ? '–' : fmt(r.foreignLoadPct, 0),
+  ];
+}
+
+const WINDOW_HEADER = ['window s', 'deliveries', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'server heap MiB min–max', 'server GC n · ms · max', 'generator GC n · ms · max'];
+
+/** The steady phase per window of publish time: does the tail move with the server's (or the generator's) collections? */
+function windowRows(r: RunResult): string[][] {
+  const d = r.steady?.steady;
+  if (!d) return [];
+  return d.windows.map((w, i) => {
+    const srv = r.steadyServer?.windows[i];
+    const g = d.generator.gcWindows[i];
+    const from = i * d.windowS;
+    return [
+      `${from}–${Math.min(from + d.windowS, Math.round((d.endEpochMs - d.startEpochMs) / 1000))}`,
+      fmt(w.count),
+      ms(w.p50),
+      ms(w.p99),
+      ms(w.p999),
+      ms(w.max),
+      srv ? `${mib(srv.heapUsedBytes.min)}–${mib(srv.heapUsedBytes.max)}` : '–',
+      srv ? `${fmt(srv.gc.count)} · ${fmt(srv.gc.totalMs, 0)} · ${ms(srv.gc.maxMs)}` : '–',
+      g ? `${fmt(g.count)} · ${fmt(g.totalMs, 0)} · ${ms(g.maxMs)}` : '–',
+    ];
+  });
+}
+
+function mdTable(header: string[], rows: string[][], leftCols: number): string {
+  const lines = [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i < leftCols ? '---' : '---:')).join('|')}|`];
+  for (const r of rows) lines.push(`| ${r.join(' | ')} |`);
+  return lines.join('\n');
+}
+
+function txtTable(header: string[], rows: string[][], leftCols: number): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  return all.map((r) => r.map((c, i) => (i < leftCols ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
+}
+
+/** Steady-load results (markdown, or fixed-width text for the terminal); '' when no run had the phase. */
+export function steadyTables(results: RunResult[], markdown: boolean): string {
+  const rows = results.map(steadyRow).filter((r): r is string[] => !!r);
+  if (rows.length === 0) return '';
+  const table = markdown ? mdTable : txtTable;
+  const parts = [table(STEADY_HEADER, rows, 2)];
+  for (const r of results) {
+    const w = windowRows(r);
+    if (w.length === 0) continue;
+    parts.push(`${markdown ? '**' : ''}${r.server}, ${fmt(r.subscribers)} subscribers, per window of publish time${markdown ? '**' : ''}\n\n${table(WINDOW_HEADER, w, 1)}`);
+  }
+  return parts.join('\n\n');
+}
+
+/** Issue 18's steady-load target, per Herald run that had the phase. */
+export function checkSteady(results: RunResult[]): TargetCheck[] {
+  return results
+    .filter((r) => isHeraldName(r.server) && r.steady)
+    .map((r) => {
+      const s = r.steady!;
+      return {
+        subscribers: r.subscribers,
+        target: `steady ${r.server}: p99.9 ≤ 2× p99, no loss`,
+        herald: `p99 ${ms(s.latency.p99)} ms, p99.9 ${ms(s.latency.p999)} ms (${(s.latency.p999 / s.latency.p99).toFixed(2)}×), lost ${fmt(s.lost)}, dup ${fmt(s.duplicates)}`,
+        reference: '2.00×',
+        met: s.latency.p999 <= 2 * s.latency.p99 && s.lost === 0 && s.duplicates === 0,
+      };
+    });
+}
+
+const isHeraldName = (name: string): boolean => name.startsWith('herald');

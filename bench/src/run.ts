@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULTS, runMeasured, type BenchOptions, type PhaseName, type RunResult } from './harness.js';
 import { aggregate } from './aggregate.js';
 import { heraldRevision, machine } from './provenance.js';
-import { checkTargets, markdownTable, targetsMarkdown, textTable } from './report.js';
+import { checkSteady, checkTargets, markdownTable, steadyTables, targetsMarkdown, textTable } from './report.js';
 import { DEFAULT_SERVERS, HERALD_BIN, REPO_ROOT, SERVER_NAMES, isHerald, type ServerName } from './targets.js';
 
 const USAGE = `usage: npm run bench -- [options]
@@ -28,7 +28,13 @@ const USAGE = `usage: npm run bench -- [options]
   --publishers 4                    concurrent keep-alive publishers in the peak phase
   --window 0                        peak: cap on publications not yet delivered everywhere (0 = none)
   --payload 100                     bytes of published data JSON
-  --phases latency,peak             phases to run (RSS is always measured)
+  --phases latency,peak             phases to run (RSS is always measured); \`steady\` adds the
+                                    steady-load phase: a fixed rate for minutes, with p99.9/max,
+                                    latency per window, and the server's RSS, heap and GC pauses
+  --steady-rate 20                  steady: broadcasts/s
+  --steady-duration 300             steady: seconds
+  --steady-window 30                steady: seconds per window of the breakdown
+  --sample-ms 250                   steady: how often the server's RSS and heap are sampled
   --no-pin                          do not pin server/generator with taskset
   --retries 2                       repeat a run disturbed by other load on its cores
   --repeat 1                        measure every cell this many times (interleaved); report medians
@@ -53,6 +59,10 @@ async function main(): Promise<void> {
       window: { type: 'string', default: String(DEFAULTS.window) },
       payload: { type: 'string', default: String(DEFAULTS.payloadBytes) },
       phases: { type: 'string', default: DEFAULTS.phases.join(',') },
+      'steady-rate': { type: 'string', default: String(DEFAULTS.steadyRate) },
+      'steady-duration': { type: 'string', default: String(DEFAULTS.steadyDurationS) },
+      'steady-window': { type: 'string', default: String(DEFAULTS.steadyWindowS) },
+      'sample-ms': { type: 'string', default: String(DEFAULTS.sampleMs) },
       'no-pin': { type: 'boolean', default: false },
       retries: { type: 'string', default: String(DEFAULTS.retries) },
       repeat: { type: 'string', default: '1' },
@@ -79,6 +89,10 @@ async function main(): Promise<void> {
     window: Number(values.window),
     payloadBytes: Number(values.payload),
     phases: list(values.phases) as PhaseName[],
+    steadyRate: Number(values['steady-rate']),
+    steadyDurationS: Number(values['steady-duration']),
+    steadyWindowS: Number(values['steady-window']),
+    sampleMs: Number(values['sample-ms']),
     pin: !values['no-pin'],
     retries: Number(values.retries),
     log: (line) => console.log(line),
@@ -112,8 +126,10 @@ async function main(): Promise<void> {
   const results: RunResult[] = [];
   for (const n of sizes) for (const server of servers) results.push(repeat > 1 ? aggregate(runs.get(`${server}/${n}`)!) : runs.get(`${server}/${n}`)![0]!);
 
-  const checks = checkTargets(results);
+  const checks = [...checkTargets(results), ...checkSteady(results)];
   console.log(`\n${textTable(results)}\n`);
+  const steadyText = steadyTables(results, false);
+  if (steadyText) console.log(`Steady load\n\n${steadyText}\n`);
   for (const c of checks) console.log(`${c.met ? 'MET   ' : 'MISSED'} n=${c.subscribers} ${c.target}: herald ${c.herald} vs ${c.reference}`);
 
   if (!values['no-write']) {
@@ -122,12 +138,15 @@ async function main(): Promise<void> {
     const { log: _log, ...options } = opts;
     const doc = { started: started.toISOString(), machine: machine(), herald: heraldRevision(), heraldBin: HERALD_BIN, options: { ...options, repeat }, results, targets: checks };
     const m = machine();
+    const steadyMd = steadyTables(results, true);
     const md =
       `Run ${started.toISOString()} on ${m.cpus} × ${m.cpuModel} @ ${m.cpuMHz} MHz, Node ${m.node}, Linux ${m.kernel}; ` +
       `Herald ${doc.herald}. Peak: ${opts.publishers} publishers, window ${opts.window || 'none'}, ${opts.durationS} s; ` +
-      `latency: ${opts.rate}/s for ${opts.latencyDurationS} s; payload ${opts.payloadBytes} B` +
+      `latency: ${opts.rate}/s for ${opts.latencyDurationS} s; ` +
+      `${opts.phases.includes('steady') ? `steady: ${opts.steadyRate}/s for ${opts.steadyDurationS} s (windows of ${opts.steadyWindowS} s, server sampled every ${opts.sampleMs} ms); ` : ''}` +
+      `payload ${opts.payloadBytes} B` +
       `${repeat > 1 ? `; every cell measured ${repeat} times, medians shown with (min–max)` : ''}.\n\n` +
-      `${markdownTable(results)}\n\n${targetsMarkdown(checks)}\n`;
+      `${markdownTable(results)}\n\n${steadyMd ? `${steadyMd}\n\n` : ''}${targetsMarkdown(checks)}\n`;
     writeFileSync(join(values.out, `${stamp}.json`), JSON.stringify(doc, null, 2) + '\n');
     writeFileSync(join(values.out, 'latest.json'), JSON.stringify(doc, null, 2) + '\n');
     writeFileSync(join(values.out, 'latest.md'), md);

@@ -149,6 +149,11 @@ export class ServerSide {
     return [settled, this.rss()];
   }
 
+  /** Inspector URLs of every process and worker (for sampling heap and GC through a phase). */
+  inspectorUrls(): string[] {
+    return this.started.flatMap((s) => s.inspectors);
+  }
+
   /** RSS now, summed over the target's own processes. */
   rss(): number {
     return this.ownPids().reduce((a, pid) => a + rssBytes(pid), 0);

@@ -1,8 +1,8 @@
 /**
  * @module gen/publish-loop
  * The publishing half of a measured phase (gen/phases.ts), run on the publisher thread
- * (gen/publisher-thread.ts): the latency phase's absolute schedule, or the peak phase's closed
- * loops, each publish awaited before its loop's next one.
+ * (gen/publisher-thread.ts): the latency and steady phases' absolute schedule, or the peak
+ * phase's closed loops, each publish awaited before its loop's next one.
  *
  * Why a thread of its own: at the peak the generator's event loop is busy parsing the frames of
  * thousands of subscriber sockets, and a publish's answer used to wait behind whole batches of
@@ -14,6 +14,7 @@
  * The peak phase's backlog window needs the deliveries counted on the main thread: they are
  * shared through `Int32Array` slots (see SharedSlot), read with Atomics.
  */
+import { Histogram, type LatencySummary } from '../stats/histogram.js';
 import type { PublishTarget } from './publisher.js';
 import { Publisher } from './publisher.js';
 
@@ -29,13 +30,13 @@ export const SharedSlot = {
 } as const;
 
 export interface PublishJob {
-  kind: 'latency' | 'peak';
+  kind: 'latency' | 'peak' | 'steady';
   target: PublishTarget;
   payloadBytes: number;
   seqBase: number;
   maxSeqs: number;
   durationS: number;
-  /** latency: broadcasts per second. */
+  /** latency, steady: broadcasts per second. */
   rate: number;
   /** peak: concurrent closed loops, each on its own keep-alive connection. */
   publishers: number;
@@ -52,6 +53,8 @@ export interface PublishOutcome {
   startEpoch: number;
   /** Milliseconds from the first publish until the last answer. */
   publishMs: number;
+  /** Every publish's round trip (latency and steady phases). */
+  post: LatencySummary;
 }
 
 /** Atomics.waitAsync (V8, Node ≥ 16) is missing from this project's ES2022 lib typings. */
@@ -62,9 +65,12 @@ const waitAsync = (Atomics as unknown as {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 /** How often a publisher waiting on a full backlog re-checks its deadline. */
 const WAIT_SLICE_MS = 50;
+/** Keep-alive connections of the fixed-rate phases, so a slow POST does not queue the next. */
+const FIXED_RATE_CONNECTIONS = { latency: 2, steady: 4 } as const;
 
 export async function runPublishJob(job: PublishJob, shared: Int32Array): Promise<PublishOutcome> {
-  const publisher = new Publisher(job.target, job.kind === 'latency' ? 2 : job.publishers, job.payloadBytes);
+  const publisher = new Publisher(job.target, job.kind === 'peak' ? job.publishers : FIXED_RATE_CONNECTIONS[job.kind], job.payloadBytes);
+  const post = new Histogram();
   let accepted = 0;
   let failed = 0;
   let failStatus: number | undefined;
@@ -78,14 +84,20 @@ export async function runPublishJob(job: PublishJob, shared: Int32Array): Promis
   const startEpoch = performance.timeOrigin + performance.now();
   const start = performance.now();
   try {
-    if (job.kind === 'latency') {
+    if (job.kind !== 'peak') {
       const interval = 1000 / job.rate;
       const inflight: Array<Promise<void>> = [];
       for (let i = 0; i < job.maxSeqs; i++) {
         // Absolute schedule, so a slow publish does not shift the following ones.
         const wait = start + i * interval - performance.now();
         if (wait > 0) await sleep(wait);
-        inflight.push(publisher.publish(job.seqBase + i).then(onStatus));
+        const sentAt = performance.now();
+        inflight.push(
+          publisher.publish(job.seqBase + i).then((status) => {
+            post.record((performance.now() - sentAt) * 1000);
+            onStatus(status);
+          }),
+        );
       }
       await Promise.all(inflight);
     } else {
@@ -121,5 +133,6 @@ export async function runPublishJob(job: PublishJob, shared: Int32Array): Promis
     ...(failStatus !== undefined ? { failStatus } : {}),
     startEpoch,
     publishMs: performance.now() - start,
+    post: post.summary(),
   };
 }

@@ -32,9 +32,19 @@ export class Recorder implements DeliverySink {
   lastDeliveryAt = 0;
   /** Called after every counted delivery while set; the publisher's backlog window uses it. */
   onProgress: (() => void) | null = null;
+  /** Steady phase: one more histogram per window of publish time (empty: no breakdown). */
+  private windows: Histogram[] = [];
+  private windowsFromUs = 0;
+  private windowUs = 1;
 
-  /** Start a phase whose publications will use seqs in [seqBase, seqBase + maxSeqs). */
-  begin(subscribers: number, seqBase: number, maxSeqs: number): void {
+  /**
+   * Start a phase whose publications will use seqs in [seqBase, seqBase + maxSeqs); with
+   * `windows`, latencies are also binned by publish time into `count` windows of `us` from `fromUs`.
+   */
+  begin(subscribers: number, seqBase: number, maxSeqs: number, windows?: { fromUs: number; us: number; count: number }): void {
+    this.windows = windows ? Array.from({ length: windows.count }, () => new Histogram()) : [];
+    this.windowsFromUs = windows?.fromUs ?? 0;
+    this.windowUs = windows?.us ?? 1;
     this.bytesPerSub = Math.ceil(maxSeqs / 8);
     this.seen = new Uint8Array(subscribers * this.bytesPerSub);
     this.seqBase = seqBase;
@@ -63,7 +73,13 @@ export class Recorder implements DeliverySink {
     }
     this.seen[idx] = byte | bit;
     this.received++;
-    this.hist.record(nowMs * 1000 - sentUs);
+    const us = nowMs * 1000 - sentUs;
+    this.hist.record(us);
+    const windows = this.windows;
+    if (windows.length > 0) {
+      const w = Math.floor((sentUs - this.windowsFromUs) / this.windowUs);
+      windows[w < 0 ? 0 : w >= windows.length ? windows.length - 1 : w]!.record(us);
+    }
     if (this.firstDeliveryAt === 0) this.firstDeliveryAt = nowMs;
     this.lastDeliveryAt = nowMs;
     if (this.onProgress !== null) this.onProgress();
@@ -71,6 +87,11 @@ export class Recorder implements DeliverySink {
 
   malformed(_sub: number): void {
     this.malformedCount++;
+  }
+
+  /** Latency per window (see begin). */
+  windowSummaries(): LatencySummary[] {
+    return this.windows.map((h) => h.summary());
   }
 
   counts(): PhaseCounts {

@@ -104,7 +104,12 @@ export class Connection implements Subscriber, ExpiringConnection {
   #member: MemberInfo | undefined;
   /** Client publishing (and its per-namespace budgets): only for a connection that publishes. */
   #publisher: ClientPublisher | undefined;
-  /** NO_FRAMES when empty: an idle connection holds no array of its own. */
+  /**
+   * The outbox: its first frame, and an array only once a second one is queued. Under steady
+   * load a flush mostly carries one frame, which then costs no array (garbage per delivery).
+   */
+  #first: Buffer | undefined;
+  /** NO_FRAMES until a second frame is queued: an idle connection holds no array of its own. */
   #frames: Buffer[] = NO_FRAMES;
   #bytes = 0;
   #closed = false;
@@ -185,7 +190,8 @@ export class Connection implements Subscriber, ExpiringConnection {
       return false;
     }
     if (publication) this.transport.queued?.(frame, publication);
-    if (this.#frames === NO_FRAMES) this.#frames = [frame];
+    if (this.#first === undefined) this.#first = frame;
+    else if (this.#frames === NO_FRAMES) this.#frames = [this.#first, frame];
     else this.#frames.push(frame);
     this.#bytes += frame.length;
     // A burst within one turn must not count against a client that reads fine: hand big
@@ -195,14 +201,16 @@ export class Connection implements Subscriber, ExpiringConnection {
   }
 
   flush(): void {
-    if (this.#closed || this.#frames.length === 0) return;
+    const first = this.#first;
+    if (this.#closed || first === undefined) return;
     const frames = this.#frames;
     const bytes = this.#bytes;
+    this.#first = undefined;
     this.#frames = NO_FRAMES;
     this.#bytes = 0;
     this.ctx.hub.counters.subscriberWrites++;
-    if (this.transport.writeFrames) this.transport.writeFrames(frames, bytes);
-    else this.transport.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames, bytes));
+    if (this.transport.writeFrames) this.transport.writeFrames(frames === NO_FRAMES ? [first] : frames, bytes);
+    else this.transport.write(frames === NO_FRAMES ? first : Buffer.concat(frames, bytes));
   }
 
   overflow(): void {
@@ -249,6 +257,7 @@ export class Connection implements Subscriber, ExpiringConnection {
     this.ctx.registry.remove(this);
     this.ctx.userLimits.disconnected(this);
     this.#expiry?.stop();
+    this.#first = undefined;
     this.#frames = NO_FRAMES;
     this.#bytes = 0;
     for (const sub of this.#subscriptions.values()) this.ctx.hub.unsubscribe(sub);
