@@ -11,6 +11,7 @@ after(() => deleteNatsStreams(PREFIX));
 
 brokerConformance('nats', () => new NatsBroker(options), {
   shared: true,
+  publishOnce: true,
   unreachable: () => new NatsBroker({ ...options, servers: ['nats://127.0.0.1:1'], timeoutMs: 300 }),
 });
 presenceStoreConformance('nats', () => new NatsBroker(options));

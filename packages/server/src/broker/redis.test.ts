@@ -14,6 +14,7 @@ after(() => deleteRedisKeys(URL, PREFIX));
 
 brokerConformance('redis', () => new RedisBroker(options), {
   shared: true,
+  publishOnce: true,
   unreachable: () => new RedisBroker({ ...options, url: 'redis://127.0.0.1:1', commandTimeoutMs: 500 }),
 });
 presenceStoreConformance('redis', () => new RedisBroker(options));
