@@ -18,17 +18,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as connectTcp } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect as connectNats, headers } from '@nats-io/transport-node';
 import amqp from 'amqplib';
 import mqtt from 'mqtt';
 import { freePort } from './harness.js';
-import { spawnNode, stopProcess } from './processes.js';
+import { stopProcess } from './processes.js';
 import { sourceBenchArgs } from './source-args.js';
-import { deleteKeys, REDIS_URL } from './redis.js';
+import { sourceNodeConfig, startSourceNode } from './source-nodes.js';
+import { deleteKeys } from './redis.js';
 
-const BIN = fileURLToPath(new URL('../../packages/server/dist/bin/herald.js', import.meta.url));
 const AMQP_URL = process.env.HERALD_BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const NATS_URL = process.env.HERALD_BENCH_NATS_URL ?? 'nats://127.0.0.1:4222';
 const PARTITIONS = 4;
@@ -149,23 +148,7 @@ async function runOnce(kind: Kind, nodes: number, dir: string): Promise<number> 
     for (let i = 0; i < nodes; i++) {
       const port = await freePort();
       ports.push(port);
-      const file = join(dir, `${tag}-${i}.yaml`);
-      writeFileSync(
-        file,
-        JSON.stringify({
-          server: { host: '127.0.0.1', port, demo: false },
-          log: { level: 'warn' },
-          auth: { api_keys: ['bench-api-key-0123456789'] },
-          engine: { type: 'redis', prefix, redis: { url: REDIS_URL } },
-          namespaces: { default: {}, bench: { history_size: 10 } },
-          sources: { bench: medium.source },
-        }),
-      );
-      children.push(spawnNode([BIN, 'serve', '--workers', '1', '--config', file], null, { stdio: 'ignore' }));
-      for (let t = 0; !(await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status === 200, () => false)); t++) {
-        if (t > 200) throw new Error('node did not become ready');
-        await sleep(50);
-      }
+      children.push(await startSourceNode(join(dir, `${tag}-${i}.yaml`), sourceNodeConfig(port, prefix, medium.source), port));
     }
     // Partitions settle into a fair share: with the default 10 s leases, renewed every 3.3 s, a joining node's
     // share is given back at the old holder's next renewal and taken (MQTT: and confirmed) at the next ones.

@@ -13,15 +13,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { freePort } from './harness.js';
-import { spawnNode } from './processes.js';
 import { sourceBenchArgs } from './source-args.js';
+import { sourceNodeConfig, startSourceNode } from './source-nodes.js';
+import { HERALD_BIN } from './targets.js';
 import { deleteKeys, REDIS_URL } from './redis.js';
 
-const BIN = fileURLToPath(new URL('../../packages/server/dist/bin/herald.js', import.meta.url));
 const PG_URL = process.env.HERALD_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const STREAMS = 4;
 
@@ -88,29 +87,13 @@ async function runOnce(kind: 'postgres' | 'redis_stream', nodes: number, dir: st
   const medium = kind === 'postgres' ? await outbox(tag) : await streams(tag);
   const prefix = `hrldbench_${tag}`;
   const file = join(dir, `${tag}.yaml`);
-  const config = (port: number) => ({
-    server: { host: '127.0.0.1', port, demo: false },
-    log: { level: 'warn' },
-    auth: { api_keys: ['bench-api-key-0123456789'] },
-    engine: { type: 'redis', prefix, redis: { url: REDIS_URL } },
-    namespaces: { default: {}, bench: { history_size: 10 } },
-    sources: { bench: medium.source },
-  });
-  writeFileSync(file, JSON.stringify(config(0)));
-  execFileSync(process.execPath, [BIN, 'sources', 'migrate', '--config', file], { stdio: 'ignore' });
+  writeFileSync(file, JSON.stringify(sourceNodeConfig(0, prefix, medium.source)));
+  execFileSync(process.execPath, [HERALD_BIN, 'sources', 'migrate', '--config', file], { stdio: 'ignore' });
   const children: ChildProcess[] = [];
   try {
     for (let i = 0; i < nodes; i++) {
       const port = await freePort();
-      const nodeFile = join(dir, `${tag}-${i}.yaml`);
-      writeFileSync(nodeFile, JSON.stringify(config(port)));
-      children.push(spawnNode([BIN, 'serve', '--workers', '1', '--config', nodeFile], null, { stdio: 'ignore' }));
-      for (let t = 0; ; t++) {
-        const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status === 200, () => false);
-        if (ready) break;
-        if (t > 200) throw new Error('node did not become ready');
-        await sleep(50);
-      }
+      children.push(await startSourceNode(join(dir, `${tag}-${i}.yaml`), sourceNodeConfig(port, prefix, medium.source), port));
     }
     await sleep(kind === 'redis_stream' ? 2500 : 300); // leases settle into a fair share
     const records = Array.from({ length: RECORDS }, (_, i) => ({ channel: `bench:c_${i % CHANNELS}`, data: `{"seq":${Math.floor(i / CHANNELS)},"payload":"${'x'.repeat(64)}"}` }));
