@@ -23,10 +23,10 @@ import type { FastifyBodyParser } from 'fastify';
 import type { Logger } from 'pino';
 import { HeraldError } from '../errors.js';
 import { rawMember } from '../json/raw.js';
-import { scanJson } from '../json/scan.js';
 import type { ApiContext } from './context.js';
+import { checkJsonBody } from './json-body.js';
 import { toHeraldError } from './error-handler.js';
-import type { apiPublisher } from './publish.js';
+import { idempotencyKey, type apiPublisher } from './publish.js';
 import { batchPublisher, itemData, type BatchItem } from './publish-batch.js';
 import { PublishBatchBody, PublishBody } from './schemas.js';
 import { compileBodyValidator, validationMessage } from './validation.js';
@@ -52,8 +52,6 @@ export interface FastPublishOptions {
   /** Told every 5xx answer, as the error handler's `onServerError`. */
   onServerError?: (message: string) => void;
 }
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Returns a function that answers `req` and returns true when it is a plain publish, and returns
@@ -87,13 +85,7 @@ export function fastPublisher(options: FastPublishOptions): (req: IncomingMessag
 
   async function handle(req: IncomingMessage, res: ServerResponse, url: string, bytes: Buffer): Promise<void> {
     try {
-      let text: string;
-      try {
-        text = utf8.decode(bytes);
-      } catch {
-        throw new HeraldError(ErrorCode.BadJson, 'request body is not valid UTF-8');
-      }
-      const scan = scanJson(text, maxJsonDepth);
+      const { text, scan } = checkJsonBody(bytes, maxJsonDepth);
       let body: unknown;
       let parseError: Error | null = null;
       parseJson(req as never, text, (err, value) => {
@@ -105,15 +97,14 @@ export function fastPublisher(options: FastPublishOptions): (req: IncomingMessag
       if (later) await later;
       const validate = url === PUBLISH ? validatePublish : validateBatch;
       if (!validate(body)) throw new HeraldError(ErrorCode.BadRequest, validationMessage(validate, 'body'));
-      const header = req.headers['idempotency-key'];
-      const idempotencyKey = typeof header === 'string' ? header : undefined;
+      const retryKey = idempotencyKey(req.headers);
       let result: unknown;
       if (url === PUBLISH) {
         const { channel, event, key } = body as { channel: string; event?: string; key?: string };
-        result = await ctx.idempotency.run(idempotencyKey, url, (once) => publish(channel, event, rawMember(text, scan, 'data'), { key, once }));
+        result = await ctx.idempotency.run(retryKey, url, (once) => publish(channel, event, rawMember(text, scan, 'data'), { key, once }));
       } else {
         const items = (body as { publications: BatchItem[] }).publications;
-        result = await ctx.idempotency.run(idempotencyKey, url, () => publishAll(items, itemData(rawMember(text, scan, 'publications'), maxJsonDepth)));
+        result = await ctx.idempotency.run(retryKey, url, () => publishAll(items, itemData(rawMember(text, scan, 'publications'), maxJsonDepth)));
       }
       answer(res, 200, JSON.stringify(result));
     } catch (err) {

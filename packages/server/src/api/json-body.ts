@@ -30,23 +30,29 @@ export function registerJsonBodies(app: FastifyInstance, maxDepth: number): void
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
     const bytes = body as Buffer;
-    let text: string;
+    let checked: CheckedJson;
     try {
-      text = utf8.decode(bytes);
-    } catch {
-      done(new HeraldError(ErrorCode.BadJson, 'request body is not valid UTF-8'), undefined);
-      return;
-    }
-    let scan: JsonScan;
-    try {
-      scan = scanJson(text, maxDepth);
+      checked = checkJsonBody(bytes, maxDepth);
     } catch (err) {
       done(err as HeraldError, undefined);
       return;
     }
-    (req as WithBody)[BODY] = { bytes, text, scan };
-    parseJson(req, text, done);
+    (req as WithBody)[BODY] = { bytes, ...checked };
+    parseJson(req, checked.text, done);
   });
+}
+
+export type CheckedJson = Omit<JsonBody, 'bytes'>;
+
+/** The first two steps, before parsing: UTF-8 (else `bad_json`) and depth (json/scan). Throws a HeraldError. */
+export function checkJsonBody(bytes: Buffer, maxDepth: number): CheckedJson {
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    throw new HeraldError(ErrorCode.BadJson, 'request body is not valid UTF-8');
+  }
+  return { text, scan: scanJson(text, maxDepth) };
 }
 
 /** The body's exact bytes (empty when the request had none). */

@@ -4,6 +4,7 @@
  * (api/publish-batch) and seed 002's
  * `/api/event`. Each answers once the engine holds the publication, never after the fan-out.
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import { ErrorCode, type BroadcastResponse, type PublishResponse } from '@herald/protocol';
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -43,13 +44,13 @@ export function apiPublisher(ctx: ApiContext) {
 export function registerPublishRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const publish = apiPublisher(ctx);
 
-  const once = <T>(req: FastifyRequest, work: (once?: PublishOnce) => Promise<T>) => ctx.idempotency.run(idempotencyKey(req), req.url, work);
+  const once = <T>(req: FastifyRequest, work: (once?: PublishOnce) => Promise<T>) => ctx.idempotency.run(idempotencyKey(req.headers), req.url, work);
 
   app.post<{ Body: Static<typeof PublishBody> }>('/api/publish', { schema: publishRoute }, (req) =>
     once(req, (once) => publish(req.body.channel, req.body.event, bodyMember(req, 'data'), { key: req.body.key, once })),
   );
 
-  registerPublishBatchRoute(app, ctx, publish, idempotencyKey);
+  registerPublishBatchRoute(app, ctx, publish, (req) => idempotencyKey(req.headers));
 
   if (!ctx.config.compat.seed002.open_event_api) registerEventRoute(app, ctx);
 
@@ -90,13 +91,14 @@ export function registerEventRoute(app: FastifyInstance, ctx: ApiContext): void 
   const publish = apiPublisher(ctx);
   const seed002 = ctx.config.compat.seed002;
   app.post<{ Body: Static<typeof EventBody> }>('/api/event', { schema: eventRoute }, (req) =>
-    ctx.idempotency.run(idempotencyKey(req), req.url, (key) =>
+    ctx.idempotency.run(idempotencyKey(req.headers), req.url, (key) =>
       publish(seed002.enabled ? `${seed002.namespace}:${req.body.channel}` : req.body.channel, req.body.event, bodyMember(req, 'payload'), { once: key }),
     ),
   );
 }
 
-function idempotencyKey(req: FastifyRequest): string | undefined {
-  const key = req.headers['idempotency-key'];
+/** The request's `Idempotency-Key` (api/fast-publish reads it too). */
+export function idempotencyKey(headers: IncomingHttpHeaders): string | undefined {
+  const key = headers['idempotency-key'];
   return typeof key === 'string' ? key : undefined;
 }
