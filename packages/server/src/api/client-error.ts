@@ -6,10 +6,10 @@
  * `err.rawPacket`, the request's raw bytes, Authorization, X-API-Token and `?token=` credentials
  * included; this one logs the error code only.
  */
-import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { ErrorCode } from '@herald/protocol';
 import type { FastifyBaseLogger } from 'fastify';
+import { httpAnswer } from '../http-answer.js';
 
 const ANSWERS: Record<string, { status: number; message: string }> = {
   ERR_HTTP_REQUEST_TIMEOUT: { status: 408, message: 'the request was not received in time' },
@@ -26,6 +26,6 @@ export function clientErrorHandler(log: FastifyBaseLogger): (err: Error & { code
     if (!socket.writable) return void socket.destroy();
     const body = JSON.stringify({ error: { code: ErrorCode.BadRequest, message } });
     // Closed once the answer is out: the peer may still be sending, and nothing more is read.
-    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`, () => socket.destroy());
+    socket.end(httpAnswer(status, body, 'application/json'), () => socket.destroy());
   };
 }

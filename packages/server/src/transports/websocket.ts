@@ -6,7 +6,7 @@
  * data frames straight to the socket, so one encoded frame serves every subscriber and one write
  * carries everything queued.
  */
-import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { CloseCode, ErrorCode, type ConnectedFrame, type ServerFrame, type StreamPosition } from '@herald/protocol';
@@ -27,6 +27,7 @@ import { WebSocketPeer, type PeerSettings, type WebSocketProtocolError } from '.
 import type { Logger } from 'pino';
 import { SpreadMap, visitSpread } from './spread.js';
 import { onceDrained } from './drain.js';
+import { httpAnswer } from '../http-answer.js';
 
 export const encoder: FrameEncoder = {
   message(p: Publication, form?: MessageForm): Buffer {
@@ -143,9 +144,7 @@ function upgrade(req: IncomingMessage, socket: Duplex): socket is Socket {
 /** Refuse an upgrade with the HTTP status and JSON body of the error. */
 function rejectUpgrade(socket: Duplex, error: HeraldError): void {
   const body = JSON.stringify({ error: error.toBody() });
-  socket.end(
-    `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
+  socket.end(httpAnswer(error.status, body, 'application/json'));
 }
 
 export interface WebSocketEndpoint {

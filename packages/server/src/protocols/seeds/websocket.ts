@@ -4,7 +4,7 @@
  * is made over it, and one timer pings every socket (spread over the period, as the native
  * endpoint does). Refusals before the upgrade are plain HTTP answers, as the seeds gave them.
  */
-import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { CloseCode } from '@herald/protocol';
@@ -16,6 +16,7 @@ import type { Encoder } from '../../hub/subscriber.js';
 import { SpreadMap, visitSpread } from '../../transports/spread.js';
 import { closeReason } from '../../transports/websocket.js';
 import { SeedConnection, type SeedSocket } from './connection.js';
+import { httpAnswer } from '../../http-answer.js';
 
 export interface SeedWebSocketOptions {
   context: ConnectionContext;
@@ -27,8 +28,7 @@ export interface SeedWebSocketOptions {
 
 /** Answer an upgrade request with an HTTP status instead (the seeds' clients read it: `Unexpected server response: 401`). */
 export function refuseUpgrade(socket: Duplex, status: number, body = '', contentType = 'text/plain; charset=utf-8'): void {
-  const type = body === '' ? '' : `Content-Type: ${contentType}\r\n`;
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nConnection: close\r\n${type}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  socket.end(httpAnswer(status, body, body === '' ? undefined : contentType));
 }
 
 class WsSocket implements SeedSocket {

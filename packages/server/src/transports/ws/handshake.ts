@@ -6,8 +6,9 @@
  * so clients see the same answers.
  */
 import { createHash } from 'node:crypto';
-import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { httpAnswer } from '../../http-answer.js';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 /** A base64-encoded 16-byte nonce (§4.1). */
@@ -72,16 +73,6 @@ export function answerHandshake(socket: Duplex, handshake: Handshake): void {
 
 /** Refuse the upgrade with an HTTP answer (as `ws`: text body, Connection: close), then close the socket. */
 export function refuseHandshake(socket: Duplex, refusal: HandshakeRefusal): void {
-  const headers: Record<string, string | number> = {
-    Connection: 'close',
-    'Content-Type': 'text/html',
-    'Content-Length': Buffer.byteLength(refusal.message),
-    ...refusal.headers,
-  };
   socket.once('finish', socket.destroy);
-  socket.end(
-    `HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status]}\r\n${Object.entries(headers)
-      .map(([name, value]) => `${name}: ${value}`)
-      .join('\r\n')}\r\n\r\n${refusal.message}`,
-  );
+  socket.end(httpAnswer(refusal.status, refusal.message, 'text/html', refusal.headers));
 }
